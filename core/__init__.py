@@ -1,0 +1,1 @@
+"""Beat core: configuration, database, task queue, worker runtime, API and CLI."""

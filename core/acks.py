@@ -1,0 +1,96 @@
+"""Batched acknowledgements: finished attempts are written back in one statement per flush."""
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from core.queue import Status, sql
+
+log = logging.getLogger(__name__)
+
+DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    task_id: int
+    attempt: int
+    status: Status
+    data: Any = None
+    error: str | None = None
+    delay: float = 0.0  # seconds before a retry (status PENDING) may run
+    refund: bool = False  # give the attempt back (rate-limited retries)
+
+
+class AckBuffer:
+    """Collects acks and flushes them every `flush_ms` or at `max_rows`, retrying on DB errors.
+
+    Nothing is dropped: a failed flush keeps its rows and tries again until it succeeds or
+    the buffer is closed (then the leases run out and the reaper takes the tasks back).
+    """
+
+    def __init__(self, pool: asyncpg.Pool, worker_id: str, flush_ms: float = 5.0,
+                 max_rows: int = 1000) -> None:
+        self.pool = pool
+        self.worker_id = worker_id
+        self.flush_s = flush_ms / 1000
+        self.max_rows = max_rows
+        self.pending: list[Ack] = []
+        self.in_flight: list[Ack] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+        self.flushed = 0
+
+    def add(self, ack: Ack) -> None:
+        self.pending.append(ack)
+        self._wake.set()
+
+    def unacked_ids(self) -> list[int]:
+        return [a.task_id for a in self.pending] + [a.task_id for a in self.in_flight]
+
+    async def run(self) -> None:
+        """Flush loop; returns once closed and empty (or closed and the database is gone)."""
+        failures = 0
+        while not (self._closed and not self.pending):
+            await self._wake.wait()
+            if len(self.pending) < self.max_rows and not self._closed:
+                await asyncio.sleep(self.flush_s)
+            self._wake.clear()
+            if not self.pending:
+                continue
+            try:
+                await self._flush()
+                failures = 0
+            except DB_ERRORS as exc:
+                failures += 1
+                log.warning("ack flush failed (%s), %d rows kept: %s", type(exc).__name__,
+                            len(self.pending), exc)
+                if self._closed and failures >= 3:
+                    return
+                self._wake.set()
+                await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
+
+    async def _flush(self) -> None:
+        self.in_flight, self.pending = self.pending, []
+        try:
+            batch = self.in_flight
+            await self.pool.execute(
+                sql("ack_batch"), [a.task_id for a in batch], [a.attempt for a in batch],
+                [a.status.value for a in batch],
+                [None if a.data is None else json.dumps(a.data, default=str) for a in batch],
+                [a.error for a in batch], [a.delay for a in batch],
+                [1 if a.refund else 0 for a in batch], self.worker_id)
+            self.flushed += len(batch)
+        except BaseException:
+            self.pending = self.in_flight + self.pending
+            raise
+        finally:
+            self.in_flight = []
+
+    async def close(self) -> None:
+        self._closed = True
+        self._wake.set()

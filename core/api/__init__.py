@@ -1,0 +1,1 @@
+"""HTTP routers of the Beat API, one module per resource."""

@@ -1,0 +1,146 @@
+"""Task endpoints: enqueue (single and bulk), read, update (cancel/requeue/priority), list."""
+
+import json
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from pydantic import BaseModel, Field, ValidationError
+
+from core.api.deps import FlowsDep, QueueDep
+from core.flows import Flow
+from core.queue import NewTask, Task
+
+router = APIRouter(tags=["tasks"])
+
+MAX_BULK = 10_000
+
+
+class TaskCreate(BaseModel):
+    params: dict[str, Any] = Field(default_factory=dict)
+    priority: int | None = Field(default=None, ge=-1000, le=1000)
+    idempotency_key: str | None = Field(default=None, min_length=1, max_length=512)
+    expires_at: datetime | None = None
+    account_id: str | None = Field(default=None, max_length=256)
+
+
+class BulkTaskCreate(TaskCreate):
+    flow: str
+
+
+class BulkCreate(BaseModel):
+    tasks: list[BulkTaskCreate] = Field(min_length=1, max_length=MAX_BULK)
+
+
+class BulkResult(BaseModel):
+    id: int
+    status: str
+    created: bool
+
+
+class BulkPublic(BaseModel):
+    created: int
+    existing: int
+    tasks: list[BulkResult]
+
+
+class Action(StrEnum):
+    cancel = "cancel"
+    requeue = "requeue"
+
+
+class TaskUpdate(BaseModel):
+    action: Action | None = None
+    priority: int | None = Field(default=None, ge=-1000, le=1000)
+
+
+class TaskPage(BaseModel):
+    items: list[Task]
+    next_cursor: int | None
+
+
+def _new_task(flow: Flow, body: TaskCreate, where: str = "params") -> NewTask:
+    try:
+        params = flow.params_model.model_validate(body.params)
+    except ValidationError as exc:
+        detail = json.loads(exc.json(include_url=False))
+        for error in detail:
+            error["loc"] = [where, *error["loc"]]
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=detail) from exc
+    return NewTask(flow=flow.name, params=params.model_dump(mode="json", exclude_unset=True),
+                   platform=flow.platform,
+                   priority=flow.priority if body.priority is None else body.priority,
+                   idempotency_key=body.idempotency_key, expires_at=body.expires_at,
+                   account_id=body.account_id, max_attempts=flow.max_attempts)
+
+
+def _flow(flows: dict[str, Flow], name: str) -> Flow:
+    if name not in flows:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            detail=f"unknown flow {name!r}; GET /flows lists the flows")
+    return flows[name]
+
+
+@router.post("/scrape_request_log/flow/{flow}", status_code=201, response_model=Task,
+             responses={200: {"description": "An active task with this idempotency_key exists"}})
+async def enqueue(flow: str, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
+                  response: Response) -> Task:
+    task, created = await queue.enqueue(_new_task(_flow(flows, flow), body))
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return task
+
+
+@router.post("/scrape_request_log/flows", status_code=201, response_model=BulkPublic)
+async def enqueue_bulk(body: BulkCreate, queue: QueueDep, flows: FlowsDep) -> BulkPublic:
+    """Enqueue up to 10,000 tasks at once; all are validated before any is stored."""
+    new_tasks = []
+    for i, item in enumerate(body.tasks):
+        if item.flow not in flows:
+            raise HTTPException(status.HTTP_404_NOT_FOUND,
+                                detail=f"tasks[{i}]: unknown flow {item.flow!r}")
+        new_tasks.append(_new_task(flows[item.flow], item, where=f"tasks[{i}].params"))
+    results = await queue.enqueue_many(new_tasks)
+    created = sum(1 for _, was_created in results if was_created)
+    return BulkPublic(created=created, existing=len(results) - created,
+                      tasks=[BulkResult(id=t.id, status=t.status, created=c) for t, c in results])
+
+
+@router.get("/scrape_request_log/flow/{task_id}", response_model=Task)
+async def get_task(task_id: int, queue: QueueDep) -> Task:
+    task = await queue.get(task_id)
+    if task is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id}")
+    return task
+
+
+@router.post("/scrape_request_log/flow/update/{task_id}", response_model=Task)
+async def update_task(task_id: int, body: TaskUpdate, queue: QueueDep) -> Task:
+    """Cancel a pending task, requeue a finished one, and/or change its priority."""
+    if body.action is None and body.priority is None:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+                            detail="give an action (cancel, requeue) and/or a priority")
+    current = await get_task(task_id, queue)
+    task: Task | None = current
+    if body.priority is not None:
+        task = await queue.set_priority(task_id, body.priority)
+    if body.action == Action.cancel:
+        task = await queue.cancel(task_id)
+    elif body.action == Action.requeue:
+        task = await queue.requeue(task_id)
+    if task is None:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"cannot {body.action} task {task_id}: it is {current.status}")
+    return task
+
+
+@router.get("/list_scrape_data/{account_id}", response_model=TaskPage)
+async def list_tasks(account_id: str, queue: QueueDep,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                     cursor: Annotated[int | None, Query(ge=1)] = None) -> TaskPage:
+    """Tasks of one account, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    items = await queue.list_by_account(account_id, limit + 1, cursor)
+    more = len(items) > limit
+    items = items[:limit]
+    return TaskPage(items=items, next_cursor=items[-1].id if more else None)

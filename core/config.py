@@ -1,0 +1,51 @@
+"""Beat's settings: one pydantic-settings class read from the environment (prefix-free names)."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class FlowOverride(BaseModel):
+    """Per-flow settings that replace the flow's registered defaults."""
+
+    processes: int | None = Field(default=None, ge=0)
+    concurrency: int | None = Field(default=None, ge=1)
+    max_attempts: int | None = Field(default=None, ge=1)
+    timeout_s: float | None = Field(default=None, gt=0)
+    priority: int | None = None
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    amqp_url: str | None = None
+    beat_home: Path = Path("~/.beat").expanduser()
+    log_level: str = "INFO"
+
+    # Extra modules imported at start-up that register flows (comma-separated or JSON list).
+    flow_modules: list[str] = []
+    # JSON object: {"flow_name": {"processes": 2, "concurrency": 10, ...}}
+    flow_overrides: dict[str, FlowOverride] = {}
+
+    queue_claim_batch: int = Field(default=200, ge=1, le=5000)
+    queue_lease_seconds: float = Field(default=30.0, gt=0)
+    queue_poll_interval: float = Field(default=1.0, gt=0)
+    queue_poll_only: bool = False
+    queue_ack_flush_ms: float = Field(default=5.0, ge=0)
+    queue_retention_days: float = Field(default=7.0, gt=0)
+    queue_maintenance_interval: float = Field(default=5.0, gt=0)
+    worker_shutdown_grace: float = Field(default=30.0, ge=0)
+
+    server_host: str = "127.0.0.1"
+    server_port: int = 8000
+    max_body_bytes: int = 1_048_576
+    max_bulk_body_bytes: int = 64 * 1_048_576
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,102 @@
+"""Database URLs, connection pools and schema migrations (Alembic) for Beat."""
+
+import asyncio
+import io
+import json
+import logging
+from contextlib import redirect_stdout
+from pathlib import Path
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+import migrations
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database schema is not at the latest migration: run `beat migrate`."""
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A DSN for asyncpg from any spelling of a PostgreSQL URL (postgres://, +asyncpg, ...)."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or not scheme.startswith("postgres"):
+        raise ValueError(f"not a PostgreSQL URL: {url!r}")
+    return "postgresql://" + rest
+
+
+def sqlalchemy_url(url: str) -> str:
+    return "postgresql+asyncpg://" + asyncpg_dsn(url).partition("://")[2]
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("sqlalchemy.url", sqlalchemy_url(url).replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config("postgresql://x/x")).get_current_head()
+    assert head is not None, "no migrations found"
+    return head
+
+
+def migrate(url: str) -> None:
+    """Apply every pending migration (blocking; call from sync code or a thread)."""
+    command.upgrade(alembic_config(url), "head")
+
+
+def schema_sql() -> str:
+    """The SQL the migrations run, from Alembic's offline mode (what schema.sql holds)."""
+    buffer = io.StringIO()
+    with redirect_stdout(buffer):
+        command.upgrade(alembic_config("postgresql://beat@localhost/beat"), "head", sql=True)
+    return buffer.getvalue()
+
+
+async def current_revision(conn: asyncpg.Connection) -> str | None:
+    exists = await conn.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
+    if not exists:
+        return None
+    return await conn.fetchval("SELECT version_num FROM alembic_version")
+
+
+async def check_schema(url: str) -> None:
+    """Raise SchemaOutOfDate unless the database is at the head migration."""
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        current = await current_revision(conn)
+    finally:
+        await conn.close()
+    head = head_revision()
+    if current != head:
+        raise SchemaOutOfDate(
+            f"database schema is at {current or 'nothing'}, Beat needs {head}: run `beat migrate`")
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(url: str, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
+    pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=min_size, max_size=max_size,
+                                     init=_init_connection)
+    assert pool is not None
+    return pool
+
+
+def run_migrations_sync(url: str) -> None:
+    """Migrate from inside a running event loop's thread-free caller (CLI)."""
+    migrate(url)
+    log.info("schema migrated to %s", head_revision())
+
+
+async def migrate_async(url: str) -> None:
+    await asyncio.to_thread(migrate, url)

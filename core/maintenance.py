@@ -1,0 +1,111 @@
+"""Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune.
+
+Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
+whose connection drops loses the lock to the next host.
+"""
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from core.acks import DB_ERRORS
+from core.config import Settings
+from core.db import asyncpg_dsn
+from core.queue import sql
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK = 0x62656174  # "beat"
+PRUNE_BATCH = 10_000
+
+
+class Maintenance:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.stopping = asyncio.Event()
+        self.interval = settings.queue_maintenance_interval
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    async def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                await self._lead_when_elected()
+            except DB_ERRORS as exc:
+                log.warning("maintenance connection lost (%s): %s", type(exc).__name__, exc)
+            await self._sleep(self.interval)
+
+    async def _lead_when_elected(self) -> None:
+        assert self.settings.database_url
+        conn = await asyncpg.connect(asyncpg_dsn(self.settings.database_url), timeout=10)
+        try:
+            while not self.stopping.is_set():
+                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
+                    log.info("this host leads queue maintenance")
+                    await self._lead(conn)
+                    return
+                await self._sleep(self.interval)
+        finally:
+            conn.terminate()
+
+    async def _lead(self, conn: asyncpg.Connection) -> None:
+        rounds = 0
+        while not self.stopping.is_set():
+            await self.tick(conn, expire=rounds % 6 == 0, prune=rounds % 60 == 0)
+            rounds += 1
+            await self._sleep(self.interval)
+
+    async def tick(self, conn: asyncpg.Connection, expire: bool = True, prune: bool = True) -> None:
+        """One round of upkeep (public so tests and `beat` commands can run it directly)."""
+        reaped = await conn.fetch(sql("reap_expired_leases"))
+        if reaped:
+            failed = sum(1 for r in reaped if r["status"] == "FAILED")
+            log.warning("reaped %d tasks with expired leases (%d out of attempts -> FAILED)",
+                        len(reaped), failed)
+        if expire:
+            status = await conn.execute(sql("expire_pending"))
+            if status != "UPDATE 0":
+                log.info("expired pending tasks: %s", status)
+        if prune:
+            await self.prune(conn)
+
+    async def prune(self, conn: asyncpg.Connection) -> int:
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.queue_retention_days)
+        total = 0
+        while not self.stopping.is_set():
+            status = await conn.execute(sql("prune_finished"), cutoff, PRUNE_BATCH)
+            deleted = int(status.split()[-1])
+            total += deleted
+            if deleted < PRUNE_BATCH:
+                break
+        if total:
+            log.info("retention: deleted %d finished tasks older than %s", total, cutoff)
+        return total
+
+    async def _sleep(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self.stopping.wait(), seconds)
+        except TimeoutError:
+            pass
+
+
+def run_maintenance_process(settings: Settings) -> None:
+    import signal
+
+    import uvloop
+
+    from core.logs import setup_logging
+
+    setup_logging(settings.log_level)
+    maintenance = Maintenance(settings)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, maintenance.stop)
+        await maintenance.run()
+
+    uvloop.run(main())

@@ -1,0 +1,191 @@
+"""The task queue on `scrape_request_log`: enqueue, claim, ack, lease upkeep and ops actions.
+
+Every statement lives in core/sql/queue.sql; this module binds them to typed Python calls.
+"""
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+from pydantic import BaseModel
+
+SQL_FILE = Path(__file__).with_name("sql") / "queue.sql"
+NOTIFY_CHANNEL = "beat_queue"
+
+
+class Status(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    COMPLETE = "COMPLETE"
+    FAILED = "FAILED"
+    TIMEOUT = "TIMEOUT"
+    EXPIRED = "EXPIRED"
+    CANCELLED = "CANCELLED"
+
+
+FINISHED = (Status.COMPLETE, Status.FAILED, Status.TIMEOUT, Status.EXPIRED, Status.CANCELLED)
+
+
+@cache
+def queries() -> dict[str, str]:
+    """Named SQL blocks of queue.sql: `-- name: x` starts block x."""
+    blocks = re.split(r"^-- name: (\w+)\s*$", SQL_FILE.read_text(), flags=re.M)
+    return {name: body.strip().rstrip(";") for name, body in zip(blocks[1::2], blocks[2::2])}
+
+
+def sql(name: str) -> str:
+    return queries()[name]
+
+
+class Task(BaseModel):
+    id: int
+    flow: str
+    platform: str | None
+    status: Status
+    params: dict[str, Any]
+    data: Any = None
+    priority: int
+    retry_count: int
+    max_attempts: int
+    idempotency_key: str | None
+    account_id: str | None
+    created_at: datetime
+    picked_at: datetime | None
+    scraped_at: datetime | None
+    expires_at: datetime | None
+    run_after: datetime
+    last_error: str | None
+    worker_id: str | None
+    lease_until: datetime | None
+
+    @classmethod
+    def from_record(cls, record: asyncpg.Record) -> "Task":
+        return cls.model_validate({key: record[key] for key in cls.model_fields})
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    flow: str
+    params: dict[str, Any]
+    platform: str | None = None
+    priority: int = 1
+    idempotency_key: str | None = None
+    expires_at: datetime | None = None
+    account_id: str | None = None
+    max_attempts: int = 3
+
+
+class Queue:
+    """Producer and ops side of the queue, over an asyncpg pool (jsonb codec installed)."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+
+    async def enqueue(self, task: NewTask) -> tuple[Task, bool]:
+        """Insert a task; returns (task, created). A repeat of an active key returns the original."""
+        args = (task.flow, task.platform, task.params, task.priority, task.idempotency_key,
+                task.expires_at, task.account_id, task.max_attempts)
+        async with self.pool.acquire() as conn:
+            for _ in range(5):
+                row = await conn.fetchrow(sql("enqueue"), *args)
+                if row is not None:
+                    return Task.from_record(row), True
+                existing = await conn.fetch(sql("get_active_by_keys"), [task.idempotency_key])
+                if existing:
+                    return Task.from_record(existing[0]), False
+                # The holder of the key finished between the two statements: insert again.
+        raise RuntimeError(f"could not enqueue {task.idempotency_key!r}: key keeps changing state")
+
+    async def enqueue_many(self, tasks: list[NewTask]) -> list[tuple[Task, bool]]:
+        """Insert many tasks in one statement; result i belongs to tasks[i]."""
+        columns = list(zip(*[(t.flow, t.platform, json.dumps(t.params), t.priority,
+                              t.idempotency_key, t.expires_at, t.account_id, t.max_attempts)
+                             for t in tasks]))
+        keys = [t.idempotency_key for t in tasks if t.idempotency_key is not None]
+        async with self.pool.acquire() as conn:
+            for _ in range(5):
+                try:
+                    return await self._insert_many(conn, columns, tasks, keys)
+                except _Retry:
+                    continue  # a task holding one of the keys finished meanwhile: insert again
+        raise RuntimeError("could not enqueue: idempotency keys keep changing state")
+
+    async def _insert_many(self, conn: asyncpg.Connection, columns: list[tuple[Any, ...]],
+                           tasks: list[NewTask], keys: list[str]) -> list[tuple[Task, bool]]:
+        async with conn.transaction():
+            inserted = [Task.from_record(r) for r in await conn.fetch(sql("enqueue_many"), *columns)]
+            await conn.execute(sql("notify_flows"), sorted({t.flow for t in inserted}))
+            active = [Task.from_record(r) for r in await conn.fetch(sql("get_active_by_keys"), keys)]
+            results = _match_results(tasks, inserted, active)
+            if results is None:
+                raise _Retry()
+            return results
+
+    async def get(self, task_id: int) -> Task | None:
+        row = await self.pool.fetchrow(sql("get_task"), task_id)
+        return Task.from_record(row) if row else None
+
+    async def list_by_account(self, account_id: str, limit: int,
+                              before_id: int | None = None) -> list[Task]:
+        rows = await self.pool.fetch(sql("list_by_account"), account_id, before_id, limit)
+        return [Task.from_record(r) for r in rows]
+
+    async def cancel(self, task_id: int) -> Task | None:
+        """Cancel a PENDING task; None when it is not pending (or does not exist)."""
+        row = await self.pool.fetchrow(sql("cancel"), task_id)
+        return Task.from_record(row) if row else None
+
+    async def requeue(self, task_id: int) -> Task | None:
+        """Run a finished task again; None when it is not finished (or does not exist)."""
+        row = await self.pool.fetchrow(sql("requeue"), task_id)
+        return Task.from_record(row) if row else None
+
+    async def requeue_where(self, status: Status, flow: str | None = None) -> int:
+        rows = await self.pool.fetch(sql("requeue_where"), status.value, flow)
+        return len(rows)
+
+    async def set_priority(self, task_id: int, priority: int) -> Task | None:
+        row = await self.pool.fetchrow(sql("set_priority"), task_id, priority)
+        return Task.from_record(row) if row else None
+
+    async def stats(self) -> list[dict[str, Any]]:
+        return [dict(r) for r in await self.pool.fetch(sql("queue_stats"))]
+
+
+class _Retry(Exception):
+    """Internal: roll the bulk insert back and try again."""
+
+
+def _match_results(tasks: list[NewTask], inserted: list[Task],
+                   active: list[Task]) -> list[tuple[Task, bool]] | None:
+    """Pair each requested task with the row that now stands for it, or None if they disagree.
+
+    INSERT ... RETURNING gives rows in input order, skipping the deduplicated ones; a skipped
+    task is answered with the active task that holds its key.
+    """
+    by_key = {t.idempotency_key: t for t in active}
+    new_ids = {t.id for t in inserted}
+    fresh = iter(inserted)
+    results: list[tuple[Task, bool]] = []
+    seen_keys: set[str] = set()
+    for task in tasks:
+        key = task.idempotency_key
+        holder = by_key.get(key) if key is not None else None
+        if key is not None and (key in seen_keys or (holder and holder.id not in new_ids)):
+            if holder is None:
+                return None
+            results.append((holder, False))
+            continue
+        row = next(fresh, None)
+        if row is None:
+            return None
+        if key is not None:
+            seen_keys.add(key)
+        results.append((row, True))
+    return results if next(fresh, None) is None else None

@@ -1,0 +1,153 @@
+-- Every query of the task queue, one named block each; loaded once by core/queue.py.
+-- Statuses: PENDING, PROCESSING, COMPLETE, FAILED, TIMEOUT, EXPIRED, CANCELLED.
+
+-- name: enqueue
+-- Insert one task unless an active task holds the same idempotency key; wakes workers of the flow.
+INSERT INTO scrape_request_log
+       (flow, platform, params, priority, idempotency_key, expires_at, account_id, max_attempts)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ON CONFLICT (idempotency_key) WHERE status IN ('PENDING', 'PROCESSING') DO NOTHING
+RETURNING *, pg_notify('beat_queue', flow) IS NULL AS notified;
+
+-- name: enqueue_many
+-- Bulk insert from parallel arrays (params as JSON text); rows whose key is already active are
+-- skipped. Rows come back in input order.
+INSERT INTO scrape_request_log
+       (flow, platform, params, priority, idempotency_key, expires_at, account_id, max_attempts)
+SELECT flow, platform, params::jsonb, priority, idempotency_key, expires_at, account_id,
+       max_attempts
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[], $6::timestamptz[],
+              $7::text[], $8::int[]) WITH ORDINALITY
+       AS u(flow, platform, params, priority, idempotency_key, expires_at, account_id,
+            max_attempts, position)
+ ORDER BY position
+ON CONFLICT (idempotency_key) WHERE status IN ('PENDING', 'PROCESSING') DO NOTHING
+RETURNING *;
+
+-- name: notify_flows
+SELECT pg_notify('beat_queue', flow) FROM unnest($1::text[]) AS flow;
+
+-- name: get_active_by_keys
+SELECT * FROM scrape_request_log
+ WHERE idempotency_key = ANY($1::text[]) AND status IN ('PENDING', 'PROCESSING');
+
+-- name: get_task
+SELECT * FROM scrape_request_log WHERE id = $1;
+
+-- name: list_by_account
+-- Newest first; the cursor is the id of the last row of the previous page.
+SELECT * FROM scrape_request_log
+ WHERE account_id = $1 AND ($2::bigint IS NULL OR id < $2)
+ ORDER BY id DESC
+ LIMIT $3;
+
+-- name: claim_batch
+-- Claim up to $2 runnable tasks of flow $1 for worker $4 with a lease of $3 seconds.
+-- Tasks whose expires_at passed before pickup become EXPIRED in the same statement.
+WITH picked AS MATERIALIZED (
+    SELECT id FROM scrape_request_log
+     WHERE status = 'PENDING' AND flow = $1 AND run_after <= now()
+     ORDER BY priority DESC, id
+     LIMIT $2
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE scrape_request_log AS t
+   SET status      = CASE WHEN t.expires_at < now() THEN 'EXPIRED' ELSE 'PROCESSING' END,
+       scraped_at  = CASE WHEN t.expires_at < now() THEN now() END,
+       picked_at   = now(),
+       lease_until = now() + make_interval(secs => $3),
+       worker_id   = $4,
+       retry_count = t.retry_count + 1
+  FROM picked
+ WHERE t.id = picked.id
+RETURNING t.id, t.flow, t.params, t.retry_count, t.max_attempts, t.status, t.created_at,
+          t.picked_at;
+
+-- name: ack_batch
+-- Record the outcome of finished attempts. A row is only touched while this worker still holds
+-- the same attempt, so a late ack after the reaper took the task back changes nothing.
+-- A PENDING outcome is a retry: it runs again after `delay` seconds; `refund` gives the attempt back.
+UPDATE scrape_request_log AS t
+   SET status      = u.status,
+       data        = u.data::jsonb,
+       last_error  = u.error,
+       scraped_at  = CASE WHEN u.status = 'PENDING' THEN NULL ELSE now() END,
+       run_after   = CASE WHEN u.status = 'PENDING'
+                          THEN now() + make_interval(secs => u.delay) ELSE t.run_after END,
+       retry_count = t.retry_count - u.refund,
+       lease_until = NULL,
+       worker_id   = NULL
+  FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::float8[],
+              $7::int[]) AS u(id, attempt, status, data, error, delay, refund)
+ WHERE t.id = u.id AND t.retry_count = u.attempt AND t.status = 'PROCESSING'
+   AND t.worker_id = $8;
+
+-- name: heartbeat
+UPDATE scrape_request_log
+   SET lease_until = now() + make_interval(secs => $3)
+ WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND status = 'PROCESSING';
+
+-- name: release
+-- Hand unfinished tasks back on shutdown; the interrupted attempt is not counted.
+UPDATE scrape_request_log
+   SET status = 'PENDING', retry_count = greatest(retry_count - 1, 0), run_after = now(),
+       picked_at = NULL, lease_until = NULL, worker_id = NULL
+ WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND status = 'PROCESSING'
+RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
+
+-- name: reap_expired_leases
+-- Tasks whose worker stopped heartbeating (killed, frozen, cut off) go back to PENDING,
+-- or to FAILED when their attempts are spent.
+UPDATE scrape_request_log
+   SET status      = CASE WHEN retry_count >= max_attempts THEN 'FAILED' ELSE 'PENDING' END,
+       scraped_at  = CASE WHEN retry_count >= max_attempts THEN now() END,
+       last_error  = 'lease expired: worker ' || coalesce(worker_id, '?') || ' stopped heartbeating',
+       run_after   = now(),
+       lease_until = NULL,
+       worker_id   = NULL
+ WHERE status = 'PROCESSING' AND lease_until < now()
+RETURNING id, status, pg_notify('beat_queue', flow) IS NULL AS notified;
+
+-- name: expire_pending
+UPDATE scrape_request_log
+   SET status = 'EXPIRED', scraped_at = now()
+ WHERE status = 'PENDING' AND expires_at < now();
+
+-- name: prune_finished
+-- Retention: delete up to $2 finished rows that finished before $1.
+DELETE FROM scrape_request_log
+ WHERE id IN (SELECT id FROM scrape_request_log
+               WHERE status IN ('COMPLETE', 'FAILED', 'TIMEOUT', 'EXPIRED', 'CANCELLED')
+                 AND scraped_at < $1
+               LIMIT $2);
+
+-- name: cancel
+UPDATE scrape_request_log
+   SET status = 'CANCELLED', scraped_at = now(), lease_until = NULL
+ WHERE id = $1 AND status = 'PENDING'
+RETURNING *;
+
+-- name: requeue
+-- A finished task runs again from scratch, with all its attempts.
+UPDATE scrape_request_log
+   SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL, data = NULL,
+       scraped_at = NULL, picked_at = NULL, lease_until = NULL, worker_id = NULL
+ WHERE id = $1 AND status IN ('COMPLETE', 'FAILED', 'TIMEOUT', 'EXPIRED', 'CANCELLED')
+RETURNING *, pg_notify('beat_queue', flow) IS NULL AS notified;
+
+-- name: requeue_where
+UPDATE scrape_request_log
+   SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL, data = NULL,
+       scraped_at = NULL, picked_at = NULL, lease_until = NULL, worker_id = NULL
+ WHERE status = $1 AND ($2::text IS NULL OR flow = $2)
+   AND (idempotency_key IS NULL OR NOT EXISTS (
+        SELECT 1 FROM scrape_request_log AS a
+         WHERE a.idempotency_key = scrape_request_log.idempotency_key
+           AND a.status IN ('PENDING', 'PROCESSING')))
+RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
+
+-- name: set_priority
+UPDATE scrape_request_log SET priority = $2 WHERE id = $1 RETURNING *;
+
+-- name: queue_stats
+SELECT * FROM queue_stats ORDER BY flow;

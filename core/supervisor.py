@@ -1,0 +1,120 @@
+"""The worker supervisor: forks worker processes per flow, restarts dead ones, stops gracefully.
+
+It holds no event loop and no connection itself, so forking is safe. One extra child runs queue
+maintenance (leader-elected across hosts).
+"""
+
+import logging
+import multiprocessing
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.process import BaseProcess
+from types import FrameType
+from typing import Any
+
+from core.config import Settings
+from core.flows import Flow
+from core.maintenance import run_maintenance_process
+from core.worker_runtime import run_worker_process
+
+log = logging.getLogger(__name__)
+
+_ctx = multiprocessing.get_context("fork")
+
+
+@dataclass
+class Slot:
+    """One child the supervisor keeps alive."""
+
+    name: str
+    target: Callable[..., None]
+    args: tuple[Any, ...]
+    process: BaseProcess | None = None
+    started: float = 0.0
+    restarts: int = 0
+    not_before: float = 0.0
+    history: list[float] = field(default_factory=list)
+
+    def start(self) -> None:
+        self.process = _ctx.Process(target=self.target, args=self.args, name=self.name,
+                                    daemon=False)
+        self.process.start()
+        self.started = time.monotonic()
+        log.info("started %s (pid %s)", self.name, self.process.pid)
+
+
+def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) -> list[Slot]:
+    """One slot per process of each flow (processes x concurrency from the registry)."""
+    slots = [Slot(f"worker-{f.name}-{i}", run_worker_process, ([f], settings))
+             for f in flows for i in range(f.processes)]
+    if maintenance:
+        slots.append(Slot("maintenance", run_maintenance_process, (settings,)))
+    return slots
+
+
+class Supervisor:
+    def __init__(self, slots: list[Slot], grace: float) -> None:
+        self.slots = slots
+        self.grace = grace
+        self.stopping = False
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if not self.stopping:
+            log.info("supervisor got %s: stopping workers (grace %.0fs)",
+                     signal.Signals(signum).name, self.grace)
+        self.stopping = True
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        for slot in self.slots:
+            slot.start()
+        while not self.stopping:
+            self._restart_dead()
+            time.sleep(0.2)
+        self._stop_all()
+
+    def _restart_dead(self) -> None:
+        now = time.monotonic()
+        for slot in self.slots:
+            if slot.process is None or slot.process.is_alive() or now < slot.not_before:
+                continue
+            code = slot.process.exitcode
+            slot.process.join()
+            # A child that keeps dying young waits longer before the next start.
+            young = now - slot.started < 10
+            slot.restarts = slot.restarts + 1 if young else 0
+            delay = min(30.0, 0.5 * 2 ** slot.restarts) if young else 0.0
+            log.warning("%s (pid %s) exited with %s; restarting in %.1fs", slot.name,
+                        slot.process.pid, code, delay)
+            slot.process = None
+            slot.not_before = now + delay
+        for slot in self.slots:
+            if slot.process is None and now >= slot.not_before:
+                slot.start()
+
+    def _stop_all(self) -> None:
+        alive = [s.process for s in self.slots if s.process is not None and s.process.is_alive()]
+        for process in alive:
+            if process.pid:
+                _signal(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace + 10
+        for process in alive:
+            process.join(max(0.0, deadline - time.monotonic()))
+        for process in alive:
+            if process.is_alive() and process.pid:
+                log.error("%s did not stop in time: killing it", process.name)
+                _signal(process.pid, signal.SIGKILL)
+                process.join()
+        log.info("all workers stopped")
+
+
+def _signal(pid: int, sig: int) -> None:
+    import os
+
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass

@@ -1,0 +1,285 @@
+"""One worker process: claims batches for its flows, runs each task as a coroutine, acks in batches.
+
+Wake-up comes from LISTEN/NOTIFY with a polling fallback; running tasks keep their leases alive
+with one heartbeat statement per process; SIGTERM stops claiming, lets running tasks finish
+within the grace period and hands the rest back to PENDING.
+"""
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from typing import Any
+
+import asyncpg
+from pydantic import ValidationError
+
+from core import errors
+from core.acks import DB_ERRORS, Ack, AckBuffer
+from core.config import Settings
+from core.db import asyncpg_dsn, create_pool
+from core.flows import Flow, TaskContext
+from core.queue import NOTIFY_CHANNEL, Status, sql
+
+log = logging.getLogger(__name__)
+
+
+def new_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class FlowLoop:
+    """Claims and runs tasks of one flow within its concurrency budget."""
+
+    def __init__(self, runtime: "WorkerRuntime", flow: Flow) -> None:
+        self.runtime = runtime
+        self.flow = flow
+        self.running: dict[int, asyncio.Task[None]] = {}
+        self.wake = asyncio.Event()
+        self.slot_freed = asyncio.Event()
+        self.done = 0
+
+    async def run(self) -> None:
+        rt, failures = self.runtime, 0
+        while not rt.stopping:
+            free = self.flow.concurrency - len(self.running)
+            if free <= 0:
+                self.slot_freed.clear()
+                await _wait(self.slot_freed, rt.settings.queue_poll_interval)
+                continue
+            want = min(free, rt.settings.queue_claim_batch)
+            self.wake.clear()
+            try:
+                rows = await rt.pool.fetch(sql("claim_batch"), self.flow.name, want,
+                                           rt.settings.queue_lease_seconds, rt.worker_id)
+                failures = 0
+            except DB_ERRORS as exc:
+                failures += 1
+                log.warning("claim for %s failed (%s): %s", self.flow.name, type(exc).__name__, exc)
+                await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
+                continue
+            for row in rows:
+                if row["status"] == Status.PROCESSING:
+                    self.running[row["id"]] = asyncio.create_task(self.execute(row))
+            if len(rows) < want and not rt.stopping:
+                await _wait(self.wake, rt.poll_interval)
+
+    async def execute(self, row: asyncpg.Record) -> None:
+        task_id, attempt = row["id"], row["retry_count"]
+        try:
+            ack = await self.outcome(row)
+        except asyncio.CancelledError:
+            self.runtime.released.append(task_id)
+            raise
+        finally:
+            self.running.pop(task_id, None)
+            self.slot_freed.set()
+        self.done += 1
+        self.runtime.acks.add(ack)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("task %d %s attempt %d -> %s", task_id, self.flow.name, attempt, ack.status)
+
+    async def outcome(self, row: asyncpg.Record) -> Ack:
+        task_id, attempt = row["id"], row["retry_count"]
+        try:
+            params = self.flow.params_model.model_validate(row["params"])
+        except ValidationError as exc:
+            return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
+        ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log)
+        try:
+            async with asyncio.timeout(self.flow.timeout_s):
+                result = await self.flow.handler(params, ctx)
+        except TimeoutError:
+            return Ack(task_id, attempt, Status.TIMEOUT,
+                       error=f"timed out after {self.flow.timeout_s:g}s")
+        except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
+            return failure_ack(task_id, attempt, row["max_attempts"], exc)
+        return Ack(task_id, attempt, Status.COMPLETE, data=result)
+
+
+def failure_ack(task_id: int, attempt: int, max_attempts: int, exc: Exception) -> Ack:
+    """Retry (PENDING after a backoff) or fail, by the error's class."""
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    if isinstance(exc, errors.Permanent):
+        return Ack(task_id, attempt, Status.FAILED, error=message)
+    if isinstance(exc, errors.RateLimited):
+        return Ack(task_id, attempt, Status.PENDING, error=message, delay=exc.retry_after,
+                   refund=True)
+    if attempt >= max_attempts:
+        return Ack(task_id, attempt, Status.FAILED, error=message)
+    return Ack(task_id, attempt, Status.PENDING, error=message,
+               delay=errors.backoff_seconds(attempt))
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    try:
+        await asyncio.wait_for(event.wait(), timeout)
+    except TimeoutError:
+        pass
+
+
+class WorkerRuntime:
+    """The event-loop side of a worker process for a set of flows."""
+
+    def __init__(self, settings: Settings, flows: list[Flow], pool_size: int = 4) -> None:
+        self.settings = settings
+        self.loops = {f.name: FlowLoop(self, f) for f in flows}
+        self.worker_id = new_worker_id()
+        self.pool_size = pool_size
+        self.stopping = False
+        self.released: list[int] = []
+        self.pool: asyncpg.Pool
+        self.acks: AckBuffer
+        self.listening = False
+
+    @property
+    def poll_interval(self) -> float:
+        # Without a live LISTEN connection, poll faster so wake-ups are not missed for long.
+        interval = self.settings.queue_poll_interval
+        return interval if self.listening else min(interval, 0.5)
+
+    def stop(self) -> None:
+        if not self.stopping:
+            log.info("worker %s stopping: no new claims", self.worker_id)
+        self.stopping = True
+        for loop in self.loops.values():
+            loop.wake.set()
+            loop.slot_freed.set()
+
+    def running_ids(self) -> list[int]:
+        return [i for loop in self.loops.values() for i in loop.running]
+
+    async def run(self) -> None:
+        assert self.settings.database_url
+        self.pool = await _connect_with_retry(self.settings.database_url, self.pool_size)
+        self.acks = AckBuffer(self.pool, self.worker_id, self.settings.queue_ack_flush_ms)
+        helpers = [asyncio.create_task(c) for c in
+                   (self.acks.run(), self._heartbeat(), self._listen(), self._report())]
+        log.info("worker %s started: flows %s", self.worker_id,
+                 ", ".join(f"{n}x{l.flow.concurrency}" for n, l in self.loops.items()))
+        try:
+            await asyncio.gather(*(loop.run() for loop in self.loops.values()))
+            await self._drain()
+        finally:
+            await self.acks.close()
+            try:
+                await asyncio.wait_for(helpers[0], timeout=10)
+            except TimeoutError:
+                log.warning("%d acks not written; the reaper will retry those tasks",
+                            len(self.acks.unacked_ids()))
+            for helper in helpers[1:]:
+                helper.cancel()
+            await self._release()
+            await self.pool.close()
+        log.info("worker %s stopped", self.worker_id)
+
+    async def _drain(self) -> None:
+        """Let running tasks finish within the grace period, then cancel the rest."""
+        running = [t for loop in self.loops.values() for t in loop.running.values()]
+        if not running:
+            return
+        log.info("waiting up to %.0fs for %d running tasks", self.settings.worker_shutdown_grace,
+                 len(running))
+        _, late = await asyncio.wait(running, timeout=self.settings.worker_shutdown_grace)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)
+
+    async def _release(self) -> None:
+        if not self.released:
+            return
+        try:
+            await self.pool.execute(sql("release"), self.released, self.worker_id)
+            log.info("handed %d unfinished tasks back to the queue", len(self.released))
+        except DB_ERRORS as exc:
+            log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
+                        exc)
+
+    async def _heartbeat(self) -> None:
+        period = self.settings.queue_lease_seconds / 3
+        while True:
+            await asyncio.sleep(period)
+            ids = self.running_ids() + self.acks.unacked_ids()
+            if not ids:
+                continue
+            try:
+                await self.pool.execute(sql("heartbeat"), ids, self.worker_id,
+                                        self.settings.queue_lease_seconds)
+            except DB_ERRORS as exc:
+                log.warning("heartbeat failed (%s): %s", type(exc).__name__, exc)
+
+    async def _listen(self) -> None:
+        """Keep one LISTEN connection; reconnect when it drops."""
+        if self.settings.queue_poll_only:
+            return
+        assert self.settings.database_url
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await _connect_listener(self.settings.database_url, self._on_notify)
+                self.listening = True
+                while not conn.is_closed():
+                    await asyncio.sleep(1)
+                    await conn.execute("SELECT 1")
+            except DB_ERRORS as exc:
+                log.warning("LISTEN connection lost (%s); polling until it is back", exc)
+            finally:
+                self.listening = False
+                if conn is not None and not conn.is_closed():
+                    conn.terminate()
+            await asyncio.sleep(1)
+
+    def _on_notify(self, conn: Any, pid: int, channel: str, flow: str) -> None:
+        loop = self.loops.get(flow)
+        if loop is not None:
+            loop.wake.set()
+
+    async def _report(self) -> None:
+        last, period = 0, 10.0
+        while True:
+            await asyncio.sleep(period)
+            done = sum(loop.done for loop in self.loops.values())
+            if done != last:
+                log.info("worker %s: %d tasks finished in the last %.0fs (%d running)",
+                         self.worker_id, done - last, period, len(self.running_ids()))
+                last = done
+
+
+async def _connect_listener(url: str, callback: Any) -> asyncpg.Connection:
+    conn = await asyncpg.connect(asyncpg_dsn(url), timeout=10)
+    await conn.add_listener(NOTIFY_CHANNEL, callback)
+    return conn
+
+
+async def _connect_with_retry(url: str, size: int) -> asyncpg.Pool:
+    for attempt in range(1, 31):
+        try:
+            return await create_pool(url, min_size=1, max_size=size)
+        except DB_ERRORS as exc:
+            log.warning("database not reachable (%s), retrying", exc)
+            await asyncio.sleep(min(5.0, 0.2 * attempt))
+    raise RuntimeError("database not reachable")
+
+
+def run_worker_process(flows: list[Flow], settings: Settings) -> None:
+    """Entry point of a forked worker process: uvloop, signal handlers, run until stopped."""
+    import uvloop
+
+    from core.logs import setup_logging
+
+    setup_logging(settings.log_level)
+    runtime = WorkerRuntime(settings, flows)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, runtime.stop)
+        await runtime.run()
+
+    started = time.monotonic()
+    uvloop.run(main())
+    log.debug("worker ran %.1fs", time.monotonic() - started)

@@ -1,0 +1,1 @@
+"""Platform credentials: storage, picking and validation of API keys and tokens."""

@@ -1,0 +1,1 @@
+"""Facebook: URL recognition, models, sources and flows."""

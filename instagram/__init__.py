@@ -1,0 +1,1 @@
+"""Instagram: URL recognition, models, sources and flows."""

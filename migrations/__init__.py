@@ -1,0 +1,1 @@
+"""Alembic migrations; schema.sql is generated from them."""

@@ -1,0 +1,1 @@
+"""Local stand-in for the platform APIs; never imported by production code."""

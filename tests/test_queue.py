@@ -1,0 +1,155 @@
+"""The queue's contract on real PostgreSQL: dedupe, priority, expiry, claim, ack, leases."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+
+from core.acks import Ack, AckBuffer
+from core.config import Settings
+from core.maintenance import Maintenance
+from core.queue import NewTask, Queue, Status, sql
+
+
+async def claim(pool: asyncpg.Pool, flow: str = "noop", n: int = 10, lease: float = 30,
+                worker: str = "w1") -> list[asyncpg.Record]:
+    return await pool.fetch(sql("claim_batch"), flow, n, lease, worker)
+
+
+async def test_enqueue_returns_existing_task_for_active_key(queue: Queue) -> None:
+    first, created = await queue.enqueue(NewTask("noop", {"a": 1}, idempotency_key="k1"))
+    again, created_again = await queue.enqueue(NewTask("noop", {"a": 2}, idempotency_key="k1"))
+    assert created and not created_again
+    assert again.id == first.id and again.params == {"a": 1}
+
+
+async def test_finished_key_can_be_enqueued_again(queue: Queue, pool: asyncpg.Pool) -> None:
+    first, _ = await queue.enqueue(NewTask("noop", {}, idempotency_key="k2"))
+    await pool.execute("UPDATE scrape_request_log SET status = 'COMPLETE' WHERE id = $1", first.id)
+    second, created = await queue.enqueue(NewTask("noop", {}, idempotency_key="k2"))
+    assert created and second.id != first.id
+
+
+async def test_bulk_enqueue_dedupes_within_batch_and_against_table(queue: Queue) -> None:
+    existing, _ = await queue.enqueue(NewTask("noop", {}, idempotency_key="old"))
+    results = await queue.enqueue_many([
+        NewTask("noop", {"i": 0}), NewTask("noop", {"i": 1}, idempotency_key="old"),
+        NewTask("noop", {"i": 2}, idempotency_key="new"),
+        NewTask("noop", {"i": 3}, idempotency_key="new"), NewTask("sleep", {"seconds": 0})])
+    assert [created for _, created in results] == [True, False, True, False, True]
+    assert results[1][0].id == existing.id
+    assert results[3][0].id == results[2][0].id
+    assert [t.params for t, _ in results] == [{"i": 0}, {}, {"i": 2}, {"i": 2}, {"seconds": 0}]
+
+
+async def test_claim_takes_higher_priority_first_then_oldest(queue: Queue,
+                                                             pool: asyncpg.Pool) -> None:
+    low, _ = await queue.enqueue(NewTask("noop", {}, priority=1))
+    high, _ = await queue.enqueue(NewTask("noop", {}, priority=5))
+    low2, _ = await queue.enqueue(NewTask("noop", {}, priority=1))
+    rows = await claim(pool, n=2)
+    assert [r["id"] for r in rows] == [high.id, low.id]
+    assert (await claim(pool))[0]["id"] == low2.id
+
+
+async def test_claim_only_takes_its_flow_and_runnable_rows(queue: Queue,
+                                                           pool: asyncpg.Pool) -> None:
+    await queue.enqueue(NewTask("sleep", {"seconds": 1}))
+    later, _ = await queue.enqueue(NewTask("noop", {}))
+    await pool.execute("UPDATE scrape_request_log SET run_after = now() + interval '1 hour' "
+                       "WHERE id = $1", later.id)
+    assert await claim(pool) == []
+
+
+async def test_expired_task_is_not_run(queue: Queue, pool: asyncpg.Pool) -> None:
+    past = datetime.now(UTC) - timedelta(seconds=1)
+    task, _ = await queue.enqueue(NewTask("noop", {}, expires_at=past))
+    rows = await claim(pool)
+    assert [r["status"] for r in rows] == ["EXPIRED"]
+    stored = await queue.get(task.id)
+    assert stored is not None and stored.status == Status.EXPIRED and stored.scraped_at
+
+
+async def test_concurrent_claims_never_share_a_task(queue: Queue, pool: asyncpg.Pool) -> None:
+    await queue.enqueue_many([NewTask("noop", {"i": i}) for i in range(500)])
+    batches = await asyncio.gather(*(claim(pool, n=40, worker=f"w{i}") for i in range(8)))
+    ids = [r["id"] for batch in batches for r in batch]
+    assert len(ids) == len(set(ids)) == 320
+
+
+async def test_acks_complete_retry_and_ignore_stale_attempts(queue: Queue,
+                                                             pool: asyncpg.Pool) -> None:
+    a, _ = await queue.enqueue(NewTask("noop", {}))
+    b, _ = await queue.enqueue(NewTask("noop", {}))
+    await claim(pool, worker="w1")
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    acks.add(Ack(a.id, 1, Status.COMPLETE, data={"ok": True}))
+    acks.add(Ack(b.id, 1, Status.PENDING, error="Retryable: boom", delay=60))
+    acks.add(Ack(b.id, 7, Status.COMPLETE))  # a stale attempt: must not win
+    await acks.close()
+    await runner
+    done, retry = await queue.get(a.id), await queue.get(b.id)
+    assert done and done.status == Status.COMPLETE and done.data == {"ok": True}
+    assert retry and retry.status == Status.PENDING and retry.retry_count == 1
+    assert retry.last_error == "Retryable: boom"
+    assert retry.run_after > datetime.now(UTC) + timedelta(seconds=50)
+
+
+async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    retry, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=2))
+    spent, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=1))
+    await claim(pool, lease=0.05)
+    await asyncio.sleep(0.1)
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
+    again, failed = await queue.get(retry.id), await queue.get(spent.id)
+    assert again and again.status == Status.PENDING and again.worker_id is None
+    assert failed and failed.status == Status.FAILED and "lease expired" in (failed.last_error or "")
+
+
+async def test_heartbeat_keeps_a_running_task_from_the_reaper(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    task, _ = await queue.enqueue(NewTask("noop", {}))
+    await claim(pool, lease=0.2)
+    await pool.execute(sql("heartbeat"), [task.id], "w1", 30.0)
+    await asyncio.sleep(0.3)
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
+    stored = await queue.get(task.id)
+    assert stored and stored.status == Status.PROCESSING
+
+
+async def test_cancel_requeue_and_priority(queue: Queue, pool: asyncpg.Pool) -> None:
+    task, _ = await queue.enqueue(NewTask("noop", {}))
+    assert (await queue.set_priority(task.id, 9)).priority == 9  # type: ignore[union-attr]
+    cancelled = await queue.cancel(task.id)
+    assert cancelled and cancelled.status == Status.CANCELLED
+    assert await queue.cancel(task.id) is None
+    requeued = await queue.requeue(task.id)
+    assert requeued and requeued.status == Status.PENDING and requeued.retry_count == 0
+    assert await queue.requeue(task.id) is None
+
+
+async def test_retention_prunes_only_old_finished_rows(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    old, _ = await queue.enqueue(NewTask("noop", {}))
+    new, _ = await queue.enqueue(NewTask("noop", {}))
+    waiting, _ = await queue.enqueue(NewTask("noop", {}))
+    await pool.execute("UPDATE scrape_request_log SET status = 'COMPLETE', scraped_at = now() - "
+                       "interval '30 days' WHERE id = $1", old.id)
+    await pool.execute("UPDATE scrape_request_log SET status = 'COMPLETE', scraped_at = now() "
+                       "WHERE id = $1", new.id)
+    async with pool.acquire() as conn:
+        assert await Maintenance(settings).prune(conn) == 1
+    assert await queue.get(old.id) is None
+    assert await queue.get(new.id) and await queue.get(waiting.id)
+
+
+async def test_queue_stats_view(queue: Queue, pool: asyncpg.Pool) -> None:
+    await queue.enqueue_many([NewTask("noop", {}) for _ in range(3)])
+    await claim(pool, n=1)
+    stats = {row["flow"]: row for row in await queue.stats()}
+    assert stats["noop"]["pending"] == 2 and stats["noop"]["processing"] == 1
+    assert stats["noop"]["oldest_pending_age_s"] >= 0

@@ -1,0 +1,1 @@
+"""X: URL recognition, models, sources and flows."""

@@ -1,0 +1,1 @@
+"""YouTube: URL recognition, models, sources and flows."""
