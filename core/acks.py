@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,7 +35,7 @@ class AckBuffer:
     """
 
     def __init__(self, pool: asyncpg.Pool, worker_id: str, flush_ms: float = 5.0,
-                 max_rows: int = 1000) -> None:
+                 max_rows: int = 1000, on_flushed: Callable[[], None] | None = None) -> None:
         self.pool = pool
         self.worker_id = worker_id
         self.flush_s = flush_ms / 1000
@@ -44,10 +45,14 @@ class AckBuffer:
         self._wake = asyncio.Event()
         self._closed = False
         self.flushed = 0
+        self.on_flushed = on_flushed
 
     def add(self, ack: Ack) -> None:
         self.pending.append(ack)
         self._wake.set()
+
+    def __len__(self) -> int:
+        return len(self.pending) + len(self.in_flight)
 
     def unacked_ids(self) -> list[int]:
         return [a.task_id for a in self.pending] + [a.task_id for a in self.in_flight]
@@ -85,6 +90,8 @@ class AckBuffer:
                 [a.error for a in batch], [a.delay for a in batch],
                 [1 if a.refund else 0 for a in batch], self.worker_id)
             self.flushed += len(batch)
+            if self.on_flushed is not None:
+                self.on_flushed()
         except BaseException:
             self.pending = self.in_flight + self.pending
             raise

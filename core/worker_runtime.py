@@ -38,6 +38,9 @@ class FlowLoop:
         self.runtime = runtime
         self.flow = flow
         self.running: dict[int, asyncio.Task[None]] = {}
+        # One watchdog enforces the hard timeout: cheaper than a timer per task.
+        self.deadlines: dict[int, float] = {}
+        self.timed_out: set[int] = set()
         self.wake = asyncio.Event()
         self.slot_freed = asyncio.Event()
         self.done = 0
@@ -45,7 +48,8 @@ class FlowLoop:
     async def run(self) -> None:
         rt, failures = self.runtime, 0
         while not rt.stopping:
-            free = self.flow.concurrency - len(self.running)
+            # Finished but unacknowledged tasks still hold their slot: acks apply backpressure.
+            free = self.flow.concurrency - len(self.running) - len(rt.acks)
             if free <= 0:
                 self.slot_freed.clear()
                 await _wait(self.slot_freed, rt.settings.queue_poll_interval)
@@ -61,10 +65,13 @@ class FlowLoop:
                 log.warning("claim for %s failed (%s): %s", self.flow.name, type(exc).__name__, exc)
                 await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
                 continue
+            deadline = asyncio.get_running_loop().time() + self.flow.timeout_s
             for row in rows:
                 if row["status"] == Status.PROCESSING:
+                    self.deadlines[row["id"]] = deadline
                     self.running[row["id"]] = asyncio.create_task(self.execute(row))
-            if len(rows) < want and not rt.stopping:
+            # A short batch may only mean another worker held rows: sleep once a claim is empty.
+            if not rows and not rt.stopping:
                 await _wait(self.wake, rt.poll_interval)
 
     async def execute(self, row: asyncpg.Record) -> None:
@@ -72,15 +79,30 @@ class FlowLoop:
         try:
             ack = await self.outcome(row)
         except asyncio.CancelledError:
-            self.runtime.released.append(task_id)
-            raise
+            if task_id not in self.timed_out:
+                self.runtime.released.append(task_id)  # shutdown: hand it back
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            ack = Ack(task_id, attempt, Status.TIMEOUT,
+                      error=f"timed out after {self.flow.timeout_s:g}s")
         finally:
             self.running.pop(task_id, None)
+            self.deadlines.pop(task_id, None)
+            self.timed_out.discard(task_id)
             self.slot_freed.set()
         self.done += 1
         self.runtime.acks.add(ack)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("task %d %s attempt %d -> %s", task_id, self.flow.name, attempt, ack.status)
+
+    def cancel_overdue(self, now: float) -> None:
+        overdue = [task_id for task_id, deadline in self.deadlines.items() if deadline <= now]
+        for task_id in overdue:
+            self.deadlines.pop(task_id)
+            self.timed_out.add(task_id)
+            self.running[task_id].cancel()
+            log.warning("task %d (%s) hit its %gs timeout: cancelled", task_id, self.flow.name,
+                        self.flow.timeout_s)
 
     async def outcome(self, row: asyncpg.Record) -> Ack:
         task_id, attempt = row["id"], row["retry_count"]
@@ -90,11 +112,7 @@ class FlowLoop:
             return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
         ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log)
         try:
-            async with asyncio.timeout(self.flow.timeout_s):
-                result = await self.flow.handler(params, ctx)
-        except TimeoutError:
-            return Ack(task_id, attempt, Status.TIMEOUT,
-                       error=f"timed out after {self.flow.timeout_s:g}s")
+            result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
             return failure_ack(task_id, attempt, row["max_attempts"], exc)
         return Ack(task_id, attempt, Status.COMPLETE, data=result)
@@ -149,15 +167,22 @@ class WorkerRuntime:
             loop.wake.set()
             loop.slot_freed.set()
 
+    def _slots_freed(self) -> None:
+        for loop in self.loops.values():
+            loop.slot_freed.set()
+
     def running_ids(self) -> list[int]:
         return [i for loop in self.loops.values() for i in loop.running]
 
     async def run(self) -> None:
         assert self.settings.database_url
         self.pool = await _connect_with_retry(self.settings.database_url, self.pool_size)
-        self.acks = AckBuffer(self.pool, self.worker_id, self.settings.queue_ack_flush_ms)
+        self.acks = AckBuffer(self.pool, self.worker_id, self.settings.queue_ack_flush_ms,
+                              max_rows=self.settings.queue_claim_batch,
+                              on_flushed=self._slots_freed)
         helpers = [asyncio.create_task(c) for c in
-                   (self.acks.run(), self._heartbeat(), self._listen(), self._report())]
+                   (self.acks.run(), self._heartbeat(), self._listen(), self._report(),
+                    self._watchdog())]
         log.info("worker %s started: flows %s", self.worker_id,
                  ", ".join(f"{n}x{l.flow.concurrency}" for n, l in self.loops.items()))
         try:
@@ -198,6 +223,14 @@ class WorkerRuntime:
         except DB_ERRORS as exc:
             log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
                         exc)
+
+    async def _watchdog(self) -> None:
+        period = min(0.5, min(loop.flow.timeout_s for loop in self.loops.values()) / 10)
+        clock = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(period)
+            for loop in self.loops.values():
+                loop.cancel_overdue(clock.time())
 
     async def _heartbeat(self) -> None:
         period = self.settings.queue_lease_seconds / 3

@@ -6,7 +6,8 @@
 INSERT INTO scrape_request_log
        (flow, platform, params, priority, idempotency_key, expires_at, account_id, max_attempts)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-ON CONFLICT (idempotency_key) WHERE status IN ('PENDING', 'PROCESSING') DO NOTHING
+ON CONFLICT (idempotency_key)
+   WHERE status IN ('PENDING', 'PROCESSING') AND idempotency_key IS NOT NULL DO NOTHING
 RETURNING *, pg_notify('beat_queue', flow) IS NULL AS notified;
 
 -- name: enqueue_many
@@ -21,7 +22,8 @@ SELECT flow, platform, params::jsonb, priority, idempotency_key, expires_at, acc
        AS u(flow, platform, params, priority, idempotency_key, expires_at, account_id,
             max_attempts, position)
  ORDER BY position
-ON CONFLICT (idempotency_key) WHERE status IN ('PENDING', 'PROCESSING') DO NOTHING
+ON CONFLICT (idempotency_key)
+   WHERE status IN ('PENDING', 'PROCESSING') AND idempotency_key IS NOT NULL DO NOTHING
 RETURNING *;
 
 -- name: notify_flows
@@ -56,16 +58,17 @@ UPDATE scrape_request_log AS t
        scraped_at  = CASE WHEN t.expires_at < now() THEN now() END,
        picked_at   = now(),
        lease_until = now() + make_interval(secs => $3),
-       worker_id   = $4,
+       worker_id   = CASE WHEN t.expires_at < now() THEN NULL ELSE $4 END,
        retry_count = t.retry_count + 1
   FROM picked
  WHERE t.id = picked.id
-RETURNING t.id, t.flow, t.params, t.retry_count, t.max_attempts, t.status, t.created_at,
-          t.picked_at;
+RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status;
 
 -- name: ack_batch
 -- Record the outcome of finished attempts. A row is only touched while this worker still holds
 -- the same attempt, so a late ack after the reaper took the task back changes nothing.
+-- worker_id is set only while a row is PROCESSING; matching on it (not on status) keeps the
+-- planner on the primary key instead of the lease index, whose dead entries pile up under load.
 -- A PENDING outcome is a retry: it runs again after `delay` seconds; `refund` gives the attempt back.
 UPDATE scrape_request_log AS t
    SET status      = u.status,
@@ -79,20 +82,19 @@ UPDATE scrape_request_log AS t
        worker_id   = NULL
   FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::float8[],
               $7::int[]) AS u(id, attempt, status, data, error, delay, refund)
- WHERE t.id = u.id AND t.retry_count = u.attempt AND t.status = 'PROCESSING'
-   AND t.worker_id = $8;
+ WHERE t.id = u.id AND t.retry_count = u.attempt AND t.worker_id = $8;
 
 -- name: heartbeat
 UPDATE scrape_request_log
    SET lease_until = now() + make_interval(secs => $3)
- WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND status = 'PROCESSING';
+ WHERE id = ANY($1::bigint[]) AND worker_id = $2;
 
 -- name: release
 -- Hand unfinished tasks back on shutdown; the interrupted attempt is not counted.
 UPDATE scrape_request_log
    SET status = 'PENDING', retry_count = greatest(retry_count - 1, 0), run_after = now(),
        picked_at = NULL, lease_until = NULL, worker_id = NULL
- WHERE id = ANY($1::bigint[]) AND worker_id = $2 AND status = 'PROCESSING'
+ WHERE id = ANY($1::bigint[]) AND worker_id = $2
 RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
 
 -- name: reap_expired_leases

@@ -51,7 +51,7 @@ UPGRADE = [
     """
     CREATE UNIQUE INDEX scrape_request_log_active_key_idx
         ON scrape_request_log (idempotency_key)
-        WHERE status IN ('PENDING', 'PROCESSING')
+        WHERE status IN ('PENDING', 'PROCESSING') AND idempotency_key IS NOT NULL
     """,
     """
     CREATE INDEX scrape_request_log_account_idx

@@ -1,0 +1,157 @@
+"""`beat bench queue`: drain N no-op tasks with the real worker processes and report the rate,
+the enqueue-to-start latency on an idle queue, and (optionally) the same with a large table.
+
+Runs in a scratch database `<db>_bench` on the configured server, recreated each run, so Beat
+and its peers are measured on the same server in the same run.
+"""
+
+import asyncio
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any
+
+import asyncpg
+
+from core import db
+from core.config import Settings
+from core.queue import NewTask, Queue
+
+LATENCY_SAMPLES = 200
+
+
+def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: int,
+                    finished_rows: int = 0) -> list[dict[str, Any]]:
+    assert settings.database_url
+    from core.bench.peers import PEERS
+
+    unknown = [p for p in peers if p not in PEERS]
+    if unknown:
+        raise ValueError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
+    url = asyncio.run(_recreate_database(settings.database_url))
+    db.migrate(url)
+    lines = [_bench_beat(url, jobs, processes, finished_rows=0)]
+    if finished_rows:
+        asyncio.run(_add_finished_rows(url, finished_rows))
+        lines.append(_bench_beat(url, jobs, processes, finished_rows=finished_rows))
+    for peer in peers:
+        lines.append(asyncio.run(PEERS[peer](url, jobs)))
+    return [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in line.items()}
+            for line in lines]
+
+
+async def _recreate_database(url: str) -> str:
+    dsn = db.asyncpg_dsn(url)
+    base, _, name = dsn.partition("?")[0].rpartition("/")
+    bench = f"{name}_bench"
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{bench}"')
+    finally:
+        await conn.close()
+    return f"{base}/{bench}"
+
+
+async def _add_finished_rows(url: str, count: int) -> None:
+    conn = await asyncpg.connect(db.asyncpg_dsn(url))
+    try:
+        await conn.execute(
+            "INSERT INTO scrape_request_log (flow, status, params, scraped_at, retry_count) "
+            "SELECT 'noop', 'COMPLETE', '{}', now(), 1 FROM generate_series(1, $1)", count)
+        await conn.execute("VACUUM ANALYZE scrape_request_log")
+    finally:
+        await conn.close()
+
+
+def _bench_beat(url: str, jobs: int, processes: int, finished_rows: int) -> dict[str, Any]:
+    workers = _start_workers(url, processes)
+    try:
+        return asyncio.run(_measure(url, jobs, processes, finished_rows))
+    finally:
+        workers.send_signal(signal.SIGTERM)
+        workers.wait(timeout=60)
+
+
+def _start_workers(url: str, processes: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
+           "FLOW_OVERRIDES": json.dumps({"noop": {"processes": processes}})}
+    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--flows", "noop",
+                             "--no-maintenance"], env=env)
+
+
+async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> dict[str, Any]:
+    pool = await db.create_pool(url, max_size=2)
+    try:
+        queue = Queue(pool)
+        await _wait_for_listeners(pool, processes)
+        latencies = await _latencies(queue, pool)
+        seconds = await _drain(pool, jobs)
+    finally:
+        await pool.close()
+    line: dict[str, Any] = {"system": "beat", "jobs": jobs, "seconds": seconds,
+                            "jobs_per_s": jobs / seconds}
+    if finished_rows:
+        line["finished_rows"] = finished_rows
+    line["latency_p50_ms"] = statistics.median(latencies)
+    line["latency_p95_ms"] = statistics.quantiles(latencies, n=20)[18]
+    line["processes"] = processes
+    return line
+
+
+async def _wait_for_listeners(pool: asyncpg.Pool, processes: int) -> None:
+    """Workers are ready when each holds its LISTEN connection."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        listening = await pool.fetchval(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND query LIKE 'LISTEN%'")
+        if listening >= processes:
+            await asyncio.sleep(0.2)
+            return
+        await asyncio.sleep(0.1)
+    raise RuntimeError("worker processes did not start within 60 s")
+
+
+async def _latencies(queue: Queue, pool: asyncpg.Pool) -> list[float]:
+    """Enqueue-to-start (picked_at - created_at, both database time) of single tasks on an idle
+    queue, each enqueued after the previous one started."""
+    ids = []
+    for i in range(LATENCY_SAMPLES):
+        task, _ = await queue.enqueue(NewTask("noop", {"sample": i}))
+        ids.append(task.id)
+        while await pool.fetchval("SELECT picked_at IS NULL FROM scrape_request_log WHERE id = $1",
+                                  task.id):
+            await asyncio.sleep(0.001)
+        await asyncio.sleep(0.005)
+    rows = await pool.fetch("SELECT extract(epoch FROM picked_at - created_at) * 1000 AS ms "
+                            "FROM scrape_request_log WHERE id = ANY($1)", ids)
+    return [float(r["ms"]) for r in rows]
+
+
+async def _drain(pool: asyncpg.Pool, jobs: int) -> float:
+    """Commit N tasks in one transaction, then time from the commit to the last COMPLETE."""
+    first = await pool.fetchval("SELECT coalesce(max(id), 0) FROM scrape_request_log")
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            "INSERT INTO scrape_request_log (flow, params, max_attempts) "
+            "SELECT 'noop', '{}', 1 FROM generate_series(1, $1)", jobs)
+        await conn.execute("SELECT pg_notify('beat_queue', 'noop')")
+        started = await conn.fetchval("SELECT clock_timestamp()")
+    deadline = time.monotonic() + max(120.0, jobs / 200)
+    while await pool.fetchval("SELECT EXISTS (SELECT 1 FROM scrape_request_log "
+                              "WHERE status IN ('PENDING', 'PROCESSING') AND id > $1)", first):
+        if time.monotonic() > deadline:
+            raise RuntimeError("beat did not drain the queue in time")
+        await asyncio.sleep(0.05)
+    finished = await pool.fetchval("SELECT max(scraped_at) FROM scrape_request_log WHERE id > $1",
+                                   first)
+    done = await pool.fetchval("SELECT count(*) FROM scrape_request_log WHERE id > $1 "
+                               "AND status = 'COMPLETE'", first)
+    if done != jobs:
+        raise RuntimeError(f"only {done} of {jobs} tasks completed")
+    return float((finished - started).total_seconds())
