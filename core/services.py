@@ -52,14 +52,30 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
             published.unlink(missing_ok=True)
 
 
+def _wait_until_serving(host: str, port: int, children: list[subprocess.Popen[bytes]],
+                        timeout: float = 60.0) -> bool:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(child.poll() is None for child in children):
+        try:
+            if httpx.get(f"http://{host}:{port}/heartbeat", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 def _run_children(env: dict[str, str], host: str, port: int) -> None:
     command = [sys.executable, "-m", "core.cli"]
     children = [
         subprocess.Popen([*command, "server", "--host", host, "--port", str(port)], env=env),
         subprocess.Popen([*command, "worker"], env=env),
     ]
-    log.info("Beat is up: API on http://%s:%d (docs at /docs); Ctrl-C stops it", host, port)
     stopping = False
+    if _wait_until_serving(host, port, children):
+        log.info("Beat is up: API on http://%s:%d (docs at /docs); Ctrl-C stops it", host, port)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping

@@ -1,0 +1,160 @@
+"""The `beat` command line, run as a user runs it: a real process, real PostgreSQL."""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+
+ROOT = Path(__file__).parent.parent
+
+
+def beat_env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env.update(values)
+    return env
+
+
+def beat(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return beat_env(DATABASE_URL=database_url, BEAT_HOME=str(tmp_path_factory.mktemp("home")))
+
+
+async def execute(url: str, statement: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+def test_flows_json_lists_each_flow_with_its_settings(env: dict[str, str]) -> None:
+    result = beat("flows", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    flows = {f["name"]: f for f in map(json.loads, result.stdout.splitlines())}
+    assert {"noop", "sleep"} <= set(flows)
+    assert flows["noop"]["processes"] >= 1 and flows["noop"]["concurrency"] >= 1
+    assert flows["sleep"]["params_schema"]["required"] == ["seconds"]
+
+
+def test_flow_overrides_change_the_settings(env: dict[str, str]) -> None:
+    overridden = {**env, "FLOW_OVERRIDES": '{"sleep": {"processes": 7, "concurrency": 3}}'}
+    flows = [json.loads(line)
+             for line in beat("flows", "--json", env=overridden).stdout.splitlines()]
+    sleep = next(f for f in flows if f["name"] == "sleep")
+    assert (sleep["processes"], sleep["concurrency"]) == (7, 3)
+
+
+def test_enqueue_prints_the_task_and_dedupes(env: dict[str, str]) -> None:
+    first = beat("enqueue", "sleep", "--params", '{"seconds": 1}', "--key", "cli-1", env=env)
+    assert first.returncode == 0, first.stderr
+    task = json.loads(first.stdout)
+    assert task["created"] and task["status"] == "PENDING" and task["params"] == {"seconds": 1}
+    again = json.loads(beat("enqueue", "sleep", "--params", '{"seconds": 2}', "--key", "cli-1",
+                            env=env).stdout)
+    assert not again["created"] and again["id"] == task["id"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["enqueue", "nosuchflow"], "unknown flow"),
+    (["enqueue", "sleep", "--params", "{not json"], "invalid params"),
+    (["enqueue", "sleep", "--params", '{"seconds": "abc"}'], "seconds"),
+    (["requeue", "--status", "PENDING"], "finished status"),
+])
+def test_bad_input_exits_2_with_one_line(env: dict[str, str], args: list[str],
+                                         message: str) -> None:
+    result = beat(*args, env=env)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_no_database_configured_is_one_line(tmp_path: Path) -> None:
+    result = beat("status", env=beat_env(BEAT_HOME=str(tmp_path)))
+    assert result.returncode == 2
+    assert "DATABASE_URL is not set" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_status_and_requeue(env: dict[str, str], database_url: str) -> None:
+    beat("enqueue", "sleep", "--params", '{"seconds": 1}', env=env)
+    rows = [json.loads(line) for line in beat("status", "--json", env=env).stdout.splitlines()]
+    sleep = next(r for r in rows if r["flow"] == "sleep")
+    assert sleep["pending"] >= 1
+    asyncio.run(execute(database_url,
+                        "UPDATE scrape_request_log SET status = 'FAILED', scraped_at = now()"))
+    result = beat("requeue", "--status", "FAILED", "--flow", "sleep", env=env)
+    assert result.returncode == 0 and "requeued" in result.stdout
+    count = int(result.stdout.split()[1])
+    assert count >= 2
+    rows = [json.loads(line) for line in beat("status", "--json", env=env).stdout.splitlines()]
+    assert next(r for r in rows if r["flow"] == "sleep")["pending"] == count
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(url: str, timeout: float = 60) -> httpx.Response:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.HTTPError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Path) -> None:
+    """`beat up` with nothing configured: embedded PostgreSQL + Redis, server, workers;
+    Ctrl-C stops it all; the next start finds the earlier tasks."""
+    env, port = beat_env(BEAT_HOME=str(tmp_path / "home")), free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen[str]:
+        return subprocess.Popen([sys.executable, "-m", "core.cli", "up", "--port", str(port)],
+                                cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    def stop(process: subprocess.Popen[str]) -> str:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=60)
+        assert process.returncode == 0, output
+        return output
+
+    up = start()
+    try:
+        assert wait_for(f"{base}/heartbeat").json() == {"beat": True}
+        task = httpx.post(f"{base}/scrape_request_log/flow/sleep",
+                          json={"params": {"seconds": 0.1}}).json()
+        deadline = time.monotonic() + 30
+        while httpx.get(f"{base}/scrape_request_log/flow/{task['id']}").json()["status"] \
+                != "COMPLETE":
+            assert time.monotonic() < deadline, "task did not complete"
+            time.sleep(0.1)
+    finally:
+        output = stop(up)
+    assert "stopped embedded PostgreSQL" in output and "Traceback" not in output
+    up = start()
+    try:
+        wait_for(f"{base}/heartbeat")
+        again = httpx.get(f"{base}/scrape_request_log/flow/{task['id']}").json()
+        assert again["status"] == "COMPLETE" and again["data"] == {"slept": 0.1}
+    finally:
+        stop(up)
