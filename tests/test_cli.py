@@ -90,7 +90,8 @@ def test_no_database_configured_is_one_line(tmp_path: Path) -> None:
 
 
 def test_status_and_requeue(env: dict[str, str], database_url: str) -> None:
-    beat("enqueue", "sleep", "--params", '{"seconds": 1}', env=env)
+    for _ in range(2):
+        beat("enqueue", "sleep", "--params", '{"seconds": 1}', env=env)
     rows = [json.loads(line) for line in beat("status", "--json", env=env).stdout.splitlines()]
     sleep = next(r for r in rows if r["flow"] == "sleep")
     assert sleep["pending"] >= 1
