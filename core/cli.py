@@ -1,6 +1,5 @@
 """The `beat` command line: run the service, enqueue and inspect tasks, migrate, benchmark."""
 
-import asyncio
 import json
 import logging
 import os

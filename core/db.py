@@ -65,7 +65,8 @@ async def current_revision(conn: asyncpg.Connection) -> str | None:
     exists = await conn.fetchval("SELECT to_regclass('alembic_version') IS NOT NULL")
     if not exists:
         return None
-    return await conn.fetchval("SELECT version_num FROM alembic_version")
+    version: str | None = await conn.fetchval("SELECT version_num FROM alembic_version")
+    return version
 
 
 async def check_schema(url: str) -> None:

@@ -35,7 +35,7 @@ FINISHED = (Status.COMPLETE, Status.FAILED, Status.TIMEOUT, Status.EXPIRED, Stat
 @cache
 def queries() -> dict[str, str]:
     """Named SQL blocks of queue.sql: `-- name: x` starts block x."""
-    blocks = re.split(r"^-- name: (\w+)\s*$", SQL_FILE.read_text(), flags=re.M)
+    blocks = re.split(r"^-- name: (\w+)\s*$", SQL_FILE.read_text(), flags=re.MULTILINE)
     return {name: body.strip().rstrip(";") for name, body in zip(blocks[1::2], blocks[2::2])}
 
 

@@ -94,7 +94,8 @@ def _run_children(env: dict[str, str], host: str, port: int) -> None:
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-    failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM)]
+    failed = [(name, c.returncode) for name, c in zip(("server", "worker"), children)
+              if c.returncode not in (0, -signal.SIGTERM)]
     log.info("Beat stopped")
     if failed and not stopping:
-        raise RuntimeError(f"{failed[0].args[3]} exited with code {failed[0].returncode}")
+        raise RuntimeError(f"the {failed[0][0]} exited with code {failed[0][1]}")

@@ -24,7 +24,7 @@ def beat_env(**values: str) -> dict[str, str]:
 
 
 def beat(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT, env=env, check=False,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any
 
 import asyncpg
@@ -252,7 +252,7 @@ async def bench_procrastinate(dsn: str, jobs: int) -> Result:
     return result("procrastinate", jobs, seconds)
 
 
-PEERS: dict[str, Callable[[str, int], Awaitable[Result]]] = {
+PEERS: dict[str, Callable[[str, int], Coroutine[Any, Any, Result]]] = {
     "pgqueuer": bench_pgqueuer,
     "procrastinate": bench_procrastinate,
 }
