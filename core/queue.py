@@ -142,8 +142,15 @@ class Queue:
         return Task.from_record(row) if row else None
 
     async def requeue(self, task_id: int) -> Task | None:
-        """Run a finished task again; None when it is not finished (or does not exist)."""
-        row = await self.pool.fetchrow(sql("requeue"), task_id)
+        """Run a finished task again; None when it is not finished (or does not exist).
+
+        Raises KeyConflict when another active task holds its idempotency key.
+        """
+        try:
+            row = await self.pool.fetchrow(sql("requeue"), task_id)
+        except asyncpg.UniqueViolationError as exc:
+            raise KeyConflict(f"cannot requeue task {task_id}: another active task holds "
+                              "its idempotency_key") from exc
         return Task.from_record(row) if row else None
 
     async def requeue_where(self, status: Status, flow: str | None = None) -> int:
@@ -156,6 +163,10 @@ class Queue:
 
     async def stats(self) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.pool.fetch(sql("queue_stats"))]
+
+
+class KeyConflict(Exception):
+    """Another active task holds this task's idempotency key."""
 
 
 class _Retry(Exception):

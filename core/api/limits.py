@@ -3,11 +3,15 @@
 import json
 from typing import Any
 
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body reader re-raises it instead of answering 400."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=f"request body over {limit} bytes")
 
 
 class BodySizeLimit:
@@ -36,7 +40,7 @@ class BodySizeLimit:
             message = await receive()
             received += len(message.get("body", b""))
             if received > limit:
-                raise BodyTooLarge()
+                raise BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from core.api.deps import FlowsDep, QueueDep
 from core.flows import Flow
-from core.queue import NewTask, Task
+from core.queue import KeyConflict, NewTask, Task
 
 router = APIRouter(tags=["tasks"])
 
@@ -67,7 +67,7 @@ def _new_task(flow: Flow, body: TaskCreate, where: str = "params") -> NewTask:
         detail = json.loads(exc.json(include_url=False))
         for error in detail:
             error["loc"] = [where, *error["loc"]]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, detail=detail) from exc
+        raise HTTPException(422, detail=detail) from exc
     return NewTask(flow=flow.name, params=params.model_dump(mode="json", exclude_unset=True),
                    platform=flow.platform,
                    priority=flow.priority if body.priority is None else body.priority,
@@ -119,19 +119,24 @@ async def get_task(task_id: int, queue: QueueDep) -> Task:
 async def update_task(task_id: int, body: TaskUpdate, queue: QueueDep) -> Task:
     """Cancel a pending task, requeue a finished one, and/or change its priority."""
     if body.action is None and body.priority is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY,
+        raise HTTPException(422,
                             detail="give an action (cancel, requeue) and/or a priority")
     current = await get_task(task_id, queue)
     task: Task | None = current
-    if body.priority is not None:
-        task = await queue.set_priority(task_id, body.priority)
     if body.action == Action.cancel:
         task = await queue.cancel(task_id)
     elif body.action == Action.requeue:
-        task = await queue.requeue(task_id)
+        try:
+            task = await queue.requeue(task_id)
+        except KeyConflict as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from exc
     if task is None:
         raise HTTPException(status.HTTP_409_CONFLICT,
                             detail=f"cannot {body.action} task {task_id}: it is {current.status}")
+    if body.priority is not None:
+        task = await queue.set_priority(task_id, body.priority)
+        if task is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id}")
     return task
 
 
