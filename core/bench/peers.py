@@ -26,6 +26,8 @@ from pgqueuer.domain.types import Channel, QueueExecutionMode
 from pgqueuer.queries import Queries
 from procrastinate import App, PsycopgConnector
 
+from core.bench.bare import bench_bare
+
 PGQ_SCHEMA = "bench_pgqueuer"
 PGQ_CHANNEL = "bench_pgqueuer_events"
 PGQ_ENTRYPOINT = "bench_noop"
@@ -253,6 +255,7 @@ async def bench_procrastinate(dsn: str, jobs: int) -> Result:
 
 
 PEERS: dict[str, Callable[[str, int], Coroutine[Any, Any, Result]]] = {
+    "bare": bench_bare,
     "pgqueuer": bench_pgqueuer,
     "procrastinate": bench_procrastinate,
 }

@@ -33,28 +33,44 @@ def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: 
     if unknown:
         raise ValueError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
     url = asyncio.run(_recreate_database(settings.database_url))
-    db.migrate(url)
-    lines = [_bench_beat(url, jobs, processes, finished_rows=0)]
-    if finished_rows:
-        asyncio.run(_add_finished_rows(url, finished_rows))
-        lines.append(_bench_beat(url, jobs, processes, finished_rows=finished_rows))
-    for peer in peers:
-        lines.append(asyncio.run(PEERS[peer](url, jobs)))
+    try:
+        db.migrate(url)
+        lines = [_bench_beat(url, jobs, processes, finished_rows=0)]
+        if finished_rows:
+            asyncio.run(_add_finished_rows(url, finished_rows))
+            lines.append(_bench_beat(url, jobs, processes, finished_rows=finished_rows))
+        for peer in peers:
+            lines.append(asyncio.run(PEERS[peer](url, jobs)))
+    finally:
+        asyncio.run(_drop_database(settings.database_url))
     return [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in line.items()}
             for line in lines]
 
 
-async def _recreate_database(url: str) -> str:
-    dsn = db.asyncpg_dsn(url)
-    base, _, name = dsn.partition("?")[0].rpartition("/")
-    bench = f"{name}_bench"
-    conn = await asyncpg.connect(dsn)
+def _scratch_name(url: str) -> tuple[str, str]:
+    base, _, name = db.asyncpg_dsn(url).partition("?")[0].rpartition("/")
+    return base, f"{name}_bench"
+
+
+async def _admin(url: str, *statements: str) -> None:
+    conn = await asyncpg.connect(db.asyncpg_dsn(url))
     try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{bench}"')
+        for statement in statements:
+            await conn.execute(statement)
     finally:
         await conn.close()
-    return f"{base}/{bench}"
+
+
+async def _recreate_database(url: str) -> str:
+    base, bench = _scratch_name(url)
+    await _admin(url, f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)', f'CREATE DATABASE "{bench}"')
+    query = db.asyncpg_dsn(url).partition("?")[2]
+    return f"{base}/{bench}" + (f"?{query}" if query else "")
+
+
+async def _drop_database(url: str) -> None:
+    _, bench = _scratch_name(url)
+    await _admin(url, f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)')
 
 
 async def _add_finished_rows(url: str, count: int) -> None:
