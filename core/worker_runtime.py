@@ -41,6 +41,9 @@ class FlowLoop:
         # One watchdog enforces the hard timeout: cheaper than a timer per task.
         self.deadlines: dict[int, float] = {}
         self.timed_out: set[int] = set()
+        # When each running task was claimed (loop time at send), to know when its lease ends.
+        self.claimed_at: dict[int, float] = {}
+        self.lease_lost: set[int] = set()
         self.wake = asyncio.Event()
         self.slot_freed = asyncio.Event()
         self.done = 0
@@ -56,6 +59,7 @@ class FlowLoop:
                 continue
             want = min(free, rt.settings.queue_claim_batch)
             self.wake.clear()
+            sent = asyncio.get_running_loop().time()
             try:
                 rows = await rt.pool.fetch(sql("claim_batch"), self.flow.name, want,
                                            rt.settings.queue_lease_seconds, rt.worker_id)
@@ -65,10 +69,11 @@ class FlowLoop:
                 log.warning("claim for %s failed (%s): %s", self.flow.name, type(exc).__name__, exc)
                 await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
                 continue
-            deadline = asyncio.get_running_loop().time() + self.flow.timeout_s
+            deadline = sent + self.flow.timeout_s
             for row in rows:
                 if row["status"] == Status.PROCESSING:
                     self.deadlines[row["id"]] = deadline
+                    self.claimed_at[row["id"]] = sent
                     self.running[row["id"]] = asyncio.create_task(self.execute(row))
             # A short batch may only mean another worker held rows: sleep once a claim is empty.
             if not rows and not rt.stopping:
@@ -79,6 +84,8 @@ class FlowLoop:
         try:
             ack = await self.outcome(row)
         except asyncio.CancelledError:
+            if task_id in self.lease_lost:
+                return  # another worker may hold it now: neither ack nor hand back
             if task_id not in self.timed_out:
                 self.runtime.released.append(task_id)  # shutdown: hand it back
                 raise
@@ -88,12 +95,31 @@ class FlowLoop:
         finally:
             self.running.pop(task_id, None)
             self.deadlines.pop(task_id, None)
+            self.claimed_at.pop(task_id, None)
             self.timed_out.discard(task_id)
+            self.lease_lost.discard(task_id)
             self.slot_freed.set()
         self.done += 1
         self.runtime.acks.add(ack)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("task %d %s attempt %d -> %s", task_id, self.flow.name, attempt, ack.status)
+
+    def cancel_unleased(self, now: float, renewed_at: float, lease: float) -> None:
+        """Stop tasks whose lease this worker could not renew in time (database unreachable,
+        or the reaper took them back): the reaper may hand them to another worker."""
+        margin = min(1.0, lease / 10)
+        for task_id, claimed in list(self.claimed_at.items()):
+            if max(claimed, renewed_at) + lease - margin <= now:
+                self.lose_lease(task_id)
+
+    def lose_lease(self, task_id: int) -> None:
+        task = self.running.get(task_id)
+        if task is None or task_id in self.lease_lost:
+            return
+        self.lease_lost.add(task_id)
+        task.cancel()
+        log.warning("task %d (%s) lost its lease: stopped here, the reaper will retry it",
+                    task_id, self.flow.name)
 
     def cancel_overdue(self, now: float) -> None:
         overdue = [task_id for task_id, deadline in self.deadlines.items() if deadline <= now]
@@ -152,6 +178,7 @@ class WorkerRuntime:
         self.pool: asyncpg.Pool
         self.acks: AckBuffer
         self.listening = False
+        self.renewed_at = 0.0
 
     @property
     def poll_interval(self) -> float:
@@ -225,25 +252,37 @@ class WorkerRuntime:
                         exc)
 
     async def _watchdog(self) -> None:
-        period = min(0.5, min(loop.flow.timeout_s for loop in self.loops.values()) / 10)
+        shortest = min([loop.flow.timeout_s for loop in self.loops.values()]
+                       + [self.settings.queue_lease_seconds])
+        period = min(0.5, shortest / 10)
         clock = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(period)
             for loop in self.loops.values():
                 loop.cancel_overdue(clock.time())
+                loop.cancel_unleased(clock.time(), self.renewed_at,
+                                     self.settings.queue_lease_seconds)
 
     async def _heartbeat(self) -> None:
         period = self.settings.queue_lease_seconds / 3
         while True:
             await asyncio.sleep(period)
+            sent = asyncio.get_running_loop().time()
             ids = self.running_ids() + self.acks.unacked_ids()
             if not ids:
+                self.renewed_at = sent
                 continue
             try:
-                await self.pool.execute(sql("heartbeat"), ids, self.worker_id,
-                                        self.settings.queue_lease_seconds)
+                rows = await self.pool.fetch(sql("heartbeat"), ids, self.worker_id,
+                                             self.settings.queue_lease_seconds)
             except DB_ERRORS as exc:
                 log.warning("heartbeat failed (%s): %s", type(exc).__name__, exc)
+                continue
+            self.renewed_at = sent
+            lost = set(ids) - {row["id"] for row in rows}
+            for loop in self.loops.values():
+                for task_id in lost.intersection(loop.running):
+                    loop.lose_lease(task_id)
 
     async def _listen(self) -> None:
         """Keep one LISTEN connection; reconnect when it drops."""

@@ -153,3 +153,33 @@ async def test_queue_stats_view(queue: Queue, pool: asyncpg.Pool) -> None:
     stats = {row["flow"]: row for row in await queue.stats()}
     assert stats["noop"]["pending"] == 2 and stats["noop"]["processing"] == 1
     assert stats["noop"]["oldest_pending_age_s"] >= 0
+
+
+async def test_worker_stops_a_task_whose_lease_it_cannot_renew(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    """When the reaper took a task back (here: another worker id holds it), the worker running it
+    stops it instead of letting it run twice, and neither acks nor hands it back."""
+    from core.flows import load_flows
+    from core.worker_runtime import WorkerRuntime
+
+    task, _ = await queue.enqueue(NewTask("sleep", {"seconds": 30}))
+    lease = settings.model_copy(update={"queue_lease_seconds": 0.6})
+    runtime = WorkerRuntime(lease, [load_flows(lease)["sleep"]])
+    running = asyncio.create_task(runtime.run())
+    for _ in range(100):
+        stored = await queue.get(task.id)
+        if stored and stored.status == Status.PROCESSING:
+            break
+        await asyncio.sleep(0.02)
+    await pool.execute("UPDATE scrape_request_log SET worker_id = 'someone-else' WHERE id = $1",
+                       task.id)
+    loop = runtime.loops["sleep"]
+    for _ in range(100):
+        if not loop.running:
+            break
+        await asyncio.sleep(0.02)
+    assert not loop.running, "the task kept running after losing its lease"
+    runtime.stop()
+    await running
+    stored = await queue.get(task.id)
+    assert stored and stored.status == Status.PROCESSING and stored.worker_id == "someone-else"

@@ -87,7 +87,8 @@ UPDATE scrape_request_log AS t
 -- name: heartbeat
 UPDATE scrape_request_log
    SET lease_until = now() + make_interval(secs => $3)
- WHERE id = ANY($1::bigint[]) AND worker_id = $2;
+ WHERE id = ANY($1::bigint[]) AND worker_id = $2
+RETURNING id;
 
 -- name: release
 -- Hand unfinished tasks back on shutdown; the interrupted attempt is not counted.
