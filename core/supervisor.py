@@ -6,6 +6,7 @@ maintenance (leader-elected across hosts).
 
 import logging
 import multiprocessing
+import os
 import signal
 import time
 from collections.abc import Callable
@@ -112,8 +113,6 @@ class Supervisor:
 
 
 def _signal(pid: int, sig: int) -> None:
-    import os
-
     try:
         os.kill(pid, sig)
     except ProcessLookupError:
