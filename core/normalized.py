@@ -1,0 +1,53 @@
+"""The platform-neutral view of a scraped item: what `beat parse` prints and reports read.
+
+Missing stays None, never 0: a count the source did not give is unknown, not zero.
+"""
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, field_serializer
+
+Kind = Literal["post", "profile"]
+
+
+class Normalized(BaseModel):
+    platform: str
+    kind: Kind
+    id: str
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    followers: int | None = None
+    caption: str | None = None
+    published_at: datetime | None = None
+    author: str | None = None
+    source: str | None = None
+
+    @field_serializer("published_at")
+    def _utc(self, value: datetime | None) -> str | None:
+        """ISO-8601 in UTC with a Z, seconds precision: 2019-03-21T20:37:49Z."""
+        if value is None:
+            return None
+        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    def line(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+def to_int(value: Any) -> int | None:
+    """Counts arrive as strings in some APIs ("7920"); None and "" stay None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a count: {value!r}")
+    return int(value)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An ISO-8601 timestamp ("2019-03-21T20:37:49Z", with or without fraction) as aware UTC."""
+    if value in (None, ""):
+        return None
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
