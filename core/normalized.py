@@ -41,7 +41,7 @@ def to_int(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ValueError(f"not a count: {value!r}")
+        raise TypeError(f"not a count: {value!r}")
     return int(value)
 
 
@@ -49,5 +49,5 @@ def parse_time(value: Any) -> datetime | None:
     """An ISO-8601 timestamp ("2019-03-21T20:37:49Z", with or without fraction) as aware UTC."""
     if value in (None, ""):
         return None
-    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    parsed = datetime.fromisoformat(str(value))
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

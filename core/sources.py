@@ -1,0 +1,124 @@
+"""Sources (strategy crawlers) and the director that tries them best-first per capability.
+
+A source is one way to reach a platform (an official API, a keyless fallback); it knows which
+capabilities it serves and turns every failure into a core.errors class. The director moves to
+the next source on unavailable / rate-limited / credential errors, stops on permanent ones, and
+stops asking a source that keeps failing (circuit breaker) for a cool-down period.
+"""
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Generic, NoReturn, Protocol, TypeVar
+
+from core.errors import (
+    AllSourcesFailed,
+    CredentialInvalid,
+    Permanent,
+    RateLimited,
+    SourceUnavailable,
+)
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Source(Protocol):
+    name: str
+    capabilities: frozenset[str]
+    needs_credential: bool
+
+    async def call(self, capability: str, **params: Any) -> Any:
+        """Fetch and parse; raise only core.errors classes."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sourced(Generic[T]):
+    value: T
+    source: str
+
+
+@dataclass
+class _State:
+    failures: int = 0
+    open_until: float = 0.0
+
+
+@dataclass
+class CircuitBreaker:
+    """Opens after `threshold` consecutive failures of a source; after `cooldown` seconds one
+    trial call is let through (half-open), and a success closes it again."""
+
+    threshold: int = 5
+    cooldown: float = 30.0
+    clock: Callable[[], float] = time.monotonic
+    states: dict[str, _State] = field(default_factory=dict)
+
+    def allow(self, name: str) -> bool:
+        state = self.states.get(name)
+        if state is None or state.failures < self.threshold:
+            return True
+        if self.clock() >= state.open_until:
+            state.open_until = self.clock() + self.cooldown  # one trial per cool-down
+            return True
+        return False
+
+    def success(self, name: str) -> None:
+        self.states.pop(name, None)
+
+    def failure(self, name: str) -> None:
+        state = self.states.setdefault(name, _State())
+        state.failures += 1
+        if state.failures == self.threshold:
+            state.open_until = self.clock() + self.cooldown
+            log.warning("circuit open for source %s after %d failures (%.0fs cool-down)",
+                        name, state.failures, self.cooldown)
+
+
+class Director:
+    def __init__(self, sources: Sequence[Source], breaker: CircuitBreaker | None = None) -> None:
+        self.sources = list(sources)
+        self.breaker = breaker or CircuitBreaker()
+
+    def for_capability(self, capability: str) -> list[Source]:
+        return [s for s in self.sources if capability in s.capabilities]
+
+    async def fetch(self, capability: str, **params: Any) -> Sourced[Any]:
+        """The first source that answers; Permanent errors stop the search at once."""
+        candidates = self.for_capability(capability)
+        if not candidates:
+            raise AllSourcesFailed(f"no source can {capability}")
+        failures: list[str] = []
+        waits: list[float] = []
+        for source in candidates:
+            if not self.breaker.allow(source.name):
+                failures.append(f"{source.name}: circuit open")
+                continue
+            try:
+                value = await source.call(capability, **params)
+            except Permanent:
+                self.breaker.success(source.name)  # it answered; the answer is final
+                raise
+            except RateLimited as exc:
+                waits.append(exc.retry_after)
+                failures.append(f"{source.name}: {exc}")
+                continue
+            except CredentialInvalid as exc:
+                failures.append(f"{source.name}: {exc}")
+                continue
+            except SourceUnavailable as exc:
+                self.breaker.failure(source.name)
+                failures.append(f"{source.name}: {exc}")
+                continue
+            self.breaker.success(source.name)
+            return Sourced(value, source.name)
+        self._give_up(capability, failures, waits)
+
+    def _give_up(self, capability: str, failures: list[str], waits: list[float]) -> NoReturn:
+        summary = f"{capability}: " + "; ".join(failures)
+        log.warning("all sources failed for %s", summary)
+        if waits and len(waits) == len(failures):
+            raise RateLimited(min(waits), summary)
+        raise AllSourcesFailed(summary)

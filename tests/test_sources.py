@@ -1,0 +1,132 @@
+"""The director tries sources best-first, falls back on the right errors, stops on permanent
+ones, and stops asking a source that keeps failing; the HTTP layer turns transport failures
+into Beat's errors."""
+
+from typing import Any
+
+import httpx
+import pytest
+
+from core import http
+from core.errors import (
+    AllSourcesFailed,
+    CredentialInvalid,
+    NotFound,
+    RateLimited,
+    SourceUnavailable,
+)
+from core.sources import CircuitBreaker, Director
+
+
+class FakeSource:
+    def __init__(self, name: str, outcomes: list[Any], capabilities: tuple[str, ...] = ("get",)):
+        self.name = name
+        self.capabilities = frozenset(capabilities)
+        self.needs_credential = False
+        self.outcomes = outcomes
+        self.calls = 0
+
+    async def call(self, capability: str, **params: Any) -> Any:
+        outcome = self.outcomes[min(self.calls, len(self.outcomes) - 1)]
+        self.calls += 1
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+
+async def test_first_source_that_answers_wins() -> None:
+    primary, fallback = FakeSource("primary", ["a"]), FakeSource("fallback", ["b"])
+    result = await Director([primary, fallback]).fetch("get")
+    assert (result.value, result.source) == ("a", "primary") and fallback.calls == 0
+
+
+@pytest.mark.parametrize("error", [SourceUnavailable("down"), RateLimited(5),
+                                   CredentialInvalid("quota spent")])
+async def test_falls_back_on_temporary_errors(error: Exception) -> None:
+    result = await Director([FakeSource("primary", [error]),
+                             FakeSource("fallback", ["b"])]).fetch("get")
+    assert (result.value, result.source) == ("b", "fallback")
+
+
+async def test_permanent_error_stops_the_search() -> None:
+    fallback = FakeSource("fallback", ["b"])
+    with pytest.raises(NotFound):
+        await Director([FakeSource("primary", [NotFound("no such video")]), fallback]).fetch("get")
+    assert fallback.calls == 0
+
+
+async def test_only_sources_with_the_capability_are_asked() -> None:
+    other = FakeSource("other", ["x"], capabilities=("comments",))
+    result = await Director([other, FakeSource("videos", ["v"])]).fetch("get")
+    assert result.source == "videos" and other.calls == 0
+    with pytest.raises(AllSourcesFailed, match="no source can search"):
+        await Director([other]).fetch("search")
+
+
+async def test_all_rate_limited_raises_the_shortest_wait() -> None:
+    with pytest.raises(RateLimited) as caught:
+        await Director([FakeSource("a", [RateLimited(30)]),
+                        FakeSource("b", [RateLimited(7)])]).fetch("get")
+    assert caught.value.retry_after == 7
+
+
+async def test_mixed_failures_raise_all_sources_failed_naming_each() -> None:
+    with pytest.raises(AllSourcesFailed, match="a: down.*b: rate"):
+        await Director([FakeSource("a", [SourceUnavailable("down")]),
+                        FakeSource("b", [RateLimited(1, "rate")])]).fetch("get")
+
+
+async def test_circuit_opens_after_repeated_failures_and_half_opens_later() -> None:
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=3, cooldown=10, clock=lambda: now[0])
+    flaky = FakeSource("flaky", [SourceUnavailable("down")] * 3 + ["ok"])
+    director = Director([flaky, FakeSource("fallback", ["b"])], breaker)
+    for _ in range(5):
+        assert (await director.fetch("get")).source == "fallback"
+    assert flaky.calls == 3, "an open circuit must not call the source"
+    now[0] = 11.0
+    assert (await director.fetch("get")).source == "flaky"  # the half-open trial succeeds
+    assert (await director.fetch("get")).source == "flaky"
+
+
+def answer(status: int, body: bytes, headers: dict[str, str] | None = None) -> httpx.MockTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(status, content=body,
+                                                               headers=headers or {}))
+
+
+@pytest.mark.parametrize("transport, error, message", [
+    (answer(503, b"{}"), SourceUnavailable, "HTTP 503"),
+    (answer(200, b'{"items": [tru'), SourceUnavailable, "not JSON"),
+    (answer(429, b"{}", {"Retry-After": "12"}), RateLimited, "429"),
+])
+async def test_http_failures_become_beat_errors(transport: httpx.MockTransport,
+                                                error: type[Exception], message: str) -> None:
+    http.use_client(httpx.AsyncClient(transport=transport))
+    try:
+        with pytest.raises(error, match=message) as caught:
+            await http.get_json("src", "http://api.test/x")
+        if isinstance(caught.value, RateLimited):
+            assert caught.value.retry_after == 12
+    finally:
+        await http.close_client()
+
+
+async def test_transport_errors_become_source_unavailable() -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("connection refused", request=request)
+
+    http.use_client(httpx.AsyncClient(transport=httpx.MockTransport(refuse)))
+    try:
+        with pytest.raises(SourceUnavailable, match="ConnectError"):
+            await http.get_json("src", "http://api.test/x")
+    finally:
+        await http.close_client()
+
+
+async def test_client_statuses_are_left_to_the_source() -> None:
+    http.use_client(httpx.AsyncClient(transport=answer(403, b'{"error": {"code": 403}}')))
+    try:
+        response = await http.get_json("src", "http://api.test/x")
+        assert response.status == 403 and response.body == {"error": {"code": 403}}
+    finally:
+        await http.close_client()
