@@ -78,8 +78,8 @@ CREATE TABLE profile_log (
         id          bigserial PRIMARY KEY,
         platform    text        NOT NULL,
         profile_id  text        NOT NULL,
-        dimensions  jsonb       NOT NULL DEFAULT '[]'::jsonb,
-        metrics     jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
         source      text,
         timestamp   timestamptz NOT NULL DEFAULT now()
     );
@@ -91,8 +91,8 @@ CREATE TABLE post_log (
         platform    text        NOT NULL,
         post_id     text        NOT NULL,
         profile_id  text,
-        dimensions  jsonb       NOT NULL DEFAULT '[]'::jsonb,
-        metrics     jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
         source      text,
         timestamp   timestamptz NOT NULL DEFAULT now()
     );
@@ -100,6 +100,80 @@ CREATE TABLE post_log (
 CREATE INDEX post_log_post_idx ON post_log (platform, post_id, timestamp);
 
 INSERT INTO alembic_version (version_num) VALUES ('0001') RETURNING alembic_version.version_num;
+
+-- Running upgrade 0001 -> 0002
+
+CREATE TABLE youtube_account (
+        id                  bigserial PRIMARY KEY,
+        channel_id          text        NOT NULL UNIQUE,
+        handle              text,
+        title               text,
+        description         text,
+        published_at        timestamptz,
+        country             text,
+        thumbnail_url       text,
+        subscribers         bigint,
+        views               bigint,
+        video_count         bigint,
+        uploads_playlist_id text,
+        avg_views           double precision,
+        avg_likes           double precision,
+        avg_comments        double precision,
+        engagement_rate     double precision,
+        uploads_per_week    double precision,
+        insights_videos     integer,
+        source              text,
+        metric_sources      jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        created_at          timestamptz NOT NULL DEFAULT now(),
+        updated_at          timestamptz NOT NULL DEFAULT now(),
+        refreshed_at        timestamptz
+    );
+
+CREATE INDEX youtube_account_handle_idx ON youtube_account (lower(handle));
+
+CREATE TABLE youtube_post (
+        id                  bigserial PRIMARY KEY,
+        video_id            text        NOT NULL UNIQUE,
+        channel_id          text,
+        channel_title       text,
+        title               text,
+        description         text,
+        published_at        timestamptz,
+        duration_s          integer,
+        views               bigint,
+        likes               bigint,
+        comments            bigint,
+        comments_disabled   boolean,
+        tags                jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        thumbnail_url       text,
+        category_id         text,
+        source              text,
+        metric_sources      jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        created_at          timestamptz NOT NULL DEFAULT now(),
+        updated_at          timestamptz NOT NULL DEFAULT now(),
+        refreshed_at        timestamptz
+    );
+
+CREATE INDEX youtube_post_channel_idx ON youtube_post (channel_id, published_at DESC, id);
+
+CREATE TABLE youtube_comment (
+        id                  bigserial PRIMARY KEY,
+        comment_id          text        NOT NULL UNIQUE,
+        video_id            text        NOT NULL,
+        author              text,
+        author_channel_id   text,
+        text                text,
+        likes               bigint,
+        reply_count         bigint,
+        published_at        timestamptz,
+        updated_at          timestamptz,
+        source              text,
+        refreshed_at        timestamptz NOT NULL DEFAULT now()
+    );
+
+CREATE INDEX youtube_comment_video_idx ON youtube_comment (video_id, published_at DESC);
+
+UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
 COMMIT;
 

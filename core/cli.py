@@ -5,6 +5,7 @@ import logging
 import os
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -188,6 +189,26 @@ def flows_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lin
         table.add_row(f.name, f.platform or "-", str(f.processes), str(f.concurrency),
                       str(f.max_attempts), f"{f.timeout_s:g}s", f.description)
     console.print(table)
+
+
+@app.command()
+def parse(file: Annotated[Path, typer.Argument(help="A raw API response (JSON)")],
+          platform: Annotated[str, typer.Option(help="youtube, ...")] = "youtube") -> None:
+    """Print each entity of a raw API response as one normalized JSON line."""
+    from core.parsing import UnknownShape, parse_document
+
+    try:
+        document = json.loads(file.read_text())
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UserError(f"{file} is not JSON: {exc}") from None
+    try:
+        entities = parse_document(platform.lower(), document)
+    except UnknownShape as exc:
+        raise UserError(f"{file}: {exc}") from None
+    for entity in entities:
+        print(json.dumps(entity.line()))
 
 
 @app.command()

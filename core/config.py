@@ -1,10 +1,12 @@
 """Beat's settings: one pydantic-settings class read from the environment (prefix-free names)."""
 
+import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class FlowOverride(BaseModel):
@@ -27,9 +29,18 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     # Extra modules imported at start-up that register flows (comma-separated or JSON list).
-    flow_modules: list[str] = []
+    flow_modules: Annotated[list[str], NoDecode] = []
     # JSON object: {"flow_name": {"processes": 2, "concurrency": 10, ...}}
     flow_overrides: dict[str, FlowOverride] = {}
+
+    # Caps every flow's process count (`beat up` sets 1: one machine runs every flow).
+    worker_process_cap: int | None = Field(default=None, ge=1)
+
+    # Platforms. SANDBOX_URL routes every platform call to the sandbox (`beat sandbox`).
+    sandbox_url: str | None = None
+    youtube_api_keys: Annotated[list[str], NoDecode] = []
+    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
+    invidious_url: str | None = None
 
     queue_claim_batch: int = Field(default=200, ge=1, le=5000)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
@@ -45,10 +56,30 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_bulk_body_bytes: int = 64 * 1_048_576
 
+    @field_validator("flow_modules", "youtube_api_keys", mode="before")
+    @classmethod
+    def _split_list(cls, value: Any) -> Any:
+        """A JSON list or a comma-separated string."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
+
     @field_validator("beat_home", mode="after")
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+
+    def youtube_base_url(self) -> str:
+        return f"{self.sandbox_url.rstrip('/')}/youtube/v3" if self.sandbox_url \
+            else self.youtube_api_url
+
+    def invidious_base_url(self) -> str | None:
+        return f"{self.sandbox_url.rstrip('/')}/invidious" if self.sandbox_url \
+            else self.invidious_url
 
 
 @lru_cache

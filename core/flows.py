@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from core.config import Settings
 
 # Modules whose import registers Beat's own flows.
-BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows",)
+BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows", "youtube.flows")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +30,7 @@ class TaskContext:
     attempt: int
     pool: asyncpg.Pool
     log: logging.Logger
+    settings: Settings
 
 
 Handler = Callable[[Any, TaskContext], Awaitable[Any]]
@@ -85,6 +86,9 @@ def load_flows(settings: Settings) -> dict[str, Flow]:
     for name, registered in sorted(_REGISTRY.items()):
         override = settings.flow_overrides.get(name)
         changes = override.model_dump(exclude_none=True) if override else {}
+        if settings.worker_process_cap is not None:
+            changes["processes"] = min(changes.get("processes", registered.processes),
+                                       settings.worker_process_cap)
         flows[name] = dataclasses.replace(registered, **changes)
     return flows
 

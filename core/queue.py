@@ -4,16 +4,16 @@ Every statement lives in core/sql/queue.sql; this module binds them to typed Pyt
 """
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import asyncpg
 from pydantic import BaseModel
+
+from core import sqlfile
 
 SQL_FILE = Path(__file__).with_name("sql") / "queue.sql"
 NOTIFY_CHANNEL = "beat_queue"
@@ -32,11 +32,8 @@ class Status(StrEnum):
 FINISHED = (Status.COMPLETE, Status.FAILED, Status.TIMEOUT, Status.EXPIRED, Status.CANCELLED)
 
 
-@cache
 def queries() -> dict[str, str]:
-    """Named SQL blocks of queue.sql: `-- name: x` starts block x."""
-    blocks = re.split(r"^-- name: (\w+)\s*$", SQL_FILE.read_text(), flags=re.MULTILINE)
-    return {name: body.strip().rstrip(";") for name, body in zip(blocks[1::2], blocks[2::2])}
+    return sqlfile.load(SQL_FILE)
 
 
 def sql(name: str) -> str:

@@ -43,6 +43,8 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
         assert database_url
         db.migrate(database_url)
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url or ""}
+        # One machine runs every flow: one process each unless configured otherwise.
+        env.setdefault("WORKER_PROCESS_CAP", str(settings.worker_process_cap or 1))
         published = home / SERVICES_FILE
         published.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url,
                                          "redis_url": redis_url}))

@@ -136,7 +136,8 @@ class FlowLoop:
             params = self.flow.params_model.model_validate(row["params"])
         except ValidationError as exc:
             return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
-        ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log)
+        ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log,
+                          self.runtime.settings)
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome

@@ -12,6 +12,7 @@ from core.config import Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
 from core.queue import Queue
+from youtube import api as youtube_api
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, health):
+    for module in (tasks, queue, health, youtube_api):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        path_limits={"/scrape_request_log/flows": settings.max_bulk_body_bytes})

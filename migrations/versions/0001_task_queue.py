@@ -92,8 +92,8 @@ UPGRADE = [
         id          bigserial PRIMARY KEY,
         platform    text        NOT NULL,
         profile_id  text        NOT NULL,
-        dimensions  jsonb       NOT NULL DEFAULT '[]'::jsonb,
-        metrics     jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
         source      text,
         timestamp   timestamptz NOT NULL DEFAULT now()
     )
@@ -105,8 +105,8 @@ UPGRADE = [
         platform    text        NOT NULL,
         post_id     text        NOT NULL,
         profile_id  text,
-        dimensions  jsonb       NOT NULL DEFAULT '[]'::jsonb,
-        metrics     jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
         source      text,
         timestamp   timestamptz NOT NULL DEFAULT now()
     )

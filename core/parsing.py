@@ -1,0 +1,36 @@
+"""Turn a platform's decoded JSON response into Normalized records (backs `beat parse`).
+
+Each platform registers one "module:function" taking the document and returning its records.
+"""
+
+from collections.abc import Callable
+from importlib import import_module
+from typing import Any, cast
+
+from core.normalized import Normalized
+
+DocumentParser = Callable[[Any], list[Normalized]]
+
+# platform -> "module:function"; imported on first use, so platforms may import this module.
+PARSERS: dict[str, str] = {
+    "youtube": "youtube.parse:normalize_document",
+}
+
+
+class UnknownShape(ValueError):
+    """The document is not a response shape the platform's parser knows (or is an error body)."""
+
+
+def parser_for(platform: str) -> DocumentParser:
+    """The registered document parser of `platform`; UnknownShape when there is none."""
+    spec = PARSERS.get(platform)
+    if spec is None:
+        known = ", ".join(sorted(PARSERS))
+        raise UnknownShape(f"unknown platform {platform!r} (known: {known})")
+    module, _, name = spec.partition(":")
+    return cast(DocumentParser, getattr(import_module(module), name))
+
+
+def parse_document(platform: str, document: Any) -> list[Normalized]:
+    """Every post/profile in `document`, in order; UnknownShape for anything unrecognised."""
+    return parser_for(platform)(document)

@@ -1,0 +1,194 @@
+"""YouTube flows (names from the seed): profiles, videos by id / channel / playlist, comments,
+profile insights and CSV exports. Each returns a small JSON result stored with the task."""
+
+from typing import Any
+
+from pydantic import BaseModel, Field, model_validator
+
+from core.errors import NotFound
+from core.flows import TaskContext, flow
+from youtube import exports
+from youtube.models import Channel, Video
+from youtube.refresh import (
+    comment_pages,
+    insights,
+    playlist_video_ids,
+    refresh_channel,
+    refresh_channels,
+    refresh_handle,
+    refresh_videos,
+    store_comments,
+    uploads_playlist,
+)
+from youtube.service import service
+from youtube.sources.data_api import CommentsDisabled
+from youtube.store import fetch_one, save_videos, sql
+
+PLATFORM = "YOUTUBE"
+Ids = list[str]
+
+
+class ProfilesParams(BaseModel):
+    channel_ids: Ids = Field(default_factory=list, max_length=50)
+    handles: Ids = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _some(self) -> "ProfilesParams":
+        if not self.channel_ids and not self.handles:
+            raise ValueError("give channel_ids and/or handles")
+        return self
+
+
+class VideosParams(BaseModel):
+    video_ids: Ids = Field(min_length=1, max_length=50)
+
+
+class ChannelVideosParams(BaseModel):
+    channel_id: str = Field(pattern=r"^UC[0-9A-Za-z_-]{22}$")
+    max_videos: int | None = Field(default=None, ge=1, le=20_000)
+
+
+class PlaylistParams(BaseModel):
+    playlist_id: str = Field(min_length=2, max_length=64)
+    max_videos: int | None = Field(default=None, ge=1, le=20_000)
+
+
+class CommentsParams(BaseModel):
+    video_id: str = Field(pattern=r"^[0-9A-Za-z_-]{11}$")
+    max_comments: int = Field(default=500, ge=1, le=20_000)
+
+
+class InsightsParams(BaseModel):
+    channel_id: str = Field(pattern=r"^UC[0-9A-Za-z_-]{22}$")
+    recent: int = Field(default=30, ge=2, le=500)
+
+
+class ChannelsCsvParams(BaseModel):
+    channel_ids: Ids = Field(min_length=1, max_length=500)
+
+
+@flow("refresh_yt_profiles", ProfilesParams, platform=PLATFORM, processes=10, concurrency=5)
+async def refresh_yt_profiles(params: ProfilesParams, ctx: TaskContext) -> dict[str, Any]:
+    """Refresh channels by id and/or handle."""
+    director = service(ctx.settings).director
+    rows = await refresh_channels(director, ctx.pool, params.channel_ids)
+    for handle in params.handles:
+        rows.append(await refresh_handle(director, ctx.pool, handle))
+    found = {row["channel_id"] for row in rows}
+    missing = [i for i in params.channel_ids if i not in found]
+    if not rows:
+        raise NotFound(f"no such YouTube channel: {', '.join(params.channel_ids)}")
+    return {"channels": sorted(found), "missing": missing,
+            "sources": sorted({row["source"] for row in rows})}
+
+
+@flow("refresh_yt_posts", VideosParams, platform=PLATFORM, processes=5, concurrency=50)
+async def refresh_yt_posts(params: VideosParams, ctx: TaskContext) -> dict[str, Any]:
+    """Refresh videos by id; concurrent tasks share 50-id calls."""
+    batcher = service(ctx.settings).batcher
+    videos: list[Video] = []
+    sources: set[str] = set()
+    for video_id in params.video_ids:
+        got = await batcher.get(video_id)
+        sources.add(got.source)
+        if got.value is not None:
+            videos.append(got.value)
+    if not videos:
+        raise NotFound(f"no such YouTube video: {', '.join(params.video_ids)}")
+    async with ctx.pool.acquire() as conn:
+        await save_videos(conn, videos)
+    return {"videos": len(videos), "missing": sorted(set(params.video_ids)
+                                                      - {v.video_id for v in videos}),
+            "sources": sorted(sources)}
+
+
+async def _refresh_playlist(ctx: TaskContext, playlist_id: str,
+                            limit: int | None) -> dict[str, Any]:
+    director = service(ctx.settings).director
+    ids = await playlist_video_ids(director, playlist_id, limit)
+    by_source = await refresh_videos(director, ctx.pool, ids)
+    return {"playlist_id": playlist_id, "videos": len(ids), "sources": by_source}
+
+
+@flow("refresh_yt_posts_by_channel_id", ChannelVideosParams, platform=PLATFORM, processes=3,
+      concurrency=5, timeout_s=1800)
+async def refresh_yt_posts_by_channel_id(params: ChannelVideosParams,
+                                         ctx: TaskContext) -> dict[str, Any]:
+    """Refresh a channel and its uploads (via the uploads playlist, not search)."""
+    row = await refresh_channel(service(ctx.settings).director, ctx.pool, params.channel_id)
+    result = await _refresh_playlist(ctx, uploads_playlist(Channel.model_validate(row)),
+                                     params.max_videos)
+    return {"channel_id": params.channel_id, **result}
+
+
+@flow("refresh_yt_posts_by_playlist_id", PlaylistParams, platform=PLATFORM, processes=2,
+      concurrency=3, timeout_s=1800)
+async def refresh_yt_posts_by_playlist_id(params: PlaylistParams,
+                                          ctx: TaskContext) -> dict[str, Any]:
+    """Refresh the videos of a playlist."""
+    return await _refresh_playlist(ctx, params.playlist_id, params.max_videos)
+
+
+@flow("fetch_yt_post_comments", CommentsParams, platform=PLATFORM, processes=1, concurrency=3,
+      timeout_s=1800)
+async def fetch_yt_post_comments(params: CommentsParams, ctx: TaskContext) -> dict[str, Any]:
+    """Fetch a video's top-level comments (up to max_comments)."""
+    director = service(ctx.settings).director
+    stored = 0
+    try:
+        async for page in comment_pages(director, params.video_id, params.max_comments):
+            stored += await store_comments(ctx.pool, page)
+    except CommentsDisabled:
+        await ctx.pool.execute(sql("mark_comments_disabled"), params.video_id)
+        return {"video_id": params.video_id, "comments": 0, "comments_disabled": True}
+    return {"video_id": params.video_id, "comments": stored}
+
+
+@flow("refresh_yt_profile_insights", InsightsParams, platform=PLATFORM, processes=2,
+      concurrency=3)
+async def refresh_yt_profile_insights(params: InsightsParams,
+                                      ctx: TaskContext) -> dict[str, Any]:
+    """Averages over the channel's recent videos: views, likes, comments, engagement, cadence."""
+    director = service(ctx.settings).director
+    row = await refresh_channel(director, ctx.pool, params.channel_id)
+    ids = await playlist_video_ids(director, uploads_playlist(Channel.model_validate(row)),
+                                   params.recent)
+    await refresh_videos(director, ctx.pool, ids)
+    rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id, params.recent)
+    summary = insights([Video.model_validate({**dict(r), "tags": []}) for r in rows])
+    await ctx.pool.fetchrow(sql("save_insights"), params.channel_id, *summary.values())
+    return {"channel_id": params.channel_id, **summary}
+
+
+@flow("fetch_channels_csv", ChannelsCsvParams, platform=PLATFORM, processes=2, concurrency=3)
+async def fetch_channels_csv(params: ChannelsCsvParams, ctx: TaskContext) -> dict[str, Any]:
+    """CSV of channels (refreshed first)."""
+    rows = await refresh_channels(service(ctx.settings).director, ctx.pool, params.channel_ids)
+    return exports.write(ctx, exports.CHANNEL_COLUMNS, rows)
+
+
+@flow("fetch_channel_videos_csv", ChannelVideosParams, platform=PLATFORM, processes=2,
+      concurrency=3, timeout_s=1800)
+async def fetch_channel_videos_csv(params: ChannelVideosParams,
+                                   ctx: TaskContext) -> dict[str, Any]:
+    """CSV of a channel's videos (refreshed first)."""
+    await refresh_yt_posts_by_channel_id(params, ctx)
+    rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id,
+                                params.max_videos or 20_000)
+    return exports.write(ctx, exports.VIDEO_COLUMNS, [dict(r) for r in rows])
+
+
+@flow("fetch_channel_engagement_csv", InsightsParams, platform=PLATFORM, processes=2,
+      concurrency=3)
+async def fetch_channel_engagement_csv(params: InsightsParams,
+                                       ctx: TaskContext) -> dict[str, Any]:
+    """CSV of engagement per recent video, plus the channel's averages in the result."""
+    summary = await refresh_yt_profile_insights(params, ctx)
+    rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id, params.recent)
+    result = exports.write(ctx, exports.ENGAGEMENT_COLUMNS,
+                           [exports.engagement_row(dict(r)) for r in rows])
+    return {**result, "summary": summary}
+
+
+async def stored_channel(ctx: TaskContext, channel_id: str) -> dict[str, Any] | None:
+    return await fetch_one(ctx.pool, "channel_by_channel_id", channel_id)

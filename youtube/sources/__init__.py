@@ -1,0 +1,1 @@
+"""YouTube sources, best first: the Data API v3, then keyless fallbacks."""

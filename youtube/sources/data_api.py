@@ -1,0 +1,128 @@
+"""The YouTube Data API v3 (needs an API key): channels, videos (50 ids a call), playlist items,
+comment threads. Quota: 1 unit a list call; a key whose quota is spent rests until the reset."""
+
+from typing import Any
+
+from core.errors import (
+    BadParams,
+    CredentialInvalid,
+    NotFound,
+    Permanent,
+    RateLimited,
+    SourceUnavailable,
+)
+from core.http import JsonResponse, get_json
+from youtube.keys import KeyPool
+from youtube.models import DATA_API, Channel, Comment, Page, Video
+from youtube.parse import (
+    parse_channels,
+    parse_comment_threads,
+    parse_error,
+    parse_playlist_items,
+    parse_videos,
+)
+
+MAX_IDS = 50
+VIDEO_PARTS = "snippet,statistics,contentDetails"
+CHANNEL_PARTS = "snippet,statistics,contentDetails"
+
+QUOTA_REASONS = {"quotaExceeded", "dailyLimitExceeded"}
+KEY_REASONS = {"keyInvalid", "keyExpired", "ipRefererBlocked", "accessNotConfigured"}
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
+NOT_FOUND_REASONS = {"notFound", "videoNotFound", "channelNotFound", "playlistNotFound"}
+UNAVAILABLE_REASONS = {"backendError", "internalError", "SERVICE_UNAVAILABLE"}
+
+
+class CommentsDisabled(Permanent):
+    """The video has comments turned off."""
+
+
+class DataApiSource:
+    name = DATA_API
+    capabilities = frozenset({"channels", "channel_by_handle", "videos", "playlist_items",
+                              "comments"})
+    needs_credential = True
+
+    def __init__(self, base_url: str, keys: KeyPool) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.keys = keys
+        self.units = 0  # quota units this process spent
+
+    async def call(self, capability: str, **params: Any) -> Any:
+        handler = getattr(self, f"_{capability}")
+        return await handler(**params)
+
+    async def _channels(self, ids: list[str]) -> list[Channel]:
+        _check_ids(ids)
+        body = await self._get("channels", {"part": CHANNEL_PARTS, "id": ",".join(ids),
+                                            "maxResults": MAX_IDS})
+        return parse_channels(body, source=DATA_API)
+
+    async def _channel_by_handle(self, handle: str) -> Channel:
+        body = await self._get("channels", {"part": CHANNEL_PARTS,
+                                            "forHandle": "@" + handle.lstrip("@")})
+        channels = parse_channels(body, source=DATA_API)
+        if not channels:
+            raise NotFound(f"no YouTube channel with handle @{handle.lstrip('@')}")
+        return channels[0]
+
+    async def _videos(self, ids: list[str]) -> list[Video]:
+        _check_ids(ids)
+        body = await self._get("videos", {"part": VIDEO_PARTS, "id": ",".join(ids),
+                                          "maxResults": MAX_IDS})
+        return parse_videos(body, source=DATA_API)
+
+    async def _playlist_items(self, playlist_id: str, page_token: str | None = None
+                              ) -> Page[Video]:
+        params = {"part": "snippet,contentDetails", "playlistId": playlist_id,
+                  "maxResults": MAX_IDS}
+        body = await self._get("playlistItems", _with_token(params, page_token))
+        return parse_playlist_items(body, source=DATA_API)
+
+    async def _comments(self, video_id: str, page_token: str | None = None) -> Page[Comment]:
+        params = {"part": "snippet", "videoId": video_id, "maxResults": 100,
+                  "textFormat": "plainText"}
+        body = await self._get("commentThreads", _with_token(params, page_token))
+        return parse_comment_threads(body, source=DATA_API)
+
+    async def _get(self, endpoint: str, params: dict[str, Any], cost: int = 1) -> Any:
+        """Call with a key that has quota left; move to the next key when one is spent."""
+        while (key := self.keys.pick()) is not None:
+            response = await get_json(DATA_API, f"{self.base_url}/{endpoint}",
+                                      params={**params, "key": key})
+            if response.status == 200:
+                self.units += cost
+                return response.body
+            self._classify(response, key)
+        raise CredentialInvalid("youtube_data_api: no API key with quota left")
+
+    def _classify(self, response: JsonResponse, key: str) -> None:
+        """Raise for the error in `response`, or return after resting `key` to try another."""
+        error = parse_error(response.body)
+        reason = error.reason if error else None
+        message = f"youtube_data_api: HTTP {response.status} {reason or ''}".strip()
+        if reason in QUOTA_REASONS:
+            self.keys.quota_spent(key)
+        elif reason in KEY_REASONS:
+            self.keys.invalid(key)
+        elif reason in RATE_REASONS:
+            raise RateLimited(5.0, message)
+        elif reason == "commentsDisabled":
+            raise CommentsDisabled(message)
+        elif reason in NOT_FOUND_REASONS or response.status == 404:
+            raise NotFound(message)
+        elif reason in UNAVAILABLE_REASONS:
+            raise SourceUnavailable(message)
+        elif response.status == 400:
+            raise BadParams(message)
+        else:
+            raise Permanent(message)
+
+
+def _check_ids(ids: list[str]) -> None:
+    if not ids or len(ids) > MAX_IDS:
+        raise BadParams(f"between 1 and {MAX_IDS} ids per call, got {len(ids)}")
+
+
+def _with_token(params: dict[str, Any], page_token: str | None) -> dict[str, Any]:
+    return {**params, "pageToken": page_token} if page_token else params

@@ -1,0 +1,122 @@
+-- YouTube current state and snapshots. A metric the new source does not carry (None) keeps its
+-- earlier value and the source that gave it: metric_sources says where each number came from.
+
+-- name: upsert_channels
+INSERT INTO youtube_account AS a
+       (channel_id, handle, title, description, published_at, country, thumbnail_url,
+        subscribers, views, video_count, uploads_playlist_id, source, metric_sources,
+        refreshed_at)
+SELECT u.channel_id, u.handle, u.title, u.description, u.published_at, u.country,
+       u.thumbnail_url, u.subscribers, u.views, u.video_count, u.uploads_playlist_id, u.source,
+       u.metric_sources::jsonb, now()
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
+              $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[], $12::text[],
+              $13::text[])
+       AS u(channel_id, handle, title, description, published_at, country, thumbnail_url,
+            subscribers, views, video_count, uploads_playlist_id, source, metric_sources)
+ON CONFLICT (channel_id) DO UPDATE SET
+       handle              = coalesce(EXCLUDED.handle, a.handle),
+       title               = coalesce(EXCLUDED.title, a.title),
+       description         = coalesce(EXCLUDED.description, a.description),
+       published_at        = coalesce(EXCLUDED.published_at, a.published_at),
+       country             = coalesce(EXCLUDED.country, a.country),
+       thumbnail_url       = coalesce(EXCLUDED.thumbnail_url, a.thumbnail_url),
+       subscribers         = coalesce(EXCLUDED.subscribers, a.subscribers),
+       views               = coalesce(EXCLUDED.views, a.views),
+       video_count         = coalesce(EXCLUDED.video_count, a.video_count),
+       uploads_playlist_id = coalesce(EXCLUDED.uploads_playlist_id, a.uploads_playlist_id),
+       source              = EXCLUDED.source,
+       metric_sources      = a.metric_sources || EXCLUDED.metric_sources,
+       updated_at          = now(),
+       refreshed_at        = now()
+RETURNING *;
+
+-- name: upsert_videos
+INSERT INTO youtube_post AS p
+       (video_id, channel_id, channel_title, title, description, published_at, duration_s,
+        views, likes, comments, comments_disabled, tags, thumbnail_url, category_id, source,
+        metric_sources, refreshed_at)
+SELECT u.video_id, u.channel_id, u.channel_title, u.title, u.description, u.published_at,
+       u.duration_s, u.views, u.likes, u.comments, u.comments_disabled, u.tags::jsonb,
+       u.thumbnail_url, u.category_id, u.source, u.metric_sources::jsonb, now()
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[],
+              $7::int[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bool[], $12::text[],
+              $13::text[], $14::text[], $15::text[], $16::text[])
+       AS u(video_id, channel_id, channel_title, title, description, published_at, duration_s,
+            views, likes, comments, comments_disabled, tags, thumbnail_url, category_id, source,
+            metric_sources)
+ON CONFLICT (video_id) DO UPDATE SET
+       channel_id        = coalesce(EXCLUDED.channel_id, p.channel_id),
+       channel_title     = coalesce(EXCLUDED.channel_title, p.channel_title),
+       title             = coalesce(EXCLUDED.title, p.title),
+       description       = coalesce(EXCLUDED.description, p.description),
+       published_at      = coalesce(EXCLUDED.published_at, p.published_at),
+       duration_s        = coalesce(EXCLUDED.duration_s, p.duration_s),
+       views             = coalesce(EXCLUDED.views, p.views),
+       likes             = coalesce(EXCLUDED.likes, p.likes),
+       comments          = coalesce(EXCLUDED.comments, p.comments),
+       comments_disabled = coalesce(EXCLUDED.comments_disabled, p.comments_disabled),
+       tags              = CASE WHEN EXCLUDED.tags = '[]'::jsonb THEN p.tags ELSE EXCLUDED.tags END,
+       thumbnail_url     = coalesce(EXCLUDED.thumbnail_url, p.thumbnail_url),
+       category_id       = coalesce(EXCLUDED.category_id, p.category_id),
+       source            = EXCLUDED.source,
+       metric_sources    = p.metric_sources || EXCLUDED.metric_sources,
+       updated_at        = now(),
+       refreshed_at      = now()
+RETURNING video_id;
+
+-- name: snapshot_profiles
+INSERT INTO profile_log (platform, profile_id, metrics, dimensions, source)
+SELECT 'YOUTUBE', u.profile_id, u.metrics::jsonb, u.dimensions::jsonb, u.source
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+       AS u(profile_id, metrics, dimensions, source);
+
+-- name: snapshot_posts
+INSERT INTO post_log (platform, post_id, profile_id, metrics, dimensions, source)
+SELECT 'YOUTUBE', u.post_id, u.profile_id, u.metrics::jsonb, '{}'::jsonb, u.source
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
+       AS u(post_id, profile_id, metrics, source);
+
+-- name: upsert_comments
+INSERT INTO youtube_comment AS c
+       (comment_id, video_id, author, author_channel_id, text, likes, reply_count,
+        published_at, updated_at, source)
+SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                     $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[])
+ON CONFLICT (comment_id) DO UPDATE SET
+       text = EXCLUDED.text, likes = coalesce(EXCLUDED.likes, c.likes),
+       reply_count = coalesce(EXCLUDED.reply_count, c.reply_count),
+       updated_at = EXCLUDED.updated_at, source = EXCLUDED.source, refreshed_at = now();
+
+-- name: mark_comments_disabled
+UPDATE youtube_post SET comments_disabled = true, updated_at = now() WHERE video_id = $1;
+
+-- name: save_insights
+UPDATE youtube_account
+   SET avg_views = $2, avg_likes = $3, avg_comments = $4, engagement_rate = $5,
+       uploads_per_week = $6, insights_videos = $7, updated_at = now()
+ WHERE channel_id = $1
+RETURNING *;
+
+-- name: channel_by_channel_id
+SELECT * FROM youtube_account WHERE channel_id = $1;
+
+-- name: channel_by_handle
+SELECT * FROM youtube_account WHERE lower(handle) = lower($1) ORDER BY refreshed_at DESC LIMIT 1;
+
+-- name: channel_by_id
+SELECT * FROM youtube_account WHERE id = $1;
+
+-- name: video_by_video_id
+SELECT * FROM youtube_post WHERE video_id = $1;
+
+-- name: recent_videos
+-- Newest first; the cursor is (published_at, id) of the last row of the previous page.
+SELECT * FROM youtube_post
+ WHERE channel_id = $1
+   AND ($2::timestamptz IS NULL OR (published_at, id) < ($2, $3))
+ ORDER BY published_at DESC NULLS LAST, id DESC
+ LIMIT $4;
+
+-- name: videos_of_channel
+SELECT * FROM youtube_post WHERE channel_id = $1 ORDER BY published_at DESC NULLS LAST LIMIT $2;
