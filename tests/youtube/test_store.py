@@ -1,0 +1,76 @@
+"""YouTube storage on real PostgreSQL: idempotent upserts, snapshots, per-metric sources."""
+
+from datetime import UTC, datetime
+
+import asyncpg
+
+from youtube.models import Channel, Comment, Video
+from youtube.store import save_channels, save_comments, save_videos
+
+WHEN = datetime(2024, 5, 1, tzinfo=UTC)
+
+
+def video(**changes: object) -> Video:
+    fields: dict[str, object] = {"video_id": "abcdefghijk", "channel_id": "UC" + "a" * 22,
+                                 "title": "A video", "published_at": WHEN, "views": 100,
+                                 "likes": 10, "comments": 3, "tags": ["x"],
+                                 "source": "youtube_data_api"}
+    return Video.model_validate({**fields, **changes})
+
+
+async def test_saving_a_video_twice_leaves_one_row_and_two_snapshots(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_post, post_log")
+    async with pool.acquire() as conn:
+        await save_videos(conn, [video()])
+        await save_videos(conn, [video(views=150)])
+    rows = await pool.fetch("SELECT * FROM youtube_post")
+    assert len(rows) == 1 and rows[0]["views"] == 150 and rows[0]["tags"] == ["x"]
+    snapshots = await pool.fetch("SELECT metrics, source FROM post_log ORDER BY id")
+    assert [s["metrics"]["views"] for s in snapshots] == [100, 150]
+    assert snapshots[0]["source"] == "youtube_data_api"
+
+
+async def test_a_metric_the_fallback_lacks_keeps_its_value_and_source(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_post, post_log")
+    async with pool.acquire() as conn:
+        await save_videos(conn, [video()])
+        await save_videos(conn, [video(views=200, likes=20, comments=None, source="invidious")])
+    row = await pool.fetchrow("SELECT * FROM youtube_post")
+    assert (row["views"], row["likes"], row["comments"]) == (200, 20, 3)
+    assert row["metric_sources"] == {"views": "invidious", "likes": "invidious",
+                                     "comments": "youtube_data_api"}
+    last = await pool.fetchrow("SELECT metrics, source FROM post_log ORDER BY id DESC LIMIT 1")
+    assert last["metrics"] == {"views": 200, "likes": 20} and last["source"] == "invidious"
+
+
+async def test_a_video_without_metrics_gets_no_snapshot(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_post, post_log")
+    async with pool.acquire() as conn:
+        await save_videos(conn, [video(views=None, likes=None, comments=None)])
+    assert await pool.fetchval("SELECT count(*) FROM post_log") == 0
+    assert await pool.fetchval("SELECT count(*) FROM youtube_post") == 1
+
+
+async def test_channels_upsert_and_snapshot(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_account, profile_log")
+    channel = Channel(channel_id="UC" + "b" * 22, handle="@someone", title="Someone",
+                      subscribers=None, views=5000, video_count=12, source="youtube_data_api")
+    async with pool.acquire() as conn:
+        first = await save_channels(conn, [channel])
+        again = await save_channels(conn, [channel.model_copy(update={"views": 6000})])
+    assert first[0]["id"] == again[0]["id"] and again[0]["views"] == 6000
+    assert again[0]["subscribers"] is None and again[0]["refreshed_at"] is not None
+    snapshots = await pool.fetch("SELECT metrics FROM profile_log ORDER BY id")
+    assert [s["metrics"] for s in snapshots] == [{"views": 5000, "video_count": 12},
+                                                 {"views": 6000, "video_count": 12}]
+
+
+async def test_comments_upsert(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_comment")
+    comment = Comment(comment_id="c1", video_id="abcdefghijk", author="a", text="hi", likes=1,
+                      source="youtube_data_api")
+    async with pool.acquire() as conn:
+        await save_comments(conn, [comment, comment.model_copy(update={"comment_id": "c2"})])
+        await save_comments(conn, [comment.model_copy(update={"likes": 5})])
+    rows = await pool.fetch("SELECT comment_id, likes FROM youtube_comment ORDER BY comment_id")
+    assert [(r["comment_id"], r["likes"]) for r in rows] == [("c1", 5), ("c2", 1)]
