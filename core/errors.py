@@ -4,7 +4,8 @@
     ├── Retryable            run again later, with exponential backoff and jitter
     │   ├── RateLimited      run again after `retry_after` seconds; does not use up an attempt
     │   ├── SourceUnavailable
-    │   └── CredentialInvalid
+    │   ├── CredentialInvalid
+    │   └── Unsupported      this source cannot serve this request; another may
     ├── AllSourcesFailed     every source for a capability failed: retry later
     └── Permanent            never retry: FAILED at once (not found, private, bad params)
 
@@ -41,6 +42,10 @@ class SourceUnavailable(Retryable):
 
 class CredentialInvalid(Retryable):
     """The credential was refused (expired, revoked or out of quota); another may work."""
+
+
+class Unsupported(Retryable):
+    """This source cannot serve this request (another source may)."""
 
 
 class AllSourcesFailed(Retryable):

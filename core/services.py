@@ -5,6 +5,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,10 +13,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import httpx
+
 from core import db
 from core.config import Settings
 
 log = logging.getLogger(__name__)
+
+SANDBOX_KEYS = ("sandbox-key-1", "sandbox-key-2")
 
 SERVICES_FILE = "services.json"
 
@@ -49,19 +54,42 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
         published.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url,
                                          "redis_url": redis_url}))
         try:
-            _run_children(env, host or settings.server_host, port or settings.server_port)
+            _run_children(_commands(settings, env, host or settings.server_host,
+                                    port or settings.server_port), env)
         finally:
             published.unlink(missing_ok=True)
 
 
-def _wait_until_serving(host: str, port: int, children: list[subprocess.Popen[bytes]],
-                        timeout: float = 60.0) -> bool:
-    import httpx
+def _commands(settings: Settings, env: dict[str, str], host: str,
+              port: int) -> dict[str, tuple[list[str], str | None]]:
+    """Name -> (command, URL that answers once it serves). Without platform credentials the
+    sandbox stands in for the platforms."""
+    beat = [sys.executable, "-m", "core.cli"]
+    commands: dict[str, tuple[list[str], str | None]] = {}
+    if not settings.youtube_api_keys and not settings.sandbox_url:
+        sandbox_port = _free_port()
+        env["SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
+        env["YOUTUBE_API_KEYS"] = ",".join(SANDBOX_KEYS)
+        commands["sandbox"] = ([*beat, "sandbox", "--port", str(sandbox_port)],
+                               f"{env['SANDBOX_URL']}/_sandbox/world")
+    commands["server"] = ([*beat, "server", "--host", host, "--port", str(port)],
+                          f"http://{host}:{port}/heartbeat")
+    commands["worker"] = ([*beat, "worker"], None)
+    return commands
 
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_until_serving(url: str, children: dict[str, subprocess.Popen[bytes]],
+                        timeout: float = 60.0) -> bool:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and all(child.poll() is None for child in children):
+    while time.monotonic() < deadline and all(c.poll() is None for c in children.values()):
         try:
-            if httpx.get(f"http://{host}:{port}/heartbeat", timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == 200:
                 return True
         except httpx.HTTPError:
             pass
@@ -69,15 +97,9 @@ def _wait_until_serving(host: str, port: int, children: list[subprocess.Popen[by
     return False
 
 
-def _run_children(env: dict[str, str], host: str, port: int) -> None:
-    command = [sys.executable, "-m", "core.cli"]
-    children = [
-        subprocess.Popen([*command, "server", "--host", host, "--port", str(port)], env=env),
-        subprocess.Popen([*command, "worker"], env=env),
-    ]
+def _run_children(commands: dict[str, tuple[list[str], str | None]],
+                  env: dict[str, str]) -> None:
     stopping = False
-    if _wait_until_serving(host, port, children):
-        log.info("Beat is up: API on http://%s:%d (docs at /docs); Ctrl-C stops it", host, port)
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         nonlocal stopping
@@ -85,19 +107,37 @@ def _run_children(env: dict[str, str], host: str, port: int) -> None:
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    while not stopping and all(child.poll() is None for child in children):
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    for name, (command, ready_url) in commands.items():
+        children[name] = subprocess.Popen(command, env=env)
+        if ready_url and not _wait_until_serving(ready_url, children):
+            break
+    else:
+        if "sandbox" in children:
+            log.info("no platform credentials: platform calls go to the sandbox at %s",
+                     env["SANDBOX_URL"])
+        log.info("Beat is up: API on %s (docs at /docs); Ctrl-C stops it",
+                 (commands["server"][1] or "").removesuffix("/heartbeat"))
+    while not stopping and all(c.poll() is None for c in children.values()):
         time.sleep(0.2)
-    for child in children:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children:
-        try:
-            child.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-    failed = [(name, c.returncode) for name, c in zip(("server", "worker"), children)
+    _stop(children)
+    failed = [(name, c.returncode) for name, c in children.items()
               if c.returncode not in (0, -signal.SIGTERM)]
     log.info("Beat stopped")
     if failed and not stopping:
         raise RuntimeError(f"the {failed[0][0]} exited with code {failed[0][1]}")
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
+    """Workers and server first, the sandbox last (running tasks may still call it)."""
+    for group in ([c for n, c in children.items() if n != "sandbox"],
+                  [c for n, c in children.items() if n == "sandbox"]):
+        for child in group:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in group:
+            try:
+                child.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()

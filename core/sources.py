@@ -18,6 +18,7 @@ from core.errors import (
     Permanent,
     RateLimited,
     SourceUnavailable,
+    Unsupported,
 )
 
 log = logging.getLogger(__name__)
@@ -105,7 +106,7 @@ class Director:
                 waits.append(exc.retry_after)
                 failures.append(f"{source.name}: {exc}")
                 continue
-            except CredentialInvalid as exc:
+            except (CredentialInvalid, Unsupported) as exc:
                 failures.append(f"{source.name}: {exc}")
                 continue
             except SourceUnavailable as exc:

@@ -80,8 +80,8 @@ async def recent_posts(channel_id: ChannelId, request: Request, queue: QueueDep,
                        max_age: MaxAge = 86400, wait: Wait = 10) -> JSONResponse:
     """A channel's videos, newest first, one page at a time (refreshed first when stale)."""
     pool = _pool(request)
-    channel = await fetch_one(pool, "channel_by_channel_id", channel_id)
-    if cursor is None and not is_fresh(channel, max_age):
+    videos = await fetch_one(pool, "videos_refreshed_at", channel_id)
+    if cursor is None and not is_fresh(videos, max_age):
         task, _ = await queue.enqueue(refresh_task(
             "refresh_yt_posts_by_channel_id", PLATFORM,
             {"channel_id": channel_id, "max_videos": limit}, f"yt:recent:{channel_id}"))

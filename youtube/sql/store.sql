@@ -120,3 +120,6 @@ SELECT * FROM youtube_post
 
 -- name: videos_of_channel
 SELECT * FROM youtube_post WHERE channel_id = $1 ORDER BY published_at DESC NULLS LAST LIMIT $2;
+
+-- name: videos_refreshed_at
+SELECT max(refreshed_at) AS refreshed_at FROM youtube_post WHERE channel_id = $1;

@@ -1,0 +1,31 @@
+"""The sandbox as one FastAPI app: Data API v3 (/youtube/v3/), the Invidious-shaped keyless
+fallback (/invidious/api/v1/) and the control API (/_sandbox/), behind the fault middleware."""
+
+from fastapi import FastAPI
+
+from sandbox import control, invidious_api, youtube_api
+from sandbox.faults import FaultBook, FaultMiddleware, Faults, Usage
+from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
+from sandbox.state import SandboxState
+from sandbox.youtube_data import build_world
+
+
+def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
+                       faults: Faults | None = None, clock: Clock = utc_now) -> FastAPI:
+    """A sandbox whose world comes from `seed`; `keys` maps API key -> daily quota units
+    (default: sandbox-key-1 and sandbox-key-2, 10,000 each); `faults` apply to every path
+    until changed through POST /_sandbox/faults; `clock` drives the Pacific-midnight reset."""
+    app = FastAPI(title="Beat sandbox", docs_url=None, redoc_url=None)
+    initial_keys = dict(DEFAULT_KEYS if keys is None else keys)
+    state = SandboxState(
+        world=build_world(seed), quota=QuotaBook(initial_keys, clock),
+        faults=FaultBook(seed, faults), usage=Usage(), initial_faults=faults,
+        initial_keys=initial_keys,
+    )
+    app.state.sandbox = state
+    app.include_router(youtube_api.router)
+    app.include_router(invidious_api.router)
+    app.include_router(control.router)
+    routes = [*youtube_api.router.routes, *invidious_api.router.routes]
+    app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
+    return app
