@@ -1,6 +1,8 @@
 """CSV exports of stored YouTube data, written under BEAT_HOME/exports (path in the result)."""
 
+import asyncio
 import csv
+from pathlib import Path
 from typing import Any
 
 from core.flows import TaskContext
@@ -21,13 +23,17 @@ def engagement_row(video: dict[str, Any]) -> dict[str, Any]:
     return {**video, "engagement_rate": rate}
 
 
-def write(ctx: TaskContext, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> dict[str, Any]:
-    directory = ctx.settings.beat_home / "exports"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{ctx.flow}-{ctx.task_id}.csv"
+async def write(ctx: TaskContext, columns: tuple[str, ...],
+                rows: list[dict[str, Any]]) -> dict[str, Any]:
+    path = ctx.settings.beat_home / "exports" / f"{ctx.flow}-{ctx.task_id}.csv"
+    await asyncio.to_thread(_write_csv, path, columns, rows)
+    return {"path": str(path), "rows": len(rows)}
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows({c: ("" if row.get(c) is None else row[c]) for c in columns}
                          for row in rows)
-    return {"path": str(path), "rows": len(rows)}

@@ -164,7 +164,7 @@ async def refresh_yt_profile_insights(params: InsightsParams,
 async def fetch_channels_csv(params: ChannelsCsvParams, ctx: TaskContext) -> dict[str, Any]:
     """CSV of channels (refreshed first)."""
     rows = await refresh_channels(service(ctx.settings).director, ctx.pool, params.channel_ids)
-    return exports.write(ctx, exports.CHANNEL_COLUMNS, rows)
+    return await exports.write(ctx, exports.CHANNEL_COLUMNS, rows)
 
 
 @flow("fetch_channel_videos_csv", ChannelVideosParams, platform=PLATFORM, processes=2,
@@ -175,7 +175,7 @@ async def fetch_channel_videos_csv(params: ChannelVideosParams,
     await refresh_yt_posts_by_channel_id(params, ctx)
     rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id,
                                 params.max_videos or 20_000)
-    return exports.write(ctx, exports.VIDEO_COLUMNS, [dict(r) for r in rows])
+    return await exports.write(ctx, exports.VIDEO_COLUMNS, [dict(r) for r in rows])
 
 
 @flow("fetch_channel_engagement_csv", InsightsParams, platform=PLATFORM, processes=2,
@@ -185,7 +185,7 @@ async def fetch_channel_engagement_csv(params: InsightsParams,
     """CSV of engagement per recent video, plus the channel's averages in the result."""
     summary = await refresh_yt_profile_insights(params, ctx)
     rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id, params.recent)
-    result = exports.write(ctx, exports.ENGAGEMENT_COLUMNS,
+    result = await exports.write(ctx, exports.ENGAGEMENT_COLUMNS,
                            [exports.engagement_row(dict(r)) for r in rows])
     return {**result, "summary": summary}
 
