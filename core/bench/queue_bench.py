@@ -7,17 +7,14 @@ and its peers are measured on the same server in the same run.
 
 import asyncio
 import json
-import os
-import signal
 import statistics
-import subprocess
-import sys
 import time
 from typing import Any
 
 import asyncpg
 
 from core import db
+from core.bench.scratch import beat_process, rounded, scratch_database
 from core.config import Settings
 from core.queue import NewTask, Queue
 
@@ -32,45 +29,14 @@ def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: 
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
         raise ValueError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
-    url = asyncio.run(_recreate_database(settings.database_url))
-    try:
-        db.migrate(url)
+    with scratch_database(settings.database_url) as url:
         lines = [_bench_beat(url, jobs, processes, finished_rows=0)]
         if finished_rows:
             asyncio.run(_add_finished_rows(url, finished_rows))
             lines.append(_bench_beat(url, jobs, processes, finished_rows=finished_rows))
         for peer in peers:
             lines.append(asyncio.run(PEERS[peer](url, jobs)))
-    finally:
-        asyncio.run(_drop_database(settings.database_url))
-    return [{k: (round(v, 4) if isinstance(v, float) else v) for k, v in line.items()}
-            for line in lines]
-
-
-def _scratch_name(url: str) -> tuple[str, str]:
-    base, _, name = db.asyncpg_dsn(url).partition("?")[0].rpartition("/")
-    return base, f"{name}_bench"
-
-
-async def _admin(url: str, *statements: str) -> None:
-    conn = await asyncpg.connect(db.asyncpg_dsn(url))
-    try:
-        for statement in statements:
-            await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def _recreate_database(url: str) -> str:
-    base, bench = _scratch_name(url)
-    await _admin(url, f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)', f'CREATE DATABASE "{bench}"')
-    query = db.asyncpg_dsn(url).partition("?")[2]
-    return f"{base}/{bench}" + (f"?{query}" if query else "")
-
-
-async def _drop_database(url: str) -> None:
-    _, bench = _scratch_name(url)
-    await _admin(url, f'DROP DATABASE IF EXISTS "{bench}" WITH (FORCE)')
+    return [rounded(line) for line in lines]
 
 
 async def _add_finished_rows(url: str, count: int) -> None:
@@ -85,19 +51,9 @@ async def _add_finished_rows(url: str, count: int) -> None:
 
 
 def _bench_beat(url: str, jobs: int, processes: int, finished_rows: int) -> dict[str, Any]:
-    workers = _start_workers(url, processes)
-    try:
+    with beat_process("worker", "--flows", "noop", "--no-maintenance", DATABASE_URL=url,
+                      FLOW_OVERRIDES=json.dumps({"noop": {"processes": processes}})):
         return asyncio.run(_measure(url, jobs, processes, finished_rows))
-    finally:
-        workers.send_signal(signal.SIGTERM)
-        workers.wait(timeout=60)
-
-
-def _start_workers(url: str, processes: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING",
-           "FLOW_OVERRIDES": json.dumps({"noop": {"processes": processes}})}
-    return subprocess.Popen([sys.executable, "-m", "core.cli", "worker", "--flows", "noop",
-                             "--no-maintenance"], env=env)
 
 
 async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> dict[str, Any]:
