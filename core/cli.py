@@ -254,6 +254,23 @@ def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] =
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+@bench_app.command("scrape")
+def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "youtube",
+                 items: Annotated[int, typer.Option(help="Videos to refresh")] = 2000,
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                 processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
+                 latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
+                 = 50.0) -> None:
+    """Refresh N videos through server + workers against the sandbox, and the bare ceiling."""
+    if platform.lower() != "youtube":
+        raise UserError(f"no scrape benchmark for {platform!r} yet (youtube)")
+    from core.bench.scrape_bench import run_scrape_bench
+
+    settings = settings_with_database()
+    for line in run_scrape_bench(settings, items, processes, latency_ms):
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     setup_logging(get_settings().log_level)
     try:

@@ -67,7 +67,7 @@ def _commands(settings: Settings, env: dict[str, str], host: str,
     beat = [sys.executable, "-m", "core.cli"]
     commands: dict[str, tuple[list[str], str | None]] = {}
     if not settings.youtube_api_keys and not settings.sandbox_url:
-        sandbox_port = _free_port()
+        sandbox_port = free_port()
         env["SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
         env["YOUTUBE_API_KEYS"] = ",".join(SANDBOX_KEYS)
         commands["sandbox"] = ([*beat, "sandbox", "--port", str(sandbox_port)],
@@ -78,7 +78,7 @@ def _commands(settings: Settings, env: dict[str, str], host: str,
     return commands
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])

@@ -60,6 +60,7 @@ class FlowLoop:
             want = min(free, rt.settings.queue_claim_batch)
             self.wake.clear()
             sent = asyncio.get_running_loop().time()
+            rt.claims_in_flight += 1
             try:
                 rows = await rt.pool.fetch(sql("claim_batch"), self.flow.name, want,
                                            rt.settings.queue_lease_seconds, rt.worker_id)
@@ -69,6 +70,8 @@ class FlowLoop:
                 log.warning("claim for %s failed (%s): %s", self.flow.name, type(exc).__name__, exc)
                 await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
                 continue
+            finally:
+                rt.claims_in_flight -= 1
             deadline = sent + self.flow.timeout_s
             for row in rows:
                 if row["status"] == Status.PROCESSING:
@@ -180,6 +183,7 @@ class WorkerRuntime:
         self.acks: AckBuffer
         self.listening = False
         self.renewed_at = 0.0
+        self.claims_in_flight = 0
 
     @property
     def poll_interval(self) -> float:
@@ -268,6 +272,7 @@ class WorkerRuntime:
         period = self.settings.queue_lease_seconds / 3
         while True:
             await asyncio.sleep(period)
+            await self._release_orphans(min_age=period)
             sent = asyncio.get_running_loop().time()
             ids = self.running_ids() + self.acks.unacked_ids()
             if not ids:
@@ -284,6 +289,20 @@ class WorkerRuntime:
             for loop in self.loops.values():
                 for task_id in lost.intersection(loop.running):
                     loop.lose_lease(task_id)
+
+    async def _release_orphans(self, min_age: float) -> None:
+        """Hand back rows left in this worker's name by a claim whose answer was lost."""
+        try:
+            async with self.pool.acquire() as conn:
+                if self.claims_in_flight:
+                    return  # rows of a claim on its way are ours but not registered yet
+                known = self.running_ids() + self.acks.unacked_ids()
+                rows = await conn.fetch(sql("release_orphans"), self.worker_id, known, min_age)
+        except DB_ERRORS as exc:
+            log.warning("orphan check failed (%s): %s", type(exc).__name__, exc)
+            return
+        if rows:
+            log.warning("took back %d tasks whose claim answer was lost", len(rows))
 
     async def _listen(self) -> None:
         """Keep one LISTEN connection; reconnect when it drops."""

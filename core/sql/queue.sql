@@ -73,7 +73,7 @@ RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status;
 UPDATE scrape_request_log AS t
    SET status      = u.status,
        data        = u.data::jsonb,
-       last_error  = u.error,
+       last_error  = coalesce(u.error, t.last_error),
        scraped_at  = CASE WHEN u.status = 'PENDING' THEN NULL ELSE now() END,
        run_after   = CASE WHEN u.status = 'PENDING'
                           THEN now() + make_interval(secs => u.delay) ELSE t.run_after END,
@@ -96,6 +96,17 @@ UPDATE scrape_request_log
    SET status = 'PENDING', retry_count = greatest(retry_count - 1, 0), run_after = now(),
        picked_at = NULL, lease_until = NULL, worker_id = NULL
  WHERE id = ANY($1::bigint[]) AND worker_id = $2
+RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
+
+-- name: release_orphans
+-- Rows worker $1 holds but is not running or acking ($2): a claim that committed while its
+-- answer was lost with the connection. They go back to PENDING without charging that claim as
+-- an attempt. Only rows picked over $3 seconds ago, so a claim answer on its way is never taken.
+UPDATE scrape_request_log
+   SET status = 'PENDING', retry_count = greatest(retry_count - 1, 0), run_after = now(),
+       picked_at = NULL, lease_until = NULL, worker_id = NULL
+ WHERE worker_id = $1 AND status = 'PROCESSING' AND NOT (id = ANY($2::bigint[]))
+   AND picked_at < now() - make_interval(secs => $3)
 RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
 
 -- name: reap_expired_leases
