@@ -1,6 +1,7 @@
 """YouTube flows (names from the seed): profiles, videos by id / channel / playlist, comments,
 profile insights and CSV exports. Each returns a small JSON result stored with the task."""
 
+import asyncio
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
@@ -22,7 +23,7 @@ from youtube.refresh import (
 )
 from youtube.service import service
 from youtube.sources.data_api import CommentsDisabled
-from youtube.store import fetch_one, save_videos, sql
+from youtube.store import fetch_one, sql
 
 PLATFORM = "YOUTUBE"
 Ids = list[str]
@@ -84,22 +85,17 @@ async def refresh_yt_profiles(params: ProfilesParams, ctx: TaskContext) -> dict[
 
 @flow("refresh_yt_posts", VideosParams, platform=PLATFORM, processes=5, concurrency=50)
 async def refresh_yt_posts(params: VideosParams, ctx: TaskContext) -> dict[str, Any]:
-    """Refresh videos by id; concurrent tasks share 50-id calls."""
-    batcher = service(ctx.settings).batcher
-    videos: list[Video] = []
-    sources: set[str] = set()
-    for video_id in params.video_ids:
-        got = await batcher.get(video_id)
-        sources.add(got.source)
-        if got.value is not None:
-            videos.append(got.value)
+    """Refresh videos by id; concurrent tasks share 50-id calls and multi-row writes."""
+    yt = service(ctx.settings)
+    found = await asyncio.gather(*(yt.videos.submit(i) for i in params.video_ids))
+    videos = [got.value for got in found if got.value is not None]
     if not videos:
         raise NotFound(f"no such YouTube video: {', '.join(params.video_ids)}")
-    async with ctx.pool.acquire() as conn:
-        await save_videos(conn, videos)
-    return {"videos": len(videos), "missing": sorted(set(params.video_ids)
-                                                      - {v.video_id for v in videos}),
-            "sources": sorted(sources)}
+    writer = yt.video_writer(ctx.pool)
+    await asyncio.gather(*(writer.submit(video) for video in videos))
+    return {"videos": len(videos),
+            "missing": sorted(set(params.video_ids) - {v.video_id for v in videos}),
+            "sources": sorted({got.source for got in found})}
 
 
 async def _refresh_playlist(ctx: TaskContext, playlist_id: str,

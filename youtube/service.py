@@ -1,16 +1,17 @@
 """The YouTube side of a worker process: its source chain (Data API first, then the keyless
 fallback) and a batcher that folds concurrent single-video refreshes into 50-id calls."""
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+import asyncpg
+
+from core.batching import MicroBatcher
 from core.config import Settings
 from core.sources import Director, Source, Sourced
 from youtube.keys import KeyPool
 from youtube.models import Video
 from youtube.sources.data_api import MAX_IDS, DataApiSource
-
-BATCH_WINDOW_S = 0.02
+from youtube.store import save_videos
 
 
 def build_sources(settings: Settings) -> list[Source]:
@@ -26,53 +27,40 @@ def build_sources(settings: Settings) -> list[Source]:
     return sources
 
 
-@dataclass
-class VideoBatcher:
-    """Collects video ids asked for by concurrent tasks for up to BATCH_WINDOW_S (or until 50
-    are waiting) and fetches them in one call; each caller gets its video, or None if the
-    platform does not know it."""
+def video_fetcher(director: Director) -> MicroBatcher[str, Sourced[Video | None]]:
+    """Single-video lookups by concurrent tasks, folded into 50-id calls; a caller gets None
+    when the platform does not know its video."""
 
-    director: Director
-    waiting: dict[str, list[asyncio.Future[Sourced[Video | None]]]] = field(default_factory=dict)
-    flusher: asyncio.TimerHandle | None = None
-
-    async def get(self, video_id: str) -> Sourced[Video | None]:
-        future: asyncio.Future[Sourced[Video | None]] = asyncio.get_running_loop().create_future()
-        self.waiting.setdefault(video_id, []).append(future)
-        if len(self.waiting) >= MAX_IDS:
-            self._flush()
-        elif self.flusher is None:
-            self.flusher = asyncio.get_running_loop().call_later(BATCH_WINDOW_S, self._flush)
-        return await future
-
-    def _flush(self) -> None:
-        if self.flusher is not None:
-            self.flusher.cancel()
-            self.flusher = None
-        batch, self.waiting = self.waiting, {}
-        if batch:
-            asyncio.get_running_loop().create_task(self._fetch(batch))
-
-    async def _fetch(self, batch: dict[str, list[asyncio.Future[Sourced[Video | None]]]]) -> None:
-        try:
-            got = await self.director.fetch("videos", ids=list(batch))
-        except Exception as exc:  # noqa: BLE001 - every waiting task gets the failure
-            for futures in batch.values():
-                for future in futures:
-                    if not future.done():
-                        future.set_exception(exc)
-            return
+    async def fetch(ids: list[str]) -> list[Sourced[Video | None]]:
+        got = await director.fetch("videos", ids=list(dict.fromkeys(ids)))
         found = {video.video_id: video for video in got.value}
-        for video_id, futures in batch.items():
-            for future in futures:
-                if not future.done():
-                    future.set_result(Sourced(found.get(video_id), got.source))
+        return [Sourced(found.get(i), got.source) for i in ids]
+
+    return MicroBatcher(fetch, max_size=MAX_IDS)
+
+
+def video_writer(pool: asyncpg.Pool) -> MicroBatcher[Video, None]:
+    """Videos saved by concurrent tasks, written in one transaction."""
+
+    async def write(videos: list[Video]) -> list[None]:
+        latest = {video.video_id: video for video in videos}  # one row per video per statement
+        async with pool.acquire() as conn:
+            await save_videos(conn, list(latest.values()))
+        return [None] * len(videos)
+
+    return MicroBatcher(write, max_size=500)
 
 
 @dataclass
 class YoutubeService:
     director: Director
-    batcher: VideoBatcher
+    videos: MicroBatcher[str, Sourced[Video | None]]
+    writer: MicroBatcher[Video, None] | None = None
+
+    def video_writer(self, pool: asyncpg.Pool) -> MicroBatcher[Video, None]:
+        if self.writer is None:
+            self.writer = video_writer(pool)
+        return self.writer
 
 
 _services: dict[int, YoutubeService] = {}
@@ -83,5 +71,5 @@ def service(settings: Settings) -> YoutubeService:
     key = id(settings)
     if key not in _services:
         director = Director(build_sources(settings))
-        _services[key] = YoutubeService(director, VideoBatcher(director))
+        _services[key] = YoutubeService(director, video_fetcher(director))
     return _services[key]

@@ -4,7 +4,6 @@ the sandbox counted, including the fallback when the API keys run dry mid-run.""
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import asyncpg
