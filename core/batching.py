@@ -45,11 +45,13 @@ class MicroBatcher(Generic[I, R]):
     async def _serve(self, items: list[I], futures: list[asyncio.Future[R]]) -> None:
         try:
             results = await self.run(items)
+            if len(results) != len(items):
+                raise ValueError(f"batch of {len(items)} answered with {len(results)} results")
         except Exception as exc:  # noqa: BLE001 - every caller gets the failure
             for future in futures:
                 if not future.done():
                     future.set_exception(exc)
             return
-        for future, result in zip(futures, results, strict=True):
+        for future, result in zip(futures, results):
             if not future.done():
                 future.set_result(result)
