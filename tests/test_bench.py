@@ -68,3 +68,15 @@ def test_beat_queue_bench_drains_through_real_workers(database_url: str) -> None
 def test_unknown_peer_is_refused(database_url: str) -> None:
     with pytest.raises(ValueError, match="unknown peers: nosuch"):
         run_queue_bench(Settings(database_url=database_url), 10, ["nosuch"], 1)
+
+
+def test_scrape_bench_refreshes_every_item_through_server_and_workers(database_url: str) -> None:
+    from core.bench.scrape_bench import run_scrape_bench
+
+    beat, bare = run_scrape_bench(Settings(database_url=database_url), items=300, processes=1,
+                                  latency_ms=5)
+    assert (beat["system"], bare["system"]) == ("beat", "bare")
+    assert beat["items"] == bare["items"] == 300
+    assert bare["upstream_calls"] == 6 and bare["quota_units"] == 6
+    assert beat["quota_units"] <= 10, "single-video tasks must share 50-id calls"
+    assert beat["items_per_s"] > 0 and beat["concurrency"] == 1

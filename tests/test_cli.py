@@ -159,3 +159,33 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
         assert again["status"] == "COMPLETE" and again["data"] == {"slept": 0.1}
     finally:
         stop(up)
+
+
+FIXTURES = ROOT.parent / "shared" / "fixtures" / "youtube"
+
+
+def test_parse_prints_one_normalized_line_per_entity(env: dict[str, str]) -> None:
+    result = beat("parse", "--platform", "youtube",
+                  str(FIXTURES / "yt_videos_list_statistics_single.json"), env=env)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines == [{"platform": "youtube", "kind": "post", "id": "D-lhorsDlUQ", "likes": 190,
+                      "comments": 32, "shares": None, "views": 7920, "followers": None,
+                      "caption": "What are Actions on Google (Assistant on Air)",
+                      "published_at": "2019-03-21T20:37:49Z", "author": "Google Developers",
+                      "source": "youtube_data_api"}]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--platform", "youtube", str(FIXTURES / "yt_error_403_quotaExceeded.json")],
+     "quotaExceeded"),
+    (["--platform", "tiktok", str(FIXTURES / "yt_channels_list_single.json")],
+     "unknown platform"),
+    (["--platform", "youtube", "/no/such/file.json"], "cannot read"),
+    (["--platform", "youtube", str(ROOT / "README.md")], "is not JSON"),
+])
+def test_parse_refuses_with_exit_2_and_one_line(env: dict[str, str], args: list[str],
+                                                message: str) -> None:
+    result = beat("parse", *args, env=env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1

@@ -183,3 +183,26 @@ async def test_worker_stops_a_task_whose_lease_it_cannot_renew(
     await running
     stored = await queue.get(task.id)
     assert stored and stored.status == Status.PROCESSING and stored.worker_id == "someone-else"
+
+
+async def test_poll_only_worker_runs_tasks_without_listening(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    """QUEUE_POLL_ONLY (for PgBouncer in transaction mode): no LISTEN, tasks still run."""
+    from core.flows import load_flows
+    from core.worker_runtime import WorkerRuntime
+
+    polling = settings.model_copy(update={"queue_poll_only": True, "queue_poll_interval": 0.1})
+    runtime = WorkerRuntime(polling, [load_flows(polling)["sleep"]])
+    running = asyncio.create_task(runtime.run())
+    await asyncio.sleep(0.3)
+    task, _ = await queue.enqueue(NewTask("sleep", {"seconds": 0}))
+    for _ in range(100):
+        stored = await queue.get(task.id)
+        if stored and stored.status == Status.COMPLETE:
+            break
+        await asyncio.sleep(0.05)
+    listening = runtime.listening
+    runtime.stop()
+    await running
+    assert stored and stored.status == Status.COMPLETE
+    assert not listening

@@ -135,3 +135,35 @@ async def test_profile_endpoints_refresh_on_demand(stack: Stack) -> None:
     assert len(items) == min(5, channel["video_count"])
     assert [i["published_at"] for i in items] == sorted((i["published_at"] for i in items),
                                                         reverse=True)
+
+
+async def test_post_and_channel_endpoints_serve_fresh_data_without_calling_again(
+        stack: Stack) -> None:
+    await stack.sandbox.post("/_sandbox/quota", json={"reset": True})
+    world = await stack.world()
+    channel = world["channels"][3]
+    video_id = world["examples"]["hidden_likes_video"]
+    first = await stack.api.get(f"/posts/YOUTUBE/byshortcode/{video_id}", params={"wait": 20})
+    assert first.status_code == 200, first.text
+    assert first.json()["video_id"] == video_id and first.json()["likes"] is None
+    calls = sum((await stack.units()).values())
+    again = await stack.api.get(f"/posts/YOUTUBE/byshortcode/{video_id}")
+    assert again.status_code == 200 and again.json()["refreshed_at"] == \
+        first.json()["refreshed_at"]
+    assert sum((await stack.units()).values()) == calls, "fresh data needs no upstream call"
+    by_id = await stack.api.get(f"/profiles/YOUTUBE/byprofileid/{channel['channel_id']}",
+                                params={"wait": 20})
+    assert by_id.status_code == 200 and by_id.json()["title"] == channel["title"]
+    missing = await stack.api.get("/posts/YOUTUBE/byshortcode/aaaaaaaaaaa", params={"wait": 20})
+    assert missing.status_code == 404
+
+
+async def test_a_refresh_that_does_not_finish_in_time_answers_202_with_the_task(
+        stack: Stack) -> None:
+    channel = (await stack.world())["channels"][4]
+    answer = await stack.api.get(f"/profiles/YOUTUBE/byprofileid/{channel['channel_id']}",
+                                 params={"wait": 0})
+    assert answer.status_code == 202, answer.text
+    task = (await stack.api.get(f"/scrape_request_log/flow/{answer.json()['task_id']}")).json()
+    assert task["flow"] == "refresh_yt_profiles" and task["priority"] == 100
+    assert task["params"] == {"channel_ids": [channel["channel_id"]]}
