@@ -4,12 +4,15 @@ Each platform registers one "module:function" taking the document and returning 
 """
 
 from collections.abc import Callable
+from functools import wraps
 from importlib import import_module
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from core.normalized import Normalized
 
 DocumentParser = Callable[[Any], list[Normalized]]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # platform -> "module:function"; imported on first use, so platforms may import this module.
 PARSERS: dict[str, str] = {
@@ -19,6 +22,21 @@ PARSERS: dict[str, str] = {
 
 class UnknownShape(ValueError):
     """The document is not a response shape the platform's parser knows (or is an error body)."""
+
+
+def shape_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Report any failure to read the body as UnknownShape, never KeyError or TypeError."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except UnknownShape:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise UnknownShape(f"{func.__name__}: {type(exc).__name__}: {exc}") from exc
+
+    return wrapper
 
 
 def parser_for(platform: str) -> DocumentParser:

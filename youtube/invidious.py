@@ -16,13 +16,11 @@ An error body (`{"error": "..."}`) raises InvidiousErrorBody; any other unexpect
 UnknownShape, never KeyError or TypeError.
 """
 
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from core.normalized import to_int
-from core.parsing import UnknownShape
+from core.parsing import UnknownShape, shape_errors
 from youtube.models import Channel, Comment, Page, Video
 
 INVIDIOUS = "invidious"
@@ -39,21 +37,6 @@ class InvidiousErrorBody(UnknownShape):
         self.message = message
 
 
-def _shape_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Report any failure to read the body as UnknownShape."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except UnknownShape:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise UnknownShape(f"{func.__name__}: {type(exc).__name__}: {exc}") from exc
-
-    return wrapper
-
-
 def parse_error(body: Any) -> str | None:
     """The message of an Invidious error body; None for any other body."""
     if isinstance(body, dict) and isinstance(body.get("error"), str):
@@ -61,7 +44,7 @@ def parse_error(body: Any) -> str | None:
     return None
 
 
-@_shape_errors
+@shape_errors
 def parse_video(body: Any) -> Video:
     """GET /api/v1/videos/:id."""
     video = _object(body, "videoId")
@@ -74,7 +57,7 @@ def parse_video(body: Any) -> Video:
     )
 
 
-@_shape_errors
+@shape_errors
 def parse_channel(body: Any) -> Channel:
     """GET /api/v1/channels/:ucid."""
     channel = _object(body, "authorId")
@@ -94,7 +77,7 @@ def parse_channel(body: Any) -> Channel:
     )
 
 
-@_shape_errors
+@shape_errors
 def parse_channel_videos(body: Any) -> Page[Video]:
     """GET /api/v1/channels/:ucid/videos (or /latest): VideoObjects and a continuation."""
     page = _object(body, "videos")
@@ -103,7 +86,7 @@ def parse_channel_videos(body: Any) -> Page[Video]:
     return Page(items=items, next_page_token=page.get("continuation") or None)
 
 
-@_shape_errors
+@shape_errors
 def parse_comments(body: Any) -> Page[Comment]:
     """GET /api/v1/comments/:id; total_results is commentCount (first page only)."""
     page = _object(body, "comments")

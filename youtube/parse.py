@@ -7,11 +7,10 @@ KeyError or TypeError; numbers arrive as strings and are read with `to_int`.
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 from core.normalized import Normalized, parse_time, to_int
-from core.parsing import UnknownShape
+from core.parsing import UnknownShape, shape_errors
 from youtube.models import DATA_API, ApiError, Channel, Comment, Page, Video
 
 P = ParamSpec("P")
@@ -39,21 +38,6 @@ class ApiErrorBody(UnknownShape):
         self.error = error
 
 
-def _shape_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Report any failure to read the body as UnknownShape."""
-
-    @wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except UnknownShape:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise UnknownShape(f"{func.__name__}: {type(exc).__name__}: {exc}") from exc
-
-    return wrapper
-
-
 def parse_duration(value: str | None) -> int | None:
     """Seconds in a YouTube ISO-8601 duration (PT1H2M3S, P1DT2H, P0D); ValueError if malformed."""
     if value is None:
@@ -64,7 +48,7 @@ def parse_duration(value: str | None) -> int | None:
     return sum(int(n) * _SECONDS[unit] for unit, n in match.groupdict().items() if n)
 
 
-@_shape_errors
+@shape_errors
 def parse_error(body: Any) -> ApiError | None:
     """The error in a Data API error body (reason = errors[0].reason); None for any other body."""
     error = body.get("error") if isinstance(body, dict) else None
@@ -82,14 +66,14 @@ def parse_error(body: Any) -> ApiError | None:
     )
 
 
-@_shape_errors
+@shape_errors
 def parse_channels(body: Any, source: str = DATA_API) -> list[Channel]:
     """channels.list: a youtube#channelListResponse."""
     items = _items(_envelope(body, CHANNEL_LIST), "youtube#channel")
     return [_channel(item, source) for item in items]
 
 
-@_shape_errors
+@shape_errors
 def parse_videos(body: Any, source: str = DATA_API) -> list[Video]:
     """videos.list: a youtube#videoListResponse, or a bare list of youtube#video items."""
     if isinstance(body, list):
@@ -101,7 +85,7 @@ def parse_videos(body: Any, source: str = DATA_API) -> list[Video]:
     return [_video(item, source) for item in items]
 
 
-@_shape_errors
+@shape_errors
 def parse_playlist_items(body: Any, source: str = DATA_API) -> Page[Video]:
     """playlistItems.list: partial videos (no statistics, duration or tags)."""
     envelope = _envelope(body, PLAYLIST_ITEM_LIST)
@@ -109,7 +93,7 @@ def parse_playlist_items(body: Any, source: str = DATA_API) -> Page[Video]:
     return _page(envelope, [_playlist_video(item, source) for item in items])
 
 
-@_shape_errors
+@shape_errors
 def parse_search(body: Any, source: str = DATA_API) -> Page[Video]:
     """search.list: video results as partial videos; channel and playlist results are skipped."""
     envelope = _envelope(body, SEARCH_LIST)
@@ -117,7 +101,7 @@ def parse_search(body: Any, source: str = DATA_API) -> Page[Video]:
     return _page(envelope, [video for video in found if video is not None])
 
 
-@_shape_errors
+@shape_errors
 def parse_comment_threads(body: Any, source: str = DATA_API) -> Page[Comment]:
     """commentThreads.list: the top-level comment of each thread (replies are not read)."""
     envelope = _envelope(body, COMMENT_THREAD_LIST)
