@@ -1,6 +1,5 @@
 """Database URLs, connection pools and schema migrations (Alembic) for Beat."""
 
-import asyncio
 import io
 import json
 import logging
@@ -95,7 +94,3 @@ async def create_pool(url: str, min_size: int = 1, max_size: int = 4) -> asyncpg
                                      server_settings={"plan_cache_mode": "force_custom_plan"})
     assert pool is not None
     return pool
-
-
-async def migrate_async(url: str) -> None:
-    await asyncio.to_thread(migrate, url)

@@ -10,7 +10,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
 from types import FrameType
 from typing import Any
@@ -36,7 +36,6 @@ class Slot:
     started: float = 0.0
     restarts: int = 0
     not_before: float = 0.0
-    history: list[float] = field(default_factory=list)
 
     def start(self) -> None:
         self.process = _ctx.Process(target=self.target, args=self.args, name=self.name,

@@ -23,7 +23,7 @@ from youtube.refresh import (
 )
 from youtube.service import service
 from youtube.sources.data_api import CommentsDisabled
-from youtube.store import fetch_one, sql
+from youtube.store import sql
 
 PLATFORM = "YOUTUBE"
 Ids = list[str]
@@ -184,7 +184,3 @@ async def fetch_channel_engagement_csv(params: InsightsParams,
     result = await exports.write(ctx, exports.ENGAGEMENT_COLUMNS,
                            [exports.engagement_row(dict(r)) for r in rows])
     return {**result, "summary": summary}
-
-
-async def stored_channel(ctx: TaskContext, channel_id: str) -> dict[str, Any] | None:
-    return await fetch_one(ctx.pool, "channel_by_channel_id", channel_id)
