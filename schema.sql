@@ -175,5 +175,16 @@ CREATE INDEX youtube_comment_video_idx ON youtube_comment (video_id, published_a
 
 UPDATE alembic_version SET version_num='0002' WHERE alembic_version.version_num = '0001';
 
+-- Running upgrade 0002 -> 0003
+
+ALTER TABLE credential
+        ADD COLUMN validated_at           timestamptz,
+        ADD COLUMN scopes                 text[],
+        ADD COLUMN expires_at             timestamptz,
+        ADD COLUMN data_access_expires_at timestamptz,
+        ADD COLUMN last_error             text;
+
+UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
 COMMIT;
 

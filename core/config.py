@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -41,6 +41,14 @@ class Settings(BaseSettings):
     youtube_api_keys: Annotated[list[str], NoDecode] = []
     youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
     invidious_url: str | None = None
+    graph_api_url: str = "https://graph.facebook.com/v19.0"
+
+    # Credentials and API access. BEAT_SECRET_KEY: Fernet key(s), comma-separated, the first
+    # encrypts (unset: a key file under BEAT_HOME). API and admin keys: bearer tokens,
+    # comma-separated; without API keys the server binds to loopback only.
+    beat_secret_key: SecretStr | None = None
+    beat_api_keys: Annotated[list[SecretStr], NoDecode] = []
+    beat_admin_keys: Annotated[list[SecretStr], NoDecode] = []
 
     queue_claim_batch: int = Field(default=200, ge=1, le=5000)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
@@ -56,7 +64,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_bulk_body_bytes: int = 64 * 1_048_576
 
-    @field_validator("flow_modules", "youtube_api_keys", mode="before")
+    @field_validator("flow_modules", "youtube_api_keys", "beat_api_keys", "beat_admin_keys",
+                     mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
         """A JSON list or a comma-separated string."""
@@ -76,6 +85,10 @@ class Settings(BaseSettings):
     def youtube_base_url(self) -> str:
         return f"{self.sandbox_url.rstrip('/')}/youtube/v3" if self.sandbox_url \
             else self.youtube_api_url
+
+    def graph_base_url(self) -> str:
+        return f"{self.sandbox_url.rstrip('/')}/graph" if self.sandbox_url \
+            else self.graph_api_url
 
     def invidious_base_url(self) -> str | None:
         return f"{self.sandbox_url.rstrip('/')}/invidious" if self.sandbox_url \

@@ -3,7 +3,7 @@ fallback (/invidious/api/v1/) and the control API (/_sandbox/), behind the fault
 
 from fastapi import FastAPI
 
-from sandbox import control, invidious_api, youtube_api
+from sandbox import control, graph_api, invidious_api, youtube_api
 from sandbox.faults import FaultBook, FaultMiddleware, Faults, Usage
 from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
 from sandbox.state import SandboxState
@@ -25,6 +25,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.state.sandbox = state
     app.include_router(youtube_api.router)
     app.include_router(invidious_api.router)
+    app.include_router(graph_api.router)
     app.include_router(control.router)
     routes = [*youtube_api.router.routes, *invidious_api.router.routes]
     app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
