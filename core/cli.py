@@ -83,11 +83,18 @@ def server(host: Annotated[str | None, typer.Option(help="Bind address")] = None
     """Run the HTTP API (uvicorn + uvloop)."""
     import uvicorn
 
+    from core.api.auth import InsecureBind, check_bind
+
+    host = host or get_settings().server_host
+    try:
+        check_bind(host, get_settings())
+    except InsecureBind as exc:
+        raise UserError(str(exc)) from None
     settings = settings_with_database()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     os.environ["DATABASE_URL"] = settings.database_url
-    uvicorn.run("server:create_app", factory=True, host=host or settings.server_host,
+    uvicorn.run("server:create_app", factory=True, host=host,
                 port=port or settings.server_port, workers=workers, loop="uvloop",
                 log_level=settings.log_level.lower(), access_log=False)
 
@@ -232,9 +239,15 @@ def sandbox(host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1
 def up(host: Annotated[str | None, typer.Option(help="API bind address")] = None,
        port: Annotated[int | None, typer.Option(help="API port")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
+    from core.api.auth import InsecureBind, check_bind
     from core.services import run_up
 
-    run_up(get_settings(), host, port)
+    settings = get_settings()
+    try:
+        check_bind(host or settings.server_host, settings)
+    except InsecureBind as exc:
+        raise UserError(str(exc)) from None
+    run_up(settings, host, port)
 
 
 @bench_app.command("queue")

@@ -73,6 +73,8 @@ def test_enqueue_prints_the_task_and_dedupes(env: dict[str, str]) -> None:
     (["enqueue", "sleep", "--params", "{not json"], "invalid params"),
     (["enqueue", "sleep", "--params", '{"seconds": "abc"}'], "seconds"),
     (["requeue", "--status", "PENDING"], "finished status"),
+    (["server", "--host", "0.0.0.0"], "without API keys"),
+    (["up", "--host", "0.0.0.0"], "without API keys"),
 ])
 def test_bad_input_exits_2_with_one_line(env: dict[str, str], args: list[str],
                                          message: str) -> None:
