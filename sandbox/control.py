@@ -4,7 +4,8 @@
     POST   /_sandbox/faults              set the faults of one prefix (JSON: Faults)
     DELETE /_sandbox/faults[?prefix=P]   clear all faults (or one prefix's)
     GET    /_sandbox/usage               calls per route, statuses, faults injected, quota per key
-    POST   /_sandbox/quota               {"key"?, "limit"?, "used"?, "reset"?}: change key quotas
+    POST   /_sandbox/quota               {"key"?, "limit"?, "used"?, "reset"?, "throttle_s"?}:
+                                         change key quotas; throttle_s > 0 makes the key get 429
     POST   /_sandbox/reset               counts, quotas and faults back to how the app started
     GET    /_sandbox/world               seed, channels, playlists and example ids
 """
@@ -27,6 +28,7 @@ class QuotaChange(BaseModel):
     limit: int | None = Field(default=None, ge=0)
     used: int | None = Field(default=None, ge=0)
     reset: bool = False
+    throttle_s: float | None = Field(default=None, ge=0, description="> 0: answer 429")
 
 
 @router.get("/faults")
@@ -60,7 +62,7 @@ async def change_quota(request: Request, change: QuotaChange) -> dict[str, Any]:
     for key in keys:
         if change.reset:
             quota.reset(key)
-        quota.set(key, change.limit, change.used)  # adds an unknown key
+        quota.set(key, change.limit, change.used, change.throttle_s)  # adds an unknown key
     return quota.snapshot()
 
 

@@ -24,6 +24,7 @@ class KeyQuota:
     limit: int
     used: int
     day: date  # the Pacific day `used` counts
+    throttle_s: float = 0.0  # > 0: the key answers 429 with this Retry-After
 
 
 class QuotaBook:
@@ -39,17 +40,21 @@ class QuotaBook:
         quota = self.keys.get(key or "")
         if quota is None:
             raise errors.key_invalid()
+        if quota.throttle_s > 0:
+            raise errors.throttled(quota.throttle_s)
         self._roll(quota)
         if quota.used + cost > quota.limit:
             raise errors.quota_exceeded()
         quota.used += cost
 
-    def set(self, key: str, limit: int | None = None, used: int | None = None) -> None:
-        """Change a key's limit and/or used units; an unknown key is added."""
+    def set(self, key: str, limit: int | None = None, used: int | None = None,
+            throttle_s: float | None = None) -> None:
+        """Change a key's limit, used units and/or throttling; an unknown key is added."""
         quota = self.keys.setdefault(key, KeyQuota(DEFAULT_LIMIT, 0, self._today()))
         self._roll(quota)
         quota.limit = quota.limit if limit is None else limit
         quota.used = quota.used if used is None else used
+        quota.throttle_s = quota.throttle_s if throttle_s is None else throttle_s
 
     def reset(self, key: str | None = None) -> None:
         """Used units back to 0 (one key, or all), as at midnight Pacific."""
@@ -62,8 +67,8 @@ class QuotaBook:
             self._roll(quota)
         return {
             "resets_at": self.resets_at().strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "keys": {k: {"limit": q.limit, "used": q.used, "remaining": max(0, q.limit - q.used)}
-                     for k, q in self.keys.items()},
+            "keys": {k: {"limit": q.limit, "used": q.used, "remaining": max(0, q.limit - q.used),
+                         "throttle_s": q.throttle_s} for k, q in self.keys.items()},
         }
 
     def resets_at(self) -> datetime:

@@ -92,6 +92,22 @@ def backend(status: int) -> dict[str, Any]:
     return error(status, message, "backendError", "global").body
 
 
+class Throttled(ApiError):
+    """A 429 for one key, with Retry-After."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        super().__init__(429, rate_limited())
+        self.retry_after_s = retry_after_s
+
+    def response(self) -> GoogleJSON:
+        return GoogleJSON(self.body, status_code=429,
+                          headers={"Retry-After": f"{self.retry_after_s:g}"})
+
+
+def throttled(retry_after_s: float) -> ApiError:
+    return Throttled(retry_after_s)
+
+
 def rate_limited() -> dict[str, Any]:
     """Body of an injected 429."""
     body = error(429, "Resource has been exhausted (e.g. check quota).", "rateLimitExceeded",

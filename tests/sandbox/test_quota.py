@@ -20,7 +20,7 @@ async def used(client: httpx.AsyncClient, key: str = KEY) -> int:
 
 async def test_default_keys_and_costs(client: httpx.AsyncClient) -> None:
     quota = (await client.get("/_sandbox/usage")).json()["quota"]["keys"]
-    assert quota == {k: {"limit": 10000, "used": 0, "remaining": 10000}
+    assert quota == {k: {"limit": 10000, "used": 0, "remaining": 10000, "throttle_s": 0.0}
                      for k in ("sandbox-key-1", "sandbox-key-2")}
     for method in ("channels", "videos", "playlistItems", "commentThreads"):
         await data_api(client, method, part="id", id="x")  # invalid or empty: still 1 unit
@@ -55,13 +55,13 @@ async def test_unknown_and_missing_keys() -> None:
 async def test_quota_control(client: httpx.AsyncClient) -> None:
     await data_api(client, "search", part="id")
     snap = (await client.post("/_sandbox/quota", json={"key": KEY, "limit": 120})).json()
-    assert snap["keys"][KEY] == {"limit": 120, "used": 100, "remaining": 20}
+    assert snap["keys"][KEY] == {"limit": 120, "used": 100, "remaining": 20, "throttle_s": 0.0}
     assert (await data_api(client, "search", part="id")).status_code == 403
     snap = (await client.post("/_sandbox/quota", json={"reset": True})).json()
     assert snap["keys"][KEY]["used"] == 0
     assert (await data_api(client, "search", part="id")).status_code == 200
     snap = (await client.post("/_sandbox/quota", json={"key": "extra", "limit": 3})).json()
-    assert snap["keys"]["extra"] == {"limit": 3, "used": 0, "remaining": 3}
+    assert snap["keys"]["extra"] == {"limit": 3, "used": 0, "remaining": 3, "throttle_s": 0.0}
     assert (await data_api(client, "videos", part="id", id="x", key="extra")).status_code == 200
     (await client.post("/_sandbox/quota", json={"key": KEY, "used": 120}))
     assert (await data_api(client, "videos", part="id", id="x")).status_code == 403
@@ -82,3 +82,16 @@ async def test_quota_resets_at_midnight_pacific() -> None:
         assert await used(client, "k") == 1
     winter = QuotaBook({"k": 1}, clock=lambda: datetime(2025, 1, 10, 12, tzinfo=UTC))
     assert winter.resets_at() == datetime(2025, 1, 11, 8, 0, tzinfo=UTC)  # PST is UTC-8
+
+
+async def test_a_throttled_key_answers_429_with_retry_after_and_costs_nothing(
+        client: httpx.AsyncClient) -> None:
+    await client.post("/_sandbox/quota", json={"key": KEY, "throttle_s": 7})
+    answer = await client.get("/youtube/v3/videos", params={"id": "x", "part": "id", "key": KEY})
+    assert answer.status_code == 429 and answer.headers["retry-after"] == "7"
+    assert answer.json()["error"]["errors"][0]["reason"] == "rateLimitExceeded"
+    snap = (await client.get("/_sandbox/usage")).json()["quota"]["keys"][KEY]
+    assert snap["used"] == 0 and snap["throttle_s"] == 7
+    await client.post("/_sandbox/quota", json={"key": KEY, "throttle_s": 0})
+    answer = await client.get("/youtube/v3/videos", params={"id": "x", "part": "id", "key": KEY})
+    assert answer.status_code == 200
