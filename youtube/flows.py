@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from core.errors import NotFound
 from core.flows import TaskContext, flow
+from core.sources import Director
 from youtube import exports
 from youtube.models import Channel, Video
 from youtube.refresh import (
@@ -68,10 +69,14 @@ class ChannelsCsvParams(BaseModel):
     channel_ids: Ids = Field(min_length=1, max_length=500)
 
 
+def _director(ctx: TaskContext) -> Director:
+    return service(ctx.settings, ctx.pool).director
+
+
 @flow("refresh_yt_profiles", ProfilesParams, platform=PLATFORM, processes=10, concurrency=5)
 async def refresh_yt_profiles(params: ProfilesParams, ctx: TaskContext) -> dict[str, Any]:
     """Refresh channels by id and/or handle."""
-    director = service(ctx.settings).director
+    director = _director(ctx)
     rows = await refresh_channels(director, ctx.pool, params.channel_ids)
     for handle in params.handles:
         rows.append(await refresh_handle(director, ctx.pool, handle))
@@ -86,13 +91,12 @@ async def refresh_yt_profiles(params: ProfilesParams, ctx: TaskContext) -> dict[
 @flow("refresh_yt_posts", VideosParams, platform=PLATFORM, processes=5, concurrency=50)
 async def refresh_yt_posts(params: VideosParams, ctx: TaskContext) -> dict[str, Any]:
     """Refresh videos by id; concurrent tasks share 50-id calls and multi-row writes."""
-    yt = service(ctx.settings)
+    yt = service(ctx.settings, ctx.pool)
     found = await asyncio.gather(*(yt.videos.submit(i) for i in params.video_ids))
     videos = [got.value for got in found if got.value is not None]
     if not videos:
         raise NotFound(f"no such YouTube video: {', '.join(params.video_ids)}")
-    writer = yt.video_writer(ctx.pool)
-    await asyncio.gather(*(writer.submit(video) for video in videos))
+    await asyncio.gather(*(yt.writer.submit(video) for video in videos))
     return {"videos": len(videos),
             "missing": sorted(set(params.video_ids) - {v.video_id for v in videos}),
             "sources": sorted({got.source for got in found})}
@@ -100,7 +104,7 @@ async def refresh_yt_posts(params: VideosParams, ctx: TaskContext) -> dict[str, 
 
 async def _refresh_playlist(ctx: TaskContext, playlist_id: str,
                             limit: int | None) -> dict[str, Any]:
-    director = service(ctx.settings).director
+    director = _director(ctx)
     ids = await playlist_video_ids(director, playlist_id, limit)
     by_source = await refresh_videos(director, ctx.pool, ids)
     return {"playlist_id": playlist_id, "videos": len(ids), "sources": by_source}
@@ -111,7 +115,7 @@ async def _refresh_playlist(ctx: TaskContext, playlist_id: str,
 async def refresh_yt_posts_by_channel_id(params: ChannelVideosParams,
                                          ctx: TaskContext) -> dict[str, Any]:
     """Refresh a channel and its uploads (via the uploads playlist, not search)."""
-    row = await refresh_channel(service(ctx.settings).director, ctx.pool, params.channel_id)
+    row = await refresh_channel(_director(ctx), ctx.pool, params.channel_id)
     result = await _refresh_playlist(ctx, uploads_playlist(Channel.model_validate(row)),
                                      params.max_videos)
     return {"channel_id": params.channel_id, **result}
@@ -129,7 +133,7 @@ async def refresh_yt_posts_by_playlist_id(params: PlaylistParams,
       timeout_s=1800)
 async def fetch_yt_post_comments(params: CommentsParams, ctx: TaskContext) -> dict[str, Any]:
     """Fetch a video's top-level comments (up to max_comments)."""
-    director = service(ctx.settings).director
+    director = _director(ctx)
     stored = 0
     try:
         async for page in comment_pages(director, params.video_id, params.max_comments):
@@ -145,7 +149,7 @@ async def fetch_yt_post_comments(params: CommentsParams, ctx: TaskContext) -> di
 async def refresh_yt_profile_insights(params: InsightsParams,
                                       ctx: TaskContext) -> dict[str, Any]:
     """Averages over the channel's recent videos: views, likes, comments, engagement, cadence."""
-    director = service(ctx.settings).director
+    director = _director(ctx)
     row = await refresh_channel(director, ctx.pool, params.channel_id)
     ids = await playlist_video_ids(director, uploads_playlist(Channel.model_validate(row)),
                                    params.recent)
@@ -159,7 +163,7 @@ async def refresh_yt_profile_insights(params: InsightsParams,
 @flow("fetch_channels_csv", ChannelsCsvParams, platform=PLATFORM, processes=2, concurrency=3)
 async def fetch_channels_csv(params: ChannelsCsvParams, ctx: TaskContext) -> dict[str, Any]:
     """CSV of channels (refreshed first)."""
-    rows = await refresh_channels(service(ctx.settings).director, ctx.pool, params.channel_ids)
+    rows = await refresh_channels(_director(ctx), ctx.pool, params.channel_ids)
     return await exports.write(ctx, exports.CHANNEL_COLUMNS, rows)
 
 

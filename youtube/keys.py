@@ -1,36 +1,104 @@
-"""API keys for the YouTube Data API: pick one with quota left; a key whose daily quota is
-spent rests until the quota resets (midnight Pacific time), an invalid key until restart."""
+"""API keys for the YouTube Data API. A key whose daily quota is spent rests until the quota
+resets (midnight Pacific time), a rate-limited key for its Retry-After, an invalid key until it
+validates again. Keys live in the credential table (encrypted); YOUTUBE_API_KEYS are imported
+into it on first use."""
 
+import logging
 import random
 import time
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+import asyncpg
+
+from credentials import store
+from credentials.crypto import Crypto
+from credentials.manager import CredentialManager
+from credentials.models import Credential
+from youtube.models import DATA_API
+
 PACIFIC = ZoneInfo("America/Los_Angeles")
+log = logging.getLogger(__name__)
 
 
-def next_quota_reset(now: datetime | None = None) -> float:
-    """Epoch seconds of the next midnight in Pacific time."""
+def next_quota_reset(now: datetime | None = None) -> datetime:
+    """The next midnight in Pacific time (aware, UTC)."""
     local = (now or datetime.now(PACIFIC)).astimezone(PACIFIC)
     midnight = (local + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return midnight.timestamp()
+    return midnight.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class ApiKey:
+    value: str
+    credential: Credential | None = None
+
+
+class KeyProvider(Protocol):
+    async def pick(self) -> ApiKey | None: ...
+    async def quota_spent(self, key: ApiKey) -> None: ...
+    async def rate_limited(self, key: ApiKey, retry_after_s: float) -> None: ...
+    async def invalid(self, key: ApiKey, reason: str) -> None: ...
 
 
 class KeyPool:
+    """Keys held in memory by one process (no database): for tools and tests."""
+
     def __init__(self, keys: list[str]) -> None:
         self.keys = list(dict.fromkeys(k for k in keys if k))
         self.resting: dict[str, float] = {}  # key -> epoch seconds when it may be used again
 
-    def available(self) -> list[str]:
+    async def pick(self) -> ApiKey | None:
         now = time.time()
-        return [k for k in self.keys if self.resting.get(k, 0.0) <= now]
+        usable = [k for k in self.keys if self.resting.get(k, 0.0) <= now]
+        return ApiKey(random.choice(usable)) if usable else None
 
-    def pick(self) -> str | None:
-        keys = self.available()
-        return random.choice(keys) if keys else None
+    async def quota_spent(self, key: ApiKey) -> None:
+        self.resting[key.value] = next_quota_reset().timestamp()
 
-    def quota_spent(self, key: str) -> None:
-        self.resting[key] = next_quota_reset()
+    async def rate_limited(self, key: ApiKey, retry_after_s: float) -> None:
+        self.resting[key.value] = time.time() + retry_after_s
 
-    def invalid(self, key: str) -> None:
-        self.resting[key] = float("inf")
+    async def invalid(self, key: ApiKey, reason: str) -> None:
+        self.resting[key.value] = float("inf")
+
+
+class StoredKeys:
+    """Keys from the credential table (source youtube_data_api), shared by every process and
+    host: a key rested by one worker is rested for all."""
+
+    def __init__(self, manager: CredentialManager, imports: list[str]) -> None:
+        self.manager = manager
+        self.imports = imports
+
+    @classmethod
+    def create(cls, pool: asyncpg.Pool, crypto: Crypto, imports: list[str]) -> "StoredKeys":
+        return cls(CredentialManager(pool, crypto), imports)
+
+    async def pick(self) -> ApiKey | None:
+        if self.imports:
+            await self._import()
+        credential = await self.manager.pick(DATA_API)
+        value = credential.secret("key") if credential else None
+        return ApiKey(value, credential) if value else None
+
+    async def _import(self) -> None:
+        keys, self.imports = self.imports, []
+        for key in keys:
+            await store.upsert(self.manager.pool, self.manager.crypto, DATA_API, {"key": key})
+        self.manager.invalidate(DATA_API)
+        log.info("imported %d YouTube API keys into the credential table", len(keys))
+
+    async def quota_spent(self, key: ApiKey) -> None:
+        if key.credential:
+            await self.manager.quota_exhausted(key.credential, next_quota_reset())
+
+    async def rate_limited(self, key: ApiKey, retry_after_s: float) -> None:
+        if key.credential:
+            await self.manager.rate_limited(key.credential, retry_after_s)
+
+    async def invalid(self, key: ApiKey, reason: str) -> None:
+        if key.credential:
+            await self.manager.invalid(key.credential, reason)

@@ -8,17 +8,18 @@ import asyncpg
 from core.batching import MicroBatcher
 from core.config import Settings
 from core.sources import Director, Source, Sourced
-from youtube.keys import KeyPool
+from credentials.crypto import Crypto
+from youtube.keys import StoredKeys
 from youtube.models import Video
 from youtube.sources.data_api import MAX_IDS, DataApiSource
 from youtube.store import save_videos
 
 
-def build_sources(settings: Settings) -> list[Source]:
-    sources: list[Source] = []
-    if settings.youtube_api_keys:
-        sources.append(DataApiSource(settings.youtube_base_url(),
-                                     KeyPool(settings.youtube_api_keys)))
+def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
+    """The Data API (keys from the credential table, YOUTUBE_API_KEYS imported into it), then
+    the keyless fallback when one is configured."""
+    keys = StoredKeys.create(pool, Crypto.from_settings(settings), settings.youtube_api_keys)
+    sources: list[Source] = [DataApiSource(settings.youtube_base_url(), keys)]
     fallback = settings.invidious_base_url()
     if fallback:
         from youtube.sources.invidious import InvidiousSource
@@ -55,21 +56,18 @@ def video_writer(pool: asyncpg.Pool) -> MicroBatcher[Video, None]:
 class YoutubeService:
     director: Director
     videos: MicroBatcher[str, Sourced[Video | None]]
-    writer: MicroBatcher[Video, None] | None = None
-
-    def video_writer(self, pool: asyncpg.Pool) -> MicroBatcher[Video, None]:
-        if self.writer is None:
-            self.writer = video_writer(pool)
-        return self.writer
+    writer: MicroBatcher[Video, None]
 
 
-_services: dict[int, YoutubeService] = {}
+# Keyed by identity; each entry keeps its settings and pool alive, so an id is never reused.
+_services: dict[tuple[int, int], tuple[Settings, asyncpg.Pool, YoutubeService]] = {}
 
 
-def service(settings: Settings) -> YoutubeService:
-    """One per process and settings object (sources keep key state and circuit breakers)."""
-    key = id(settings)
+def service(settings: Settings, pool: asyncpg.Pool) -> YoutubeService:
+    """One per process, settings and pool (sources keep circuit breakers and caches)."""
+    key = (id(settings), id(pool))
     if key not in _services:
-        director = Director(build_sources(settings))
-        _services[key] = YoutubeService(director, video_fetcher(director))
-    return _services[key]
+        director = Director(build_sources(settings, pool))
+        _services[key] = (settings, pool, YoutubeService(director, video_fetcher(director),
+                                                         video_writer(pool)))
+    return _services[key][2]

@@ -92,30 +92,6 @@ async def test_channel_refresh_stores_every_video_for_a_few_quota_units(stack: S
     assert profile["video_count"] == count and profile["handle"] == channel["handle"]
 
 
-async def test_keys_running_dry_mid_run_store_the_rest_from_the_fallback(stack: Stack) -> None:
-    channel = channels_between(await stack.world(), 500, 3000)[1]
-    count, channel_id = channel["video_count"], channel["channel_id"]
-    used = await stack.units()
-    # Enough for the channel, its playlist pages and 10 videos.list calls, across both keys.
-    allowance = (1 + -(-count // 50) + 10) // 2
-    for key, spent in used.items():
-        await stack.sandbox.post("/_sandbox/quota", json={"key": key, "limit": spent + allowance})
-    task = await stack.run("refresh_yt_posts_by_channel_id", {"channel_id": channel_id})
-    assert task["status"] == "COMPLETE", task["last_error"]
-    sources = task["data"]["sources"]
-    assert set(sources) == {"youtube_data_api", "invidious"} and sum(sources.values()) == count
-    stored = dict(await stack.pool.fetch("SELECT source, count(*) FROM youtube_post "
-                                         "WHERE channel_id = $1 GROUP BY source", channel_id))
-    assert stored == sources
-    fallback = await stack.pool.fetchrow("SELECT views, metric_sources FROM youtube_post "
-                                         "WHERE channel_id = $1 AND source = 'invidious' LIMIT 1",
-                                         channel_id)
-    assert fallback["views"] is not None and fallback["metric_sources"]["views"] == "invidious"
-    after = await stack.units()
-    assert all(after[key] == used[key] + allowance for key in used), "each key spent, not over"
-    assert sources["youtube_data_api"] >= 400
-
-
 async def test_profile_endpoints_refresh_on_demand(stack: Stack) -> None:
     await stack.sandbox.post("/_sandbox/quota", json={"reset": True})
     channel = (await stack.world())["channels"][2]
@@ -167,3 +143,32 @@ async def test_a_refresh_that_does_not_finish_in_time_answers_202_with_the_task(
     task = (await stack.api.get(f"/scrape_request_log/flow/{answer.json()['task_id']}")).json()
     assert task["flow"] == "refresh_yt_profiles" and task["priority"] == 100
     assert task["params"] == {"channel_ids": [channel["channel_id"]]}
+
+
+# Last: spent keys rest in the credential table until the quota resets, for every worker.
+async def test_keys_running_dry_mid_run_store_the_rest_from_the_fallback(stack: Stack) -> None:
+    channel = channels_between(await stack.world(), 500, 3000)[1]
+    count, channel_id = channel["video_count"], channel["channel_id"]
+    used = await stack.units()
+    # Enough for the channel, its playlist pages and 10 videos.list calls, across both keys.
+    allowance = (1 + -(-count // 50) + 10) // 2
+    for key, spent in used.items():
+        await stack.sandbox.post("/_sandbox/quota", json={"key": key, "limit": spent + allowance})
+    task = await stack.run("refresh_yt_posts_by_channel_id", {"channel_id": channel_id})
+    assert task["status"] == "COMPLETE", task["last_error"]
+    sources = task["data"]["sources"]
+    assert set(sources) == {"youtube_data_api", "invidious"} and sum(sources.values()) == count
+    stored = dict(await stack.pool.fetch("SELECT source, count(*) FROM youtube_post "
+                                         "WHERE channel_id = $1 GROUP BY source", channel_id))
+    assert stored == sources
+    fallback = await stack.pool.fetchrow("SELECT views, metric_sources FROM youtube_post "
+                                         "WHERE channel_id = $1 AND source = 'invidious' LIMIT 1",
+                                         channel_id)
+    assert fallback["views"] is not None and fallback["metric_sources"]["views"] == "invidious"
+    after = await stack.units()
+    assert all(after[key] == used[key] + allowance for key in used), "each key spent, not over"
+    assert sources["youtube_data_api"] >= 400
+    resting = await stack.pool.fetch("SELECT disabled_till FROM credential "
+                                     "WHERE source = 'youtube_data_api'")
+    assert len(resting) == 2 and all(r["disabled_till"] is not None for r in resting), \
+        "spent keys rest until the quota resets, for every worker"

@@ -12,7 +12,7 @@ from core.errors import (
     SourceUnavailable,
 )
 from core.http import JsonResponse, get_json
-from youtube.keys import KeyPool
+from youtube.keys import ApiKey, KeyProvider
 from youtube.models import DATA_API, Channel, Comment, Page, Video
 from youtube.parse import (
     parse_channels,
@@ -23,6 +23,7 @@ from youtube.parse import (
 )
 
 MAX_IDS = 50
+RATE_LIMIT_REST_S = 5.0
 VIDEO_PARTS = "snippet,statistics,contentDetails"
 CHANNEL_PARTS = "snippet,statistics,contentDetails"
 
@@ -43,7 +44,7 @@ class DataApiSource:
                               "comments"})
     needs_credential = True
 
-    def __init__(self, base_url: str, keys: KeyPool) -> None:
+    def __init__(self, base_url: str, keys: KeyProvider) -> None:
         self.base_url = base_url.rstrip("/")
         self.keys = keys
         self.units = 0  # quota units this process spent
@@ -87,26 +88,30 @@ class DataApiSource:
 
     async def _get(self, endpoint: str, params: dict[str, Any], cost: int = 1) -> Any:
         """Call with a key that has quota left; move to the next key when one is spent."""
-        while (key := self.keys.pick()) is not None:
-            response = await get_json(DATA_API, f"{self.base_url}/{endpoint}",
-                                      params={**params, "key": key})
+        while (key := await self.keys.pick()) is not None:
+            try:
+                response = await get_json(DATA_API, f"{self.base_url}/{endpoint}",
+                                          params={**params, "key": key.value})
+            except RateLimited as exc:  # HTTP 429 for this key: rest it, try another
+                await self.keys.rate_limited(key, exc.retry_after)
+                continue
             if response.status == 200:
                 self.units += cost
                 return response.body
-            self._classify(response, key)
+            await self._classify(response, key)
         raise CredentialInvalid("youtube_data_api: no API key with quota left")
 
-    def _classify(self, response: JsonResponse, key: str) -> None:
+    async def _classify(self, response: JsonResponse, key: ApiKey) -> None:
         """Raise for the error in `response`, or return after resting `key` to try another."""
         error = parse_error(response.body)
         reason = error.reason if error else None
         message = f"youtube_data_api: HTTP {response.status} {reason or ''}".strip()
         if reason in QUOTA_REASONS:
-            self.keys.quota_spent(key)
+            await self.keys.quota_spent(key)
         elif reason in KEY_REASONS:
-            self.keys.invalid(key)
+            await self.keys.invalid(key, message)
         elif reason in RATE_REASONS:
-            raise RateLimited(5.0, message)
+            await self.keys.rate_limited(key, RATE_LIMIT_REST_S)
         elif reason == "commentsDisabled":
             raise CommentsDisabled(message)
         elif reason in NOT_FOUND_REASONS or response.status == 404:
