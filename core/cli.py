@@ -284,6 +284,21 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+@bench_app.command("ratelimit")
+def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processes")] = 8,
+                    seconds: Annotated[float, typer.Option(help="Seconds per system")] = 10.0,
+                    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                    ) -> None:
+    """Beat's one-round-trip stacked limiter against nested asyncio-redis-rate-limit."""
+    from core.bench.ratelimit_bench import run_ratelimit_bench
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise UserError("REDIS_URL is not set: the rate limit benchmark needs a Redis")
+    for line in run_ratelimit_bench(settings.redis_url, processes, seconds):
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     setup_logging(get_settings().log_level)
     try:
