@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     invidious_url: str | None = None
     graph_api_url: str = "https://graph.facebook.com/v19.0"
 
+    # Rate limits (need REDIS_URL), as "N/window" specs: {"invidious": ["10/1s"]}. Per source
+    # (on top of the seed's declared providers), per credential of a source, and for the live
+    # profile endpoints (per handle, and across all of them).
+    rate_limit_prefix: str = "beat:rl"
+    source_limits: dict[str, list[str]] = {}
+    credential_limits: dict[str, list[str]] = {}
+    live_refresh_limits: list[str] = ["global:20000/day", "global:60/min"]
+    live_refresh_handle_limit: str = "1/s"
+
     # Credentials and API access. BEAT_SECRET_KEY: Fernet key(s), comma-separated, the first
     # encrypts (unset: a key file under BEAT_HOME). API and admin keys: bearer tokens,
     # comma-separated; without API keys the server binds to loopback only.

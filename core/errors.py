@@ -64,7 +64,8 @@ class BadParams(Permanent):
     """The task's params are invalid for its flow."""
 
 
-def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 600.0, jitter: float = 0.5) -> float:
+def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 600.0,
+                    jitter: float = 0.5) -> float:
     """Exponential backoff for the given attempt (1-based), with +/- `jitter` proportional noise."""
     delay = min(cap, base * 2.0 ** max(0, attempt - 1))
     return delay * (1 + random.uniform(-jitter, jitter))

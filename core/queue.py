@@ -85,7 +85,8 @@ class Queue:
         self.pool = pool
 
     async def enqueue(self, task: NewTask) -> tuple[Task, bool]:
-        """Insert a task; returns (task, created). A repeat of an active key returns the original."""
+        """Insert a task; returns (task, created). A repeat of an active key returns the
+        original."""
         args = (task.flow, task.platform, task.params, task.priority, task.idempotency_key,
                 task.expires_at, task.account_id, task.max_attempts)
         async with self.pool.acquire() as conn:
@@ -116,9 +117,11 @@ class Queue:
     async def _insert_many(self, conn: asyncpg.Connection, columns: list[tuple[Any, ...]],
                            tasks: list[NewTask], keys: list[str]) -> list[tuple[Task, bool]]:
         async with conn.transaction():
-            inserted = [Task.from_record(r) for r in await conn.fetch(sql("enqueue_many"), *columns)]
+            inserted = [Task.from_record(r)
+                        for r in await conn.fetch(sql("enqueue_many"), *columns)]
             await conn.execute(sql("notify_flows"), sorted({t.flow for t in inserted}))
-            active = [Task.from_record(r) for r in await conn.fetch(sql("get_active_by_keys"), keys)]
+            active = [Task.from_record(r)
+                      for r in await conn.fetch(sql("get_active_by_keys"), keys)]
             results = _match_results(tasks, inserted, active)
             if results is None:
                 raise _Retry()

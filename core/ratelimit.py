@@ -6,7 +6,7 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -140,7 +140,7 @@ class RateLimiter:
     def from_settings(cls, settings: Settings) -> "RateLimiter":
         if not settings.redis_url:
             raise RateLimiterUnavailable("rate limiter unavailable: REDIS_URL is not set")
-        return cls.from_url(settings.redis_url)
+        return cls.from_url(settings.redis_url, prefix=settings.rate_limit_prefix)
 
     async def aclose(self) -> None:
         await self.redis.aclose()
@@ -224,3 +224,38 @@ def jitter(wait_s: float) -> float:
     """A little random extra sleep, so callers refused together do not all retry together."""
     return random.uniform(0.0, min(MAX_JITTER_S, 0.001 + 0.05 * wait_s))
 
+
+_process_limiters: dict[str, RateLimiter] = {}
+
+
+def process_limiter(settings: Settings) -> RateLimiter | None:
+    """This process's limiter for REDIS_URL; None without one (limits are then off)."""
+    if not settings.redis_url:
+        return None
+    key = f"{settings.redis_url} {settings.rate_limit_prefix}"
+    if key not in _process_limiters:
+        _process_limiters[key] = RateLimiter.from_url(settings.redis_url,
+                                                      prefix=settings.rate_limit_prefix)
+    return _process_limiters[key]
+
+
+def source_limits(settings: Settings) -> dict[str, list[Limit]]:
+    """The seed's declared provider limits plus SOURCE_LIMITS, by source name."""
+    limits = {name: [limit] for name, limit in SOURCE_LIMITS.items()}
+    for name, specs in settings.source_limits.items():
+        limits.setdefault(name, []).extend(parse_limit(f"source:{name}:{s}") for s in specs)
+    return limits
+
+
+def credential_budget(limiter: RateLimiter | None, rates: list[str]
+                      ) -> Callable[[Any], Awaitable[bool]] | None:
+    """A credential manager's `has_budget` check: one acquire over the credential's own limits
+    (granted = it has budget, and the budget is taken). None when there is nothing to check."""
+    if limiter is None or not rates:
+        return None
+
+    async def has_budget(credential: Any) -> bool:
+        limits = [credential_limit(str(credential.id), rate) for rate in rates]
+        return (await limiter.acquire(limits)).granted
+
+    return has_budget

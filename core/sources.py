@@ -8,7 +8,7 @@ stops asking a source that keeps failing (circuit breaker) for a cool-down perio
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
@@ -20,8 +20,10 @@ from core.errors import (
     SourceUnavailable,
     Unsupported,
 )
+from core.ratelimit import RateLimiterUnavailable
 
 log = logging.getLogger(__name__)
+
 T = TypeVar("T")
 
 
@@ -78,10 +80,26 @@ class CircuitBreaker:
                         name, state.failures, self.cooldown)
 
 
+class Limits(Protocol):
+    """What the director needs of a rate limiter (core.ratelimit.RateLimiter)."""
+
+    async def wait_and_acquire(self, limits: Sequence[Any], cost: int = 1,
+                               max_wait_s: float | None = None) -> Any: ...
+
+
 class Director:
-    def __init__(self, sources: Sequence[Source], breaker: CircuitBreaker | None = None) -> None:
+    """`limits[source name]` are acquired before each call of that source; a wait longer than
+    `max_wait_s` counts as rate-limited (the next source is tried), and an unreachable limiter
+    keeps the call from going out at all."""
+
+    def __init__(self, sources: Sequence[Source], breaker: CircuitBreaker | None = None,
+                 limiter: Limits | None = None, limits: Mapping[str, Sequence[Any]] | None = None,
+                 max_wait_s: float = 10.0) -> None:
         self.sources = list(sources)
         self.breaker = breaker or CircuitBreaker()
+        self.limiter = limiter
+        self.limits = dict(limits or {})
+        self.max_wait_s = max_wait_s
 
     def for_capability(self, capability: str) -> list[Source]:
         return [s for s in self.sources if capability in s.capabilities]
@@ -98,6 +116,7 @@ class Director:
                 failures.append(f"{source.name}: circuit open")
                 continue
             try:
+                await self._acquire(source.name)
                 value = await source.call(capability, **params)
             except Permanent:
                 self.breaker.success(source.name)  # it answered; the answer is final
@@ -106,7 +125,8 @@ class Director:
                 waits.append(exc.retry_after)
                 failures.append(f"{source.name}: {exc}")
                 continue
-            except (CredentialInvalid, Unsupported) as exc:
+            except (CredentialInvalid, Unsupported, RateLimiterUnavailable) as exc:
+                # RateLimiterUnavailable: no call goes out unlimited; not the source's fault.
                 failures.append(f"{source.name}: {exc}")
                 continue
             except SourceUnavailable as exc:
@@ -116,6 +136,12 @@ class Director:
             self.breaker.success(source.name)
             return Sourced(value, source.name)
         self._give_up(capability, failures, waits)
+
+    async def _acquire(self, source: str) -> None:
+        stack = self.limits.get(source)
+        if self.limiter is None or not stack:
+            return
+        await self.limiter.wait_and_acquire(stack, max_wait_s=self.max_wait_s)
 
     def _give_up(self, capability: str, failures: list[str], waits: list[float]) -> NoReturn:
         summary = f"{capability}: " + "; ".join(failures)

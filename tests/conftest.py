@@ -66,6 +66,7 @@ def database_url(template_database: str) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, redis_url=REDIS_URL, amqp_url=AMQP_URL,
+                    rate_limit_prefix=f"beat-test:{uuid.uuid4().hex[:8]}",
                     queue_lease_seconds=3, queue_poll_interval=0.5,
                     queue_maintenance_interval=0.5, worker_shutdown_grace=5)
 

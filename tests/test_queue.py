@@ -106,7 +106,8 @@ async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
         await Maintenance(settings).tick(conn)
     again, failed = await queue.get(retry.id), await queue.get(spent.id)
     assert again and again.status == Status.PENDING and again.worker_id is None
-    assert failed and failed.status == Status.FAILED and "lease expired" in (failed.last_error or "")
+    assert failed and failed.status == Status.FAILED
+    assert "lease expired" in (failed.last_error or "")
 
 
 async def test_heartbeat_keeps_a_running_task_from_the_reaper(

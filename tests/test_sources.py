@@ -130,3 +130,38 @@ async def test_client_statuses_are_left_to_the_source() -> None:
         assert response.status == 403 and response.body == {"error": {"code": 403}}
     finally:
         await http.close_client()
+
+
+async def test_a_source_past_its_rate_limit_hands_over_to_the_next() -> None:
+    import uuid
+
+    from core.ratelimit import RateLimiter, parse_limit
+    from tests.conftest import REDIS_URL
+
+    limiter = RateLimiter.from_url(REDIS_URL, prefix=f"test-sources-{uuid.uuid4().hex}")
+    limited, fallback = FakeSource("limited", ["a"]), FakeSource("fallback", ["b"])
+    director = Director([limited, fallback], limiter=limiter, max_wait_s=0.05,
+                        limits={"limited": [parse_limit("limited:3/60s")]})
+    try:
+        sources = [(await director.fetch("get")).source for _ in range(5)]
+    finally:
+        await limiter.aclose()
+    assert sources == ["limited"] * 3 + ["fallback"] * 2 and limited.calls == 3
+
+
+async def test_an_unreachable_limiter_sends_no_call_and_opens_no_circuit() -> None:
+    from core.ratelimit import RateLimiter, parse_limit
+
+    limiter = RateLimiter.from_url("redis://127.0.0.1:1/0")  # nothing listens there
+    limited = FakeSource("limited", ["a"])
+    director = Director([limited, FakeSource("free", ["b"])], limiter=limiter,
+                        limits={"limited": [parse_limit("limited:100/1s")]})
+    try:
+        for _ in range(6):
+            assert (await director.fetch("get")).source == "free"
+        assert limited.calls == 0 and director.breaker.allow("limited")
+        with pytest.raises(AllSourcesFailed, match="rate limiter unavailable|limiter"):
+            await Director([limited], limiter=limiter,
+                           limits={"limited": [parse_limit("limited:100/1s")]}).fetch("get")
+    finally:
+        await limiter.aclose()

@@ -8,7 +8,14 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from core.api.deps import QueueDep
-from core.api.freshness import fresh_or_refresh, is_fresh, refresh_task, wait_for
+from core.api.freshness import (
+    LiveLimits,
+    fresh_or_refresh,
+    is_fresh,
+    live_limits,
+    refresh_task,
+    wait_for,
+)
 from core.queue import Queue
 from youtube.store import fetch_one, sql
 
@@ -27,12 +34,16 @@ def _pool(request: Request) -> Any:
     return request.app.state.queue.pool
 
 
+def _live(request: Request, target: str) -> LiveLimits:
+    return live_limits(request.app.state.settings, request.app.state.limiter, target)
+
+
 async def _channel(request: Request, queue: Queue, channel_id: str, max_age: float,
                    wait: float) -> JSONResponse:
     return await fresh_or_refresh(
         queue, lambda: fetch_one(_pool(request), "channel_by_channel_id", channel_id),
         refresh_task("refresh_yt_profiles", PLATFORM, {"channel_ids": [channel_id]},
-                     f"yt:profile:{channel_id}"), max_age, wait)
+                     f"yt:profile:{channel_id}"), max_age, wait, _live(request, channel_id))
 
 
 @router.get("/profiles/YOUTUBE/byhandle/{handle}")
@@ -43,7 +54,8 @@ async def profile_by_handle(handle: Handle, request: Request, queue: QueueDep,
     return await fresh_or_refresh(
         queue, lambda: fetch_one(_pool(request), "channel_by_handle", handle),
         refresh_task("refresh_yt_profiles", PLATFORM, {"handles": [handle]},
-                     f"yt:profile:{handle.lower()}"), max_age, wait)
+                     f"yt:profile:{handle.lower()}"), max_age, wait,
+        _live(request, handle.lower()))
 
 
 @router.get("/profiles/YOUTUBE/byprofileid/{channel_id}")

@@ -15,7 +15,7 @@ import asyncpg
 
 from credentials import store
 from credentials.crypto import Crypto
-from credentials.manager import CredentialManager
+from credentials.manager import BudgetCheck, CredentialManager, always_budget
 from credentials.models import Credential
 from youtube.models import DATA_API
 
@@ -74,8 +74,10 @@ class StoredKeys:
         self.imports = imports
 
     @classmethod
-    def create(cls, pool: asyncpg.Pool, crypto: Crypto, imports: list[str]) -> "StoredKeys":
-        return cls(CredentialManager(pool, crypto), imports)
+    def create(cls, pool: asyncpg.Pool, crypto: Crypto, imports: list[str],
+               has_budget: BudgetCheck | None = None) -> "StoredKeys":
+        manager = CredentialManager(pool, crypto, has_budget=has_budget or always_budget)
+        return cls(manager, imports)
 
     async def pick(self) -> ApiKey | None:
         if self.imports:

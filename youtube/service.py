@@ -7,18 +7,22 @@ import asyncpg
 
 from core.batching import MicroBatcher
 from core.config import Settings
+from core.ratelimit import credential_budget, process_limiter, source_limits
 from core.sources import Director, Source, Sourced
 from credentials.crypto import Crypto
 from youtube.keys import StoredKeys
-from youtube.models import Video
+from youtube.models import DATA_API, Video
 from youtube.sources.data_api import MAX_IDS, DataApiSource
 from youtube.store import save_videos
 
 
 def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
-    """The Data API (keys from the credential table, YOUTUBE_API_KEYS imported into it), then
-    the keyless fallback when one is configured."""
-    keys = StoredKeys.create(pool, Crypto.from_settings(settings), settings.youtube_api_keys)
+    """The Data API (keys from the credential table, YOUTUBE_API_KEYS imported into it, each
+    within its CREDENTIAL_LIMITS), then the keyless fallback when one is configured."""
+    budget = credential_budget(process_limiter(settings),
+                               settings.credential_limits.get(DATA_API, []))
+    keys = StoredKeys.create(pool, Crypto.from_settings(settings), settings.youtube_api_keys,
+                             budget)
     sources: list[Source] = [DataApiSource(settings.youtube_base_url(), keys)]
     fallback = settings.invidious_base_url()
     if fallback:
@@ -67,7 +71,8 @@ def service(settings: Settings, pool: asyncpg.Pool) -> YoutubeService:
     """One per process, settings and pool (sources keep circuit breakers and caches)."""
     key = (id(settings), id(pool))
     if key not in _services:
-        director = Director(build_sources(settings, pool))
+        director = Director(build_sources(settings, pool), limiter=process_limiter(settings),
+                            limits=source_limits(settings))
         _services[key] = (settings, pool, YoutubeService(director, video_fetcher(director),
                                                          video_writer(pool)))
     return _services[key][2]

@@ -12,6 +12,7 @@ from core.config import Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
 from core.queue import Queue
+from core.ratelimit import process_limiter
 from youtube import api as youtube_api
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await check_schema(settings.database_url)
         pool = await create_pool(settings.database_url, min_size=2, max_size=20)
         app.state.queue = Queue(pool)
+        app.state.limiter = process_limiter(settings)
         try:
             yield
         finally:

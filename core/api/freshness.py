@@ -5,14 +5,18 @@ or 202 with the task to poll."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from math import ceil
 from typing import Any
 
 from fastapi import HTTPException, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
+from core.config import Settings
 from core.queue import NewTask, Queue, Status, Task
+from core.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, parse_limit
 
 REFRESH_PRIORITY = 100
 POLL_S = 0.05
@@ -33,11 +37,43 @@ def is_fresh(row: dict[str, Any] | None, max_age: float) -> bool:
     return refreshed is not None and refreshed > datetime.now(UTC) - timedelta(seconds=max_age)
 
 
+@dataclass(frozen=True)
+class LiveLimits:
+    """The limits a live refresh must fit in (e.g. 1/s per handle, 60/min, 20,000/day): a
+    refusal answers 429 with Retry-After, an unreachable limiter 503."""
+
+    limiter: RateLimiter | None
+    limits: tuple[Limit, ...]
+
+    async def admit(self) -> None:
+        if self.limiter is None:
+            return
+        try:
+            decision = await self.limiter.acquire(self.limits)
+        except RateLimiterUnavailable as exc:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from None
+        if not decision.granted:
+            raise HTTPException(
+                status.HTTP_429_TOO_MANY_REQUESTS,
+                detail=f"live refresh limit {decision.refused_by} reached: retry in "
+                       f"{decision.wait_s:.1f}s",
+                headers={"Retry-After": str(ceil(decision.wait_s))})
+
+
+def live_limits(settings: Settings, limiter: RateLimiter | None, target: str) -> LiveLimits:
+    """LIVE_REFRESH_LIMITS for all live refreshes plus LIVE_REFRESH_HANDLE_LIMIT per target."""
+    specs = [f"live:{spec}" for spec in settings.live_refresh_limits]
+    specs.append(f"live:target:{target}:{settings.live_refresh_handle_limit}")
+    return LiveLimits(limiter, tuple(parse_limit(spec) for spec in specs))
+
+
 async def fresh_or_refresh(queue: Queue, lookup: Lookup, refresh: NewTask, max_age: float,
-                           wait: float) -> JSONResponse:
+                           wait: float, limits: LiveLimits | None = None) -> JSONResponse:
     row = await lookup()
     if is_fresh(row, max_age):
         return JSONResponse(jsonable_encoder(row))
+    if limits is not None:
+        await limits.admit()
     task, _ = await queue.enqueue(refresh)
     task = await wait_for(queue, task, wait)
     if task.status == Status.COMPLETE:

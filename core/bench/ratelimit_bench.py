@@ -1,6 +1,6 @@
-"""`beat bench ratelimit`: processes hammer one limit stack through Beat's limiter and through nested
-asyncio-redis-rate-limit limiters in the same run, next to a do-nothing script (the ceiling).
-"""
+"""`beat bench ratelimit`: processes hammer one limit stack through Beat's limiter and through
+nested asyncio-redis-rate-limit limiters in the same run, next to a do-nothing script (the
+ceiling)."""
 
 import asyncio
 import math

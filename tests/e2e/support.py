@@ -25,7 +25,7 @@ from tests.e2e.procs import (
 FINISHED = ("COMPLETE", "FAILED", "TIMEOUT", "EXPIRED", "CANCELLED")
 
 
-# -- fixtures (used through tests/e2e/conftest.py) --------------------------------------------------------------------------------
+# -- fixtures (used through tests/e2e/conftest.py) ----------------------------------------
 
 @pytest.fixture
 def e2e_db(template_database: str) -> Iterator[str]:
