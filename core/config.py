@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     credential_limits: dict[str, list[str]] = {}
     live_refresh_limits: list[str] = ["global:20000/day", "global:60/min"]
     live_refresh_handle_limit: str = "1/s"
+    # Calls about one handle or channel, per source ("" for none).
+    target_limit: str = "1/s"
 
     # Credentials and API access. BEAT_SECRET_KEY: Fernet key(s), comma-separated, the first
     # encrypts (unset: a key file under BEAT_HOME). API and admin keys: bearer tokens,

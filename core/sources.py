@@ -20,7 +20,7 @@ from core.errors import (
     SourceUnavailable,
     Unsupported,
 )
-from core.ratelimit import RateLimiterUnavailable
+from core.ratelimit import RateLimiterUnavailable, parse_limit
 
 log = logging.getLogger(__name__)
 
@@ -88,24 +88,28 @@ class Limits(Protocol):
 
 
 class Director:
-    """`limits[source name]` are acquired before each call of that source; a wait longer than
-    `max_wait_s` counts as rate-limited (the next source is tried), and an unreachable limiter
-    keeps the call from going out at all."""
+    """`limits[source name]` (and `target_limit` per source and target, for calls about one
+    target) are acquired before each call of that source; a wait longer than `max_wait_s` counts
+    as rate-limited (the next source is tried), and an unreachable limiter keeps the call from
+    going out at all."""
 
     def __init__(self, sources: Sequence[Source], breaker: CircuitBreaker | None = None,
                  limiter: Limits | None = None, limits: Mapping[str, Sequence[Any]] | None = None,
-                 max_wait_s: float = 10.0) -> None:
+                 max_wait_s: float = 10.0, target_limit: str | None = None) -> None:
         self.sources = list(sources)
         self.breaker = breaker or CircuitBreaker()
         self.limiter = limiter
         self.limits = dict(limits or {})
         self.max_wait_s = max_wait_s
+        self.target_limit = target_limit
 
     def for_capability(self, capability: str) -> list[Source]:
         return [s for s in self.sources if capability in s.capabilities]
 
-    async def fetch(self, capability: str, **params: Any) -> Sourced[Any]:
-        """The first source that answers; Permanent errors stop the search at once."""
+    async def fetch(self, capability: str, target: str | None = None,
+                    **params: Any) -> Sourced[Any]:
+        """The first source that answers; Permanent errors stop the search at once. A call about
+        one `target` (a handle, a channel) also waits for that target's limit at the source."""
         candidates = self.for_capability(capability)
         if not candidates:
             raise AllSourcesFailed(f"no source can {capability}")
@@ -116,7 +120,7 @@ class Director:
                 failures.append(f"{source.name}: circuit open")
                 continue
             try:
-                await self._acquire(source.name)
+                await self._acquire(source.name, target)
                 value = await source.call(capability, **params)
             except Permanent:
                 self.breaker.success(source.name)  # it answered; the answer is final
@@ -137,8 +141,10 @@ class Director:
             return Sourced(value, source.name)
         self._give_up(capability, failures, waits)
 
-    async def _acquire(self, source: str) -> None:
-        stack = self.limits.get(source)
+    async def _acquire(self, source: str, target: str | None) -> None:
+        stack = list(self.limits.get(source, ()))
+        if target and self.target_limit:
+            stack.append(parse_limit(f"target:{source}:{target}:{self.target_limit}"))
         if self.limiter is None or not stack:
             return
         await self.limiter.wait_and_acquire(stack, max_wait_s=self.max_wait_s)

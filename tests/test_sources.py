@@ -165,3 +165,26 @@ async def test_an_unreachable_limiter_sends_no_call_and_opens_no_circuit() -> No
                            limits={"limited": [parse_limit("limited:100/1s")]}).fetch("get")
     finally:
         await limiter.aclose()
+
+
+async def test_calls_about_one_target_wait_for_that_targets_limit() -> None:
+    import time
+    import uuid
+
+    from core.ratelimit import RateLimiter
+    from tests.conftest import REDIS_URL
+
+    limiter = RateLimiter.from_url(REDIS_URL, prefix=f"test-target-{uuid.uuid4().hex}")
+    source = FakeSource("api", ["a"])
+    director = Director([source], limiter=limiter, target_limit="2/1s")
+    try:
+        started = time.monotonic()
+        for _ in range(3):
+            await director.fetch("get", target="@nasa")
+        waited = time.monotonic() - started
+        await director.fetch("get", target="@esa")  # another target has its own budget
+        other = time.monotonic() - started - waited
+    finally:
+        await limiter.aclose()
+    assert waited >= 0.9, "the third call about @nasa waits for the 1 s window"
+    assert other < 0.5 and source.calls == 4

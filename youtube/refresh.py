@@ -24,7 +24,9 @@ async def refresh_channels(director: Director, pool: asyncpg.Pool,
                            ids: list[str]) -> list[dict[str, Any]]:
     stored: list[dict[str, Any]] = []
     for start in range(0, len(ids), MAX_IDS):
-        got = await director.fetch("channels", ids=ids[start:start + MAX_IDS])
+        batch = ids[start:start + MAX_IDS]
+        got = await director.fetch("channels", target=batch[0] if len(batch) == 1 else None,
+                                   ids=batch)
         async with pool.acquire() as conn:
             stored += await save_channels(conn, got.value)
     return stored
@@ -39,7 +41,7 @@ async def refresh_channel(director: Director, pool: asyncpg.Pool, channel_id: st
 
 
 async def refresh_handle(director: Director, pool: asyncpg.Pool, handle: str) -> dict[str, Any]:
-    got = await director.fetch("channel_by_handle", handle=handle)
+    got = await director.fetch("channel_by_handle", target=handle.lower(), handle=handle)
     async with pool.acquire() as conn:
         return (await save_channels(conn, [got.value]))[0]
 

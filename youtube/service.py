@@ -72,7 +72,8 @@ def service(settings: Settings, pool: asyncpg.Pool) -> YoutubeService:
     key = (id(settings), id(pool))
     if key not in _services:
         director = Director(build_sources(settings, pool), limiter=process_limiter(settings),
-                            limits=source_limits(settings))
+                            limits=source_limits(settings),
+                            target_limit=settings.target_limit or None)
         _services[key] = (settings, pool, YoutubeService(director, video_fetcher(director),
                                                          video_writer(pool)))
     return _services[key][2]
