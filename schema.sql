@@ -38,6 +38,9 @@ CREATE INDEX scrape_request_log_pending_idx
 CREATE INDEX scrape_request_log_lease_idx
         ON scrape_request_log (lease_until) WHERE status = 'PROCESSING';
 
+CREATE INDEX scrape_request_log_expiry_idx
+        ON scrape_request_log (expires_at) WHERE status = 'PENDING' AND expires_at IS NOT NULL;
+
 CREATE UNIQUE INDEX scrape_request_log_active_key_idx
         ON scrape_request_log (idempotency_key)
         WHERE status IN ('PENDING', 'PROCESSING') AND idempotency_key IS NOT NULL;
@@ -185,6 +188,45 @@ ALTER TABLE credential
         ADD COLUMN last_error             text;
 
 UPDATE alembic_version SET version_num='0003' WHERE alembic_version.version_num = '0002';
+
+-- Running upgrade 0003 -> 0004
+
+CREATE TABLE event_outbox (
+        id             bigserial PRIMARY KEY,
+        event_id       uuid        NOT NULL DEFAULT gen_random_uuid(),
+        type           text        NOT NULL,
+        occurred_at    timestamptz NOT NULL DEFAULT now(),
+        platform       text,
+        entity_key     text,
+        changes        jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        source         text,
+        schema_version integer     NOT NULL DEFAULT 1,
+        status         text        NOT NULL DEFAULT 'PENDING',
+        attempts       integer     NOT NULL DEFAULT 0,
+        last_error     text,
+        claimed_until  timestamptz,
+        sent_at        timestamptz,
+        CONSTRAINT event_outbox_status_check CHECK (status IN ('PENDING', 'SENT', 'PARKED'))
+    ) WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
+
+CREATE INDEX event_outbox_pending_idx ON event_outbox (id) WHERE status = 'PENDING';
+
+CREATE INDEX event_outbox_sent_idx ON event_outbox (sent_at) WHERE status = 'SENT';
+
+UPDATE alembic_version SET version_num='0004' WHERE alembic_version.version_num = '0003';
+
+-- Running upgrade 0004 -> 0005
+
+CREATE TABLE consumed_event (
+        consumer    text        NOT NULL,
+        event_id    text        NOT NULL,
+        consumed_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (consumer, event_id)
+    );
+
+CREATE INDEX consumed_event_consumed_at_idx ON consumed_event (consumed_at);
+
+UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
 COMMIT;
 

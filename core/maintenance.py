@@ -54,7 +54,7 @@ class Maintenance:
     async def _lead(self, conn: asyncpg.Connection) -> None:
         rounds = 0
         while not self.stopping.is_set():
-            await self.tick(conn, expire=rounds % 6 == 0, prune=rounds % 60 == 0)
+            await self.tick(conn, prune=rounds % 60 == 0)
             rounds += 1
             await self._sleep(self.interval)
 
@@ -66,9 +66,9 @@ class Maintenance:
             log.warning("reaped %d tasks with expired leases (%d out of attempts -> FAILED)",
                         len(reaped), failed)
         if expire:
-            status = await conn.execute(sql("expire_pending"))
-            if status != "UPDATE 0":
-                log.info("expired pending tasks: %s", status)
+            expired = await conn.fetchval(sql("expire_pending"))
+            if expired:
+                log.info("expired %d pending tasks that were not picked in time", expired)
         if prune:
             await self.prune(conn)
 

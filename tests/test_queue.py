@@ -61,13 +61,17 @@ async def test_claim_only_takes_its_flow_and_runnable_rows(queue: Queue,
     assert await claim(pool) == []
 
 
-async def test_expired_task_is_not_run(queue: Queue, pool: asyncpg.Pool) -> None:
+async def test_expired_task_is_not_run_and_maintenance_marks_it_expired(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     past = datetime.now(UTC) - timedelta(seconds=1)
     task, _ = await queue.enqueue(NewTask("noop", {}, expires_at=past))
-    rows = await claim(pool)
-    assert [r["status"] for r in rows] == ["EXPIRED"]
+    fresh, _ = await queue.enqueue(NewTask("noop", {}))
+    assert [r["id"] for r in await claim(pool)] == [fresh.id]
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
     stored = await queue.get(task.id)
     assert stored is not None and stored.status == Status.EXPIRED and stored.scraped_at
+    assert stored.retry_count == 0, "an expired task never ran"
 
 
 async def test_concurrent_claims_never_share_a_task(queue: Queue, pool: asyncpg.Pool) -> None:
@@ -207,3 +211,33 @@ async def test_poll_only_worker_runs_tasks_without_listening(
     await running
     assert stored and stored.status == Status.COMPLETE
     assert not listening
+
+
+async def test_every_way_a_task_finishes_writes_its_event(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    from core.events import expand
+    from core.queue import sql as queue_sql
+
+    await pool.execute("TRUNCATE event_outbox")
+    done, _ = await queue.enqueue(NewTask("noop", {}, account_id="acme"))
+    lost, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=1))
+    late, _ = await queue.enqueue(NewTask("noop", {}, expires_at=datetime.now(UTC)
+                                          - timedelta(seconds=1)))
+    dropped, _ = await queue.enqueue(NewTask("sleep", {"seconds": 1}))
+    await queue.cancel(dropped.id)
+    await pool.execute("UPDATE scrape_request_log SET priority = 9 WHERE id = $1", done.id)
+    await claim(pool, n=1, worker="w1")
+    await pool.execute(queue_sql("ack_batch"), [done.id], [1], ["COMPLETE"], [None], [None],
+                       [0.0], [0], "w1")
+    await claim(pool, n=1, lease=0.01, worker="w2")
+    await asyncio.sleep(0.05)
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
+    rows = await pool.fetch("SELECT * FROM event_outbox ORDER BY id")
+    events = {e.entity_key: e for row in rows for e in expand(row)}
+    assert {k: e.type for k, e in events.items()} == {
+        str(dropped.id): "task.cancelled", str(done.id): "task.complete",
+        str(lost.id): "task.failed", str(late.id): "task.expired"}
+    assert events[str(done.id)].changes["flow"] == "noop"
+    assert events[str(done.id)].changes["account_id"] == "acme"
+    assert len({e.event_id for e in events.values()}) == 4

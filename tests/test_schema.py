@@ -1,5 +1,6 @@
 """schema.sql is generated from the Alembic migrations; the two must never disagree."""
 
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def test_schema_sql_is_what_the_migrations_generate() -> None:
 
 @pytest.fixture
 def empty_database() -> Iterator[str]:
-    name = "beat_schema_sql_check"
+    name = f"beat_schema_check_{uuid.uuid4().hex[:8]}"
     admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     admin(f"CREATE DATABASE {name}")
     yield url_for(name)

@@ -44,21 +44,21 @@ SELECT * FROM scrape_request_log
  LIMIT $3;
 
 -- name: claim_batch
--- Claim up to $2 runnable tasks of flow $1 for worker $4 with a lease of $3 seconds.
--- Tasks whose expires_at passed before pickup become EXPIRED in the same statement.
+-- Claim up to $2 runnable tasks of flow $1 for worker $4 with a lease of $3 seconds. A task
+-- whose expires_at has passed is never claimed: maintenance marks it EXPIRED.
 WITH picked AS MATERIALIZED (
     SELECT id FROM scrape_request_log
      WHERE status = 'PENDING' AND flow = $1 AND run_after <= now()
+       AND (expires_at IS NULL OR expires_at >= now())
      ORDER BY priority DESC, id
      LIMIT $2
        FOR UPDATE SKIP LOCKED
 )
 UPDATE scrape_request_log AS t
-   SET status      = CASE WHEN t.expires_at < now() THEN 'EXPIRED' ELSE 'PROCESSING' END,
-       scraped_at  = CASE WHEN t.expires_at < now() THEN now() END,
+   SET status      = 'PROCESSING',
        picked_at   = now(),
        lease_until = now() + make_interval(secs => $3),
-       worker_id   = CASE WHEN t.expires_at < now() THEN NULL ELSE $4 END,
+       worker_id   = $4,
        retry_count = t.retry_count + 1
   FROM picked
  WHERE t.id = picked.id
@@ -70,6 +70,7 @@ RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status;
 -- worker_id is set only while a row is PROCESSING; matching on it (not on status) keeps the
 -- planner on the primary key instead of the lease index, whose dead entries pile up under load.
 -- A PENDING outcome is a retry: it runs again after `delay` seconds; `refund` gives the attempt back.
+WITH acked AS (
 UPDATE scrape_request_log AS t
    SET status      = u.status,
        data        = u.data::jsonb,
@@ -82,7 +83,15 @@ UPDATE scrape_request_log AS t
        worker_id   = NULL
   FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::float8[],
               $7::int[]) AS u(id, attempt, status, data, error, delay, refund)
- WHERE t.id = u.id AND t.retry_count = u.attempt AND t.worker_id = $8;
+ WHERE t.id = u.id AND t.retry_count = u.attempt AND t.worker_id = $8
+RETURNING t.id, t.flow, t.platform, t.status, t.retry_count, t.account_id, t.last_error
+)
+INSERT INTO event_outbox (type, changes)
+SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
+           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
+           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+  FROM acked WHERE status <> 'PENDING'
+HAVING count(*) > 0;
 
 -- name: heartbeat
 UPDATE scrape_request_log
@@ -112,6 +121,7 @@ RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
 -- name: reap_expired_leases
 -- Tasks whose worker stopped heartbeating (killed, frozen, cut off) go back to PENDING,
 -- or to FAILED when their attempts are spent.
+WITH reaped AS (
 UPDATE scrape_request_log
    SET status      = CASE WHEN retry_count >= max_attempts THEN 'FAILED' ELSE 'PENDING' END,
        scraped_at  = CASE WHEN retry_count >= max_attempts THEN now() END,
@@ -120,12 +130,33 @@ UPDATE scrape_request_log
        lease_until = NULL,
        worker_id   = NULL
  WHERE status = 'PROCESSING' AND lease_until < now()
-RETURNING id, status, pg_notify('beat_queue', flow) IS NULL AS notified;
+RETURNING id, status, flow, platform, retry_count, account_id, last_error,
+          pg_notify('beat_queue', flow) IS NULL AS notified
+), failed AS (
+INSERT INTO event_outbox (type, changes)
+SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
+           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
+           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+  FROM reaped WHERE status = 'FAILED'
+HAVING count(*) > 0
+)
+SELECT id, status FROM reaped;
 
 -- name: expire_pending
+WITH expired AS (
 UPDATE scrape_request_log
    SET status = 'EXPIRED', scraped_at = now()
- WHERE status = 'PENDING' AND expires_at < now();
+ WHERE status = 'PENDING' AND expires_at < now()
+RETURNING id, status, flow, platform, retry_count, account_id, last_error
+), event AS (
+INSERT INTO event_outbox (type, changes)
+SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
+           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
+           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+  FROM expired WHERE status = 'EXPIRED'
+HAVING count(*) > 0
+)
+SELECT count(*) FROM expired;
 
 -- name: prune_finished
 -- Retention: delete up to $2 finished rows that finished before $1.
@@ -136,10 +167,20 @@ DELETE FROM scrape_request_log
                LIMIT $2);
 
 -- name: cancel
+WITH cancelled AS (
 UPDATE scrape_request_log
    SET status = 'CANCELLED', scraped_at = now(), lease_until = NULL
  WHERE id = $1 AND status = 'PENDING'
-RETURNING *;
+RETURNING *
+), event AS (
+INSERT INTO event_outbox (type, changes)
+SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
+           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
+           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+  FROM cancelled WHERE status = 'CANCELLED'
+HAVING count(*) > 0
+)
+SELECT * FROM cancelled;
 
 -- name: requeue
 -- A finished task runs again from scratch, with all its attempts.

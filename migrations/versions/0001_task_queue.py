@@ -48,6 +48,11 @@ UPGRADE = [
     CREATE INDEX scrape_request_log_lease_idx
         ON scrape_request_log (lease_until) WHERE status = 'PROCESSING'
     """,
+    # Maintenance expires pending tasks whose expires_at passed through this one.
+    """
+    CREATE INDEX scrape_request_log_expiry_idx
+        ON scrape_request_log (expires_at) WHERE status = 'PENDING' AND expires_at IS NOT NULL
+    """,
     """
     CREATE UNIQUE INDEX scrape_request_log_active_key_idx
         ON scrape_request_log (idempotency_key)

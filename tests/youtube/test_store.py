@@ -74,3 +74,30 @@ async def test_comments_upsert(pool: asyncpg.Pool) -> None:
         await save_comments(conn, [comment.model_copy(update={"likes": 5})])
     rows = await pool.fetch("SELECT comment_id, likes FROM youtube_comment ORDER BY comment_id")
     assert [(r["comment_id"], r["likes"]) for r in rows] == [("c1", 5), ("c2", 1)]
+
+
+async def test_events_say_what_changed_and_nothing_when_nothing_did(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_post, post_log, event_outbox")
+    async with pool.acquire() as conn:
+        await save_videos(conn, [video()])
+        await save_videos(conn, [video()])  # the same task run twice: no second event
+        await save_videos(conn, [video(views=150, source="invidious")])
+    events = await pool.fetch("SELECT type, entity_key, changes, source FROM event_outbox "
+                              "ORDER BY id")
+    assert [e["type"] for e in events] == ["post.youtube.created", "post.youtube.updated"]
+    assert events[0]["changes"]["views"] == [None, 100] and events[0]["entity_key"] == \
+        "abcdefghijk"
+    assert events[1]["changes"] == {"views": [100, 150]} and events[1]["source"] == "invidious"
+
+
+async def test_channel_events(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_account, profile_log, event_outbox")
+    channel = Channel(channel_id="UC" + "c" * 22, handle="@c", title="C", subscribers=10,
+                      source="youtube_data_api")
+    async with pool.acquire() as conn:
+        await save_channels(conn, [channel])
+        await save_channels(conn, [channel])
+        await save_channels(conn, [channel.model_copy(update={"subscribers": 11})])
+    events = await pool.fetch("SELECT type, changes FROM event_outbox ORDER BY id")
+    assert [e["type"] for e in events] == ["profile.youtube.created", "profile.youtube.updated"]
+    assert events[1]["changes"] == {"subscribers": [10, 11]}

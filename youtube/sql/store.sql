@@ -2,6 +2,11 @@
 -- earlier value and the source that gave it: metric_sources says where each number came from.
 
 -- name: upsert_channels
+-- Like upsert_videos: a profile.youtube.created / .updated event when tracked fields changed.
+WITH o AS (
+    SELECT channel_id, title, handle, subscribers, views, video_count
+      FROM youtube_account WHERE channel_id = ANY($1::text[])
+), up AS (
 INSERT INTO youtube_account AS a
        (channel_id, handle, title, description, published_at, country, thumbnail_url,
         subscribers, views, video_count, uploads_playlist_id, source, metric_sources,
@@ -29,9 +34,34 @@ ON CONFLICT (channel_id) DO UPDATE SET
        metric_sources      = a.metric_sources || EXCLUDED.metric_sources,
        updated_at          = now(),
        refreshed_at        = now()
-RETURNING *;
+RETURNING a.*, (a.xmax = 0) AS created
+), events AS (
+INSERT INTO event_outbox (type, platform, entity_key, changes, source)
+SELECT CASE WHEN up.created THEN 'profile.youtube.created' ELSE 'profile.youtube.updated' END,
+       'youtube', up.channel_id,
+       jsonb_strip_nulls(jsonb_build_object(
+               'title', CASE WHEN o.title IS DISTINCT FROM up.title
+                          THEN jsonb_build_array(o.title, up.title) END,
+               'handle', CASE WHEN o.handle IS DISTINCT FROM up.handle
+                          THEN jsonb_build_array(o.handle, up.handle) END,
+               'subscribers', CASE WHEN o.subscribers IS DISTINCT FROM up.subscribers
+                          THEN jsonb_build_array(o.subscribers, up.subscribers) END,
+               'views', CASE WHEN o.views IS DISTINCT FROM up.views
+                          THEN jsonb_build_array(o.views, up.views) END,
+               'video_count', CASE WHEN o.video_count IS DISTINCT FROM up.video_count
+                          THEN jsonb_build_array(o.video_count, up.video_count) END)), up.source
+  FROM up LEFT JOIN o USING (channel_id)
+ WHERE up.created OR o.title IS DISTINCT FROM up.title OR o.handle IS DISTINCT FROM up.handle OR o.subscribers IS DISTINCT FROM up.subscribers OR o.views IS DISTINCT FROM up.views OR o.video_count IS DISTINCT FROM up.video_count
+)
+SELECT * FROM up;
 
 -- name: upsert_videos
+-- Writes a post.youtube.created / .updated event (with old and new values) for each video
+-- whose tracked fields changed, in the same statement; an unchanged video writes none.
+WITH o AS (
+    SELECT video_id, title, views, likes, comments, comments_disabled
+      FROM youtube_post WHERE video_id = ANY($1::text[])
+), up AS (
 INSERT INTO youtube_post AS p
        (video_id, channel_id, channel_title, title, description, published_at, duration_s,
         views, likes, comments, comments_disabled, tags, thumbnail_url, category_id, source,
@@ -63,7 +93,27 @@ ON CONFLICT (video_id) DO UPDATE SET
        metric_sources    = p.metric_sources || EXCLUDED.metric_sources,
        updated_at        = now(),
        refreshed_at      = now()
-RETURNING video_id;
+RETURNING p.video_id, p.title, p.views, p.likes, p.comments, p.comments_disabled, p.source,
+          (p.xmax = 0) AS created
+), events AS (
+INSERT INTO event_outbox (type, platform, entity_key, changes, source)
+SELECT CASE WHEN up.created THEN 'post.youtube.created' ELSE 'post.youtube.updated' END,
+       'youtube', up.video_id,
+       jsonb_strip_nulls(jsonb_build_object(
+               'title', CASE WHEN o.title IS DISTINCT FROM up.title
+                          THEN jsonb_build_array(o.title, up.title) END,
+               'views', CASE WHEN o.views IS DISTINCT FROM up.views
+                          THEN jsonb_build_array(o.views, up.views) END,
+               'likes', CASE WHEN o.likes IS DISTINCT FROM up.likes
+                          THEN jsonb_build_array(o.likes, up.likes) END,
+               'comments', CASE WHEN o.comments IS DISTINCT FROM up.comments
+                          THEN jsonb_build_array(o.comments, up.comments) END,
+               'comments_disabled', CASE WHEN o.comments_disabled IS DISTINCT FROM up.comments_disabled
+                          THEN jsonb_build_array(o.comments_disabled, up.comments_disabled) END)), up.source
+  FROM up LEFT JOIN o USING (video_id)
+ WHERE up.created OR o.title IS DISTINCT FROM up.title OR o.views IS DISTINCT FROM up.views OR o.likes IS DISTINCT FROM up.likes OR o.comments IS DISTINCT FROM up.comments OR o.comments_disabled IS DISTINCT FROM up.comments_disabled
+)
+SELECT video_id FROM up;
 
 -- name: snapshot_profiles
 INSERT INTO profile_log (platform, profile_id, metrics, dimensions, source)

@@ -1,0 +1,51 @@
+-- The event outbox: written in the transaction of each change, read by the relay (and by
+-- GET /events when no broker is configured). Statuses: PENDING, SENT, PARKED.
+
+-- name: claim
+-- Up to $1 unsent events in id order, for $2 seconds; a relay that dies lets the claim lapse.
+WITH picked AS MATERIALIZED (
+    SELECT id FROM event_outbox
+     WHERE status = 'PENDING' AND (claimed_until IS NULL OR claimed_until < now())
+     ORDER BY id
+     LIMIT $1
+       FOR UPDATE SKIP LOCKED
+)
+UPDATE event_outbox AS e
+   SET claimed_until = now() + make_interval(secs => $2), attempts = e.attempts + 1
+  FROM picked
+ WHERE e.id = picked.id
+RETURNING e.id, e.event_id, e.type, e.occurred_at, e.platform, e.entity_key, e.changes,
+          e.source, e.schema_version, e.attempts;
+
+-- name: mark_sent
+UPDATE event_outbox SET status = 'SENT', sent_at = now(), claimed_until = NULL, last_error = NULL
+ WHERE id = ANY($1::bigint[]);
+
+-- name: mark_failed
+-- A publish that failed: back to PENDING to try again, or PARKED (with the reason) after $3
+-- attempts. Never dropped.
+UPDATE event_outbox
+   SET status = CASE WHEN attempts >= $3 THEN 'PARKED' ELSE 'PENDING' END,
+       last_error = $2, claimed_until = NULL
+ WHERE id = ANY($1::bigint[])
+RETURNING id, status;
+
+-- name: prune_sent
+DELETE FROM event_outbox
+ WHERE id IN (SELECT id FROM event_outbox WHERE status = 'SENT' AND sent_at < $1 LIMIT $2);
+
+-- name: after
+-- Events after cursor $1 (an outbox id), oldest first: GET /events and `beat events tail`.
+SELECT id, event_id, type, occurred_at, platform, entity_key, changes, source, schema_version,
+       status
+  FROM event_outbox
+ WHERE id > $1
+ ORDER BY id
+ LIMIT $2;
+
+-- name: insert_events
+-- Events from parallel arrays (type, platform, entity_key, changes as JSON text, source).
+INSERT INTO event_outbox (type, platform, entity_key, changes, source)
+SELECT u.type, u.platform, u.entity_key, u.changes::jsonb, u.source
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+       AS u(type, platform, entity_key, changes, source);
