@@ -1,5 +1,6 @@
 """The `beat` command line: run the service, enqueue and inspect tasks, migrate, benchmark."""
 
+import asyncio
 import json
 import logging
 import os
@@ -196,6 +197,40 @@ def flows_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lin
         table.add_row(f.name, f.platform or "-", str(f.processes), str(f.concurrency),
                       str(f.max_attempts), f"{f.timeout_s:g}s", f.description)
     console.print(table)
+
+
+events_app = typer.Typer(no_args_is_help=True, help="The event stream (the outbox).")
+app.add_typer(events_app, name="events")
+
+
+@events_app.command("tail")
+def events_tail(after: Annotated[int, typer.Option(help="Start after this cursor")] = 0,
+                follow: Annotated[bool, typer.Option("--follow", "-f",
+                                                     help="Keep waiting for new events")] = False,
+                ) -> None:
+    """Print events as JSON lines, oldest first (each with its cursor)."""
+    from core.events import read_after
+
+    settings = settings_with_database()
+
+    async def tail() -> None:
+        assert settings.database_url
+        await db.check_schema(settings.database_url)
+        pool = await db.create_pool(settings.database_url, max_size=1)
+        cursor = after
+        try:
+            while True:
+                found, cursor = await read_after(pool, cursor, 500)
+                for event in found:
+                    print(event.model_dump_json(), flush=True)
+                if not found and not follow:
+                    return
+                if not found:
+                    await asyncio.sleep(0.2)
+        finally:
+            await pool.close()
+
+    run_async(tail)
 
 
 @app.command()

@@ -4,13 +4,18 @@ for one event per task, each with its own stable event_id."""
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import asyncpg
 from pydantic import BaseModel
+
+from core import sqlfile
 
 EXCHANGE = "beat.events"
 SCHEMA_VERSION = 1
 TASK_BATCH = "task.finished"
+SQL = Path(__file__).with_name("sql") / "outbox.sql"
 
 
 class Event(BaseModel):
@@ -41,3 +46,10 @@ def expand(row: Any) -> list[Event]:
                   platform=task.get("platform"), entity_key=str(task["id"]), changes=task,
                   schema_version=row["schema_version"], cursor=row["id"])
             for task in row["changes"].get("tasks", [])]
+
+
+async def read_after(pool: asyncpg.Pool, cursor: int, limit: int) -> tuple[list[Event], int]:
+    """Events of the outbox rows after `cursor` (up to `limit` rows), and the next cursor."""
+    rows = await pool.fetch(sqlfile.load(SQL)["after"], cursor, limit)
+    events = [event for row in rows for event in expand(row)]
+    return events, rows[-1]["id"] if rows else cursor

@@ -191,3 +191,13 @@ def test_parse_refuses_with_exit_2_and_one_line(env: dict[str, str], args: list[
     result = beat("parse", *args, env=env)
     assert result.returncode == 2 and result.stdout == ""
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_events_tail_prints_the_outbox_as_json_lines(env: dict[str, str],
+                                                     database_url: str) -> None:
+    asyncio.run(execute(database_url, "INSERT INTO event_outbox (type, entity_key) "
+                                      "VALUES ('profile.youtube.created', 'UCx')"))
+    result = beat("events", "tail", env=env)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events[-1]["type"] == "profile.youtube.created" and events[-1]["cursor"] >= 1

@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from core.api import auth, health, queue, tasks, tokens
+from core.api import auth, events, health, queue, tasks, tokens
 from core.api.limits import BodySizeLimit
 from core.config import Settings, get_settings
 from core.db import check_schema, create_pool
@@ -39,7 +39,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, health, tokens, youtube_api):
+    for module in (tasks, queue, events, health, tokens, youtube_api):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        path_limits={"/scrape_request_log/flows": settings.max_bulk_body_bytes})
