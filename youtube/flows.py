@@ -19,6 +19,7 @@ from youtube.refresh import (
     refresh_channels,
     refresh_handle,
     refresh_videos,
+    search_video_ids,
     store_comments,
     uploads_playlist,
 )
@@ -53,6 +54,11 @@ class ChannelVideosParams(BaseModel):
 class PlaylistParams(BaseModel):
     playlist_id: str = Field(min_length=2, max_length=64)
     max_videos: int | None = Field(default=None, ge=1, le=20_000)
+
+
+class KeywordParams(BaseModel):
+    keyword: str = Field(min_length=1, max_length=200)
+    max_videos: int = Field(default=50, ge=1, le=500)
 
 
 class CommentsParams(BaseModel):
@@ -127,6 +133,16 @@ async def refresh_yt_posts_by_playlist_id(params: PlaylistParams,
                                           ctx: TaskContext) -> dict[str, Any]:
     """Refresh the videos of a playlist."""
     return await _refresh_playlist(ctx, params.playlist_id, params.max_videos)
+
+
+@flow("refresh_yt_posts_by_keyword", KeywordParams, platform=PLATFORM, processes=1,
+      concurrency=3)
+async def refresh_yt_posts_by_keyword(params: KeywordParams, ctx: TaskContext) -> dict[str, Any]:
+    """Refresh the newest videos matching a keyword (search: 100 quota units a page)."""
+    director = _director(ctx)
+    ids = await search_video_ids(director, params.keyword, params.max_videos)
+    by_source = await refresh_videos(director, ctx.pool, ids)
+    return {"keyword": params.keyword, "videos": len(ids), "sources": by_source}
 
 
 @flow("fetch_yt_post_comments", CommentsParams, platform=PLATFORM, processes=1, concurrency=3,

@@ -66,6 +66,19 @@ async def playlist_video_ids(director: Director, playlist_id: str,
     return list(ids)[:limit]
 
 
+async def search_video_ids(director: Director, keyword: str, limit: int) -> list[str]:
+    """Ids of the newest videos matching `keyword` (up to `limit`)."""
+    ids: dict[str, None] = {}
+    token: str | None = None
+    while len(ids) < limit:
+        got = await director.fetch("search", keyword=keyword, page_token=token)
+        ids.update((video.video_id, None) for video in got.value.items)
+        token = got.value.next_page_token
+        if not token or not got.value.items:
+            break
+    return list(ids)[:limit]
+
+
 async def refresh_videos(director: Director, pool: asyncpg.Pool,
                          ids: list[str]) -> dict[str, int]:
     """Fetch and store videos 50 ids a call; returns how many each source gave."""

@@ -183,3 +183,16 @@ async def test_csv_exports(ctx: TaskContext, world: dict[str, Any]) -> None:
         assert (float(row["engagement_rate"]) if row["engagement_rate"] else None) == \
             (pytest.approx(expected, rel=1e-3) if known else None)
     assert result["summary"]["insights_videos"] == 10
+
+
+async def test_keyword_search_refreshes_the_matching_videos(
+        ctx: TaskContext, sandbox: httpx.AsyncClient) -> None:
+    before = units(await usage(sandbox))
+    result = await flows.refresh_yt_posts_by_keyword(
+        flows.KeywordParams(keyword="deadlift", max_videos=60), ctx)
+    assert result["videos"] == 60 and result["sources"] == {"youtube_data_api": 60}
+    stored = await ctx.pool.fetch("SELECT title, description, tags FROM youtube_post")
+    assert len(stored) == 60
+    assert all("deadlift" in f"{v['title']} {v['description']} {v['tags']}".lower()
+               for v in stored), "search matches title, description or tags"
+    assert units(await usage(sandbox)) - before == 2 * 100 + 2  # two search pages, two videos.list

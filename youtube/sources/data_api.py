@@ -19,11 +19,13 @@ from youtube.parse import (
     parse_comment_threads,
     parse_error,
     parse_playlist_items,
+    parse_search,
     parse_videos,
 )
 
 MAX_IDS = 50
 RATE_LIMIT_REST_S = 5.0
+SEARCH_COST = 100
 VIDEO_PARTS = "snippet,statistics,contentDetails"
 CHANNEL_PARTS = "snippet,statistics,contentDetails"
 
@@ -41,7 +43,7 @@ class CommentsDisabled(Permanent):
 class DataApiSource:
     name = DATA_API
     capabilities = frozenset({"channels", "channel_by_handle", "videos", "playlist_items",
-                              "comments"})
+                              "comments", "search"})
     needs_credential = True
 
     def __init__(self, base_url: str, keys: KeyProvider) -> None:
@@ -79,6 +81,13 @@ class DataApiSource:
                   "maxResults": MAX_IDS}
         body = await self._get("playlistItems", _with_token(params, page_token))
         return parse_playlist_items(body, source=DATA_API)
+
+    async def _search(self, keyword: str, page_token: str | None = None) -> Page[Video]:
+        """Videos matching `keyword`, newest first (search.list: 100 quota units a page)."""
+        params = {"part": "snippet", "q": keyword, "type": "video", "order": "date",
+                  "maxResults": MAX_IDS}
+        body = await self._get("search", _with_token(params, page_token), cost=SEARCH_COST)
+        return parse_search(body, source=DATA_API)
 
     async def _comments(self, video_id: str, page_token: str | None = None) -> Page[Comment]:
         params = {"part": "snippet", "videoId": video_id, "maxResults": 100,
