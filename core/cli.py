@@ -123,9 +123,27 @@ def worker(flows: Annotated[str | None, typer.Option(help="Comma-separated flows
     if platform:
         chosen = [f for f in chosen if (f.platform or "").upper() == platform.upper()]
     slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
-    log.info("supervisor: %d worker processes for %d flows", len(slots) - maintenance,
-             len(chosen))
+    workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
+    log.info("supervisor: %d worker processes for %d flows, plus %s", workers, len(chosen),
+             ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
     Supervisor(slots, settings.worker_shutdown_grace).run()
+
+
+@app.command()
+def listen(only: Annotated[str | None, typer.Option(
+        help="Comma-separated listeners (default all)")] = None) -> None:
+    """Consume the AMQP listeners: credentials_validate, identity_token, keyword_collection."""
+    from core.consumers import run_consumer_process
+
+    settings = settings_with_database()
+    if not settings.amqp_url:
+        raise UserError("AMQP_URL is not set: the listeners consume from RabbitMQ")
+    run_async(lambda: db.check_schema(settings.database_url or ""))
+    names = [n.strip() for n in only.split(",") if n.strip()] if only else None
+    try:
+        run_consumer_process(settings, names)
+    except ValueError as exc:
+        raise UserError(str(exc)) from None
 
 
 @app.command()

@@ -16,6 +16,7 @@ from types import FrameType
 from typing import Any
 
 from core.config import Settings
+from core.consumers import run_consumer_process
 from core.flows import Flow
 from core.maintenance import run_maintenance_process
 from core.worker_runtime import run_worker_process
@@ -46,11 +47,14 @@ class Slot:
 
 
 def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) -> list[Slot]:
-    """One slot per process of each flow (processes x concurrency from the registry)."""
+    """One slot per process of each flow (processes x concurrency from the registry), plus
+    maintenance and, with AMQP_URL set, the AMQP listeners (both only with `maintenance`)."""
     slots = [Slot(f"worker-{f.name}-{i}", run_worker_process, ([f], settings))
              for f in flows for i in range(f.processes)]
     if maintenance:
         slots.append(Slot("maintenance", run_maintenance_process, (settings,)))
+        if settings.amqp_url:
+            slots.append(Slot("listeners", run_consumer_process, (settings,)))
     return slots
 
 
