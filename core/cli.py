@@ -352,6 +352,20 @@ def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processe
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+@bench_app.command("events")
+def bench_events(events: Annotated[int, typer.Option(help="Events per system")] = 20_000,
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                 ) -> None:
+    """Beat's outbox relay against a bare confirmed aio-pika publisher (local RabbitMQ)."""
+    from core.bench.events_bench import run_events_bench
+
+    settings = settings_with_database()
+    if not settings.amqp_url:
+        raise UserError("AMQP_URL is not set: the events benchmark needs a RabbitMQ")
+    for line in run_events_bench(settings, events):
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
 def main(argv: list[str] | None = None) -> None:
     setup_logging(get_settings().log_level)
     try:

@@ -70,6 +70,18 @@ class Settings(BaseSettings):
     queue_maintenance_interval: float = Field(default=5.0, gt=0)
     worker_shutdown_grace: float = Field(default=30.0, ge=0)
 
+    # Outbox relay (runs in the worker supervisor when AMQP_URL is set; core/relay.py).
+    amqp_exchange: str = "beat.events"
+    relay_batch: int = Field(default=500, ge=1, le=5000)
+    relay_pipeline: int = Field(default=4, ge=1)
+    relay_max_in_flight: int = Field(default=2000, ge=1)
+    relay_claim_seconds: float = Field(default=30.0, gt=0)
+    relay_publish_timeout: float = Field(default=10.0, gt=0)
+    relay_max_attempts: int = Field(default=5, ge=1)
+    relay_retry_seconds: float = Field(default=2.0, ge=0)
+    relay_poll_interval: float = Field(default=0.02, gt=0)
+    events_retention_days: float = Field(default=1.0, gt=0)
+
     server_host: str = "127.0.0.1"
     server_port: int = 8000
     max_body_bytes: int = 1_048_576

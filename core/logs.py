@@ -7,9 +7,11 @@ def setup_logging(level: str = "INFO") -> None:
     logging.basicConfig(
         level=level.upper(), force=True,
         format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
-    # aiormq and aio_pika log whole frames (secrets included) at DEBUG.
-    for noisy in ("asyncio", "alembic.runtime.migration", "httpx", "httpcore", "aiormq",
-                  "aio_pika"):
+    for noisy in ("asyncio", "alembic.runtime.migration", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     # During a database outage the pool logs a traceback a second; Beat's own lines say enough.
     logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)
+    # aiormq and aio_pika log whole frames (secrets included) at DEBUG, and a traceback per
+    # reconnect attempt: the relay and the listeners log one line per state change themselves.
+    for noisy in ("aio_pika", "aiormq"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)

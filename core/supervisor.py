@@ -19,6 +19,7 @@ from core.config import Settings
 from core.consumers import run_consumer_process
 from core.flows import Flow
 from core.maintenance import run_maintenance_process
+from core.relay import run_relay_process
 from core.worker_runtime import run_worker_process
 
 log = logging.getLogger(__name__)
@@ -48,12 +49,14 @@ class Slot:
 
 def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) -> list[Slot]:
     """One slot per process of each flow (processes x concurrency from the registry), plus
-    maintenance and, with AMQP_URL set, the AMQP listeners (both only with `maintenance`)."""
+    maintenance and, with AMQP_URL set, the outbox relay and the AMQP listeners (all three
+    leader-elected or idempotent, so every host may run them; only with `maintenance`)."""
     slots = [Slot(f"worker-{f.name}-{i}", run_worker_process, ([f], settings))
              for f in flows for i in range(f.processes)]
     if maintenance:
         slots.append(Slot("maintenance", run_maintenance_process, (settings,)))
         if settings.amqp_url:
+            slots.append(Slot("relay", run_relay_process, (settings,)))
             slots.append(Slot("listeners", run_consumer_process, (settings,)))
     return slots
 

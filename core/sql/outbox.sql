@@ -22,13 +22,28 @@ UPDATE event_outbox SET status = 'SENT', sent_at = now(), claimed_until = NULL, 
  WHERE id = ANY($1::bigint[]);
 
 -- name: mark_failed
--- A publish that failed: back to PENDING to try again, or PARKED (with the reason) after $3
--- attempts. Never dropped.
+-- A publish that failed: back to PENDING to try again after $4 seconds per attempt, or PARKED
+-- (with the reason) after $3 attempts. Never dropped.
 UPDATE event_outbox
    SET status = CASE WHEN attempts >= $3 THEN 'PARKED' ELSE 'PENDING' END,
-       last_error = $2, claimed_until = NULL
+       last_error = $2,
+       claimed_until = CASE WHEN attempts >= $3 THEN NULL
+                            ELSE now() + make_interval(secs => $4 * attempts) END
  WHERE id = ANY($1::bigint[])
 RETURNING id, status;
+
+-- name: release
+-- Claimed rows not published through no fault of theirs (the broker went away): claimable
+-- again at once, the attempt not counted.
+UPDATE event_outbox
+   SET claimed_until = NULL, attempts = greatest(attempts - 1, 0), last_error = $2
+ WHERE id = ANY($1::bigint[]) AND status = 'PENDING';
+
+-- name: requeue_parked
+-- Ops: parked events (all, or the ids in $1) get another full set of attempts.
+UPDATE event_outbox SET status = 'PENDING', attempts = 0, claimed_until = NULL
+ WHERE status = 'PARKED' AND ($1::bigint[] IS NULL OR id = ANY($1::bigint[]))
+RETURNING id;
 
 -- name: prune_sent
 DELETE FROM event_outbox
