@@ -65,8 +65,8 @@ async def test_channels_upsert_and_snapshot(pool: asyncpg.Pool) -> None:
                                                  {"views": 6000, "video_count": 12}]
 
 
-async def test_comments_upsert(pool: asyncpg.Pool) -> None:
-    await pool.execute("TRUNCATE youtube_comment")
+async def test_comments_upsert_and_their_events(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_comment, event_outbox")
     comment = Comment(comment_id="c1", video_id="abcdefghijk", author="a", text="hi", likes=1,
                       source="youtube_data_api")
     async with pool.acquire() as conn:
@@ -74,6 +74,12 @@ async def test_comments_upsert(pool: asyncpg.Pool) -> None:
         await save_comments(conn, [comment.model_copy(update={"likes": 5})])
     rows = await pool.fetch("SELECT comment_id, likes FROM youtube_comment ORDER BY comment_id")
     assert [(r["comment_id"], r["likes"]) for r in rows] == [("c1", 5), ("c2", 1)]
+    events = await pool.fetch("SELECT type, entity_key, changes FROM event_outbox "
+                              "WHERE type LIKE 'comment.%' ORDER BY id")
+    assert [(e["type"], e["entity_key"]) for e in events] == [
+        ("comment.youtube.created", "c1"), ("comment.youtube.created", "c2"),
+        ("comment.youtube.updated", "c1")]
+    assert events[2]["changes"] == {"likes": [1, 5]}
 
 
 async def test_events_say_what_changed_and_nothing_when_nothing_did(pool: asyncpg.Pool) -> None:

@@ -128,6 +128,11 @@ SELECT 'YOUTUBE', u.post_id, u.profile_id, u.metrics::jsonb, '{}'::jsonb, u.sour
        AS u(post_id, profile_id, metrics, source);
 
 -- name: upsert_comments
+-- A comment.youtube.created / .updated event for each comment whose text or counts changed.
+WITH o AS (
+    SELECT comment_id, text, likes, reply_count
+      FROM youtube_comment WHERE comment_id = ANY($1::text[])
+), up AS (
 INSERT INTO youtube_comment AS c
        (comment_id, video_id, author, author_channel_id, text, likes, reply_count,
         published_at, updated_at, source)
@@ -136,7 +141,25 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
 ON CONFLICT (comment_id) DO UPDATE SET
        text = EXCLUDED.text, likes = coalesce(EXCLUDED.likes, c.likes),
        reply_count = coalesce(EXCLUDED.reply_count, c.reply_count),
-       updated_at = EXCLUDED.updated_at, source = EXCLUDED.source, refreshed_at = now();
+       updated_at = EXCLUDED.updated_at, source = EXCLUDED.source, refreshed_at = now()
+RETURNING c.comment_id, c.video_id, c.text, c.likes, c.reply_count, c.source,
+          (c.xmax = 0) AS created
+)
+INSERT INTO event_outbox (type, platform, entity_key, changes, source)
+SELECT CASE WHEN up.created THEN 'comment.youtube.created' ELSE 'comment.youtube.updated' END,
+       'youtube', up.comment_id,
+       jsonb_strip_nulls(jsonb_build_object(
+           'video_id', CASE WHEN up.created THEN up.video_id END,
+           'text', CASE WHEN o.text IS DISTINCT FROM up.text
+                        THEN jsonb_build_array(o.text, up.text) END,
+           'likes', CASE WHEN o.likes IS DISTINCT FROM up.likes
+                         THEN jsonb_build_array(o.likes, up.likes) END,
+           'reply_count', CASE WHEN o.reply_count IS DISTINCT FROM up.reply_count
+                               THEN jsonb_build_array(o.reply_count, up.reply_count) END)),
+       up.source
+  FROM up LEFT JOIN o USING (comment_id)
+ WHERE up.created OR o.text IS DISTINCT FROM up.text OR o.likes IS DISTINCT FROM up.likes
+    OR o.reply_count IS DISTINCT FROM up.reply_count;
 
 -- name: mark_comments_disabled
 UPDATE youtube_post SET comments_disabled = true, updated_at = now() WHERE video_id = $1;
