@@ -37,6 +37,7 @@ from aio_pika.abc import AbstractIncomingMessage, ExchangeType
 
 from core import db
 from core.config import Settings
+from core.process import run_process
 from core.queue import Queue
 
 log = logging.getLogger(__name__)
@@ -375,25 +376,10 @@ def _copy(message: AbstractIncomingMessage, headers: dict[str, Any],
 
 def run_consumer_process(settings: Settings, names: Sequence[str] | None = None) -> None:
     """Process entry: run Beat's listeners (all, or those in `names`) until SIGTERM/SIGINT."""
-    import signal
-
-    import uvloop
-
     from core.listeners import LISTENERS
-    from core.logs import setup_logging
 
-    setup_logging(settings.log_level)
-    for chatty in ("aiormq", "aio_pika"):  # at DEBUG they log whole frames, bodies and secrets
-        logging.getLogger(chatty).setLevel(max(logging.INFO, logging.getLogger().level))
     unknown = set(names or ()) - {lis.name for lis in LISTENERS}
     if unknown:
         raise ValueError(f"unknown listeners: {', '.join(sorted(unknown))}")
-    consumer = Consumer(settings, [lis for lis in LISTENERS if not names or lis.name in names])
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, consumer.stop)
-        await consumer.run()
-
-    uvloop.run(main())
+    chosen = [lis for lis in LISTENERS if not names or lis.name in names]
+    run_process(settings, lambda: Consumer(settings, chosen))

@@ -13,6 +13,7 @@ import asyncpg
 from core.acks import DB_ERRORS
 from core.config import Settings
 from core.db import asyncpg_dsn
+from core.process import delete_in_batches, run_process, sleep_unless
 from core.queue import sql
 
 log = logging.getLogger(__name__)
@@ -74,38 +75,15 @@ class Maintenance:
 
     async def prune(self, conn: asyncpg.Connection) -> int:
         cutoff = datetime.now(UTC) - timedelta(days=self.settings.queue_retention_days)
-        total = 0
-        while not self.stopping.is_set():
-            status = await conn.execute(sql("prune_finished"), cutoff, PRUNE_BATCH)
-            deleted = int(status.split()[-1])
-            total += deleted
-            if deleted < PRUNE_BATCH:
-                break
+        total = await delete_in_batches(conn, sql("prune_finished"), cutoff, PRUNE_BATCH,
+                                        self.stopping)
         if total:
             log.info("retention: deleted %d finished tasks older than %s", total, cutoff)
         return total
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.stopping.wait(), seconds)
-        except TimeoutError:
-            pass
+        await sleep_unless(self.stopping, seconds)
 
 
 def run_maintenance_process(settings: Settings) -> None:
-    import signal
-
-    import uvloop
-
-    from core.logs import setup_logging
-
-    setup_logging(settings.log_level)
-    maintenance = Maintenance(settings)
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, maintenance.stop)
-        await maintenance.run()
-
-    uvloop.run(main())
+    run_process(settings, lambda: Maintenance(settings))

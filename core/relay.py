@@ -39,6 +39,7 @@ from core.acks import DB_ERRORS
 from core.config import Settings
 from core.db import asyncpg_dsn
 from core.events import EXCHANGE, Event, expand
+from core.process import delete_in_batches, run_process, sleep_unless
 
 log = logging.getLogger(__name__)
 
@@ -311,22 +312,14 @@ class Relay:
     async def prune(self, conn: asyncpg.Connection) -> int:
         """Delete SENT rows older than the retention; the number deleted."""
         cutoff = datetime.now(UTC) - timedelta(days=self.options.retention_days)
-        total = 0
-        while not self.stopping.is_set():
-            status = await conn.execute(SQL["prune_sent"], cutoff, PRUNE_BATCH)
-            deleted = int(status.split()[-1])
-            total += deleted
-            if deleted < PRUNE_BATCH:
-                break
+        total = await delete_in_batches(conn, SQL["prune_sent"], cutoff, PRUNE_BATCH,
+                                        self.stopping)
         if total:
             log.info("outbox retention: deleted %d sent events older than %s", total, cutoff)
         return total
 
     async def _sleep(self, seconds: float) -> None:
-        try:
-            await asyncio.wait_for(self.stopping.wait(), seconds)
-        except TimeoutError:
-            pass
+        await sleep_unless(self.stopping, seconds)
 
 
 class _Db:
@@ -368,23 +361,5 @@ def _returned(frame: Any, exchange: str, routing_key: str) -> str:
 
 
 def run_relay_process(settings: Settings) -> None:
-    """Process entry (the supervisor's `relay` slot): uvloop, SIGTERM/SIGINT stop the relay."""
-    import signal
-
-    import uvloop
-
-    from core.logs import setup_logging
-
-    setup_logging(settings.log_level)
-    # Beat logs each broker state change once; the client would log every reconnect attempt.
-    for noisy in ("aio_pika", "aiormq"):
-        logging.getLogger(noisy).setLevel(logging.CRITICAL)
-    relay = Relay(settings)
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, relay.stop)
-        await relay.run()
-
-    uvloop.run(main())
+    """Process entry (the supervisor's `relay` slot): SIGTERM/SIGINT stop the relay."""
+    run_process(settings, lambda: Relay(settings))

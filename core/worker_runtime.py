@@ -8,9 +8,7 @@ within the grace period and hands the rest back to PENDING.
 import asyncio
 import logging
 import os
-import signal
 import socket
-import time
 import uuid
 from typing import Any
 
@@ -22,6 +20,7 @@ from core.acks import DB_ERRORS, Ack, AckBuffer
 from core.config import Settings
 from core.db import asyncpg_dsn, create_pool
 from core.flows import Flow, TaskContext
+from core.process import run_process
 from core.queue import NOTIFY_CHANNEL, Status, sql
 
 log = logging.getLogger(__name__)
@@ -359,19 +358,4 @@ async def _connect_with_retry(url: str, size: int) -> asyncpg.Pool:
 
 def run_worker_process(flows: list[Flow], settings: Settings) -> None:
     """Entry point of a forked worker process: uvloop, signal handlers, run until stopped."""
-    import uvloop
-
-    from core.logs import setup_logging
-
-    setup_logging(settings.log_level)
-    runtime = WorkerRuntime(settings, flows)
-
-    async def main() -> None:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, runtime.stop)
-        await runtime.run()
-
-    started = time.monotonic()
-    uvloop.run(main())
-    log.debug("worker ran %.1fs", time.monotonic() - started)
+    run_process(settings, lambda: WorkerRuntime(settings, flows))
