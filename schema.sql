@@ -228,5 +228,27 @@ CREATE INDEX consumed_event_consumed_at_idx ON consumed_event (consumed_at);
 
 UPDATE alembic_version SET version_num='0005' WHERE alembic_version.version_num = '0004';
 
+-- Running upgrade 0005 -> 0006
+
+ALTER TABLE scrape_request_log ADD COLUMN lease_token bigint NOT NULL DEFAULT 0;
+
+ALTER TABLE scrape_request_log ADD COLUMN progress jsonb;
+
+ALTER TABLE event_outbox ADD COLUMN txid xid8 NOT NULL DEFAULT pg_current_xact_id();
+
+CREATE INDEX event_outbox_txid_idx ON event_outbox (txid, id);
+
+CREATE INDEX event_outbox_status_time_idx ON event_outbox (status, occurred_at);
+
+CREATE VIEW outbox_stats AS
+    SELECT status,
+           count(*) AS events,
+           coalesce(extract(epoch FROM now() - min(occurred_at)), 0)::double precision
+               AS oldest_age_s
+      FROM event_outbox
+     GROUP BY status;
+
+UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
+
 COMMIT;
 
