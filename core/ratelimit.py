@@ -62,12 +62,12 @@ class Limit:
 
 
 def parse_limit(spec: str) -> Limit:
-    """`"global:60/min"`, `"source:youtube138:850/60s"`, `"handle:{h}:1/s"`, `"global:20000/day"`
+    """`"global:60/min"`, `"source:invidious:10/1s"`, `"handle:{h}:1/s"`, `"global:20000/day"`
     -> Limit. Windows of whole days are aligned to UTC days; the rest are sliding."""
     match = SPEC.match(spec.replace(" ", ""))
     if match is None:
         raise ValueError(f"invalid rate limit spec {spec!r} (expected NAME:N/[COUNT]UNIT, "
-                         "e.g. global:60/min or source:rocketapi:100/30s)")
+                         "e.g. global:60/min or source:invidious:10/1s)")
     unit = match["unit"].lower()
     window_s = float(match["count"] or 1) * UNITS[unit if unit == "s" else unit.rstrip("s")]
     return Limit(match["name"], int(match["limit"]), window_s,
@@ -76,9 +76,6 @@ def parse_limit(spec: str) -> Limit:
 
 GLOBAL_LIMITS = (parse_limit("global:20000/day"), parse_limit("global:60/min"))
 HANDLE_LIMIT = parse_limit("handle:{h}:1/s")
-SOURCE_LIMITS = {source: parse_limit(f"source:{source}:{rate}") for source, rate in {
-    "youtube138": "850/60s", "insta-best-performance": "2/1s", "arraybobo": "100/30s",
-    "youtubev31": "500/60s", "rocketapi": "100/30s"}.items()}
 
 
 def credential_limit(credential_id: str, rate: str) -> Limit:
@@ -240,8 +237,8 @@ def process_limiter(settings: Settings) -> RateLimiter | None:
 
 
 def source_limits(settings: Settings) -> dict[str, list[Limit]]:
-    """The seed's declared provider limits plus SOURCE_LIMITS, by source name."""
-    limits = {name: [limit] for name, limit in SOURCE_LIMITS.items()}
+    """SOURCE_LIMITS by source name (sources declare their own limits to the director)."""
+    limits: dict[str, list[Limit]] = {}
     for name, specs in settings.source_limits.items():
         limits.setdefault(name, []).extend(parse_limit(f"source:{name}:{s}") for s in specs)
     return limits

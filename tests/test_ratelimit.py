@@ -17,17 +17,18 @@ import redis
 from redis.asyncio import Redis, RedisCluster
 from redis.crc import key_slot
 
+from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
 from core.ratelimit import (
     DAY_S,
     GLOBAL_LIMITS,
     HANDLE_LIMIT,
-    SOURCE_LIMITS,
     Limit,
     RateLimiter,
     RateLimiterUnavailable,
     credential_limit,
     parse_limit,
+    source_limits,
 )
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -78,17 +79,14 @@ def test_parse_limit_rejects_bad_specs(spec: str) -> None:
         parse_limit(spec)
 
 
-def test_declared_limits_from_the_seed() -> None:
+def test_declared_limits() -> None:
     assert [str(limit) for limit in GLOBAL_LIMITS] == ["global:20000/86400s", "global:60/60s"]
-    assert {name: (lim.limit, lim.window_s) for name, lim in SOURCE_LIMITS.items()} == {
-        "youtube138": (850, 60), "insta-best-performance": (2, 1), "arraybobo": (100, 30),
-        "youtubev31": (500, 60), "rocketapi": (100, 30)}
     assert HANDLE_LIMIT.bind(h="nasa") == Limit("handle:nasa", 1, 1.0)
     assert credential_limit("key-7", "100/30s") == Limit("credential:key-7", 100, 30.0)
 
 
 async def test_keys_of_a_stack_share_one_cluster_slot(limiter: RateLimiter) -> None:
-    stack = [*GLOBAL_LIMITS, SOURCE_LIMITS["rocketapi"], HANDLE_LIMIT.bind(h="nasa")]
+    stack = [*GLOBAL_LIMITS, parse_limit("source:invidious:100/30s"), HANDLE_LIMIT.bind(h="nasa")]
     keys, _ = limiter.encode(stack)
     assert len(set(keys)) == len(stack)
     assert {key_slot(key.encode()) for key in keys} == {key_slot(b"{beat-rl}")}
@@ -341,3 +339,9 @@ async def test_fails_closed_while_redis_is_unreachable_then_recovers() -> None:
         await delete_prefix(limiter.redis, limiter.prefix)
         await limiter.aclose()
         await proxy.close()
+
+
+def test_source_limits_are_configured_not_built_in() -> None:
+    assert source_limits(Settings(source_limits={})) == {}
+    assert source_limits(Settings(source_limits={"invidious": ["10/1s", "100/1min"]})) == {
+        "invidious": [Limit("source:invidious", 10, 1.0), Limit("source:invidious", 100, 60.0)]}
