@@ -4,7 +4,8 @@ import asyncio
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from core.api.deps import QueueDep
@@ -20,8 +21,7 @@ class EventPage(BaseModel):
     next_cursor: str
 
 
-@router.get("/events", response_model=EventPage,
-            responses={422: {"description": "`after` is not a cursor this stream handed out"}})
+@router.get("/events", response_model=EventPage)
 async def events(queue: QueueDep, after: Annotated[str, Query(description=AFTER_HELP)] = "0",
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                  wait: Annotated[float, Query(ge=0, le=30)] = 0) -> EventPage:
@@ -30,8 +30,9 @@ async def events(queue: QueueDep, after: Annotated[str, Query(description=AFTER_
     answer waits up to that many seconds for the next event."""
     try:
         cursor = Cursor.parse(after)
-    except InvalidCursor as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+    except InvalidCursor as exc:  # the usual 422 shape, without echoing the input
+        raise RequestValidationError([{"type": "value_error", "loc": ("query", "after"),
+                                       "msg": str(exc)}]) from None
     deadline = time.monotonic() + wait
     while True:
         found, next_cursor = await read_after(queue.pool, cursor, limit)
