@@ -222,20 +222,25 @@ app.add_typer(events_app, name="events")
 
 
 @events_app.command("tail")
-def events_tail(after: Annotated[int, typer.Option(help="Start after this cursor")] = 0,
+def events_tail(after: Annotated[str, typer.Option(
+                    help="Start after this cursor (an event's `cursor`; 0 for the start)")] = "0",
                 follow: Annotated[bool, typer.Option("--follow", "-f",
                                                      help="Keep waiting for new events")] = False,
                 ) -> None:
     """Print events as JSON lines, oldest first (each with its cursor)."""
-    from core.events import read_after
+    from core.events import Cursor, InvalidCursor, read_after
 
+    try:
+        start = Cursor.parse(after)
+    except InvalidCursor as exc:
+        raise UserError(f"--after: {exc}") from None
     settings = settings_with_database()
 
     async def tail() -> None:
         assert settings.database_url
         await db.check_schema(settings.database_url)
         pool = await db.create_pool(settings.database_url, max_size=1)
-        cursor = after
+        cursor = start
         try:
             while True:
                 found, cursor = await read_after(pool, cursor, 500)

@@ -10,7 +10,10 @@ Per listener, declared on start (all durable):
 Each message runs in ONE PostgreSQL transaction: INSERT INTO consumed_event ON CONFLICT DO NOTHING
 (nothing inserted: a redelivery, acked and skipped), then the handler's writes on the same
 connection (`ctx.conn`, `ctx.queue`); the ack comes after COMMIT. The event id is the body's
-`event_id`, else the AMQP `message_id` (aio-pika invents one per publish if the producer does not).
+`event_id`, else the AMQP `message_id`. A message with neither (or with one that cannot be an id:
+not a string or integer, longer than MAX_EVENT_ID characters, or holding a NUL) is dead-lettered
+at once with the reason: handling it without an id would give up the dedupe that makes
+at-least-once delivery safe.
 
 Attempts are counted in the `x-beat-attempts` header: a failure republishes a copy (confirmed)
 with the header incremented to <queue>.retry and acks the original, which works on classic queues
@@ -51,6 +54,7 @@ ROUTING_KEY_HEADER = "x-beat-routing-key"
 # RabbitMQ's own dead-letter bookkeeping; our headers replace it on the copies we publish.
 BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-")
 MAX_REASON = 1000
+MAX_EVENT_ID = 512  # characters; ids are a primary key, whose entries must stay small
 DB_RETRY_PAUSE_S = 2.0
 PRUNE_INTERVAL_S = 3600.0
 PRUNE_BATCH = 10_000
@@ -69,6 +73,10 @@ class MalformedMessage(ValueError):
     """The body is not a JSON object."""
 
 
+class NoEventId(ValueError):
+    """Neither the body's `event_id` nor the AMQP `message_id` gives the message an id."""
+
+
 class Reject(Exception):
     """Raised by a handler for a message that can never succeed: dead-lettered without retries."""
 
@@ -79,7 +87,7 @@ class ListenerContext:
     enqueues on it; `state` is a per-consumer cache for clients and keys."""
 
     listener: str
-    event_id: str | None
+    event_id: str
     attempt: int
     conn: asyncpg.Connection
     pool: asyncpg.Pool
@@ -251,7 +259,11 @@ class Consumer:
         except MalformedMessage as exc:
             await self._dead_letter(sub, message, attempt, f"malformed: {exc}")
             return
-        event_id = str(body.get("event_id") or message.message_id or "") or None
+        try:
+            event_id = message_event_id(body, message.message_id)
+        except NoEventId as exc:
+            await self._dead_letter(sub, message, attempt, f"no event id: {exc}")
+            return
         try:
             fresh = await self._transact(listener, body, event_id, attempt)
         except Reject as exc:
@@ -267,7 +279,7 @@ class Consumer:
             await self._ack(message)
             self.stats["handled" if fresh else "duplicate"] += 1
 
-    async def _transact(self, listener: Listener, body: dict[str, Any], event_id: str | None,
+    async def _transact(self, listener: Listener, body: dict[str, Any], event_id: str,
                         attempt: int) -> bool:
         """Record the event and run the handler in one transaction; False: seen before."""
         assert self._pool is not None
@@ -277,8 +289,7 @@ class Consumer:
             raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
         try:
             async with conn.transaction():
-                if event_id is not None and not await conn.fetchval(CLAIM, listener.name,
-                                                                    event_id):
+                if not await conn.fetchval(CLAIM, listener.name, event_id):
                     log.info("%s: event %s already consumed: skipped", listener.name, event_id)
                     return False
                 queue = Queue(cast(asyncpg.Pool, _OneConnection(conn)))
@@ -347,6 +358,28 @@ def parse_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedMessage(f"body is a JSON {type(body).__name__}, not an object")
     return body
+
+
+def message_event_id(body: dict[str, Any], message_id: str | None) -> str:
+    """The id a message is deduplicated by: the body's `event_id` (a string or an integer),
+    else the AMQP `message_id`; NoEventId says why there is none."""
+    given = body.get("event_id")
+    if given is None or given == "":
+        if not message_id:
+            raise NoEventId("the body has no event_id and the message no message_id; "
+                            "give one of them, kept when the message is sent again")
+        return _checked_id(message_id, "message_id")
+    if isinstance(given, bool) or not isinstance(given, str | int):
+        raise NoEventId(f"event_id is a JSON {type(given).__name__}, not a string or integer")
+    return _checked_id(str(given), "event_id")
+
+
+def _checked_id(event_id: str, name: str) -> str:
+    if len(event_id) > MAX_EVENT_ID:
+        raise NoEventId(f"{name} is longer than {MAX_EVENT_ID} characters")
+    if "\x00" in event_id:
+        raise NoEventId(f"{name} holds a NUL character")
+    return event_id
 
 
 def _previous_attempts(message: AbstractIncomingMessage) -> int:

@@ -11,7 +11,8 @@ Queues and bindings (every exchange direct and durable; see core/consumers.py fo
 Each queue <q> also has <q>.retry (a failed message waits there before its next attempt: 30 s for
 credentials_validate, 5 s for the others; 5 attempts) and <q>.dlq, bound with routing key <q> to
 <exchange>.dlx (beat.dx.dlx, identity.dx.dlx). Give each message an `event_id` in the body or an
-AMQP `message_id`, kept when the producer sends it again: a repeat is then skipped.
+AMQP `message_id`, kept when the producer sends it again: a repeat is then skipped. A message
+with neither is not handled: it goes to <q>.dlq at once, `x-beat-error` saying why.
 
 Bodies (JSON objects; other fields are ignored):
     credentials_validate  {"id": 12}: validate stored credential 12 and record the outcome

@@ -15,6 +15,21 @@ Broker side it declares the durable topic exchange `beat.events` and, exactly as
 of core/consumers.py declare it, its dead-letter exchange `beat.events.dlx` (direct, durable):
 each consumer queue dead-letters there into its own `<queue>.dlq`. So an event is parked either
 in the outbox (the broker never accepted it) or in a consumer's DLQ (it could not be handled).
+
+Delivery contract: at least once, in no guaranteed order.
+- At least once: an event is published again whenever the relay cannot know that it was
+  delivered: a confirm whose mark_sent never reached the database (the claim lapses and the row
+  is claimed again, by this leader or the next), a publish whose confirm came too late, and
+  every event of a multi-event row (`task.finished`) when any one of them failed. A repeat keeps
+  its event_id, which is also the AMQP message_id: consumers dedupe on it (core/consumers.py
+  does, per listener, and refuses a message that has no id at all).
+- No order, not even per entity: batches are claimed in id order but up to `pipeline` of them
+  are in flight, the events of a batch are published concurrently, a refused event is retried
+  after a delay while later ones go ahead, and a parked one is published whenever an operator
+  re-queues it. Ids are not commit order either. `occurred_at` is the start of the writing
+  transaction: it orders one entity's changes only roughly. An entity event's `changes` holds
+  [old, new] per field; a consumer that must not go back to an older value compares with the
+  state it holds (or reads the entity) instead of trusting arrival order.
 """
 
 import asyncio

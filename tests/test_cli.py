@@ -200,4 +200,16 @@ def test_events_tail_prints_the_outbox_as_json_lines(env: dict[str, str],
     result = beat("events", "tail", env=env)
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert events[-1]["type"] == "profile.youtube.created" and events[-1]["cursor"] >= 1
+    assert events[-1]["type"] == "profile.youtube.created"
+    txid, _, row_id = events[-1]["cursor"].partition("-")
+    assert int(txid) >= 1 and int(row_id) >= 1
+    after = beat("events", "tail", "--after", events[-1]["cursor"], env=env)
+    assert after.returncode == 0 and after.stdout == "", after.stderr
+
+
+@pytest.mark.parametrize("after", ["12", "1-x", f"{2**63}-1"])
+def test_events_tail_refuses_a_cursor_it_never_gave_with_exit_2(env: dict[str, str],
+                                                                after: str) -> None:
+    result = beat("events", "tail", "--after", after, env=env)
+    assert result.returncode == 2 and result.stdout == ""
+    assert "cursor" in result.stderr and len(result.stderr.strip().splitlines()) == 1

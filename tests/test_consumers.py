@@ -29,6 +29,7 @@ from core.consumers import (
     Reject,
 )
 from core.queue import NewTask
+from tests.bare_amqp import publish_bare
 from tests.conftest import AMQP_URL
 
 EFFECT_TABLE = "CREATE TABLE IF NOT EXISTS consumer_test_effect (listener text, note text)"
@@ -115,6 +116,13 @@ async def publish(amqp: AbstractRobustConnection, listener: Listener, body: Any,
                                             content_type="application/json"),
                            routing_key=listener.routing_key)
     await channel.close()
+
+
+async def publish_without_message_id(listener: Listener, body: Any, **headers: Any) -> None:
+    """As a producer that sets no message_id (aio-pika would invent one)."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    await publish_bare(AMQP_URL, listener.exchange, listener.routing_key, raw, headers=headers,
+                       content_type="application/json", delivery_mode=2)
 
 
 async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool],
@@ -249,6 +257,60 @@ async def test_malformed_bodies_go_straight_to_the_dlq(
     assert reasons["m-3"].startswith("malformed: body is not JSON")
     assert {m.body for m in dead} == {b'{"id": 1', b"[1, 2]", b"\xff\xfe"}
     assert calls == [] and consumer.stats == {"dead_lettered": 3}
+
+
+async def test_a_message_without_any_event_id_is_dead_lettered_not_handled(
+        settings: Settings, amqp: AbstractRobustConnection, topology: Topology,
+        effects: asyncpg.Pool) -> None:
+    """Without an id a redelivery could not be told from a new event: refuse, say why. The
+    AMQP message_id counts as an id only where it is given; an id that cannot be one (object,
+    bool, too long, with a NUL) is refused whatever message_id comes with it."""
+    recorded = await effects.fetchval("SELECT count(*) FROM consumed_event")
+    handler, calls = recorder()
+    listener = topology.listener(handler)
+    async with running(settings, listener) as consumer:
+        await publish_without_message_id(listener, {"n": 1}, trace="none")
+        await publish_without_message_id(listener, {"n": 2, "event_id": ""}, trace="empty")
+        await publish_without_message_id(listener, {"n": 3, "event_id": None}, trace="null")
+        await publish(amqp, listener, {"n": 4, "event_id": {"id": 1}}, message_id="m-4",
+                      trace="object")
+        await publish_without_message_id(listener, {"n": 5, "event_id": True}, trace="bool")
+        await publish_without_message_id(listener, {"n": 6, "event_id": "x" * 513}, trace="long")
+        await publish_without_message_id(listener, {"n": 7, "event_id": "a\u0000b"}, trace="nul")
+        await publish_bare(AMQP_URL, listener.exchange, listener.routing_key, b'{"n": 8}',
+                           message_id="m\u00008", headers={"trace": "nul-message-id"})
+        dead = await dead_letters(amqp, listener, 8)
+    reasons = {str(m.headers["trace"]): str(m.headers[ERROR_HEADER]) for m in dead}
+    missing = ("no event id: the body has no event_id and the message no message_id; "
+               "give one of them, kept when the message is sent again")
+    assert reasons == {
+        "none": missing, "empty": missing, "null": missing,
+        "object": "no event id: event_id is a JSON dict, not a string or integer",
+        "bool": "no event id: event_id is a JSON bool, not a string or integer",
+        "long": "no event id: event_id is longer than 512 characters",
+        "nul": "no event id: event_id holds a NUL character",
+        "nul-message-id": "no event id: message_id holds a NUL character"}
+    assert {m.headers[CONSUMER_HEADER] for m in dead} == {listener.name}
+    assert {json.loads(m.body)["n"] for m in dead} == set(range(1, 9))
+    assert calls == [] and await effect_count(effects) == 0
+    assert consumer.stats == {"dead_lettered": 8}
+    assert await effects.fetchval("SELECT count(*) FROM consumed_event") == recorded
+
+
+async def test_either_id_alone_dedupes(
+        settings: Settings, amqp: AbstractRobustConnection, topology: Topology,
+        effects: asyncpg.Pool) -> None:
+    handler, calls = recorder()
+    listener = topology.listener(handler)
+    by_body, by_property = str(uuid.uuid4()), str(uuid.uuid4())
+    async with running(settings, listener) as consumer:
+        for _ in range(2):
+            await publish(amqp, listener, {"event_id": by_body})
+            await publish(amqp, listener, {"n": 1}, message_id=by_property)
+            await publish(amqp, listener, {"event_id": 42})
+        await eventually(lambda: sum(consumer.stats.values()) == 6)
+    assert sorted(c.event_id for c in calls) == sorted([by_body, by_property, "42"])
+    assert consumer.stats == {"handled": 3, "duplicate": 3}
 
 
 async def test_a_handler_failing_after_its_writes_leaves_nothing_and_is_retried(

@@ -26,7 +26,14 @@ from credentials.crypto import Crypto
 from sandbox import graph_api
 from sandbox.app import create_sandbox_app
 from tests import test_consumers as rig
-from tests.test_consumers import Topology, dead_letters, eventually, publish, running
+from tests.test_consumers import (
+    Topology,
+    dead_letters,
+    eventually,
+    publish,
+    publish_without_message_id,
+    running,
+)
 
 amqp = rig.amqp  # the fixtures of test_consumers
 topology = rig.topology
@@ -166,6 +173,20 @@ async def test_keyword_collection_enqueues_a_search_per_keyword(
              t["platform"], t["account_id"]) for t in tasks] == [
         (KEYWORD_FLOW, "lofi beats", 20, "PENDING", "YOUTUBE", "collection-7"),
         (KEYWORD_FLOW, "chess openings", 20, "PENDING", "YOUTUBE", "collection-7")]
+
+
+async def test_a_keyword_collection_without_an_event_id_enqueues_nothing(
+        tuned: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection,
+        topology: Topology) -> None:
+    """A producer that sets no id could never have a repeat skipped: refused, with the reason."""
+    keywords = listener(topology, "keyword_collection")
+    async with running(tuned, keywords) as consumer:
+        await publish_without_message_id(keywords, {"keyword": "no id"})
+        await publish_without_message_id(keywords, {"keyword": "no id"})
+        dead = await dead_letters(amqp, keywords, 2)
+    assert {str(m.headers[ERROR_HEADER]).partition(":")[0] for m in dead} == {"no event id"}
+    assert consumer.stats == {"dead_lettered": 2}
+    assert await pool.fetchval("SELECT count(*) FROM scrape_request_log") == 0
 
 
 async def test_the_consumer_process_serves_until_sigterm(

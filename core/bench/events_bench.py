@@ -82,7 +82,7 @@ def _events(count: int) -> list[Event]:
     now = datetime.now(UTC)
     return [Event(event_id=uuid.uuid4(), type="post.bench.updated", occurred_at=now,
                   platform="bench", entity_key=f"key-{i}", changes={"views": i},
-                  source="bench", cursor=i) for i in range(count)]
+                  source="bench", cursor="") for i in range(count)]
 
 
 async def _bench_bare(exchange: AbstractExchange, events: int) -> dict[str, Any]:

@@ -50,13 +50,19 @@ DELETE FROM event_outbox
  WHERE id IN (SELECT id FROM event_outbox WHERE status = 'SENT' AND sent_at < $1 LIMIT $2);
 
 -- name: after
--- Events after cursor $1 (an outbox id), oldest first: GET /events and `beat events tail`.
-SELECT id, event_id, type, occurred_at, platform, entity_key, changes, source, schema_version,
-       status
-  FROM event_outbox
- WHERE id > $1
- ORDER BY id
- LIMIT $2;
+-- Rows after the cursor ($1 txid, $2 id), in (txid, id) order, at most $3: GET /events and
+-- `beat events tail`. Only rows of transactions older than every transaction still running
+-- (below the snapshot's xmin) are handed out: no in-flight transaction can later commit a row
+-- before them, so a reader that moves its cursor past a row never misses one that commits late.
+-- Ids alone cannot do this (a transaction may take a lower id and commit after a higher one).
+-- The row comparison and the order match the (txid, id) index.
+SELECT e.id, e.txid::text::bigint AS cursor_txid, e.event_id, e.type, e.occurred_at,
+       e.platform, e.entity_key, e.changes, e.source, e.schema_version, e.status
+  FROM event_outbox AS e
+ WHERE (e.txid, e.id) > ($1::bigint::text::xid8, $2::bigint)
+   AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+ ORDER BY e.txid, e.id
+ LIMIT $3;
 
 -- name: insert_events
 -- Events from parallel arrays (type, platform, entity_key, changes as JSON text, source).
