@@ -15,8 +15,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+try:  # typer >= 0.17 carries its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+
 from core import db
 from core.config import Settings, get_settings
+from core.console import plural, usage_line
 from core.flows import load_flows
 from core.logs import setup_logging
 from core.queue import NewTask, Queue, Status
@@ -78,8 +84,10 @@ def migrate(sql: Annotated[bool, typer.Option("--sql", help="Print the SQL inste
 
 
 @app.command()
-def server(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
-           port: Annotated[int | None, typer.Option(help="Port")] = None,
+def server(host: Annotated[str | None, typer.Option(
+               help="Bind address  [default: SERVER_HOST, 127.0.0.1]")] = None,
+           port: Annotated[int | None, typer.Option(
+               help="Port  [default: SERVER_PORT, 8000]")] = None,
            workers: Annotated[int, typer.Option(help="Server processes")] = 1) -> None:
     """Run the HTTP API (uvicorn + uvloop)."""
     import uvicorn
@@ -101,9 +109,10 @@ def server(host: Annotated[str | None, typer.Option(help="Bind address")] = None
 
 
 @app.command()
-def worker(flows: Annotated[str | None, typer.Option(help="Comma-separated flows (default all)")]
-           = None,
-           platform: Annotated[str | None, typer.Option(help="Only flows of this platform")] = None,
+def worker(flows: Annotated[str | None, typer.Option(
+               help="Comma-separated flows  [default: all]")] = None,
+           platform: Annotated[str | None, typer.Option(
+               help="Only flows of this platform  [default: any]")] = None,
            maintenance: Annotated[bool, typer.Option(help="Run queue upkeep (leader-elected)")]
            = True) -> None:
     """Run the worker supervisor: processes x concurrency per flow, restarts, graceful stop."""
@@ -124,14 +133,15 @@ def worker(flows: Annotated[str | None, typer.Option(help="Comma-separated flows
         chosen = [f for f in chosen if (f.platform or "").upper() == platform.upper()]
     slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
     workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
-    log.info("supervisor: %d worker processes for %d flows, plus %s", workers, len(chosen),
+    log.info("supervisor: %s for %s, plus %s",
+             plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
              ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
     Supervisor(slots, settings.worker_shutdown_grace).run()
 
 
 @app.command()
 def listen(only: Annotated[str | None, typer.Option(
-        help="Comma-separated listeners (default all)")] = None) -> None:
+        help="Comma-separated listeners  [default: all]")] = None) -> None:
     """Consume the AMQP listeners: credentials_validate, identity_token, keyword_collection."""
     from core.consumers import run_consumer_process
 
@@ -149,7 +159,8 @@ def listen(only: Annotated[str | None, typer.Option(
 @app.command()
 def enqueue(flow: str,
             params: Annotated[str, typer.Option(help="Params as a JSON object")] = "{}",
-            priority: Annotated[int | None, typer.Option(help="Higher runs first")] = None,
+            priority: Annotated[int | None, typer.Option(
+                help="Higher runs first  [default: the flow's]")] = None,
             key: Annotated[str | None, typer.Option(help="Idempotency key")] = None,
             account: Annotated[str | None, typer.Option(help="Account id")] = None) -> None:
     """Enqueue one task and print it as JSON."""
@@ -197,7 +208,7 @@ def requeue(status: Annotated[Status, typer.Option(help="Tasks in this status")]
         raise UserError("requeue takes a finished status (FAILED, TIMEOUT, EXPIRED, ...)")
     settings = settings_with_database()
     count = run_async(lambda: _with_queue(settings, lambda q: q.requeue_where(status, flow)))
-    console.print(f"requeued {count} tasks")
+    console.print(f"requeued {plural(count, 'task')}")
 
 
 @app.command("flows")
@@ -289,8 +300,10 @@ def sandbox(host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1
 
 
 @app.command()
-def up(host: Annotated[str | None, typer.Option(help="API bind address")] = None,
-       port: Annotated[int | None, typer.Option(help="API port")] = None) -> None:
+def up(host: Annotated[str | None, typer.Option(
+           help="API bind address  [default: SERVER_HOST, 127.0.0.1]")] = None,
+       port: Annotated[int | None, typer.Option(
+           help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
     from core.api.auth import InsecureBind, check_bind
     from core.services import run_up
@@ -366,25 +379,39 @@ def bench_events(events: Annotated[int, typer.Option(help="Events per system")] 
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Plain help for every command and sub-command: flags without type tags (`<bool>`), defaults
+    shown, no boxes (which an 80-column terminal squeezes)."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
 def main(argv: list[str] | None = None) -> None:
     setup_logging(get_settings().log_level)
+    _plain_help(app)
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="beat", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        sys.exit(2)
+    except UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "beat"
+        print(usage_line(path, exc.format_message()), file=sys.stderr)
+        sys.exit(2)
     except (UserError, db.SchemaOutOfDate) as exc:
         _fail(str(exc), 2)
     except (OSError, asyncpg.PostgresError) as exc:
         _fail(f"database error: {exc}", 1)
     except (typer.Abort, KeyboardInterrupt):
         _fail("aborted", 130)
-    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # anything unexpected: one line, no traceback
         if log.isEnabledFor(logging.DEBUG):
             log.exception("failed")
         _fail(f"{type(exc).__name__}: {exc}", 1)
+    if isinstance(code, int) and code:  # typer.Exit(code), Ctrl-C at a prompt (130)
+        sys.exit(code)
 
 
 def _fail(message: str, code: int) -> Any:

@@ -201,3 +201,58 @@ def test_events_tail_prints_the_outbox_as_json_lines(env: dict[str, str],
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
     assert events[-1]["type"] == "profile.youtube.created" and events[-1]["cursor"] >= 1
+
+
+BOX_CHARACTERS = set("╭╮╰╯│─┃━")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["enqueue"], "missing argument 'flow'"),
+    (["status", "--bogus"], "no such option: --bogus"),
+    (["requeue", "--status", "NOPE"], "'NOPE' is not one of"),
+    (["sandbox", "--port", "abc"], "'--port'"),
+    (["nosuch"], "no such command 'nosuch'"),
+    (["worker", "extra"], "unexpected extra argument"),
+    (["enqueue", "sleep", "--priority"], "'--priority' requires an argument"),
+    (["bench", "queue", "--jobs", "many"], "'--jobs'"),
+    (["events", "tail", "--after", "x"], "'--after'"),
+])
+def test_usage_errors_exit_2_with_one_plain_line(env: dict[str, str], args: list[str],
+                                                 says: str) -> None:
+    result = beat(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert lines[0].startswith("beat") and "--help" in lines[0]
+    for noise in ("Error", "Traceback", "Usage:", "Parameter", "Option:"):
+        assert noise not in lines[0]
+    assert not BOX_CHARACTERS & set(result.stderr) and result.stdout == ""
+
+
+@pytest.mark.parametrize("command, default", [
+    (["worker"], "--flows <str> Comma-separated flows [default: all]"),
+    (["enqueue"], "[default: {}]"),
+    (["requeue"], "[default: FAILED]"),
+    (["up"], "API port [default: SERVER_PORT, 8000]"),
+    (["server"], "Bind address [default: SERVER_HOST, 127.0.0.1]"),
+    (["sandbox"], "[default: 8900]"),
+    (["bench", "queue"], "[default: 10000]"),
+    (["status"], "--json JSON lines"),
+])
+def test_help_shows_flags_without_type_tags_and_with_defaults(env: dict[str, str],
+                                                              command: list[str],
+                                                              default: str) -> None:
+    result = beat(*command, "--help", env={**env, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert "<bool>" not in result.stdout and not BOX_CHARACTERS & set(result.stdout)
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    assert default in " ".join(result.stdout.split())
+
+
+def test_requeue_counts_in_words(env: dict[str, str], database_url: str) -> None:
+    asyncio.run(execute(database_url, "DELETE FROM scrape_request_log"))
+    beat("enqueue", "sleep", "--params", '{"seconds": 1}', env=env)
+    asyncio.run(execute(database_url,
+                        "UPDATE scrape_request_log SET status = 'FAILED', scraped_at = now()"))
+    assert beat("requeue", env=env).stdout.strip() == "requeued 1 task"
+    assert beat("requeue", env=env).stdout.strip() == "requeued 0 tasks"
