@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,7 +14,6 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
 try:  # typer >= 0.17 carries its own copy of click
     from typer._click.exceptions import NoArgsIsHelpError, UsageError
@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - older typer on click
 
 from core import db
 from core.config import Settings, get_settings
-from core.console import plural, usage_line
+from core.console import age, columns, indented, plural, usage_line
 from core.flows import load_flows
 from core.logs import setup_logging
 from core.queue import NewTask, Queue, Status
@@ -191,13 +191,15 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] =
         for row in rows:
             print(json.dumps(row))
         return
-    table = Table("flow", "pending", "processing", "failed (1h)", "oldest pending",
-                  "completed/min", title="queue")
-    for row in rows:
-        table.add_row(row["flow"], str(row["pending"]), str(row["processing"]),
-                      str(row["failed_last_hour"]), f"{row['oldest_pending_age_s']:.1f}s",
-                      str(row["completed_per_minute"]))
-    console.print(table if rows else "queue is empty")
+    if not rows:
+        print("queue is empty")
+        return
+    table = [[row["flow"], str(row["pending"]), str(row["processing"]),
+              str(row["failed_last_hour"]),
+              age(row["oldest_pending_age_s"] if row["pending"] else None),
+              str(row["completed_per_minute"])] for row in rows]
+    print("\n".join(columns(("flow", "pending", "running", "failed 1h", "oldest", "done/min"),
+                            table)))
 
 
 @app.command()
@@ -215,17 +217,32 @@ def requeue(status: Annotated[Status, typer.Option(help="Tasks in this status")]
 def flows_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                   ) -> None:
     """List the registered flows with their settings."""
-    registry = load_flows(get_settings())
+    settings = get_settings()
+    registry = load_flows(settings)
     if as_json:
         for flow in registry.values():
             print(json.dumps(flow.settings()))
         return
-    table = Table("flow", "platform", "processes", "concurrency", "max attempts", "timeout",
-                  "description")
-    for f in registry.values():
-        table.add_row(f.name, f.platform or "-", str(f.processes), str(f.concurrency),
-                      str(f.max_attempts), f"{f.timeout_s:g}s", f.description)
-    console.print(table)
+    width = shutil.get_terminal_size().columns
+    rows = [[f.name, (f.platform or "-").lower(), f"{f.processes} x {f.concurrency}",
+             str(f.max_attempts), f"{f.timeout_s:g}s"] for f in registry.values()]
+    lines = columns(("flow", "platform", "processes x tasks", "attempts", "timeout"), rows,
+                    left=2)
+    print(lines[0])
+    for line, flow in zip(lines[1:], registry.values()):
+        print(line)
+        print("\n".join(indented(flow.description, width - 1)))
+    print("\n".join(indented(_process_cap_note(settings), width - 1, indent="")))
+
+
+def _process_cap_note(settings: Settings) -> str:
+    """What `beat up` does to the processes column (it runs every flow on one machine)."""
+    what = "processes x tasks: worker processes of the flow, tasks each runs at once."
+    if settings.worker_process_cap is not None:
+        return (f"{what} Processes are capped at {settings.worker_process_cap} by "
+                "WORKER_PROCESS_CAP, for `beat worker` and `beat up` alike.")
+    return (f"{what} `beat up` starts 1 process per flow (WORKER_PROCESS_CAP=1); "
+            "`beat worker` starts the number shown.")
 
 
 events_app = typer.Typer(no_args_is_help=True, help="The event stream (the outbox).")

@@ -256,3 +256,40 @@ def test_requeue_counts_in_words(env: dict[str, str], database_url: str) -> None
                         "UPDATE scrape_request_log SET status = 'FAILED', scraped_at = now()"))
     assert beat("requeue", env=env).stdout.strip() == "requeued 1 task"
     assert beat("requeue", env=env).stdout.strip() == "requeued 0 tasks"
+
+
+def test_flows_fit_80_columns_with_whole_names_and_say_the_up_process_cap(
+        env: dict[str, str]) -> None:
+    names = [json.loads(line)["name"]
+             for line in beat("flows", "--json", env=env).stdout.splitlines()]
+    result = beat("flows", env={**env, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    first_words = [line.split()[0] for line in lines if line and not line.startswith(" ")]
+    assert set(names) <= set(first_words)
+    refresh_profiles = next(line for line in lines if line.startswith("refresh_yt_profiles "))
+    assert "10 x 5" in refresh_profiles
+    assert "`beat up` starts 1 process per flow" in " ".join(result.stdout.split())
+
+
+def test_status_fits_80_columns_with_whole_names_and_a_dash_when_nothing_waits(
+        env: dict[str, str], database_url: str) -> None:
+    names = [json.loads(line)["name"]
+             for line in beat("flows", "--json", env=env).stdout.splitlines()]
+    asyncio.run(execute(database_url, f"""
+        DELETE FROM scrape_request_log;
+        INSERT INTO scrape_request_log (flow, params, status, scraped_at)
+        SELECT name, '{{}}', 'COMPLETE', now()
+          FROM unnest(ARRAY{names!r}::text[]) AS name;
+        INSERT INTO scrape_request_log (flow, params, created_at)
+        VALUES ('sleep', '{{"seconds": 1}}', now() - interval '3 minutes 5 seconds')"""))
+    result = beat("status", env={**env, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    assert set(names) <= set(rows)
+    assert rows["sleep"][0] == "1" and rows["sleep"][3].startswith("3m")
+    assert rows["refresh_yt_posts_by_playlist_id"][0] == "0"
+    assert rows["refresh_yt_posts_by_playlist_id"][3] == "-"
