@@ -99,12 +99,14 @@ def server(host: Annotated[str | None, typer.Option(
         check_bind(host, get_settings())
     except InsecureBind as exc:
         raise UserError(str(exc)) from None
+    port = port or get_settings().server_port
+    _check_port(host, port)
     settings = settings_with_database()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run("server:create_app", factory=True, host=host,
-                port=port or settings.server_port, workers=workers, loop="uvloop",
+                port=port, workers=workers, loop="uvloop",
                 log_level=settings.log_level.lower(), access_log=False)
 
 
@@ -330,7 +332,18 @@ def up(host: Annotated[str | None, typer.Option(
         check_bind(host or settings.server_host, settings)
     except InsecureBind as exc:
         raise UserError(str(exc)) from None
+    _check_port(host or settings.server_host, port or settings.server_port)
     run_up(settings, host, port)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse before anything starts when the API port is taken."""
+    from core.services import PortInUse, check_port
+
+    try:
+        check_port(host, port)
+    except PortInUse as exc:
+        raise UserError(str(exc)) from None
 
 
 @bench_app.command("queue")

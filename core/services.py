@@ -1,6 +1,7 @@
 """`beat up`: one command that runs the API server and the workers, on embedded PostgreSQL and
 Redis under BEAT_HOME when DATABASE_URL / REDIS_URL are not set, and stops it all on Ctrl-C."""
 
+import errno
 import json
 import logging
 import os
@@ -76,6 +77,24 @@ def _commands(settings: Settings, env: dict[str, str], host: str,
                           f"http://{host}:{port}/heartbeat")
     commands["worker"] = ([*beat, "worker"], None)
     return commands
+
+
+class PortInUse(Exception):
+    """The API port is taken: by another `beat up` or `beat server`, or another program."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortInUse unless `host:port` can be bound now, the way uvicorn binds it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(f"port {port} is in use (another beat up?); use --port") \
+                    from None
+            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 def free_port() -> int:

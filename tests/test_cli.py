@@ -293,3 +293,21 @@ def test_status_fits_80_columns_with_whole_names_and_a_dash_when_nothing_waits(
     assert rows["sleep"][0] == "1" and rows["sleep"][3].startswith("3m")
     assert rows["refresh_yt_posts_by_playlist_id"][0] == "0"
     assert rows["refresh_yt_posts_by_playlist_id"][3] == "-"
+
+
+@pytest.mark.parametrize("command", ["up", "server"])
+def test_a_taken_port_is_refused_before_anything_starts(env: dict[str, str], tmp_path: Path,
+                                                        command: str) -> None:
+    home = tmp_path / "home"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        # `beat up` as a new user runs it: nothing configured, so it would start PostgreSQL.
+        base = beat_env() if command == "up" else env
+        result = beat(command, "--port", str(port), env={**base, "BEAT_HOME": str(home)})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"beat: port {port} is in use (another beat up?); use --port"
+    assert time.monotonic() - started < 15
+    assert not home.exists() or not any(home.iterdir())  # no database, no services file
