@@ -154,6 +154,9 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
     finally:
         output = stop(up)
     assert "stopped embedded PostgreSQL" in output and "Traceback" not in output
+    # Ctrl-C reaches the workers as SIGINT, once.
+    assert "supervisor got SIGINT: stopping" in output and "got SIGTERM" not in output
+    assert "supervisor got SIGINT again" not in output
     up = start()
     try:
         wait_for(f"{base}/heartbeat")
