@@ -133,6 +133,9 @@ def worker(flows: Annotated[str | None, typer.Option(
         chosen = [registry[n] for n in names]
     if platform:
         chosen = [f for f in chosen if (f.platform or "").upper() == platform.upper()]
+        if not chosen:
+            raise UserError(f"no flow of platform {platform.upper()} exists yet: nothing to run "
+                            "(see `beat flows`)")
     slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
     workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
     log.info("supervisor: %s for %s, plus %s",

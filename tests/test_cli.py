@@ -314,3 +314,11 @@ def test_a_taken_port_is_refused_before_anything_starts(env: dict[str, str], tmp
     assert result.stderr.strip() == f"beat: port {port} is in use (another beat up?); use --port"
     assert time.monotonic() - started < 15
     assert not home.exists() or not any(home.iterdir())  # no database, no services file
+
+
+def test_assets_worker_says_there_is_no_assets_flow_yet(env: dict[str, str]) -> None:
+    result = subprocess.run([sys.executable, "assets_worker.py"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("beat: no flow of platform ASSETS exists yet: nothing to "
+                                     "run (see `beat flows`)")
