@@ -25,7 +25,7 @@ from core.config import Settings, get_settings
 from core.console import age, columns, indented, plural, usage_line
 from core.flows import load_flows
 from core.logs import setup_logging
-from core.queue import NewTask, Queue, Status
+from core.queue import NewTask, Queue, Status, Task
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
@@ -136,12 +136,40 @@ def worker(flows: Annotated[str | None, typer.Option(
         if not chosen:
             raise UserError(f"no flow of platform {platform.upper()} exists yet: nothing to run "
                             "(see `beat flows`)")
+    settings = _import_platform_keys(settings)
     slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
     workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
     log.info("supervisor: %s for %s, plus %s",
              plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
              ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
     Supervisor(slots, settings.worker_shutdown_grace).run()
+
+
+def _import_platform_keys(settings: Settings) -> Settings:
+    """Put YOUTUBE_API_KEYS into the credential table once, before the workers start (each
+    worker process would import and log them again); the settings the workers get."""
+    keys = settings.youtube_api_keys
+    if not keys:
+        return settings
+    from core.services import SANDBOX_KEYS
+    from credentials.crypto import Crypto
+    from youtube.keys import import_keys
+
+    async def run() -> None:
+        assert settings.database_url
+        pool = await db.create_pool(settings.database_url, max_size=1)
+        try:
+            await import_keys(pool, Crypto.from_settings(settings), keys)
+        finally:
+            await pool.close()
+
+    run_async(run)
+    if settings.sandbox_url and set(keys) <= set(SANDBOX_KEYS):
+        log.info("sandbox mode: YouTube calls go to the sandbox at %s, with its built-in test "
+                 "keys (%s)", settings.sandbox_url, ", ".join(keys))
+    else:
+        log.info("imported %s into the credential table", plural(len(keys), "YouTube API key"))
+    return settings.model_copy(update={"youtube_api_keys": []})
 
 
 @app.command()
@@ -167,8 +195,11 @@ def enqueue(flow: str,
             priority: Annotated[int | None, typer.Option(
                 help="Higher runs first  [default: the flow's]")] = None,
             key: Annotated[str | None, typer.Option(help="Idempotency key")] = None,
-            account: Annotated[str | None, typer.Option(help="Account id")] = None) -> None:
-    """Enqueue one task and print it as JSON."""
+            account: Annotated[str | None, typer.Option(help="Account id")] = None,
+            wait: Annotated[bool, typer.Option(
+                "--wait", help="Follow the task to its end with a progress bar; exit 0 when it "
+                "completes, 1 otherwise")] = False) -> None:
+    """Enqueue one task and print it as JSON (with --wait: once it has finished)."""
     settings = settings_with_database()
     registry = load_flows(settings)
     if flow not in registry:
@@ -184,7 +215,41 @@ def enqueue(flow: str,
                   platform=spec.platform, priority=spec.priority if priority is None else priority,
                   idempotency_key=key, account_id=account, max_attempts=spec.max_attempts)
     task, created = run_async(lambda: _with_queue(settings, lambda q: q.enqueue(new)))
+    if wait:
+        task = _wait_for(settings, task)
     print(json.dumps({"created": created, **task.model_dump(mode="json")}))
+    if wait and task.status != Status.COMPLETE:
+        print(f"beat: task {task.id} ended {task.status.value}: {task.last_error or 'no error'}",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+def _wait_for(settings: Settings, task: Task) -> Task:
+    """The task once it has finished, drawn as a progress bar on stderr meanwhile."""
+    from core.follow import follow
+
+    try:
+        finished = run_async(lambda: _with_queue(
+            settings, lambda q: follow(q, task, Console(stderr=True))))
+    except KeyboardInterrupt:
+        raise UserError(f"stopped following task {task.id}; it goes on (`beat task {task.id}` "
+                        "shows it)") from None
+    if finished is None:
+        raise UserError(f"task {task.id} is gone (deleted after its retention)")
+    return finished
+
+
+@app.command("task")
+def task_command(task_id: Annotated[int, typer.Argument(help="The task's id", metavar="ID")],
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON")] = False) -> None:
+    """Show one task: status, attempts, progress, params, last error and result."""
+    from core.follow import task_lines
+
+    settings = settings_with_database()
+    task = run_async(lambda: _with_queue(settings, lambda q: q.get(task_id)))
+    if task is None:
+        raise UserError(f"no task {task_id}")
+    print(task.model_dump_json() if as_json else "\n".join(task_lines(task)))
 
 
 @app.command()

@@ -149,8 +149,8 @@ def _run_children(commands: dict[str, tuple[list[str], str | None]], env: dict[s
             break
     else:
         if "sandbox" in children:
-            log.info("no platform credentials: platform calls go to the sandbox at %s, with "
-                     "its built-in test keys", env["SANDBOX_URL"])
+            log.info("no platform credentials: platform calls go to the sandbox at %s",
+                     env["SANDBOX_URL"])
         log.info("Beat is up: API on %s (docs at /docs); Ctrl-C stops it",
                  (commands["server"][1] or "").removesuffix("/heartbeat"))
     while not signals and all(c.poll() is None for c in children.values()):

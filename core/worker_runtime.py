@@ -22,6 +22,7 @@ from core.console import plural
 from core.db import asyncpg_dsn, create_pool
 from core.flows import Flow, TaskContext
 from core.process import run_process
+from core.progress import task_progress
 from core.queue import NOTIFY_CHANNEL, Status, sql
 
 log = logging.getLogger(__name__)
@@ -139,12 +140,16 @@ class FlowLoop:
             params = self.flow.params_model.model_validate(row["params"])
         except ValidationError as exc:
             return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
-        ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log,
-                          self.runtime.settings)
+        rt = self.runtime
+        ctx = TaskContext(task_id, self.flow.name, attempt, rt.pool, log, rt.settings,
+                          task_progress(rt.pool, sql("set_progress"), task_id, rt.worker_id,
+                                        attempt))
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
+            await ctx.progress.flush()
             return failure_ack(task_id, attempt, row["max_attempts"], exc)
+        await ctx.progress.flush()
         return Ack(task_id, attempt, Status.COMPLETE, data=result)
 
 

@@ -219,6 +219,9 @@ BOX_CHARACTERS = set("╭╮╰╯│─┃━")
     (["enqueue", "sleep", "--priority"], "'--priority' requires an argument"),
     (["bench", "queue", "--jobs", "many"], "'--jobs'"),
     (["events", "tail", "--after", "x"], "'--after'"),
+    (["task"], "missing argument"),
+    (["task", "abc"], "invalid value for 'ID'"),
+    (["enqueue", "sleep", "--wait=yes"], "--wait"),
 ])
 def test_usage_errors_exit_2_with_one_plain_line(env: dict[str, str], args: list[str],
                                                  says: str) -> None:
