@@ -1,4 +1,6 @@
-"""Assets worker entry point: the worker runtime restricted to the asset flows (platform ASSETS)."""
+"""Assets worker entry point: the worker runtime restricted to the asset flows (platform ASSETS).
+
+No flow has platform ASSETS yet, so it says so and exits with code 2."""
 
 from core.cli import main
 

@@ -4,6 +4,7 @@ import asyncio
 import json
 import logging
 import os
+import shutil
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -13,13 +14,18 @@ import asyncpg
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
+
+try:  # typer >= 0.17 carries its own copy of click
+    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+except ImportError:  # pragma: no cover - older typer on click
+    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 from core import db
 from core.config import Settings, get_settings
+from core.console import age, columns, indented, plural, usage_line
 from core.flows import load_flows
 from core.logs import setup_logging
-from core.queue import NewTask, Queue, Status
+from core.queue import NewTask, Queue, Status, Task
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
@@ -78,8 +84,10 @@ def migrate(sql: Annotated[bool, typer.Option("--sql", help="Print the SQL inste
 
 
 @app.command()
-def server(host: Annotated[str | None, typer.Option(help="Bind address")] = None,
-           port: Annotated[int | None, typer.Option(help="Port")] = None,
+def server(host: Annotated[str | None, typer.Option(
+               help="Bind address  [default: SERVER_HOST, 127.0.0.1]")] = None,
+           port: Annotated[int | None, typer.Option(
+               help="Port  [default: SERVER_PORT, 8000]")] = None,
            workers: Annotated[int, typer.Option(help="Server processes")] = 1) -> None:
     """Run the HTTP API (uvicorn + uvloop)."""
     import uvicorn
@@ -91,19 +99,22 @@ def server(host: Annotated[str | None, typer.Option(help="Bind address")] = None
         check_bind(host, get_settings())
     except InsecureBind as exc:
         raise UserError(str(exc)) from None
+    port = port or get_settings().server_port
+    _check_port(host, port)
     settings = settings_with_database()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     os.environ["DATABASE_URL"] = settings.database_url
     uvicorn.run("server:create_app", factory=True, host=host,
-                port=port or settings.server_port, workers=workers, loop="uvloop",
+                port=port, workers=workers, loop="uvloop",
                 log_level=settings.log_level.lower(), access_log=False)
 
 
 @app.command()
-def worker(flows: Annotated[str | None, typer.Option(help="Comma-separated flows (default all)")]
-           = None,
-           platform: Annotated[str | None, typer.Option(help="Only flows of this platform")] = None,
+def worker(flows: Annotated[str | None, typer.Option(
+               help="Comma-separated flows  [default: all]")] = None,
+           platform: Annotated[str | None, typer.Option(
+               help="Only flows of this platform  [default: any]")] = None,
            maintenance: Annotated[bool, typer.Option(help="Run queue upkeep (leader-elected)")]
            = True) -> None:
     """Run the worker supervisor: processes x concurrency per flow, restarts, graceful stop."""
@@ -122,16 +133,48 @@ def worker(flows: Annotated[str | None, typer.Option(help="Comma-separated flows
         chosen = [registry[n] for n in names]
     if platform:
         chosen = [f for f in chosen if (f.platform or "").upper() == platform.upper()]
+        if not chosen:
+            raise UserError(f"no flow of platform {platform.upper()} exists yet: nothing to run "
+                            "(see `beat flows`)")
+    settings = _import_platform_keys(settings)
     slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
     workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
-    log.info("supervisor: %d worker processes for %d flows, plus %s", workers, len(chosen),
+    log.info("supervisor: %s for %s, plus %s",
+             plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
              ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
     Supervisor(slots, settings.worker_shutdown_grace).run()
 
 
+def _import_platform_keys(settings: Settings) -> Settings:
+    """Put YOUTUBE_API_KEYS into the credential table once, before the workers start (each
+    worker process would import and log them again); the settings the workers get."""
+    keys = settings.youtube_api_keys
+    if not keys:
+        return settings
+    from core.services import SANDBOX_KEYS
+    from credentials.crypto import Crypto
+    from youtube.keys import import_keys
+
+    async def run() -> None:
+        assert settings.database_url
+        pool = await db.create_pool(settings.database_url, max_size=1)
+        try:
+            await import_keys(pool, Crypto.from_settings(settings), keys)
+        finally:
+            await pool.close()
+
+    run_async(run)
+    if settings.sandbox_url and set(keys) <= set(SANDBOX_KEYS):
+        log.info("sandbox mode: YouTube calls go to the sandbox at %s, with its built-in test "
+                 "keys (%s)", settings.sandbox_url, ", ".join(keys))
+    else:
+        log.info("imported %s into the credential table", plural(len(keys), "YouTube API key"))
+    return settings.model_copy(update={"youtube_api_keys": []})
+
+
 @app.command()
 def listen(only: Annotated[str | None, typer.Option(
-        help="Comma-separated listeners (default all)")] = None) -> None:
+        help="Comma-separated listeners  [default: all]")] = None) -> None:
     """Consume the AMQP listeners: credentials_validate, identity_token, keyword_collection."""
     from core.consumers import run_consumer_process
 
@@ -149,10 +192,14 @@ def listen(only: Annotated[str | None, typer.Option(
 @app.command()
 def enqueue(flow: str,
             params: Annotated[str, typer.Option(help="Params as a JSON object")] = "{}",
-            priority: Annotated[int | None, typer.Option(help="Higher runs first")] = None,
+            priority: Annotated[int | None, typer.Option(
+                help="Higher runs first  [default: the flow's]")] = None,
             key: Annotated[str | None, typer.Option(help="Idempotency key")] = None,
-            account: Annotated[str | None, typer.Option(help="Account id")] = None) -> None:
-    """Enqueue one task and print it as JSON."""
+            account: Annotated[str | None, typer.Option(help="Account id")] = None,
+            wait: Annotated[bool, typer.Option(
+                "--wait", help="Follow the task to its end with a progress bar; exit 0 when it "
+                "completes, 1 otherwise")] = False) -> None:
+    """Enqueue one task and print it as JSON (with --wait: once it has finished)."""
     settings = settings_with_database()
     registry = load_flows(settings)
     if flow not in registry:
@@ -168,7 +215,41 @@ def enqueue(flow: str,
                   platform=spec.platform, priority=spec.priority if priority is None else priority,
                   idempotency_key=key, account_id=account, max_attempts=spec.max_attempts)
     task, created = run_async(lambda: _with_queue(settings, lambda q: q.enqueue(new)))
+    if wait:
+        task = _wait_for(settings, task)
     print(json.dumps({"created": created, **task.model_dump(mode="json")}))
+    if wait and task.status != Status.COMPLETE:
+        print(f"beat: task {task.id} ended {task.status.value}: {task.last_error or 'no error'}",
+              file=sys.stderr)
+        sys.exit(1)
+
+
+def _wait_for(settings: Settings, task: Task) -> Task:
+    """The task once it has finished, drawn as a progress bar on stderr meanwhile."""
+    from core.follow import follow
+
+    try:
+        finished = run_async(lambda: _with_queue(
+            settings, lambda q: follow(q, task, Console(stderr=True))))
+    except KeyboardInterrupt:
+        raise UserError(f"stopped following task {task.id}; it goes on (`beat task {task.id}` "
+                        "shows it)") from None
+    if finished is None:
+        raise UserError(f"task {task.id} is gone (deleted after its retention)")
+    return finished
+
+
+@app.command("task")
+def task_command(task_id: Annotated[int, typer.Argument(help="The task's id", metavar="ID")],
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON")] = False) -> None:
+    """Show one task: status, attempts, progress, params, last error and result."""
+    from core.follow import task_lines
+
+    settings = settings_with_database()
+    task = run_async(lambda: _with_queue(settings, lambda q: q.get(task_id)))
+    if task is None:
+        raise UserError(f"no task {task_id}")
+    print(task.model_dump_json() if as_json else "\n".join(task_lines(task)))
 
 
 @app.command()
@@ -180,13 +261,15 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] =
         for row in rows:
             print(json.dumps(row))
         return
-    table = Table("flow", "pending", "processing", "failed (1h)", "oldest pending",
-                  "completed/min", title="queue")
-    for row in rows:
-        table.add_row(row["flow"], str(row["pending"]), str(row["processing"]),
-                      str(row["failed_last_hour"]), f"{row['oldest_pending_age_s']:.1f}s",
-                      str(row["completed_per_minute"]))
-    console.print(table if rows else "queue is empty")
+    if not rows:
+        print("queue is empty")
+        return
+    table = [[row["flow"], str(row["pending"]), str(row["processing"]),
+              str(row["failed_last_hour"]),
+              age(row["oldest_pending_age_s"] if row["pending"] else None),
+              str(row["completed_per_minute"])] for row in rows]
+    print("\n".join(columns(("flow", "pending", "running", "failed 1h", "oldest", "done/min"),
+                            table)))
 
 
 @app.command()
@@ -197,24 +280,39 @@ def requeue(status: Annotated[Status, typer.Option(help="Tasks in this status")]
         raise UserError("requeue takes a finished status (FAILED, TIMEOUT, EXPIRED, ...)")
     settings = settings_with_database()
     count = run_async(lambda: _with_queue(settings, lambda q: q.requeue_where(status, flow)))
-    console.print(f"requeued {count} tasks")
+    console.print(f"requeued {plural(count, 'task')}")
 
 
 @app.command("flows")
 def flows_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                   ) -> None:
     """List the registered flows with their settings."""
-    registry = load_flows(get_settings())
+    settings = get_settings()
+    registry = load_flows(settings)
     if as_json:
         for flow in registry.values():
             print(json.dumps(flow.settings()))
         return
-    table = Table("flow", "platform", "processes", "concurrency", "max attempts", "timeout",
-                  "description")
-    for f in registry.values():
-        table.add_row(f.name, f.platform or "-", str(f.processes), str(f.concurrency),
-                      str(f.max_attempts), f"{f.timeout_s:g}s", f.description)
-    console.print(table)
+    width = shutil.get_terminal_size().columns
+    rows = [[f.name, (f.platform or "-").lower(), f"{f.processes} x {f.concurrency}",
+             str(f.max_attempts), f"{f.timeout_s:g}s"] for f in registry.values()]
+    lines = columns(("flow", "platform", "processes x tasks", "attempts", "timeout"), rows,
+                    left=2)
+    print(lines[0])
+    for line, flow in zip(lines[1:], registry.values()):
+        print(line)
+        print("\n".join(indented(flow.description, width - 1)))
+    print("\n".join(indented(_process_cap_note(settings), width - 1, indent="")))
+
+
+def _process_cap_note(settings: Settings) -> str:
+    """What `beat up` does to the processes column (it runs every flow on one machine)."""
+    what = "processes x tasks: worker processes of the flow, tasks each runs at once."
+    if settings.worker_process_cap is not None:
+        return (f"{what} Processes are capped at {settings.worker_process_cap} by "
+                "WORKER_PROCESS_CAP, for `beat worker` and `beat up` alike.")
+    return (f"{what} `beat up` starts 1 process per flow (WORKER_PROCESS_CAP=1); "
+            "`beat worker` starts the number shown.")
 
 
 events_app = typer.Typer(no_args_is_help=True, help="The event stream (the outbox).")
@@ -294,8 +392,10 @@ def sandbox(host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1
 
 
 @app.command()
-def up(host: Annotated[str | None, typer.Option(help="API bind address")] = None,
-       port: Annotated[int | None, typer.Option(help="API port")] = None) -> None:
+def up(host: Annotated[str | None, typer.Option(
+           help="API bind address  [default: SERVER_HOST, 127.0.0.1]")] = None,
+       port: Annotated[int | None, typer.Option(
+           help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
     from core.api.auth import InsecureBind, check_bind
     from core.services import run_up
@@ -305,7 +405,18 @@ def up(host: Annotated[str | None, typer.Option(help="API bind address")] = None
         check_bind(host or settings.server_host, settings)
     except InsecureBind as exc:
         raise UserError(str(exc)) from None
+    _check_port(host or settings.server_host, port or settings.server_port)
     run_up(settings, host, port)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse before anything starts when the API port is taken."""
+    from core.services import PortInUse, check_port
+
+    try:
+        check_port(host, port)
+    except PortInUse as exc:
+        raise UserError(str(exc)) from None
 
 
 @bench_app.command("queue")
@@ -371,25 +482,39 @@ def bench_events(events: Annotated[int, typer.Option(help="Events per system")] 
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+def _plain_help(typer_app: typer.Typer) -> None:
+    """Plain help for every command and sub-command: flags without type tags (`<bool>`), defaults
+    shown, no boxes (which an 80-column terminal squeezes)."""
+    typer_app.rich_markup_mode = None
+    for group in typer_app.registered_groups:
+        if group.typer_instance is not None:
+            _plain_help(group.typer_instance)
+
+
 def main(argv: list[str] | None = None) -> None:
     setup_logging(get_settings().log_level)
+    _plain_help(app)
     try:
-        app(args=argv, standalone_mode=False)
+        code = app(args=argv, prog_name="beat", standalone_mode=False)
+    except NoArgsIsHelpError as exc:
+        print(exc.format_message(), file=sys.stderr)
+        sys.exit(2)
+    except UsageError as exc:
+        path = exc.ctx.command_path if exc.ctx is not None else "beat"
+        print(usage_line(path, exc.format_message()), file=sys.stderr)
+        sys.exit(2)
     except (UserError, db.SchemaOutOfDate) as exc:
         _fail(str(exc), 2)
     except (OSError, asyncpg.PostgresError) as exc:
         _fail(f"database error: {exc}", 1)
     except (typer.Abort, KeyboardInterrupt):
         _fail("aborted", 130)
-    except Exception as exc:  # click usage errors and anything unexpected: one line, no traceback
-        from click import ClickException
-
-        if isinstance(exc, ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # anything unexpected: one line, no traceback
         if log.isEnabledFor(logging.DEBUG):
             log.exception("failed")
         _fail(f"{type(exc).__name__}: {exc}", 1)
+    if isinstance(code, int) and code:  # typer.Exit(code), Ctrl-C at a prompt (130)
+        sys.exit(code)
 
 
 def _fail(message: str, code: int) -> Any:

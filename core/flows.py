@@ -16,6 +16,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.config import Settings
+from core.progress import ProgressReporter
 
 # Modules whose import registers Beat's own flows.
 BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows", "youtube.flows")
@@ -31,6 +32,8 @@ class TaskContext:
     pool: asyncpg.Pool
     log: logging.Logger
     settings: Settings
+    # `await ctx.progress.update(done, total, unit)`: shown by `beat task` and the task API.
+    progress: ProgressReporter = dataclasses.field(default_factory=ProgressReporter)
 
 
 Handler = Callable[[Any, TaskContext], Awaitable[Any]]

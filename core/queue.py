@@ -14,6 +14,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from core import sqlfile
+from core.progress import Progress
 
 SQL_FILE = Path(__file__).with_name("sql") / "queue.sql"
 NOTIFY_CHANNEL = "beat_queue"
@@ -60,10 +61,13 @@ class Task(BaseModel):
     last_error: str | None
     worker_id: str | None
     lease_until: datetime | None
+    progress: Progress | None = None
 
     @classmethod
     def from_record(cls, record: asyncpg.Record) -> "Task":
-        return cls.model_validate({key: record[key] for key in cls.model_fields})
+        present = set(record.keys())
+        return cls.model_validate({key: record[key] for key in cls.model_fields
+                                   if key in present})
 
 
 @dataclass(frozen=True, slots=True)

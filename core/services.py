@@ -1,6 +1,7 @@
 """`beat up`: one command that runs the API server and the workers, on embedded PostgreSQL and
 Redis under BEAT_HOME when DATABASE_URL / REDIS_URL are not set, and stops it all on Ctrl-C."""
 
+import errno
 import json
 import logging
 import os
@@ -55,7 +56,8 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
                                          "redis_url": redis_url}))
         try:
             _run_children(_commands(settings, env, host or settings.server_host,
-                                    port or settings.server_port), env)
+                                    port or settings.server_port), env,
+                          settings.worker_shutdown_grace)
         finally:
             published.unlink(missing_ok=True)
 
@@ -78,6 +80,24 @@ def _commands(settings: Settings, env: dict[str, str], host: str,
     return commands
 
 
+class PortInUse(Exception):
+    """The API port is taken: by another `beat up` or `beat server`, or another program."""
+
+
+def check_port(host: str, port: int) -> None:
+    """Raise PortInUse unless `host:port` can be bound now, the way uvicorn binds it."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise PortInUse(f"port {port} is in use (another beat up?); use --port") \
+                    from None
+            raise PortInUse(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -97,19 +117,34 @@ def _wait_until_serving(url: str, children: dict[str, subprocess.Popen[bytes]],
     return False
 
 
-def _run_children(commands: dict[str, tuple[list[str], str | None]],
-                  env: dict[str, str]) -> None:
-    stopping = False
+def _run_children(commands: dict[str, tuple[list[str], str | None]], env: dict[str, str],
+                  grace: float) -> None:
+    """Start the children in order (each once the previous serves), watch them, stop them all.
+
+    Children run in their own process group, so a Ctrl-C reaches this process alone and is
+    passed on once: the first lets running tasks finish (up to `grace` seconds), the second
+    hands them back to the queue now."""
+    children: dict[str, subprocess.Popen[bytes]] = {}
+    signals: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        nonlocal stopping
-        stopping = True
+        signals.append(signum)
+        name = signal.Signals(signum).name
+        again = "Ctrl-C" if signum == signal.SIGINT else name
+        if len(signals) == 1:
+            log.info("got %s: stopping Beat; running tasks get up to %.0fs to finish (%s again "
+                     "hands them back to the queue now)", name, grace, again)
+        elif len(signals) == 2:
+            log.info("got %s again: handing running tasks back to the queue now", name)
+        for child in _all_but_sandbox(children):
+            child.send_signal(signum)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
-    children: dict[str, subprocess.Popen[bytes]] = {}
     for name, (command, ready_url) in commands.items():
-        children[name] = subprocess.Popen(command, env=env)
+        if signals:
+            break
+        children[name] = subprocess.Popen(command, env=env, process_group=0)
         if ready_url and not _wait_until_serving(ready_url, children):
             break
     else:
@@ -118,26 +153,41 @@ def _run_children(commands: dict[str, tuple[list[str], str | None]],
                      env["SANDBOX_URL"])
         log.info("Beat is up: API on %s (docs at /docs); Ctrl-C stops it",
                  (commands["server"][1] or "").removesuffix("/heartbeat"))
-    while not stopping and all(c.poll() is None for c in children.values()):
+    while not signals and all(c.poll() is None for c in children.values()):
         time.sleep(0.2)
-    _stop(children)
-    failed = [(name, c.returncode) for name, c in children.items()
-              if c.returncode not in (0, -signal.SIGTERM)]
+    _stop(children, signal.SIGTERM if not signals else None, grace)
+    stopped = (0, -signal.SIGTERM, -signal.SIGINT)
+    failed = [(name, c.returncode) for name, c in children.items() if c.returncode not in stopped]
     log.info("Beat stopped")
-    if failed and not stopping:
+    if failed and not signals:
         raise RuntimeError(f"the {failed[0][0]} exited with code {failed[0][1]}")
 
 
-def _stop(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    """Workers and server first, the sandbox last (running tasks may still call it)."""
-    for group in ([c for n, c in children.items() if n != "sandbox"],
-                  [c for n, c in children.items() if n == "sandbox"]):
-        for child in group:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in group:
-            try:
-                child.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+def _all_but_sandbox(children: dict[str, subprocess.Popen[bytes]]
+                     ) -> list[subprocess.Popen[bytes]]:
+    return [c for n, c in children.items() if n != "sandbox" and c.poll() is None]
+
+
+def _stop(children: dict[str, subprocess.Popen[bytes]], signum: int | None,
+          grace: float) -> None:
+    """Workers and server first (sent `signum` unless a signal was passed on already), the
+    sandbox last: running tasks may still call it."""
+    first = _all_but_sandbox(children)
+    if signum is not None:
+        for child in first:
+            child.send_signal(signum)
+    _wait_or_kill(first, grace + 30)
+    sandbox = [c for n, c in children.items() if n == "sandbox" and c.poll() is None]
+    for child in sandbox:
+        child.send_signal(signal.SIGTERM)
+    _wait_or_kill(sandbox, 30)
+
+
+def _wait_or_kill(children: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    for child in children:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            log.error("pid %d did not stop in %.0fs: killing it", child.pid, timeout)
+            child.kill()
+            child.wait()

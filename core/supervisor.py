@@ -40,8 +40,8 @@ class Slot:
     not_before: float = 0.0
 
     def start(self) -> None:
-        self.process = _ctx.Process(target=self.target, args=self.args, name=self.name,
-                                    daemon=False)
+        self.process = _ctx.Process(target=_in_own_process_group, args=(self.target, *self.args),
+                                    name=self.name, daemon=False)
         self.process.start()
         self.started = time.monotonic()
         log.info("started %s (pid %s)", self.name, self.process.pid)
@@ -61,17 +61,43 @@ def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) 
     return slots
 
 
+def _in_own_process_group(target: Callable[..., None], *args: Any) -> None:
+    """A child leaves the terminal's process group: Ctrl-C reaches the supervisor alone, which
+    tells each child once per Ctrl-C (a child that also got the terminal's SIGINT would count
+    one Ctrl-C as two)."""
+    os.setpgid(0, 0)
+    target(*args)
+
+
 class Supervisor:
     def __init__(self, slots: list[Slot], grace: float) -> None:
         self.slots = slots
         self.grace = grace
         self.stopping = False
+        self.signals = 0
+        self.stop_signal = signal.SIGTERM
+        self.told: set[int] = set()  # children the stop signal reached
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
-        if not self.stopping:
-            log.info("supervisor got %s: stopping workers (grace %.0fs)",
-                     signal.Signals(signum).name, self.grace)
+        """The first stop signal lets running tasks finish within the grace period; the second
+        hands them back to the queue now. Each is passed on to the children as it came."""
+        self.signals += 1
+        name = signal.Signals(signum).name
+        again = "Ctrl-C" if signum == signal.SIGINT else name
+        if self.signals == 1:
+            log.info("supervisor got %s: stopping; running tasks get up to %.0fs to finish "
+                     "(%s again hands them back to the queue now)", name, self.grace, again)
+        elif self.signals == 2:
+            log.info("supervisor got %s again: handing running tasks back to the queue now", name)
         self.stopping = True
+        self.stop_signal = signum
+        self._signal_children(signum)
+
+    def _signal_children(self, signum: int) -> None:
+        for slot in self.slots:
+            if slot.process is not None and slot.process.is_alive() and slot.process.pid:
+                _signal(slot.process.pid, signum)
+                self.told.add(slot.process.pid)
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -99,14 +125,15 @@ class Supervisor:
             slot.process = None
             slot.not_before = now + delay
         for slot in self.slots:
-            if slot.process is None and now >= slot.not_before:
+            if slot.process is None and now >= slot.not_before and not self.stopping:
                 slot.start()
 
     def _stop_all(self) -> None:
+        """Wait for the children the stop signal was passed to; kill those past the grace."""
         alive = [s.process for s in self.slots if s.process is not None and s.process.is_alive()]
-        for process in alive:
-            if process.pid:
-                _signal(process.pid, signal.SIGTERM)
+        for process in alive:  # started while the signal was being passed on
+            if process.pid and process.pid not in self.told:
+                _signal(process.pid, self.stop_signal)
         deadline = time.monotonic() + self.grace + 10
         for process in alive:
             process.join(max(0.0, deadline - time.monotonic()))

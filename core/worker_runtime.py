@@ -18,9 +18,11 @@ from pydantic import ValidationError
 from core import errors
 from core.acks import DB_ERRORS, Ack, AckBuffer
 from core.config import Settings
+from core.console import plural
 from core.db import asyncpg_dsn, create_pool
 from core.flows import Flow, TaskContext
 from core.process import run_process
+from core.progress import task_progress
 from core.queue import NOTIFY_CHANNEL, Status, sql
 
 log = logging.getLogger(__name__)
@@ -138,12 +140,16 @@ class FlowLoop:
             params = self.flow.params_model.model_validate(row["params"])
         except ValidationError as exc:
             return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
-        ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log,
-                          self.runtime.settings)
+        rt = self.runtime
+        ctx = TaskContext(task_id, self.flow.name, attempt, rt.pool, log, rt.settings,
+                          task_progress(rt.pool, sql("set_progress"), task_id, rt.worker_id,
+                                        attempt))
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
+            await ctx.progress.flush()
             return failure_ack(task_id, attempt, row["max_attempts"], exc)
+        await ctx.progress.flush()
         return Ack(task_id, attempt, Status.COMPLETE, data=result)
 
 
@@ -177,6 +183,7 @@ class WorkerRuntime:
         self.worker_id = new_worker_id()
         self.pool_size = pool_size
         self.stopping = False
+        self.hurry = asyncio.Event()  # stop again: hand running tasks back without waiting
         self.released: list[int] = []
         self.pool: asyncpg.Pool
         self.acks: AckBuffer
@@ -191,8 +198,15 @@ class WorkerRuntime:
         return interval if self.listening else min(interval, 0.5)
 
     def stop(self) -> None:
-        if not self.stopping:
-            log.info("worker %s stopping: no new claims", self.worker_id)
+        """First call: no new claims, running tasks finish within the grace period. Second
+        call (a second Ctrl-C or SIGTERM): running tasks are handed back to the queue now."""
+        if self.stopping:
+            if not self.hurry.is_set():
+                log.info("worker %s: handing %s back to the queue now", self.worker_id,
+                         plural(len(self.running_ids()), "running task"))
+            self.hurry.set()
+            return
+        log.info("worker %s stopping: no new claims", self.worker_id)
         self.stopping = True
         for loop in self.loops.values():
             loop.wake.set()
@@ -237,9 +251,17 @@ class WorkerRuntime:
         running = [t for loop in self.loops.values() for t in loop.running.values()]
         if not running:
             return
-        log.info("waiting up to %.0fs for %d running tasks", self.settings.worker_shutdown_grace,
-                 len(running))
-        _, late = await asyncio.wait(running, timeout=self.settings.worker_shutdown_grace)
+        if not self.hurry.is_set():
+            log.info("worker %s: waiting up to %.0fs for %s to finish (a second Ctrl-C or "
+                     "SIGTERM hands them back to the queue now)", self.worker_id,
+                     self.settings.worker_shutdown_grace, plural(len(running), "running task"))
+        finished = asyncio.ensure_future(asyncio.wait(running))
+        hurry = asyncio.ensure_future(self.hurry.wait())
+        await asyncio.wait([finished, hurry], timeout=self.settings.worker_shutdown_grace,
+                           return_when=asyncio.FIRST_COMPLETED)
+        finished.cancel()
+        hurry.cancel()
+        late = [task for task in running if not task.done()]
         for task in late:
             task.cancel()
         if late:
@@ -250,7 +272,7 @@ class WorkerRuntime:
             return
         try:
             await self.pool.execute(sql("release"), self.released, self.worker_id)
-            log.info("handed %d unfinished tasks back to the queue", len(self.released))
+            log.info("handed %s back to the queue", plural(len(self.released), "unfinished task"))
         except DB_ERRORS as exc:
             log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
                         exc)

@@ -154,6 +154,9 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
     finally:
         output = stop(up)
     assert "stopped embedded PostgreSQL" in output and "Traceback" not in output
+    # Ctrl-C reaches the workers as SIGINT, once.
+    assert "supervisor got SIGINT: stopping" in output and "got SIGTERM" not in output
+    assert "supervisor got SIGINT again" not in output
     up = start()
     try:
         wait_for(f"{base}/heartbeat")
@@ -213,3 +216,124 @@ def test_events_tail_refuses_a_cursor_it_never_gave_with_exit_2(env: dict[str, s
     result = beat("events", "tail", "--after", after, env=env)
     assert result.returncode == 2 and result.stdout == ""
     assert "cursor" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+BOX_CHARACTERS = set("╭╮╰╯│─┃━")
+
+
+@pytest.mark.parametrize("args, says", [
+    (["enqueue"], "missing argument 'flow'"),
+    (["status", "--bogus"], "no such option: --bogus"),
+    (["requeue", "--status", "NOPE"], "'NOPE' is not one of"),
+    (["sandbox", "--port", "abc"], "'--port'"),
+    (["nosuch"], "no such command 'nosuch'"),
+    (["worker", "extra"], "unexpected extra argument"),
+    (["enqueue", "sleep", "--priority"], "'--priority' requires an argument"),
+    (["bench", "queue", "--jobs", "many"], "'--jobs'"),
+    (["events", "tail", "--after", "x"], "'--after'"),
+    (["task"], "missing argument"),
+    (["task", "abc"], "invalid value for 'ID'"),
+    (["enqueue", "sleep", "--wait=yes"], "--wait"),
+])
+def test_usage_errors_exit_2_with_one_plain_line(env: dict[str, str], args: list[str],
+                                                 says: str) -> None:
+    result = beat(*args, env=env)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], result.stderr
+    assert lines[0].startswith("beat") and "--help" in lines[0]
+    for noise in ("Error", "Traceback", "Usage:", "Parameter", "Option:"):
+        assert noise not in lines[0]
+    assert not BOX_CHARACTERS & set(result.stderr) and result.stdout == ""
+
+
+@pytest.mark.parametrize("command, default", [
+    (["worker"], "--flows <str> Comma-separated flows [default: all]"),
+    (["enqueue"], "[default: {}]"),
+    (["requeue"], "[default: FAILED]"),
+    (["up"], "API port [default: SERVER_PORT, 8000]"),
+    (["server"], "Bind address [default: SERVER_HOST, 127.0.0.1]"),
+    (["sandbox"], "[default: 8900]"),
+    (["bench", "queue"], "[default: 10000]"),
+    (["status"], "--json JSON lines"),
+])
+def test_help_shows_flags_without_type_tags_and_with_defaults(env: dict[str, str],
+                                                              command: list[str],
+                                                              default: str) -> None:
+    result = beat(*command, "--help", env={**env, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert "<bool>" not in result.stdout and not BOX_CHARACTERS & set(result.stdout)
+    assert all(len(line) <= 80 for line in result.stdout.splitlines())
+    assert default in " ".join(result.stdout.split())
+
+
+def test_requeue_counts_in_words(env: dict[str, str], database_url: str) -> None:
+    asyncio.run(execute(database_url, "DELETE FROM scrape_request_log"))
+    beat("enqueue", "sleep", "--params", '{"seconds": 1}', env=env)
+    asyncio.run(execute(database_url,
+                        "UPDATE scrape_request_log SET status = 'FAILED', scraped_at = now()"))
+    assert beat("requeue", env=env).stdout.strip() == "requeued 1 task"
+    assert beat("requeue", env=env).stdout.strip() == "requeued 0 tasks"
+
+
+def test_flows_fit_80_columns_with_whole_names_and_say_the_up_process_cap(
+        env: dict[str, str]) -> None:
+    names = [json.loads(line)["name"]
+             for line in beat("flows", "--json", env=env).stdout.splitlines()]
+    result = beat("flows", env={**env, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    first_words = [line.split()[0] for line in lines if line and not line.startswith(" ")]
+    assert set(names) <= set(first_words)
+    refresh_profiles = next(line for line in lines if line.startswith("refresh_yt_profiles "))
+    assert "10 x 5" in refresh_profiles
+    assert "`beat up` starts 1 process per flow" in " ".join(result.stdout.split())
+
+
+def test_status_fits_80_columns_with_whole_names_and_a_dash_when_nothing_waits(
+        env: dict[str, str], database_url: str) -> None:
+    names = [json.loads(line)["name"]
+             for line in beat("flows", "--json", env=env).stdout.splitlines()]
+    asyncio.run(execute(database_url, f"""
+        DELETE FROM scrape_request_log;
+        INSERT INTO scrape_request_log (flow, params, status, scraped_at)
+        SELECT name, '{{}}', 'COMPLETE', now()
+          FROM unnest(ARRAY{names!r}::text[]) AS name;
+        INSERT INTO scrape_request_log (flow, params, created_at)
+        VALUES ('sleep', '{{"seconds": 1}}', now() - interval '3 minutes 5 seconds')"""))
+    result = beat("status", env={**env, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines), max(lines, key=len)
+    rows = {line.split()[0]: line.split()[1:] for line in lines[1:]}
+    assert set(names) <= set(rows)
+    assert rows["sleep"][0] == "1" and rows["sleep"][3].startswith("3m")
+    assert rows["refresh_yt_posts_by_playlist_id"][0] == "0"
+    assert rows["refresh_yt_posts_by_playlist_id"][3] == "-"
+
+
+@pytest.mark.parametrize("command", ["up", "server"])
+def test_a_taken_port_is_refused_before_anything_starts(env: dict[str, str], tmp_path: Path,
+                                                        command: str) -> None:
+    home = tmp_path / "home"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        # `beat up` as a new user runs it: nothing configured, so it would start PostgreSQL.
+        base = beat_env() if command == "up" else env
+        result = beat(command, "--port", str(port), env={**base, "BEAT_HOME": str(home)})
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip() == f"beat: port {port} is in use (another beat up?); use --port"
+    assert time.monotonic() - started < 15
+    assert not home.exists() or not any(home.iterdir())  # no database, no services file
+
+
+def test_assets_worker_says_there_is_no_assets_flow_yet(env: dict[str, str]) -> None:
+    result = subprocess.run([sys.executable, "assets_worker.py"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("beat: no flow of platform ASSETS exists yet: nothing to "
+                                     "run (see `beat flows`)")

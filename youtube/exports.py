@@ -26,7 +26,9 @@ def engagement_row(video: dict[str, Any]) -> dict[str, Any]:
 async def write(ctx: TaskContext, columns: tuple[str, ...],
                 rows: list[dict[str, Any]]) -> dict[str, Any]:
     path = ctx.settings.beat_home / "exports" / f"{ctx.flow}-{ctx.task_id}.csv"
+    await ctx.progress.update(0, len(rows), "rows written")
     await asyncio.to_thread(_write_csv, path, columns, rows)
+    await ctx.progress.update(len(rows), len(rows), "rows written")
     return {"path": str(path), "rows": len(rows)}
 
 

@@ -111,8 +111,8 @@ async def refresh_yt_posts(params: VideosParams, ctx: TaskContext) -> dict[str, 
 async def _refresh_playlist(ctx: TaskContext, playlist_id: str,
                             limit: int | None) -> dict[str, Any]:
     director = _director(ctx)
-    ids = await playlist_video_ids(director, playlist_id, limit)
-    by_source = await refresh_videos(director, ctx.pool, ids)
+    ids = await playlist_video_ids(director, playlist_id, limit, ctx.progress)
+    by_source = await refresh_videos(director, ctx.pool, ids, ctx.progress)
     return {"playlist_id": playlist_id, "videos": len(ids), "sources": by_source}
 
 
@@ -140,8 +140,8 @@ async def refresh_yt_posts_by_playlist_id(params: PlaylistParams,
 async def refresh_yt_posts_by_keyword(params: KeywordParams, ctx: TaskContext) -> dict[str, Any]:
     """Refresh the newest videos matching a keyword (search: 100 quota units a page)."""
     director = _director(ctx)
-    ids = await search_video_ids(director, params.keyword, params.max_videos)
-    by_source = await refresh_videos(director, ctx.pool, ids)
+    ids = await search_video_ids(director, params.keyword, params.max_videos, ctx.progress)
+    by_source = await refresh_videos(director, ctx.pool, ids, ctx.progress)
     return {"keyword": params.keyword, "videos": len(ids), "sources": by_source}
 
 
@@ -154,9 +154,11 @@ async def fetch_yt_post_comments(params: CommentsParams, ctx: TaskContext) -> di
     try:
         async for page in comment_pages(director, params.video_id, params.max_comments):
             stored += await store_comments(ctx.pool, page)
+            await ctx.progress.update(stored, params.max_comments, "comments")
     except CommentsDisabled:
         await ctx.pool.execute(sql("mark_comments_disabled"), params.video_id)
         return {"video_id": params.video_id, "comments": 0, "comments_disabled": True}
+    await ctx.progress.update(stored, stored, "comments")  # fewer than asked: all there are
     return {"video_id": params.video_id, "comments": stored}
 
 
@@ -179,7 +181,7 @@ async def refresh_yt_profile_insights(params: InsightsParams,
 @flow("fetch_channels_csv", ChannelsCsvParams, platform=PLATFORM, processes=2, concurrency=3)
 async def fetch_channels_csv(params: ChannelsCsvParams, ctx: TaskContext) -> dict[str, Any]:
     """CSV of channels (refreshed first)."""
-    rows = await refresh_channels(_director(ctx), ctx.pool, params.channel_ids)
+    rows = await refresh_channels(_director(ctx), ctx.pool, params.channel_ids, ctx.progress)
     return await exports.write(ctx, exports.CHANNEL_COLUMNS, rows)
 
 

@@ -88,8 +88,7 @@ class StoredKeys:
 
     async def _import(self) -> None:
         keys, self.imports = self.imports, []
-        for key in keys:
-            await store.upsert(self.manager.pool, self.manager.crypto, DATA_API, {"key": key})
+        await import_keys(self.manager.pool, self.manager.crypto, keys)
         self.manager.invalidate(DATA_API)
         log.info("imported %d YouTube API keys into the credential table", len(keys))
 
@@ -104,3 +103,9 @@ class StoredKeys:
     async def invalid(self, key: ApiKey, reason: str) -> None:
         if key.credential:
             await self.manager.invalid(key.credential, reason)
+
+
+async def import_keys(pool: asyncpg.Pool, crypto: Crypto, keys: list[str]) -> None:
+    """Store YOUTUBE_API_KEYS in the credential table (an existing key is left as it is)."""
+    for key in dict.fromkeys(keys):
+        await store.upsert(pool, crypto, DATA_API, {"key": key})

@@ -7,6 +7,7 @@ from typing import Any
 import asyncpg
 
 from core.errors import NotFound
+from core.progress import ProgressReporter
 from core.sources import Director
 from youtube.models import Channel, Comment, Video
 from youtube.sources.data_api import MAX_IDS
@@ -20,8 +21,8 @@ def uploads_playlist(channel: Channel) -> str:
     return "UU" + channel.channel_id[2:]
 
 
-async def refresh_channels(director: Director, pool: asyncpg.Pool,
-                           ids: list[str]) -> list[dict[str, Any]]:
+async def refresh_channels(director: Director, pool: asyncpg.Pool, ids: list[str],
+                           progress: ProgressReporter | None = None) -> list[dict[str, Any]]:
     stored: list[dict[str, Any]] = []
     for start in range(0, len(ids), MAX_IDS):
         batch = ids[start:start + MAX_IDS]
@@ -29,6 +30,8 @@ async def refresh_channels(director: Director, pool: asyncpg.Pool,
                                    ids=batch)
         async with pool.acquire() as conn:
             stored += await save_channels(conn, got.value)
+        if progress:
+            await progress.update(start + len(batch), len(ids), "channels refreshed")
     return stored
 
 
@@ -46,8 +49,8 @@ async def refresh_handle(director: Director, pool: asyncpg.Pool, handle: str) ->
         return (await save_channels(conn, [got.value]))[0]
 
 
-async def playlist_video_ids(director: Director, playlist_id: str,
-                             limit: int | None = None) -> list[str]:
+async def playlist_video_ids(director: Director, playlist_id: str, limit: int | None = None,
+                             progress: ProgressReporter | None = None) -> list[str]:
     """Video ids of a playlist, in its order. Page tokens belong to the source that issued them:
     when a later page comes from another source, paging starts over with that source."""
     ids: dict[str, None] = {}
@@ -61,12 +64,15 @@ async def playlist_video_ids(director: Director, playlist_id: str,
         source = got.source
         ids.update((video.video_id, None) for video in got.value.items)
         token = got.value.next_page_token
+        if progress:
+            await progress.update(min(len(ids), limit or len(ids)), limit, "videos listed")
         if not token:
             break
     return list(ids)[:limit]
 
 
-async def search_video_ids(director: Director, keyword: str, limit: int) -> list[str]:
+async def search_video_ids(director: Director, keyword: str, limit: int,
+                           progress: ProgressReporter | None = None) -> list[str]:
     """Ids of the newest videos matching `keyword` (up to `limit`)."""
     ids: dict[str, None] = {}
     token: str | None = None
@@ -74,13 +80,15 @@ async def search_video_ids(director: Director, keyword: str, limit: int) -> list
         got = await director.fetch("search", keyword=keyword, page_token=token)
         ids.update((video.video_id, None) for video in got.value.items)
         token = got.value.next_page_token
+        if progress:
+            await progress.update(min(len(ids), limit), limit, "videos found")
         if not token or not got.value.items:
             break
     return list(ids)[:limit]
 
 
-async def refresh_videos(director: Director, pool: asyncpg.Pool,
-                         ids: list[str]) -> dict[str, int]:
+async def refresh_videos(director: Director, pool: asyncpg.Pool, ids: list[str],
+                         progress: ProgressReporter | None = None) -> dict[str, int]:
     """Fetch and store videos 50 ids a call; returns how many each source gave."""
     by_source: dict[str, int] = {}
     for start in range(0, len(ids), MAX_IDS):
@@ -88,6 +96,8 @@ async def refresh_videos(director: Director, pool: asyncpg.Pool,
         async with pool.acquire() as conn:
             await save_videos(conn, got.value)
         by_source[got.source] = by_source.get(got.source, 0) + len(got.value)
+        if progress:
+            await progress.update(min(start + MAX_IDS, len(ids)), len(ids), "videos refreshed")
     return by_source
 
 

@@ -206,3 +206,10 @@ UPDATE scrape_request_log SET priority = $2 WHERE id = $1 RETURNING *;
 
 -- name: queue_stats
 SELECT * FROM queue_stats ORDER BY flow;
+
+-- name: set_progress
+-- A running task's progress ($2: {done, total, unit}), written only while worker $3 still holds
+-- attempt $4 of it: a task reaped and claimed again, or already acked, is left alone.
+UPDATE scrape_request_log
+   SET progress = $2::jsonb
+ WHERE id = $1 AND worker_id = $3 AND retry_count = $4 AND status = 'PROCESSING';

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.errors import Retryable
+from core.errors import Permanent, Retryable
 from core.flows import TaskContext, flow
 
 RUN_LOG_DDL = """
@@ -78,6 +78,24 @@ async def sleepy(params: RunParams, ctx: TaskContext) -> None:
     row_id = await _start(ctx)
     await asyncio.sleep(params.sleep)
     await _finish(ctx, row_id)
+
+
+class ProgressParams(BaseModel):
+    steps: int = Field(ge=1, le=10_000)
+    step_s: float = Field(default=0.05, ge=0, le=60)
+    fail: bool = False
+
+
+@flow("e2e_progress", ProgressParams, processes=1, concurrency=5, max_attempts=1, timeout_s=60)
+async def progress(params: ProgressParams, ctx: TaskContext) -> dict[str, int]:
+    """Reports progress after each of `steps` steps of `step_s` seconds; fails at the end if
+    asked to."""
+    for step in range(1, params.steps + 1):
+        await asyncio.sleep(params.step_s)
+        await ctx.progress.update(step, params.steps, "steps")
+    if params.fail:
+        raise Permanent(f"e2e: failed on purpose after {params.steps} steps")
+    return {"steps": params.steps}
 
 
 # -- checks on the run log, used by the tests -------------------------------------------------

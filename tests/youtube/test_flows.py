@@ -3,6 +3,7 @@ cost in quota, and how they fall back to the keyless source when the keys run dr
 
 import asyncio
 import csv
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -16,6 +17,7 @@ from core import http
 from core.config import Settings
 from core.errors import NotFound
 from core.flows import TaskContext
+from core.progress import Progress, ProgressReporter
 from sandbox.app import create_sandbox_app
 from youtube import flows
 
@@ -196,3 +198,21 @@ async def test_keyword_search_refreshes_the_matching_videos(
     assert all("deadlift" in f"{v['title']} {v['description']} {v['tags']}".lower()
                for v in stored), "search matches title, description or tags"
     assert units(await usage(sandbox)) - before == 2 * 100 + 2  # two search pages, two videos.list
+
+
+async def test_a_channel_crawl_and_its_csv_export_report_progress(
+        ctx: TaskContext, world: dict[str, Any]) -> None:
+    seen: list[Progress] = []
+
+    async def record(progress: Progress) -> None:
+        seen.append(progress)
+
+    channel = channel_with(world, 200)
+    watched = dataclasses.replace(ctx, progress=ProgressReporter(record, interval=0))
+    result = await flows.fetch_channel_videos_csv(
+        flows.ChannelVideosParams(channel_id=channel["channel_id"], max_videos=150), watched)
+    listed = [p.done for p in seen if p.unit == "videos listed"]
+    refreshed = [p.done for p in seen if p.unit == "videos refreshed"]
+    assert listed == [50, 100, 150] and refreshed == [50, 100, 150]
+    assert all(p.total == 150 for p in seen if p.unit.startswith("videos"))
+    assert seen[-1] == Progress(done=result["rows"], total=result["rows"], unit="rows written")
