@@ -331,7 +331,7 @@ def events_tail(after: Annotated[str, typer.Option(
     try:
         start = Cursor.parse(after)
     except InvalidCursor as exc:
-        raise UserError(f"--after: {exc}") from None
+        raise typer.BadParameter(str(exc), param_hint="'--after'") from None
     settings = settings_with_database()
 
     async def tail() -> None:
