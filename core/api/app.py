@@ -25,6 +25,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (`beat up` starts an embedded database)")
+        settings.secret_keys()  # ConfigError (one line): BEAT_SECRET_KEY missing or malformed
         await check_schema(settings.database_url)
         pool = await create_pool(settings.database_url, min_size=2, max_size=20)
         app.state.queue = Queue(pool)

@@ -73,13 +73,16 @@ class TokenPublic(BaseModel):
     last_error: str | None
     created_at: datetime
     updated_at: datetime | None
+    decrypt_error: str | None = Field(
+        default=None, description="Why the configured BEAT_SECRET_KEY cannot read the secrets "
+        "(null when it can); such a credential is never used")
 
     @classmethod
-    def of(cls, info: CredentialInfo) -> "TokenPublic":
+    def of(cls, info: CredentialInfo, decrypt_error: str | None = None) -> "TokenPublic":
         fields: dict[str, Any] = {name: getattr(info, name) for name in cls.model_fields
-                                  if name not in ("credentials", "scopes")}
+                                  if name not in ("credentials", "scopes", "decrypt_error")}
         scopes = None if info.scopes is None else list(info.scopes)
-        return cls(**fields, credentials=info.masked, scopes=scopes)
+        return cls(**fields, credentials=info.masked, scopes=scopes, decrypt_error=decrypt_error)
 
 
 class ValidationPublic(BaseModel):
@@ -121,13 +124,18 @@ async def upsert_token(body: TokenCreate, queue: QueueDep, crypto: CryptoDep,
 
 
 @router.get("/tokens", response_model=list[TokenPublic])
-async def list_tokens(queue: QueueDep, source: str | None = None) -> list[TokenPublic]:
-    return [TokenPublic.of(info) for info in await store.list_infos(queue.pool, source)]
+async def list_tokens(queue: QueueDep, crypto: CryptoDep,
+                      source: str | None = None) -> list[TokenPublic]:
+    problems = await store.unreadable(queue.pool, crypto, source)
+    return [TokenPublic.of(info, problems.get(info.id))
+            for info in await store.list_infos(queue.pool, source)]
 
 
 @router.get("/tokens/{token_id}", response_model=TokenPublic)
-async def get_token(token_id: int, queue: QueueDep) -> TokenPublic:
-    return TokenPublic.of(_found(await store.get_info(queue.pool, token_id), token_id))
+async def get_token(token_id: int, queue: QueueDep, crypto: CryptoDep) -> TokenPublic:
+    info = _found(await store.get_info(queue.pool, token_id), token_id)
+    problems = await store.unreadable(queue.pool, crypto, info.source)
+    return TokenPublic.of(info, problems.get(token_id))
 
 
 @router.get("/token/validate", response_model=ValidationPublic)
