@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from core.api import auth, events, health, queue, tasks, tokens
+from core.api.deps import EveryAccountScope
 from core.api.limits import BodySizeLimit
 from core.config import Settings, get_settings
 from core.db import check_schema, create_pool
@@ -40,8 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, events, health, tokens, youtube_api):
+    for module in (tasks, queue, health, tokens, youtube_api):
         app.include_router(module.router)
+    # A limited key sees no event stream: its events concern every account's tasks and entities.
+    app.include_router(events.router, dependencies=[EveryAccountScope])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        path_limits={"/scrape_request_log/flows": settings.max_bulk_body_bytes})
     auth.install(app, settings)
