@@ -5,11 +5,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from core.api import auth, events, health, queue, tasks, tokens
 from core.api.deps import EveryAccountScope
 from core.api.limits import BodySizeLimit
-from core.config import Settings, get_settings
+from core.config import ConfigError, Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
 from core.queue import Queue
@@ -19,6 +20,21 @@ from youtube import api as youtube_api
 log = logging.getLogger(__name__)
 
 
+class BeatApp(FastAPI):
+    """The FastAPI app, refusing its start-up with one line (the server logs it and exits
+    non-zero: uvicorn with code 3) when it may not serve: see `auth.startup_refusal`. This runs
+    before FastAPI's own lifespan handling, which hides the server's `receive`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            refusal = auth.startup_refusal(self, receive)
+            if refusal is not None:
+                await receive()  # lifespan.startup
+                await send({"type": "lifespan.startup.failed", "message": refusal})
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -26,7 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (`beat up` starts an embedded database)")
-        settings.secret_keys()  # ConfigError (one line): BEAT_SECRET_KEY missing or malformed
+        if app.state.startup_problem:  # a malformed key setting, or no BEAT_SECRET_KEY
+            raise ConfigError(app.state.startup_problem)
         await check_schema(settings.database_url)
         pool = await create_pool(settings.database_url, min_size=2, max_size=20)
         app.state.queue = Queue(pool)
@@ -36,7 +53,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await pool.close()
 
-    app = FastAPI(title="Beat", version="0.1.0", lifespan=lifespan,
+    app = BeatApp(title="Beat", version="0.1.0", lifespan=lifespan,
                   description="Scrape requests for social-media analytics, queued in PostgreSQL.")
     app.state.settings = settings
     app.state.flows = load_flows(settings)

@@ -98,8 +98,7 @@ def _digest(where: str, key: str) -> bytes:
 def check_bind(host: str, settings: Settings) -> None:
     """Raise InsecureBind for a non-loopback `host` when no BEAT_API_KEYS are set."""
     if not _secrets(settings.beat_api_keys) and not is_loopback(host):
-        raise InsecureBind(f"refusing to listen on {host or 'all interfaces'} without API keys: "
-                           "set BEAT_API_KEYS (comma-separated) or bind to 127.0.0.1")
+        raise InsecureBind(bind_refusal(host))
 
 
 def is_loopback(host: str) -> bool:
@@ -170,11 +169,69 @@ async def require_admin(request: Request) -> None:
                         headers={"WWW-Authenticate": "Bearer"})
 
 
+class RefuseExposure:
+    """ASGI middleware: without API keys, a request that arrived on a non-loopback IP address is
+    answered 403, whatever server runs the app and however it bound (the start-up check,
+    `startup_refusal`, sees only what uvicorn's config shows)."""
+
+    def __init__(self, app: ASGIApp, keys: ApiKeys) -> None:
+        self.app = app
+        self.keys = keys
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not self.keys.guarded and _exposed(scope):
+            host = scope["server"][0]
+            response = JSONResponse({"detail": f"this server is reachable on {host} without API "
+                                     "keys: set BEAT_API_KEYS or bind to 127.0.0.1"},
+                                    status_code=status.HTTP_403_FORBIDDEN)
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def startup_refusal(app: FastAPI, receive: Receive) -> str | None:
+    """Why the app must not start (one line), or None: an unusable setting, or no API keys
+    while the server is about to listen beyond loopback. uvicorn hands the lifespan its own
+    `receive`, whose owner holds the server's config and so the host it binds."""
+    if app.state.startup_problem:
+        return str(app.state.startup_problem)
+    config = getattr(getattr(receive, "__self__", None), "config", None)
+    host = getattr(config, "host", None)
+    if app.state.api_keys.guarded or not isinstance(host, str) \
+            or getattr(config, "uds", None) or getattr(config, "fd", None) is not None:
+        return None
+    return None if is_loopback(host) else bind_refusal(host)
+
+
+def bind_refusal(host: str) -> str:
+    return (f"refusing to listen on {host or 'all interfaces'} without API keys: set "
+            "BEAT_API_KEYS (comma-separated) or bind to 127.0.0.1")
+
+
 def install(app: FastAPI, settings: Settings) -> None:
-    """Parse the keys (ConfigError on a malformed entry) and add the API key middleware
-    (outermost: refused requests reach nothing else)."""
-    app.state.api_keys = ApiKeys.from_settings(settings)
-    app.add_middleware(ApiKeyAuth, keys=app.state.api_keys)
+    """Parse the keys and check the secret key (an unusable setting becomes
+    `app.state.startup_problem`, refused at start-up) and add the middlewares: the API key
+    check, and outermost the refusal of requests that arrive beyond loopback without keys."""
+    problem = None
+    try:
+        keys = ApiKeys.from_settings(settings)
+        settings.secret_keys()
+    except ConfigError as exc:
+        keys, problem = ApiKeys((), guarded=True), str(exc)
+    app.state.api_keys, app.state.startup_problem = keys, problem
+    app.add_middleware(ApiKeyAuth, keys=keys)
+    app.add_middleware(RefuseExposure, keys=keys)
+
+
+def _exposed(scope: Scope) -> bool:
+    """The connection arrived on a non-loopback IP address of this host."""
+    server = scope.get("server")
+    if not server:
+        return False  # a unix socket
+    try:
+        return not ipaddress.ip_address(str(server[0])).is_loopback
+    except ValueError:
+        return False  # a name, not a socket address: an in-process client
 
 
 def _open(scope: Scope) -> bool:
