@@ -486,7 +486,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str, code: int) -> Any:
-    print(f"beat: {message}", file=sys.stderr)
+    from credentials import redact
+
+    print(f"beat: {redact.scrub(message)}", file=sys.stderr)
     sys.exit(code)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from core.config import ConfigError, Settings
+from credentials import redact
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ class Crypto:
     def encrypt(self, secrets: Mapping[str, str]) -> dict[str, Any]:
         """The stored shape; "fp" (a keyed hash) tells whether secrets changed, "masked" shows
         them without decrypting."""
+        redact.remember(secrets.values())
         return {"v": VERSION, "ciphertext": self._fernet.encrypt(_plaintext(secrets)).decode(),
                 "fp": self.fingerprint(secrets), "masked": masked(secrets)}
 
@@ -136,7 +138,9 @@ class Crypto:
         secrets = json.loads(plaintext)
         if not isinstance(secrets, dict):
             raise SecretKeyError("credential decrypts to something that is not an object")
-        return {str(k): str(v) for k, v in secrets.items()}
+        decrypted = {str(k): str(v) for k, v in secrets.items()}
+        redact.remember(decrypted.values())  # masked wherever this process writes text
+        return decrypted
 
     def reencrypt(self, stored: Mapping[str, Any]) -> dict[str, Any]:
         """`stored` encrypted with the first key (MultiFernet.rotate) and fingerprinted under

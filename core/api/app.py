@@ -15,6 +15,7 @@ from core.db import check_schema, create_pool
 from core.flows import load_flows
 from core.queue import Queue
 from core.ratelimit import process_limiter
+from credentials import redact
 from youtube import api as youtube_api
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class BeatApp(FastAPI):
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    redact.remember_settings(settings)
+    redact.install_on_handlers()  # the server's handlers exist by now (uvicorn made them)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

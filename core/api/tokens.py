@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from core.api.auth import require_admin
 from core.api.deps import QueueDep, SettingsDep
 from core.errors import RateLimited, SourceUnavailable, Unsupported
-from credentials import store
+from credentials import redact, store
 from credentials.crypto import Crypto, SecretKeyError
 from credentials.models import CredentialInfo
 from credentials.validator import Validator, validate_and_record
@@ -146,17 +146,18 @@ async def validate_token(queue: QueueDep, crypto: CryptoDep, settings: SettingsD
     try:
         outcome = await validate_and_record(queue.pool, crypto, Validator.from_settings(settings),
                                             token_id)
-    except RateLimited as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc),
+    except RateLimited as exc:  # the platform's words may echo the token: scrubbed
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=redact.scrub(str(exc)),
                             headers={"Retry-After": str(int(exc.retry_after))}) from None
     except SourceUnavailable as exc:
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=str(exc)) from None
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=redact.scrub(str(exc))) from None
     except Unsupported as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise HTTPException(422, detail=redact.scrub(str(exc))) from None
     except SecretKeyError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     result, info = _found(outcome, token_id)
-    return ValidationPublic(valid=result.valid, reason=result.reason, scopes=list(result.scopes),
+    reason = None if result.reason is None else redact.scrub(result.reason)
+    return ValidationPublic(valid=result.valid, reason=reason, scopes=list(result.scopes),
                             expires_at=result.expires_at, exhausted_until=result.exhausted_until,
                             data_access_expires_at=result.data_access_expires_at,
                             token=TokenPublic.of(info))
