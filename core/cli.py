@@ -54,6 +54,19 @@ def settings_with_database() -> Settings:
                     f"{settings.beat_home}: set DATABASE_URL or start `beat up`")
 
 
+def settings_for_credentials() -> Settings:
+    """`settings_with_database()` whose BEAT_SECRET_KEY is usable: set and well-formed whenever
+    the database is a server (UserError naming what to set otherwise)."""
+    from core.config import ConfigError
+
+    settings = settings_with_database()
+    try:
+        settings.secret_keys()
+    except ConfigError as exc:
+        raise UserError(str(exc)) from None
+    return settings
+
+
 def run_async(factory: Callable[[], Awaitable[T]]) -> T:
     import uvloop
 
@@ -101,7 +114,7 @@ def server(host: Annotated[str | None, typer.Option(
         raise UserError(str(exc)) from None
     port = port or get_settings().server_port
     _check_port(host, port)
-    settings = settings_with_database()
+    settings = settings_for_credentials()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     os.environ["DATABASE_URL"] = settings.database_url
@@ -120,7 +133,7 @@ def worker(flows: Annotated[str | None, typer.Option(
     """Run the worker supervisor: processes x concurrency per flow, restarts, graceful stop."""
     from core.supervisor import Supervisor, plan_slots
 
-    settings = settings_with_database()
+    settings = settings_for_credentials()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     registry = load_flows(settings)
@@ -178,7 +191,7 @@ def listen(only: Annotated[str | None, typer.Option(
     """Consume the AMQP listeners: credentials_validate, identity_token, keyword_collection."""
     from core.consumers import run_consumer_process
 
-    settings = settings_with_database()
+    settings = settings_for_credentials()
     if not settings.amqp_url:
         raise UserError("AMQP_URL is not set: the listeners consume from RabbitMQ")
     run_async(lambda: db.check_schema(settings.database_url or ""))
@@ -354,6 +367,89 @@ def events_tail(after: Annotated[str, typer.Option(
     run_async(tail)
 
 
+credentials_app = typer.Typer(help="Platform credentials stored (encrypted) in the database.")
+app.add_typer(credentials_app, name="credentials")
+
+
+@credentials_app.callback(invoke_without_command=True)
+def credentials_default(context: typer.Context) -> None:
+    """Without a subcommand: list the credentials (as `beat credentials list`)."""
+    if context.invoked_subcommand is None:
+        credentials_list(source=None)
+
+
+@credentials_app.command("list")
+def credentials_list(source: Annotated[str | None, typer.Option(help="Only this source")] = None,
+                     ) -> None:
+    """The stored credentials, secrets masked; exit 1 if any cannot be decrypted."""
+    from credentials import store
+
+    settings = settings_for_credentials()
+
+    async def job(queue: Queue) -> tuple[list[Any], dict[int, str]]:
+        crypto = _crypto(settings)
+        infos = await store.list_infos(queue.pool, source)
+        return infos, await store.unreadable(queue.pool, crypto, source)
+
+    infos, problems = run_async(lambda: _with_queue(settings, job))
+    table = Table("id", "source", "handle", "secrets", "state")
+    for info in infos:
+        state = "cannot be decrypted" if info.id in problems else _credential_state(info)
+        table.add_row(str(info.id), info.source, info.handle or "-",
+                      " ".join(f"{k}={v}" for k, v in info.masked.items()), state)
+    console.print(table if infos else "no credentials stored")
+    for problem in problems.values():
+        print(f"beat: {problem}", file=sys.stderr)
+    if problems:
+        sys.exit(1)
+
+
+@credentials_app.command("rotate-key")
+def credentials_rotate_key() -> None:
+    """Re-encrypt every credential with the first key of BEAT_SECRET_KEY (after setting
+    BEAT_SECRET_KEY=new,old); then the old key can be dropped."""
+    from credentials import store
+
+    settings = settings_for_credentials()
+    outcome = run_async(lambda: _with_queue(settings,
+                                            lambda q: store.rotate_key(q.pool, _crypto(settings))))
+    noun = "credential" if outcome.reencrypted == 1 else "credentials"
+    console.print(f"re-encrypted {outcome.reencrypted} {noun} with the first key")
+    for problem in outcome.problems:
+        print(f"beat: {problem}", file=sys.stderr)
+    if outcome.problems:
+        sys.exit(1)
+
+
+@credentials_app.command("generate-key")
+def credentials_generate_key() -> None:
+    """Print a new key for BEAT_SECRET_KEY (to rotate: BEAT_SECRET_KEY=<new>,<old>)."""
+    from credentials.crypto import generate_key
+
+    print(generate_key())
+
+
+def _crypto(settings: Settings) -> Any:
+    from credentials.crypto import Crypto, SecretKeyError
+
+    try:
+        return Crypto.from_settings(settings)
+    except SecretKeyError as exc:
+        raise UserError(str(exc)) from None
+
+
+def _credential_state(info: Any) -> str:
+    from datetime import UTC, datetime
+
+    if not info.enabled:
+        return "disabled"
+    if info.data_access_expired:
+        return f"expired: {info.last_error}" if info.last_error else "expired"
+    if info.resting(datetime.now(UTC)):
+        return f"resting until {info.disabled_till:%Y-%m-%d %H:%M:%S}"
+    return "usable"
+
+
 @app.command()
 def parse(file: Annotated[Path, typer.Argument(help="A raw API response (JSON)")],
           platform: Annotated[str, typer.Option(help="youtube, ...")] = "youtube") -> None:
@@ -398,12 +494,14 @@ def up(host: Annotated[str | None, typer.Option(
            help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
     from core.api.auth import InsecureBind, check_bind
+    from core.config import ConfigError
     from core.services import run_up
 
     settings = get_settings()
     try:
         check_bind(host or settings.server_host, settings)
-    except InsecureBind as exc:
+        settings.secret_keys()
+    except (InsecureBind, ConfigError) as exc:
         raise UserError(str(exc)) from None
     _check_port(host or settings.server_host, port or settings.server_port)
     run_up(settings, host, port)
@@ -518,7 +616,9 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _fail(message: str, code: int) -> Any:
-    print(f"beat: {message}", file=sys.stderr)
+    from credentials import redact
+
+    print(f"beat: {redact.scrub(message)}", file=sys.stderr)
     sys.exit(code)
 
 

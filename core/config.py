@@ -1,12 +1,21 @@
 """Beat's settings: one pydantic-settings class read from the environment (prefix-free names)."""
 
+import base64
+import binascii
 import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MAKE_KEY = "make one with `beat credentials generate-key`"
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message is one line that says what to set."""
 
 
 class FlowOverride(BaseModel):
@@ -54,10 +63,21 @@ class Settings(BaseSettings):
     # Calls about one handle or channel, per source ("" for none).
     target_limit: str = "1/s"
 
-    # Credentials and API access. BEAT_SECRET_KEY: Fernet key(s), comma-separated, the first
-    # encrypts (unset: a key file under BEAT_HOME). API and admin keys: bearer tokens,
-    # comma-separated; without API keys the server binds to loopback only.
+    # Credentials. BEAT_SECRET_KEY: Fernet key(s), comma-separated; the first encrypts, every
+    # one decrypts, so rotation is `BEAT_SECRET_KEY=new,old` then `beat credentials rotate-key`
+    # then `BEAT_SECRET_KEY=new`. Required whenever DATABASE_URL names a database server (every
+    # host must read the same credentials); only the embedded database of `beat up` (a unix
+    # socket) may go without, with a key file created under BEAT_HOME.
     beat_secret_key: SecretStr | None = None
+    # API access: bearer keys, comma-separated; each is the key itself or `sha256:<64 hex>` (its
+    # SHA-256, so the clear key need not be in the environment). Only hashes are kept in memory.
+    # BEAT_API_KEYS are caller keys: enqueue, read and list tasks, read events, queue stats. A
+    # caller key followed by `@acct1|acct2` is limited to those account_ids: it enqueues only
+    # with one of them, reads and lists only their tasks, and has no access to /events or
+    # /queue/stats (they span every account). BEAT_ADMIN_KEYS may do everything, including the
+    # /tokens endpoints, PUT /heartbeat and task updates (cancel, requeue, priority). Without
+    # any key the API serves loopback only (the server refuses any other address) and everything
+    # but /tokens is open.
     beat_api_keys: Annotated[list[SecretStr], NoDecode] = []
     beat_admin_keys: Annotated[list[SecretStr], NoDecode] = []
 
@@ -104,6 +124,29 @@ class Settings(BaseSettings):
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
 
+    def database_is_local_socket(self) -> bool:
+        """Whether DATABASE_URL reaches PostgreSQL over a unix socket (the embedded database of
+        `beat up`), so no other host can share it."""
+        return _is_socket_url(self.database_url or "")
+
+    def secret_keys(self) -> list[str]:
+        """BEAT_SECRET_KEY split and checked (each a Fernet key); [] when unset and allowed.
+        ConfigError (one line, no key echoed) when malformed, or unset with a database server."""
+        value = self.beat_secret_key.get_secret_value() if self.beat_secret_key else ""
+        keys = [key.strip() for key in value.split(",") if key.strip()]
+        if not keys:
+            if self.database_url and not self.database_is_local_socket():
+                raise ConfigError("BEAT_SECRET_KEY is not set: with a database server "
+                                  "(DATABASE_URL) every host must use the same key to read "
+                                  f"the stored credentials; {MAKE_KEY} and set it everywhere")
+            return []
+        for number, key in enumerate(keys, 1):
+            if not _is_fernet_key(key):
+                which = f"key {number} of {len(keys)}" if len(keys) > 1 else "it"
+                raise ConfigError(f"BEAT_SECRET_KEY is malformed: {which} is not a Fernet key "
+                                  f"(32 url-safe base64-encoded bytes); {MAKE_KEY}")
+        return keys
+
 
     def youtube_base_url(self) -> str:
         return f"{self.sandbox_url.rstrip('/')}/youtube/v3" if self.sandbox_url \
@@ -116,6 +159,29 @@ class Settings(BaseSettings):
     def invidious_base_url(self) -> str | None:
         return f"{self.sandbox_url.rstrip('/')}/invidious" if self.sandbox_url \
             else self.invidious_url
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32
+    except (binascii.Error, ValueError):
+        return False
+
+
+def _is_socket_url(url: str) -> bool:
+    """A libpq URL without a TCP host: no host (`postgresql:///db`, the default socket) or a
+    directory as host (`postgresql://u@/db?host=/run/pg`, how `beat up` reaches its database)."""
+    _, separator, rest = url.partition("://")
+    if not separator:
+        return False  # not a URL at all: assume a server
+    netloc, _, tail = rest.partition("/")
+    query = tail.partition("?")[2]
+    hosts = [unquote(value) for name, _, value in (p.partition("=") for p in query.split("&"))
+             if name == "host"]
+    if hosts:
+        return all(host.startswith("/") for host in hosts)
+    host_port = netloc.rpartition("@")[2]
+    return host_port == "" or host_port.startswith(":")
 
 
 @lru_cache

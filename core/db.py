@@ -26,7 +26,8 @@ def asyncpg_dsn(url: str) -> str:
     """A DSN for asyncpg from any spelling of a PostgreSQL URL (postgres://, +asyncpg, ...)."""
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme.startswith("postgres"):
-        raise ValueError(f"not a PostgreSQL URL: {url!r}")
+        raise ValueError("DATABASE_URL is not a PostgreSQL URL (postgresql://user:password@host:"
+                         "port/database)")  # never echo it: it holds the password
     return "postgresql://" + rest
 
 

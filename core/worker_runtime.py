@@ -24,6 +24,7 @@ from core.flows import Flow, TaskContext
 from core.process import run_process
 from core.progress import task_progress
 from core.queue import NOTIFY_CHANNEL, Status, sql
+from credentials import redact
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,7 @@ class FlowLoop:
 
 def failure_ack(task_id: int, attempt: int, max_attempts: int, exc: Exception) -> Ack:
     """Retry (PENDING after a backoff) or fail, by the error's class."""
-    message = f"{type(exc).__name__}: {exc}"[:2000]
+    message = redact.scrub(f"{type(exc).__name__}: {exc}")[:2000]
     if isinstance(exc, errors.Permanent):
         return Ack(task_id, attempt, Status.FAILED, error=message)
     if isinstance(exc, errors.RateLimited):

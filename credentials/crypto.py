@@ -1,5 +1,16 @@
-"""Encryption at rest of credential secrets (Fernet): the key comes from BEAT_SECRET_KEY, or is
-created once under BEAT_HOME (mode 0600) and reused."""
+"""Encryption at rest of credential secrets (Fernet): the keys come from BEAT_SECRET_KEY, or (only
+with the embedded database) from a key file created once under BEAT_HOME (mode 0600).
+
+Fingerprints (which secrets are equal, without storing them) are HMACs under a key derived from
+each encryption key. New rows are fingerprinted under the first key; during a rotation
+(`BEAT_SECRET_KEY=new,old`) the fingerprints under every listed key are recognised, and
+`beat credentials rotate-key` re-encrypts each row and re-fingerprints it under the first key.
+Why not one fingerprint key that never changes: it would have to be stored somewhere with a
+lifecycle of its own (a key derived from one of the listed keys is retired with that key by the
+rotation), and it would keep confirming guessed secrets for whoever holds it long after the
+encryption key it came with was retired. Following the key set keeps equal secrets equal across
+the whole rotation, and once the old key is dropped nothing depends on it any more.
+"""
 
 import hashlib
 import hmac
@@ -14,7 +25,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from core.config import Settings
+from core.config import ConfigError, Settings
+from credentials import redact
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +37,11 @@ MASK_MIN_LENGTH = 12  # shorter values show no characters at all
 
 
 class SecretKeyError(RuntimeError):
-    """The secret key is malformed, or cannot decrypt a stored credential."""
+    """The secret key is missing or malformed, or cannot decrypt a stored credential."""
+
+
+class Undecryptable(SecretKeyError):
+    """A stored credential was encrypted with a key that is not among the configured ones."""
 
 
 def generate_key() -> str:
@@ -65,37 +81,52 @@ class Crypto:
     """Encrypts a credential's secrets into the stored shape {"v", "ciphertext", "fp", "masked"}.
 
     Several keys (comma-separated BEAT_SECRET_KEY) allow rotation: the first encrypts, any
-    decrypts."""
+    decrypts. `key_source` names where the keys came from, for error messages."""
 
-    def __init__(self, keys: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[str], key_source: str = "BEAT_SECRET_KEY") -> None:
+        keys = [key.strip() for key in keys if key.strip()]
         if not keys:
             raise SecretKeyError("no secret key given")
         try:
-            self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
+            self._fernet = MultiFernet([Fernet(key.encode()) for key in keys])
         except ValueError:
             raise SecretKeyError("BEAT_SECRET_KEY is not a Fernet key (32 url-safe base64-encoded "
-                                 "bytes): generate one with credentials.crypto.generate_key()"
+                                 "bytes): make one with `beat credentials generate-key`"
                                  ) from None
-        self._fp_key = hashlib.sha256(b"beat credential fingerprint:" + keys[0].strip().encode()
-                                      ).digest()
+        self._fp_keys = [hashlib.sha256(b"beat credential fingerprint:" + key.encode()).digest()
+                         for key in keys]
+        self.key_source = key_source
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Crypto":
-        configured = settings.beat_secret_key
-        if configured is not None and configured.get_secret_value().strip():
-            keys = [k for k in configured.get_secret_value().split(",") if k.strip()]
+        """BEAT_SECRET_KEY (checked: SecretKeyError with the one-line reason), or the key file
+        under BEAT_HOME where the settings allow one (the embedded database, or none)."""
+        try:
+            keys = settings.secret_keys()
+        except ConfigError as exc:
+            raise SecretKeyError(str(exc)) from None
+        if keys:
             return cls(keys)
-        return cls([load_or_create_key(settings.beat_home / KEY_FILE)])
+        path = settings.beat_home / KEY_FILE
+        return cls([load_or_create_key(path)], key_source=f"the key file {path}")
 
     def encrypt(self, secrets: Mapping[str, str]) -> dict[str, Any]:
         """The stored shape; "fp" (a keyed hash) tells whether secrets changed, "masked" shows
         them without decrypting."""
+        redact.remember(secrets.values())
         return {"v": VERSION, "ciphertext": self._fernet.encrypt(_plaintext(secrets)).decode(),
                 "fp": self.fingerprint(secrets), "masked": masked(secrets)}
 
     def fingerprint(self, secrets: Mapping[str, str]) -> str:
-        """HMAC of the secrets under the (first) key: equal secrets, equal fingerprints."""
-        return hmac.new(self._fp_key, _plaintext(secrets), hashlib.sha256).hexdigest()[:32]
+        """HMAC of the secrets under the first key: equal secrets, equal fingerprints."""
+        return self.fingerprints(secrets)[0]
+
+    def fingerprints(self, secrets: Mapping[str, str]) -> list[str]:
+        """The fingerprint under each configured key, the first key's first: a row stored
+        before a rotation carries one of the later ones."""
+        plaintext = _plaintext(secrets)
+        return [hmac.new(key, plaintext, hashlib.sha256).hexdigest()[:32]
+                for key in self._fp_keys]
 
     def decrypt(self, stored: Mapping[str, Any]) -> dict[str, str]:
         if stored.get("v") != VERSION or not isinstance(stored.get("ciphertext"), str):
@@ -103,12 +134,26 @@ class Crypto:
         try:
             plaintext = self._fernet.decrypt(stored["ciphertext"].encode())
         except InvalidToken:
-            raise SecretKeyError("credential cannot be decrypted with the configured "
-                                 "BEAT_SECRET_KEY (was the key changed?)") from None
+            raise Undecryptable(self.undecryptable()) from None
         secrets = json.loads(plaintext)
         if not isinstance(secrets, dict):
             raise SecretKeyError("credential decrypts to something that is not an object")
-        return {str(k): str(v) for k, v in secrets.items()}
+        decrypted = {str(k): str(v) for k, v in secrets.items()}
+        redact.remember(decrypted.values())  # masked wherever this process writes text
+        return decrypted
+
+    def reencrypt(self, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """`stored` encrypted with the first key (MultiFernet.rotate) and fingerprinted under
+        it; Undecryptable when no configured key reads it."""
+        secrets = self.decrypt(stored)
+        ciphertext = self._fernet.rotate(stored["ciphertext"].encode()).decode()
+        return {**stored, "ciphertext": ciphertext, "fp": self.fingerprint(secrets)}
+
+    def undecryptable(self, cred_id: int | None = None) -> str:
+        """The one-line reason a credential cannot be read."""
+        which = "credential" if cred_id is None else f"credential {cred_id}"
+        return f"{which} cannot be decrypted with {self.key_source}: it was encrypted with " \
+               "another key"
 
 
 def _plaintext(secrets: Mapping[str, str]) -> bytes:

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from core.errors import CredentialInvalid
 from credentials import redact, store
 from credentials.crypto import Crypto
 from credentials.models import Credential
@@ -18,6 +19,10 @@ Clock = Callable[[], datetime]
 BudgetCheck = Callable[[Credential], Awaitable[bool]]
 
 DEFAULT_REST_S = 60.0
+
+
+class UnreadableCredentials(CredentialInvalid):
+    """No credential could be picked, and some that would be usable cannot be decrypted."""
 
 
 def utc_now() -> datetime:
@@ -45,26 +50,30 @@ class CredentialManager:
         self.min_rest_s, self.max_rest_s = min_rest_s, max_rest_s
         self.max_quota_rest = timedelta(seconds=max_quota_rest_s)
         self.rng = rng or random.Random()
-        self._cache: dict[str, tuple[datetime, list[Credential]]] = {}
+        self._cache: dict[str, tuple[datetime, store.Usable]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._generation = 0  # bumped by invalidate: a load that overlapped one is not kept
         redact.install()
 
     async def pick(self, source: str, has_budget: BudgetCheck | None = None) -> Credential | None:
         """A random credential of `source` that is enabled, not resting, not expired and has
-        budget; None when there is none."""
+        budget; None when there is none, UnreadableCredentials when there is none because some
+        cannot be decrypted."""
         check = has_budget or self.has_budget
         now = self.clock()
-        candidates = [c for c in await self._usable(source) if _in_use(c, now)]
+        loaded = await self._usable(source)
+        candidates = [c for c in loaded.credentials if _in_use(c, now)]
         for cred in self.rng.sample(candidates, len(candidates)):
             if await check(cred):
                 return cred
+        if loaded.problems:  # say why, rather than let the caller report "no quota left"
+            raise UnreadableCredentials("; ".join(loaded.problems))
         return None
 
     async def next_available(self, source: str) -> datetime | None:
         """When the first resting credential of `source` comes back (None: none is resting)."""
         now = self.clock()
-        ends = [c.disabled_till for c in await self._usable(source)
+        ends = [c.disabled_till for c in (await self._usable(source)).credentials
                 if c.disabled_till is not None and c.disabled_till > now]
         return min(ends, default=None)
 
@@ -102,7 +111,7 @@ class CredentialManager:
         else:
             self._cache.pop(source, None)
 
-    async def _usable(self, source: str) -> list[Credential]:
+    async def _usable(self, source: str) -> store.Usable:
         cached = self._fresh(source)
         if cached is not None:
             return cached
@@ -110,12 +119,12 @@ class CredentialManager:
             cached = self._fresh(source)  # another caller may have loaded it meanwhile
             if cached is None:
                 generation = self._generation
-                cached = await store.usable(self.pool, self.crypto, source)
+                cached = await store.load_usable(self.pool, self.crypto, source)
                 if generation == self._generation:
                     self._cache[source] = (self.clock(), cached)
             return cached
 
-    def _fresh(self, source: str) -> list[Credential] | None:
+    def _fresh(self, source: str) -> store.Usable | None:
         entry = self._cache.get(source)
         if entry is None:
             return None

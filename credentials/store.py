@@ -6,10 +6,11 @@ reads for use, and the state changes (disable, enable, data access expired, vali
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from credentials.crypto import Crypto, SecretKeyError
+from credentials.crypto import Crypto, SecretKeyError, Undecryptable
 from credentials.models import Credential, CredentialInfo
 
 log = logging.getLogger(__name__)
@@ -19,7 +20,8 @@ COLUMNS = ("id, idempotency_key, source, credentials, handle, enabled, data_acce
            "created_at, updated_at")
 
 # New secrets under the same key: the previous validation no longer says anything about them.
-_CHANGED = "(credential.credentials->>'fp' IS DISTINCT FROM EXCLUDED.credentials->>'fp')"
+# $6: the new secrets' fingerprints under every configured key (a row may predate a rotation).
+_CHANGED = "(NOT COALESCE(credential.credentials->>'fp' = ANY($6::text[]), false))"
 UPSERT = f"""
 INSERT INTO credential (idempotency_key, source, credentials, handle, enabled)
 VALUES ($1, $2, $3, $4, $5)
@@ -43,16 +45,36 @@ RETURNING {COLUMNS}, (xmax = 0) AS created
 def idempotency_key_for(crypto: Crypto, source: str, secrets: Mapping[str, str]) -> str:
     """`source:user_id` when the secrets name a user (a refreshed token replaces the old one),
     else `source:` + a keyed hash of the secrets; never the secret itself."""
+    return _candidate_keys(crypto, source, secrets)[0]
+
+
+def _candidate_keys(crypto: Crypto, source: str, secrets: Mapping[str, str]) -> list[str]:
+    """The idempotency keys these secrets may be stored under: one per configured key."""
     user = secrets.get("user_id")
-    return f"{source}:{user}" if user else f"{source}:{crypto.fingerprint(secrets)[:16]}"
+    if user:
+        return [f"{source}:{user}"]
+    return list(dict.fromkeys(f"{source}:{fp[:16]}" for fp in crypto.fingerprints(secrets)))
+
+
+async def _stored_key(db: Any, crypto: Crypto, source: str, secrets: Mapping[str, str]) -> str:
+    """The idempotency key of the row already holding these secrets (fingerprinted under any
+    configured key), else the one under the first key: a rotation adds no second row."""
+    candidates = _candidate_keys(crypto, source, secrets)
+    if len(candidates) == 1:
+        return candidates[0]
+    found = await db.fetchval("SELECT idempotency_key FROM credential WHERE idempotency_key = "
+                              "ANY($1::text[]) ORDER BY array_position($1::text[], "
+                              "idempotency_key) LIMIT 1", candidates)
+    return str(found) if found else candidates[0]
 
 
 async def upsert(db: Any, crypto: Crypto, source: str, secrets: Mapping[str, str], *,
                  handle: str | None = None, enabled: bool = True,
                  idempotency_key: str | None = None) -> tuple[CredentialInfo, bool]:
     """Insert or replace the credential with this idempotency key: (record, created)."""
-    key = idempotency_key or idempotency_key_for(crypto, source, secrets)
-    row = await db.fetchrow(UPSERT, key, source, crypto.encrypt(secrets), handle, enabled)
+    key = idempotency_key or await _stored_key(db, crypto, source, secrets)
+    row = await db.fetchrow(UPSERT, key, source, crypto.encrypt(secrets), handle, enabled,
+                            crypto.fingerprints(secrets))
     info = CredentialInfo.from_record(row)
     log.info("credential %d (%s) %s", info.id, source, "added" if row["created"] else "updated")
     return info, bool(row["created"])
@@ -75,18 +97,94 @@ async def get(db: Any, crypto: Crypto, cred_id: int) -> Credential | None:
     return None if row is None else _decrypted(crypto, row)
 
 
-async def usable(db: Any, crypto: Crypto, source: str) -> list[Credential]:
+@dataclass
+class Usable:
+    """The usable credentials of a source, and why others that should be are not (a row the
+    key cannot decrypt)."""
+
+    credentials: list[Credential] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+async def load_usable(db: Any, crypto: Crypto, source: str) -> Usable:
     """Enabled credentials of `source` whose data access has not expired, decrypted; the caller
-    filters out those resting (`disabled_till`). A row the key cannot decrypt is skipped."""
+    filters out those resting (`disabled_till`). A row the key cannot decrypt is a problem."""
     rows = await db.fetch(f"SELECT {COLUMNS} FROM credential WHERE source = $1 AND enabled "
                           "AND NOT data_access_expired ORDER BY id", source)
-    found = []
+    found = Usable()
     for row in rows:
         try:
-            found.append(_decrypted(crypto, row))
+            found.credentials.append(_decrypted(crypto, row))
         except SecretKeyError as exc:
             log.warning("credential %d (%s) skipped: %s", row["id"], source, exc)
+            found.problems.append(str(exc))
     return found
+
+
+async def usable(db: Any, crypto: Crypto, source: str) -> list[Credential]:
+    """The decryptable part of `load_usable`."""
+    return (await load_usable(db, crypto, source)).credentials
+
+
+async def unreadable(db: Any, crypto: Crypto, source: str | None = None) -> dict[int, str]:
+    """Credential id -> why it cannot be decrypted, for every row the keys cannot read."""
+    rows = await db.fetch("SELECT id, credentials FROM credential WHERE $1::text IS NULL "
+                          "OR source = $1 ORDER BY id", source)
+    problems = {}
+    for row in rows:
+        try:
+            crypto.decrypt(row["credentials"] or {})
+        except Undecryptable:
+            problems[row["id"]] = crypto.undecryptable(row["id"])
+        except SecretKeyError as exc:
+            problems[row["id"]] = f"credential {row['id']}: {exc}"
+    return problems
+
+
+@dataclass
+class Rotation:
+    """What `rotate_key` did: rows re-encrypted with the first key, rows it could not read."""
+
+    reencrypted: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+async def rotate_key(db: Any, crypto: Crypto) -> Rotation:
+    """Re-encrypt every credential with the first key and fingerprint it under that key (its
+    idempotency key too, when that was a fingerprint), in one transaction. Rows no configured
+    key can read are left as they are and reported."""
+    outcome = Rotation()
+    async with db.acquire() as conn, conn.transaction():
+        rows = await conn.fetch("SELECT id, source, idempotency_key, credentials FROM "
+                                "credential ORDER BY id FOR UPDATE")
+        taken = {row["idempotency_key"] for row in rows}
+        for row in rows:
+            try:
+                stored = crypto.reencrypt(row["credentials"] or {})
+                secrets = crypto.decrypt(stored)
+            except Undecryptable:
+                outcome.problems.append(crypto.undecryptable(row["id"]))
+                continue
+            except SecretKeyError as exc:
+                outcome.problems.append(f"credential {row['id']}: {exc}")
+                continue
+            key = _rekeyed(crypto, row["source"], secrets, row["idempotency_key"], taken)
+            await conn.execute("UPDATE credential SET credentials = $2, idempotency_key = $3, "
+                               "updated_at = now() WHERE id = $1", row["id"], stored, key)
+            outcome.reencrypted += 1
+    log.info("re-encrypted %d credentials with the first key", outcome.reencrypted)
+    return outcome
+
+
+def _rekeyed(crypto: Crypto, source: str, secrets: Mapping[str, str], key: str,
+             taken: set[str]) -> str:
+    """The idempotency key under the first key when `key` was a fingerprint under another."""
+    candidates = _candidate_keys(crypto, source, secrets)
+    if key not in candidates[1:] or candidates[0] in taken:
+        return key
+    taken.discard(key)
+    taken.add(candidates[0])
+    return candidates[0]
 
 
 async def disable(db: Any, cred_id: int, ttl_s: float | None = None) -> CredentialInfo | None:
@@ -142,4 +240,10 @@ async def _update(db: Any, assignments: str, cred_id: int, *args: Any) -> Creden
 def _decrypted(crypto: Crypto, row: Mapping[str, Any]) -> Credential:
     info = CredentialInfo.from_record(row)
     fields = {name: getattr(info, name) for name in CredentialInfo.__dataclass_fields__}
-    return Credential(**fields, secrets=crypto.decrypt(row["credentials"] or {}))
+    try:
+        secrets = crypto.decrypt(row["credentials"] or {})
+    except Undecryptable:
+        raise Undecryptable(crypto.undecryptable(info.id)) from None
+    except SecretKeyError as exc:
+        raise SecretKeyError(f"credential {info.id}: {exc}") from None
+    return Credential(**fields, secrets=secrets)

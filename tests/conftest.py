@@ -20,6 +20,10 @@ from core.queue import Queue
 ADMIN_URL = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 AMQP_URL = os.environ.get("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+# A database server needs BEAT_SECRET_KEY: every process the tests start (and every Settings they
+# build) gets this one unless a test says otherwise.
+TEST_SECRET_KEY = os.environ.setdefault("BEAT_SECRET_KEY",
+                                        "dGVzdC1rZXktZm9yLWJlYXQtdGVzdHMtMzItYnl0ZXM=")
 
 
 def url_for(database: str) -> str:

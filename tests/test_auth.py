@@ -1,7 +1,9 @@
 """API keys (in-process app from core.api.app.create_app): BEAT_API_KEYS guard everything but
 GET /heartbeat and the docs; /tokens always needs a BEAT_ADMIN_KEYS key; check_bind refuses a
-public bind without API keys."""
+public bind without API keys. Scopes: admin-only operations, keys limited to account_ids, keys
+given as SHA-256 hashes."""
 
+import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,7 +15,7 @@ from pydantic import SecretStr
 
 from core.api.app import create_app
 from core.api.auth import InsecureBind, bearer, check_bind, is_loopback, matches
-from core.config import Settings
+from core.config import ConfigError, Settings
 
 API_KEY, OTHER_KEY, ADMIN_KEY = "api-key-one", "api-key-two", "admin-key-one"
 
@@ -115,3 +117,103 @@ def test_key_helpers(monkeypatch: pytest.MonkeyPatch) -> None:
     assert bearer("Basic abc") is None and bearer(None) is None and bearer("Bearer") is None
     assert matches("k2", ["k1", "k2"]) and not matches("k", ["k1"]) and not matches(None, ["k"])
     assert matches("clé", ["clé"]) and not is_loopback("localhost.example")
+
+
+# -- Scopes ---------------------------------------------------------------------------------------
+
+LIMITED, HASHED_KEY = "limited-key-acme", "hashed-key-given-as-sha256"
+
+
+@pytest.fixture
+async def scoped(settings: Settings, pool: asyncpg.Pool, tmp_path: Path
+                 ) -> AsyncIterator[httpx.AsyncClient]:
+    """An unlimited caller key, one limited to acme and beta, one given as its hash; an admin."""
+    digest = hashlib.sha256(HASHED_KEY.encode()).hexdigest()
+    keys = [API_KEY, f"{LIMITED}@acme|beta", f"sha256:{digest.upper()}"]
+    async for client in started(keyed(settings, tmp_path, keys, [ADMIN_KEY])):
+        yield client
+
+
+def refused(response: httpx.Response, *words: str) -> bool:
+    detail = response.json().get("detail", "")
+    return response.status_code == 403 and all(word in detail for word in words)
+
+
+async def enqueue_as(client: httpx.AsyncClient, key: str, account: str | None) -> httpx.Response:
+    body = {"params": {}} if account is None else {"params": {}, "account_id": account}
+    return await client.post("/scrape_request_log/flow/noop", json=body, headers=auth(key))
+
+
+async def test_ops_actions_need_an_admin_key(scoped: httpx.AsyncClient) -> None:
+    task = (await enqueue_as(scoped, API_KEY, "acme")).json()
+    update = f"/scrape_request_log/flow/update/{task['id']}"
+    for key in (API_KEY, LIMITED, HASHED_KEY):
+        assert refused(await scoped.post(update, json={"action": "cancel"}, headers=auth(key)),
+                       "admin key")
+        assert refused(await scoped.post(update, json={"priority": 5}, headers=auth(key)),
+                       "admin key")
+        assert refused(await scoped.put("/heartbeat", params={"beat": "false"},
+                                        headers=auth(key)), "admin key")
+    assert (await scoped.get("/heartbeat")).json() == {"beat": True}
+    cancelled = await scoped.post(update, json={"action": "cancel"}, headers=auth(ADMIN_KEY))
+    assert cancelled.status_code == 200 and cancelled.json()["status"] == "CANCELLED"
+    drained = await scoped.put("/heartbeat", params={"beat": "false"}, headers=auth(ADMIN_KEY))
+    assert drained.json() == {"beat": False}
+    await scoped.put("/heartbeat", params={"beat": "true"}, headers=auth(ADMIN_KEY))
+
+
+async def test_a_limited_key_enqueues_only_for_its_accounts(scoped: httpx.AsyncClient) -> None:
+    assert (await enqueue_as(scoped, LIMITED, "acme")).status_code == 201
+    assert refused(await enqueue_as(scoped, LIMITED, "other"), "acme, beta", "'other'")
+    assert refused(await enqueue_as(scoped, LIMITED, None), "give one")
+    bulk = await scoped.post("/scrape_request_log/flows", headers=auth(LIMITED), json={"tasks": [
+        {"flow": "noop", "account_id": "beta"}, {"flow": "noop", "account_id": "other"}]})
+    assert refused(bulk, "tasks[1].account_id", "acme, beta")
+    assert (await enqueue_as(scoped, API_KEY, "other")).status_code == 201, "unlimited key"
+    assert (await enqueue_as(scoped, HASHED_KEY, None)).status_code == 201
+
+
+async def test_a_limited_key_reads_and_lists_only_its_accounts_tasks(
+        scoped: httpx.AsyncClient) -> None:
+    own = (await enqueue_as(scoped, LIMITED, "beta")).json()
+    other = (await enqueue_as(scoped, API_KEY, "other")).json()
+    unowned = (await enqueue_as(scoped, API_KEY, None)).json()
+    read = await scoped.get(f"/scrape_request_log/flow/{own['id']}", headers=auth(LIMITED))
+    assert read.status_code == 200 and read.json()["account_id"] == "beta"
+    for task in (other, unowned):
+        assert refused(await scoped.get(f"/scrape_request_log/flow/{task['id']}",
+                                        headers=auth(LIMITED)), f"task {task['id']}")
+    listed = await scoped.get("/list_scrape_data/beta", headers=auth(LIMITED))
+    assert [t["id"] for t in listed.json()["items"]] == [own["id"]]
+    assert refused(await scoped.get("/list_scrape_data/other", headers=auth(LIMITED)),
+                   "acme, beta")
+    assert (await scoped.get("/list_scrape_data/other", headers=auth(API_KEY))).status_code == 200
+
+
+async def test_a_limited_key_has_no_event_stream_or_queue_stats(scoped: httpx.AsyncClient
+                                                               ) -> None:
+    for path in ("/events", "/queue/stats"):
+        assert refused(await scoped.get(path, headers=auth(LIMITED)), "spans every account")
+        assert (await scoped.get(path, headers=auth(API_KEY))).status_code == 200
+    assert (await scoped.get("/flows", headers=auth(LIMITED))).status_code == 200
+
+
+async def test_keys_are_known_by_their_hash(scoped: httpx.AsyncClient) -> None:
+    digest = hashlib.sha256(HASHED_KEY.encode()).hexdigest()
+    assert (await scoped.get("/flows", headers=auth(HASHED_KEY))).status_code == 200
+    assert (await scoped.get("/flows", headers=auth(f"sha256:{digest}"))).status_code == 401
+    assert (await scoped.get("/flows", headers=auth(f"{LIMITED}@acme|beta"))).status_code == 401
+
+
+@pytest.mark.parametrize(("api", "admin", "message"), [
+    (["sha256:abc"], [], "BEAT_API_KEYS entry 1: sha256: must be followed by"),
+    (["k1", "k2@"], [], "BEAT_API_KEYS entry 2: give the account_ids after @"),
+    ([], ["a@acme"], "BEAT_ADMIN_KEYS entry 1: an admin key cannot be limited"),
+])
+def test_malformed_key_entries_are_refused_in_one_line(tmp_path: Path, api: list[str],
+                                                        admin: list[str], message: str) -> None:
+    from core.api.auth import ApiKeys
+
+    with pytest.raises(ConfigError) as error:
+        ApiKeys.from_settings(keyed(Settings(), tmp_path, api, admin))
+    assert str(error.value).startswith(message) and "\n" not in str(error.value)

@@ -5,26 +5,48 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from core.api import auth, events, health, queue, tasks, tokens
+from core.api.deps import EveryAccountScope
 from core.api.limits import BodySizeLimit
-from core.config import Settings, get_settings
+from core.config import ConfigError, Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
 from core.queue import Queue
 from core.ratelimit import process_limiter
+from credentials import redact
 from youtube import api as youtube_api
 
 log = logging.getLogger(__name__)
 
 
+class BeatApp(FastAPI):
+    """The FastAPI app, refusing its start-up with one line (the server logs it and exits
+    non-zero: uvicorn with code 3) when it may not serve: see `auth.startup_refusal`. This runs
+    before FastAPI's own lifespan handling, which hides the server's `receive`."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            refusal = auth.startup_refusal(self, receive)
+            if refusal is not None:
+                await receive()  # lifespan.startup
+                await send({"type": "lifespan.startup.failed", "message": refusal})
+                return
+        await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
+    redact.remember_settings(settings)
+    redact.install_on_handlers()  # the server's handlers exist by now (uvicorn made them)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.database_url:
             raise RuntimeError("DATABASE_URL is not set (`beat up` starts an embedded database)")
+        if app.state.startup_problem:  # a malformed key setting, or no BEAT_SECRET_KEY
+            raise ConfigError(app.state.startup_problem)
         await check_schema(settings.database_url)
         pool = await create_pool(settings.database_url, min_size=2, max_size=20)
         app.state.queue = Queue(pool)
@@ -34,13 +56,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await pool.close()
 
-    app = FastAPI(title="Beat", version="0.1.0", lifespan=lifespan,
+    app = BeatApp(title="Beat", version="0.1.0", lifespan=lifespan,
                   description="Scrape requests for social-media analytics, queued in PostgreSQL.")
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, events, health, tokens, youtube_api):
+    for module in (tasks, queue, health, tokens, youtube_api):
         app.include_router(module.router)
+    # A limited key sees no event stream: its events concern every account's tasks and entities.
+    app.include_router(events.router, dependencies=[EveryAccountScope])
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        path_limits={"/scrape_request_log/flows": settings.max_bulk_body_bytes})
     auth.install(app, settings)

@@ -1,12 +1,46 @@
-"""Dependencies shared by the routers: settings, the queue and the flow registry."""
+"""Dependencies shared by the routers: settings, the queue, the flow registry, and the caller
+(what the request's API key may do)."""
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
 
 from core.config import Settings
 from core.flows import Flow
-from core.queue import Queue
+from core.queue import Queue, Task
+
+CALLER_SCOPE_KEY = "beat.caller"
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The scopes of the key a request came with: `admin` (tokens, PUT /heartbeat, task
+    updates), and `accounts`, the account_ids a caller key is limited to (None: every one)."""
+
+    admin: bool
+    accounts: frozenset[str] | None = None
+
+    def check_account(self, account_id: str | None, where: str = "account_id") -> None:
+        """403 unless this key may act on `account_id` (a limited key must name one of its own)."""
+        if self.accounts is None or account_id in self.accounts:
+            return
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail=f"{where}: this API key is limited to the accounts "
+                                   f"{', '.join(sorted(self.accounts))}; "
+                                   f"{'got ' + repr(account_id) if account_id else 'give one'}")
+
+    def check_task(self, task: Task) -> None:
+        """403 unless the task belongs to an account of this key."""
+        if self.accounts is not None and task.account_id not in self.accounts:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                detail=f"task {task.id} belongs to another account than this "
+                                       "API key's")
+
+
+# Nobody is identified when no API keys are configured: then the server serves loopback only,
+# and everything but the /tokens endpoints (which always need an admin key) is open.
+ANYONE = Caller(admin=True)
 
 
 def get_queue(request: Request) -> Queue:
@@ -21,6 +55,32 @@ def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
+def get_caller(request: Request) -> Caller:
+    """The caller the API key middleware identified (ANYONE when no keys are configured)."""
+    caller: Caller = request.scope.get(CALLER_SCOPE_KEY, ANYONE)
+    return caller
+
+
+def require_admin_scope(request: Request) -> None:
+    """An admin key (BEAT_ADMIN_KEYS), or no keys configured at all."""
+    if not get_caller(request).admin:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail="this needs an admin key (BEAT_ADMIN_KEYS)")
+
+
+def require_every_account(request: Request) -> None:
+    """A key not limited to accounts: for what spans every account (events, queue stats)."""
+    accounts = get_caller(request).accounts
+    if accounts is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            detail="this API key is limited to the accounts "
+                                   f"{', '.join(sorted(accounts))}; {request.url.path} spans "
+                                   "every account")
+
+
 QueueDep = Annotated[Queue, Depends(get_queue)]
 FlowsDep = Annotated[dict[str, Flow], Depends(get_flows)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+CallerDep = Annotated[Caller, Depends(get_caller)]
+AdminScope = Depends(require_admin_scope)
+EveryAccountScope = Depends(require_every_account)

@@ -3,6 +3,7 @@ wait a bounded time for it, and answer with the new data, 404 (the platform has 
 or 202 with the task to poll."""
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from core.queue import NewTask, Queue, Status, Task
 from core.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, parse_limit
 
 REFRESH_PRIORITY = 100
+LIMITER_DOWN = "rate limiter unavailable (failing closed): retry in a few seconds"
+log = logging.getLogger(__name__)
 POLL_S = 0.05
 
 Lookup = Callable[[], Awaitable[dict[str, Any] | None]]
@@ -50,8 +53,9 @@ class LiveLimits:
             return
         try:
             decision = await self.limiter.acquire(self.limits)
-        except RateLimiterUnavailable as exc:
-            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc)) from None
+        except RateLimiterUnavailable as exc:  # the reason names the Redis host: logs only
+            log.warning("live refresh refused: %s", exc)
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=LIMITER_DOWN) from None
         if not decision.granted:
             raise HTTPException(
                 status.HTTP_429_TOO_MANY_REQUESTS,

@@ -3,6 +3,8 @@
 from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 
+from core.api.deps import AdminScope
+
 router = APIRouter(tags=["health"])
 
 
@@ -18,8 +20,8 @@ async def get_heartbeat(request: Request, response: Response) -> Heartbeat:
     return Heartbeat(beat=beat)
 
 
-@router.put("/heartbeat", response_model=Heartbeat)
+@router.put("/heartbeat", response_model=Heartbeat, dependencies=[AdminScope])
 async def put_heartbeat(request: Request, beat: bool) -> Heartbeat:
-    """`beat=false` drains this server: GET /heartbeat answers 503 until `beat=true`."""
+    """`beat=false` drains this server: GET /heartbeat answers 503 until `beat=true` (admin)."""
     request.app.state.beat = beat
     return Heartbeat(beat=beat)

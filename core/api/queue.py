@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from core.api.deps import FlowsDep, QueueDep
+from core.api.deps import EveryAccountScope, FlowsDep, QueueDep
 
 router = APIRouter(tags=["queue"])
 
@@ -19,7 +19,7 @@ class FlowStats(BaseModel):
     completed_per_minute: int
 
 
-@router.get("/queue/stats", response_model=list[FlowStats])
+@router.get("/queue/stats", response_model=list[FlowStats], dependencies=[EveryAccountScope])
 async def queue_stats(queue: QueueDep) -> list[dict[str, Any]]:
     return await queue.stats()
 

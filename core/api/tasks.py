@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, ValidationError
 
-from core.api.deps import FlowsDep, QueueDep
+from core.api.deps import ANYONE, AdminScope, CallerDep, FlowsDep, QueueDep
 from core.flows import Flow
 from core.queue import KeyConflict, NewTask, Task
 
@@ -85,7 +85,8 @@ def _flow(flows: dict[str, Flow], name: str) -> Flow:
 @router.post("/scrape_request_log/flow/{flow}", status_code=201, response_model=Task,
              responses={200: {"description": "An active task with this idempotency_key exists"}})
 async def enqueue(flow: str, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
-                  response: Response) -> Task:
+                  response: Response, caller: CallerDep) -> Task:
+    caller.check_account(body.account_id)
     task, created = await queue.enqueue(_new_task(_flow(flows, flow), body))
     if not created:
         response.status_code = status.HTTP_200_OK
@@ -93,10 +94,12 @@ async def enqueue(flow: str, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
 
 
 @router.post("/scrape_request_log/flows", status_code=201, response_model=BulkPublic)
-async def enqueue_bulk(body: BulkCreate, queue: QueueDep, flows: FlowsDep) -> BulkPublic:
+async def enqueue_bulk(body: BulkCreate, queue: QueueDep, flows: FlowsDep,
+                       caller: CallerDep) -> BulkPublic:
     """Enqueue up to 10,000 tasks at once; all are validated before any is stored."""
     new_tasks = []
     for i, item in enumerate(body.tasks):
+        caller.check_account(item.account_id, where=f"tasks[{i}].account_id")
         if item.flow not in flows:
             raise HTTPException(status.HTTP_404_NOT_FOUND,
                                 detail=f"tasks[{i}]: unknown flow {item.flow!r}")
@@ -108,20 +111,22 @@ async def enqueue_bulk(body: BulkCreate, queue: QueueDep, flows: FlowsDep) -> Bu
 
 
 @router.get("/scrape_request_log/flow/{task_id}", response_model=Task)
-async def get_task(task_id: int, queue: QueueDep) -> Task:
+async def get_task(task_id: int, queue: QueueDep, caller: CallerDep) -> Task:
     task = await queue.get(task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id}")
+    caller.check_task(task)
     return task
 
 
-@router.post("/scrape_request_log/flow/update/{task_id}", response_model=Task)
+@router.post("/scrape_request_log/flow/update/{task_id}", response_model=Task,
+             dependencies=[AdminScope])
 async def update_task(task_id: int, body: TaskUpdate, queue: QueueDep) -> Task:
-    """Cancel a pending task, requeue a finished one, and/or change its priority."""
+    """Cancel a pending task, requeue a finished one, and/or change its priority (admin)."""
     if body.action is None and body.priority is None:
         raise HTTPException(422,
                             detail="give an action (cancel, requeue) and/or a priority")
-    current = await get_task(task_id, queue)
+    current = await get_task(task_id, queue, ANYONE)
     task: Task | None = current
     if body.action == Action.cancel:
         task = await queue.cancel(task_id)
@@ -141,10 +146,11 @@ async def update_task(task_id: int, body: TaskUpdate, queue: QueueDep) -> Task:
 
 
 @router.get("/list_scrape_data/{account_id}", response_model=TaskPage)
-async def list_tasks(account_id: str, queue: QueueDep,
+async def list_tasks(account_id: str, queue: QueueDep, caller: CallerDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                      cursor: Annotated[int | None, Query(ge=1)] = None) -> TaskPage:
     """Tasks of one account, newest first; pass `next_cursor` back as `cursor` for the next page."""
+    caller.check_account(account_id)
     items = await queue.list_by_account(account_id, limit + 1, cursor)
     more = len(items) > limit
     items = items[:limit]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from core.api.auth import require_admin
 from core.api.deps import QueueDep, SettingsDep
 from core.errors import RateLimited, SourceUnavailable, Unsupported
-from credentials import store
+from credentials import redact, store
 from credentials.crypto import Crypto, SecretKeyError
 from credentials.models import CredentialInfo
 from credentials.validator import Validator, validate_and_record
@@ -73,13 +73,16 @@ class TokenPublic(BaseModel):
     last_error: str | None
     created_at: datetime
     updated_at: datetime | None
+    decrypt_error: str | None = Field(
+        default=None, description="Why the configured BEAT_SECRET_KEY cannot read the secrets "
+        "(null when it can); such a credential is never used")
 
     @classmethod
-    def of(cls, info: CredentialInfo) -> "TokenPublic":
+    def of(cls, info: CredentialInfo, decrypt_error: str | None = None) -> "TokenPublic":
         fields: dict[str, Any] = {name: getattr(info, name) for name in cls.model_fields
-                                  if name not in ("credentials", "scopes")}
+                                  if name not in ("credentials", "scopes", "decrypt_error")}
         scopes = None if info.scopes is None else list(info.scopes)
-        return cls(**fields, credentials=info.masked, scopes=scopes)
+        return cls(**fields, credentials=info.masked, scopes=scopes, decrypt_error=decrypt_error)
 
 
 class ValidationPublic(BaseModel):
@@ -121,13 +124,18 @@ async def upsert_token(body: TokenCreate, queue: QueueDep, crypto: CryptoDep,
 
 
 @router.get("/tokens", response_model=list[TokenPublic])
-async def list_tokens(queue: QueueDep, source: str | None = None) -> list[TokenPublic]:
-    return [TokenPublic.of(info) for info in await store.list_infos(queue.pool, source)]
+async def list_tokens(queue: QueueDep, crypto: CryptoDep,
+                      source: str | None = None) -> list[TokenPublic]:
+    problems = await store.unreadable(queue.pool, crypto, source)
+    return [TokenPublic.of(info, problems.get(info.id))
+            for info in await store.list_infos(queue.pool, source)]
 
 
 @router.get("/tokens/{token_id}", response_model=TokenPublic)
-async def get_token(token_id: int, queue: QueueDep) -> TokenPublic:
-    return TokenPublic.of(_found(await store.get_info(queue.pool, token_id), token_id))
+async def get_token(token_id: int, queue: QueueDep, crypto: CryptoDep) -> TokenPublic:
+    info = _found(await store.get_info(queue.pool, token_id), token_id)
+    problems = await store.unreadable(queue.pool, crypto, info.source)
+    return TokenPublic.of(info, problems.get(token_id))
 
 
 @router.get("/token/validate", response_model=ValidationPublic)
@@ -138,17 +146,18 @@ async def validate_token(queue: QueueDep, crypto: CryptoDep, settings: SettingsD
     try:
         outcome = await validate_and_record(queue.pool, crypto, Validator.from_settings(settings),
                                             token_id)
-    except RateLimited as exc:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=str(exc),
+    except RateLimited as exc:  # the platform's words may echo the token: scrubbed
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, detail=redact.scrub(str(exc)),
                             headers={"Retry-After": str(int(exc.retry_after))}) from None
     except SourceUnavailable as exc:
-        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=str(exc)) from None
+        raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=redact.scrub(str(exc))) from None
     except Unsupported as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise HTTPException(422, detail=redact.scrub(str(exc))) from None
     except SecretKeyError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     result, info = _found(outcome, token_id)
-    return ValidationPublic(valid=result.valid, reason=result.reason, scopes=list(result.scopes),
+    reason = None if result.reason is None else redact.scrub(result.reason)
+    return ValidationPublic(valid=result.valid, reason=reason, scopes=list(result.scopes),
                             expires_at=result.expires_at, exhausted_until=result.exhausted_until,
                             data_access_expires_at=result.data_access_expires_at,
                             token=TokenPublic.of(info))

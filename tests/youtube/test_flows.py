@@ -42,7 +42,7 @@ async def world(sandbox: httpx.AsyncClient) -> dict[str, Any]:
 @pytest.fixture
 async def ctx(pool: asyncpg.Pool, settings: Settings, tmp_path: Path) -> TaskContext:
     await pool.execute("TRUNCATE youtube_account, youtube_post, youtube_comment, profile_log, "
-                       "post_log")
+                       "post_log, credential")
     tuned = settings.model_copy(update={
         "sandbox_url": SANDBOX, "youtube_api_keys": ["sandbox-key-1", "sandbox-key-2"],
         "beat_home": tmp_path})
