@@ -392,12 +392,12 @@ def credentials_list(source: Annotated[str | None, typer.Option(help="Only this 
         return infos, await store.unreadable(queue.pool, crypto, source)
 
     infos, problems = run_async(lambda: _with_queue(settings, job))
-    table = Table("id", "source", "handle", "secrets", "state")
-    for info in infos:
-        state = "cannot be decrypted" if info.id in problems else _credential_state(info)
-        table.add_row(str(info.id), info.source, info.handle or "-",
-                      " ".join(f"{k}={v}" for k, v in info.masked.items()), state)
-    console.print(table if infos else "no credentials stored")
+    rows = [(str(info.id), info.source, info.handle or "-",
+             " ".join(f"{k}={v}" for k, v in info.masked.items()),
+             "cannot be decrypted" if info.id in problems else _credential_state(info))
+            for info in infos]
+    lines = columns(("id", "source", "handle", "secrets", "state"), rows, left=5)
+    print("\n".join(lines) if infos else "no credentials stored")
     for problem in problems.values():
         print(f"beat: {problem}", file=sys.stderr)
     if problems:
