@@ -16,7 +16,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from core import errors
-from core.acks import DB_ERRORS, Ack, AckBuffer
+from core.acks import DB_ERRORS, Ack, AckBuffer, Claim
 from core.config import Settings
 from core.db import asyncpg_dsn, create_pool
 from core.flows import Flow, TaskContext
@@ -36,13 +36,15 @@ class FlowLoop:
     def __init__(self, runtime: "WorkerRuntime", flow: Flow) -> None:
         self.runtime = runtime
         self.flow = flow
-        self.running: dict[int, asyncio.Task[None]] = {}
+        # Keyed by claim, not task id: a task taken back by the reaper may be claimed again by
+        # this very worker while its first run still winds down.
+        self.running: dict[Claim, asyncio.Task[None]] = {}
         # One watchdog enforces the hard timeout: cheaper than a timer per task.
-        self.deadlines: dict[int, float] = {}
-        self.timed_out: set[int] = set()
+        self.deadlines: dict[Claim, float] = {}
+        self.timed_out: set[Claim] = set()
         # When each running task was claimed (loop time at send), to know when its lease ends.
-        self.claimed_at: dict[int, float] = {}
-        self.lease_lost: set[int] = set()
+        self.claimed_at: dict[Claim, float] = {}
+        self.lease_lost: set[Claim] = set()
         self.wake = asyncio.Event()
         self.slot_freed = asyncio.Event()
         self.done = 0
@@ -74,91 +76,90 @@ class FlowLoop:
             deadline = sent + self.flow.timeout_s
             for row in rows:
                 if row["status"] == Status.PROCESSING:
-                    self.deadlines[row["id"]] = deadline
-                    self.claimed_at[row["id"]] = sent
-                    self.running[row["id"]] = asyncio.create_task(self.execute(row))
+                    claim = Claim(row["id"], row["lease_token"])
+                    self.deadlines[claim] = deadline
+                    self.claimed_at[claim] = sent
+                    self.running[claim] = asyncio.create_task(self.execute(claim, row))
             # A short batch may only mean another worker held rows: sleep once a claim is empty.
             if not rows and not rt.stopping:
                 await _wait(self.wake, rt.poll_interval)
 
-    async def execute(self, row: asyncpg.Record) -> None:
-        task_id, attempt = row["id"], row["retry_count"]
+    async def execute(self, claim: Claim, row: asyncpg.Record) -> None:
         try:
-            ack = await self.outcome(row)
+            ack = await self.outcome(claim, row)
         except asyncio.CancelledError:
-            if task_id in self.lease_lost:
+            if claim in self.lease_lost:
                 return  # another worker may hold it now: neither ack nor hand back
-            if task_id not in self.timed_out:
-                self.runtime.released.append(task_id)  # shutdown: hand it back
+            if claim not in self.timed_out:
+                self.runtime.released.append(claim)  # shutdown: hand it back
                 raise
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            ack = Ack(task_id, attempt, Status.TIMEOUT,
+            ack = Ack(claim.task_id, claim.lease_token, Status.TIMEOUT,
                       error=f"timed out after {self.flow.timeout_s:g}s")
         finally:
-            self.running.pop(task_id, None)
-            self.deadlines.pop(task_id, None)
-            self.claimed_at.pop(task_id, None)
-            self.timed_out.discard(task_id)
-            self.lease_lost.discard(task_id)
+            self.running.pop(claim, None)
+            self.deadlines.pop(claim, None)
+            self.claimed_at.pop(claim, None)
+            self.timed_out.discard(claim)
+            self.lease_lost.discard(claim)
             self.slot_freed.set()
         self.done += 1
         self.runtime.acks.add(ack)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("task %d %s attempt %d -> %s", task_id, self.flow.name, attempt, ack.status)
+            log.debug("task %d %s attempt %d -> %s", claim.task_id, self.flow.name,
+                      row["retry_count"], ack.status)
 
     def cancel_unleased(self, now: float, renewed_at: float, lease: float) -> None:
         """Stop tasks whose lease this worker could not renew in time (database unreachable,
         or the reaper took them back): the reaper may hand them to another worker."""
         margin = min(1.0, lease / 10)
-        for task_id, claimed in list(self.claimed_at.items()):
+        for claim, claimed in list(self.claimed_at.items()):
             if max(claimed, renewed_at) + lease - margin <= now:
-                self.lose_lease(task_id)
+                self.lose_lease(claim)
 
-    def lose_lease(self, task_id: int) -> None:
-        task = self.running.get(task_id)
-        if task is None or task_id in self.lease_lost:
+    def lose_lease(self, claim: Claim) -> None:
+        task = self.running.get(claim)
+        if task is None or claim in self.lease_lost:
             return
-        self.lease_lost.add(task_id)
+        self.lease_lost.add(claim)
         task.cancel()
         log.warning("task %d (%s) lost its lease: stopped here, the reaper will retry it",
-                    task_id, self.flow.name)
+                    claim.task_id, self.flow.name)
 
     def cancel_overdue(self, now: float) -> None:
-        overdue = [task_id for task_id, deadline in self.deadlines.items() if deadline <= now]
-        for task_id in overdue:
-            self.deadlines.pop(task_id)
-            self.timed_out.add(task_id)
-            self.running[task_id].cancel()
-            log.warning("task %d (%s) hit its %gs timeout: cancelled", task_id, self.flow.name,
-                        self.flow.timeout_s)
+        overdue = [claim for claim, deadline in self.deadlines.items() if deadline <= now]
+        for claim in overdue:
+            self.deadlines.pop(claim)
+            self.timed_out.add(claim)
+            self.running[claim].cancel()
+            log.warning("task %d (%s) hit its %gs timeout: cancelled", claim.task_id,
+                        self.flow.name, self.flow.timeout_s)
 
-    async def outcome(self, row: asyncpg.Record) -> Ack:
-        task_id, attempt = row["id"], row["retry_count"]
+    async def outcome(self, claim: Claim, row: asyncpg.Record) -> Ack:
+        attempt = row["retry_count"]
         try:
             params = self.flow.params_model.model_validate(row["params"])
         except ValidationError as exc:
-            return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
-        ctx = TaskContext(task_id, self.flow.name, attempt, self.runtime.pool, log,
+            return Ack(*claim, Status.FAILED, error=f"invalid params: {exc}")
+        ctx = TaskContext(claim.task_id, self.flow.name, attempt, self.runtime.pool, log,
                           self.runtime.settings)
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
-            return failure_ack(task_id, attempt, row["max_attempts"], exc)
-        return Ack(task_id, attempt, Status.COMPLETE, data=result)
+            return failure_ack(claim, attempt, row["max_attempts"], exc)
+        return Ack(*claim, Status.COMPLETE, data=result)
 
 
-def failure_ack(task_id: int, attempt: int, max_attempts: int, exc: Exception) -> Ack:
+def failure_ack(claim: Claim, attempt: int, max_attempts: int, exc: Exception) -> Ack:
     """Retry (PENDING after a backoff) or fail, by the error's class."""
     message = f"{type(exc).__name__}: {exc}"[:2000]
     if isinstance(exc, errors.Permanent):
-        return Ack(task_id, attempt, Status.FAILED, error=message)
+        return Ack(*claim, Status.FAILED, error=message)
     if isinstance(exc, errors.RateLimited):
-        return Ack(task_id, attempt, Status.PENDING, error=message, delay=exc.retry_after,
-                   refund=True)
+        return Ack(*claim, Status.PENDING, error=message, delay=exc.retry_after, refund=True)
     if attempt >= max_attempts:
-        return Ack(task_id, attempt, Status.FAILED, error=message)
-    return Ack(task_id, attempt, Status.PENDING, error=message,
-               delay=errors.backoff_seconds(attempt))
+        return Ack(*claim, Status.FAILED, error=message)
+    return Ack(*claim, Status.PENDING, error=message, delay=errors.backoff_seconds(attempt))
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -177,7 +178,7 @@ class WorkerRuntime:
         self.worker_id = new_worker_id()
         self.pool_size = pool_size
         self.stopping = False
-        self.released: list[int] = []
+        self.released: list[Claim] = []
         self.pool: asyncpg.Pool
         self.acks: AckBuffer
         self.listening = False
@@ -202,8 +203,8 @@ class WorkerRuntime:
         for loop in self.loops.values():
             loop.slot_freed.set()
 
-    def running_ids(self) -> list[int]:
-        return [i for loop in self.loops.values() for i in loop.running]
+    def running_claims(self) -> list[Claim]:
+        return [claim for loop in self.loops.values() for claim in loop.running]
 
     async def run(self) -> None:
         assert self.settings.database_url
@@ -225,7 +226,7 @@ class WorkerRuntime:
                 await asyncio.wait_for(helpers[0], timeout=10)
             except TimeoutError:
                 log.warning("%d acks not written; the reaper will retry those tasks",
-                            len(self.acks.unacked_ids()))
+                            len(self.acks.unacked_claims()))
             for helper in helpers[1:]:
                 helper.cancel()
             await self._release()
@@ -249,7 +250,8 @@ class WorkerRuntime:
         if not self.released:
             return
         try:
-            await self.pool.execute(sql("release"), self.released, self.worker_id)
+            await self.pool.execute(sql("release"), [c.task_id for c in self.released],
+                                    [c.lease_token for c in self.released], self.worker_id)
             log.info("handed %d unfinished tasks back to the queue", len(self.released))
         except DB_ERRORS as exc:
             log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
@@ -273,21 +275,23 @@ class WorkerRuntime:
             await asyncio.sleep(period)
             await self._release_orphans(min_age=period)
             sent = asyncio.get_running_loop().time()
-            ids = self.running_ids() + self.acks.unacked_ids()
-            if not ids:
+            claims = self.running_claims() + self.acks.unacked_claims()
+            if not claims:
                 self.renewed_at = sent
                 continue
             try:
-                rows = await self.pool.fetch(sql("heartbeat"), ids, self.worker_id,
-                                             self.settings.queue_lease_seconds)
+                rows = await self.pool.fetch(
+                    sql("heartbeat"), [c.task_id for c in claims],
+                    [c.lease_token for c in claims], self.worker_id,
+                    self.settings.queue_lease_seconds)
             except DB_ERRORS as exc:
                 log.warning("heartbeat failed (%s): %s", type(exc).__name__, exc)
                 continue
             self.renewed_at = sent
-            lost = set(ids) - {row["id"] for row in rows}
+            lost = set(claims) - {Claim(row["id"], row["lease_token"]) for row in rows}
             for loop in self.loops.values():
-                for task_id in lost.intersection(loop.running):
-                    loop.lose_lease(task_id)
+                for claim in lost.intersection(loop.running):
+                    loop.lose_lease(claim)
 
     async def _release_orphans(self, min_age: float) -> None:
         """Hand back rows left in this worker's name by a claim whose answer was lost."""
@@ -295,8 +299,10 @@ class WorkerRuntime:
             async with self.pool.acquire() as conn:
                 if self.claims_in_flight:
                     return  # rows of a claim on its way are ours but not registered yet
-                known = self.running_ids() + self.acks.unacked_ids()
-                rows = await conn.fetch(sql("release_orphans"), self.worker_id, known, min_age)
+                known = self.running_claims() + self.acks.unacked_claims()
+                rows = await conn.fetch(sql("release_orphans"), self.worker_id,
+                                        [c.task_id for c in known],
+                                        [c.lease_token for c in known], min_age)
         except DB_ERRORS as exc:
             log.warning("orphan check failed (%s): %s", type(exc).__name__, exc)
             return
@@ -336,7 +342,7 @@ class WorkerRuntime:
             done = sum(loop.done for loop in self.loops.values())
             if done != last:
                 log.info("worker %s: %d tasks finished in the last %.0fs (%d running)",
-                         self.worker_id, done - last, period, len(self.running_ids()))
+                         self.worker_id, done - last, period, len(self.running_claims()))
                 last = done
 
 

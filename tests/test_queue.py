@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from core.acks import Ack, AckBuffer
+from core.acks import Ack, AckBuffer, Claim
 from core.config import Settings
 from core.maintenance import Maintenance
 from core.queue import NewTask, Queue, Status, sql
@@ -100,6 +100,49 @@ async def test_acks_complete_retry_and_ignore_stale_attempts(queue: Queue,
     assert retry.run_after > datetime.now(UTC) + timedelta(seconds=50)
 
 
+async def test_a_stale_ack_from_an_earlier_claim_changes_nothing_after_a_requeue(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    """Worker w1 claims, its lease is reaped (the task ends FAILED), the task is requeued and w1
+    claims it again with the same attempt number: the ack w1 still had buffered from the first
+    claim must not land, and the ack of the second claim must."""
+    await pool.execute("TRUNCATE event_outbox")
+    task, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=1))
+    [first] = await claim(pool, lease=0.05, worker="w1")
+    await asyncio.sleep(0.1)
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
+    reaped = await queue.get(task.id)
+    assert reaped and reaped.status == Status.FAILED
+    assert await queue.requeue(task.id)
+    [second] = await claim(pool, worker="w1")
+    assert (first["retry_count"], second["retry_count"]) == (1, 1)
+    assert second["lease_token"] > first["lease_token"]
+
+    stale = Claim(task.id, first["lease_token"])
+    await pool.execute(sql("heartbeat"), [task.id], [stale.lease_token], "w1", 0.01)
+    await pool.execute(sql("release"), [task.id], [stale.lease_token], "w1")
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    acks.add(Ack(*stale, Status.COMPLETE, data={"from": "the first claim"}))
+    await asyncio.sleep(0.05)
+    while acks:
+        await asyncio.sleep(0.01)
+    held = await queue.get(task.id)
+    assert held and held.status == Status.PROCESSING and held.worker_id == "w1", held
+    assert held.data is None and held.lease_until and held.lease_until > datetime.now(UTC) \
+        + timedelta(seconds=20), "the stale heartbeat, release or ack touched the new claim"
+
+    acks.add(Ack(task.id, second["lease_token"], Status.COMPLETE, data={"from": "the second"}))
+    await acks.close()
+    await runner
+    done = await queue.get(task.id)
+    assert done and done.status == Status.COMPLETE and done.data == {"from": "the second"}
+    finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
+    statuses = [t["status"] for row in finished for t in row["changes"]["tasks"]
+                if t["id"] == task.id]
+    assert statuses == ["FAILED", "COMPLETE"]
+
+
 async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     retry, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=2))
@@ -118,7 +161,7 @@ async def test_heartbeat_keeps_a_running_task_from_the_reaper(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     task, _ = await queue.enqueue(NewTask("noop", {}))
     await claim(pool, lease=0.2)
-    await pool.execute(sql("heartbeat"), [task.id], "w1", 30.0)
+    await pool.execute(sql("heartbeat"), [task.id], [1], "w1", 30.0)
     await asyncio.sleep(0.3)
     async with pool.acquire() as conn:
         await Maintenance(settings).tick(conn)
