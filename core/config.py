@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     queue_retention_days: float = Field(default=7.0, gt=0)
     queue_maintenance_interval: float = Field(default=5.0, gt=0)
     worker_shutdown_grace: float = Field(default=30.0, ge=0)
+    # Seconds a cancelled task (past its timeout, or at shutdown) gets to stop; a worker process
+    # holding one that is still running after that exits and the supervisor starts a new one.
+    worker_cancel_grace: float = Field(default=5.0, gt=0)
 
     # Outbox relay (runs in the worker supervisor when AMQP_URL is set; core/relay.py).
     amqp_exchange: str = "beat.events"

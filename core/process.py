@@ -2,7 +2,10 @@
 handling, interruptible sleeps, and deleting old rows in bounded batches."""
 
 import asyncio
+import logging
+import os
 import signal
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
@@ -12,10 +15,13 @@ import asyncpg
 from core.config import Settings
 from core.logs import setup_logging
 
+log = logging.getLogger(__name__)
+LEFTOVER_WAIT_S = 1.0
+
 
 class Service(Protocol):
     """A loop that runs until `stop()`: the worker runtime, maintenance, the relay, the
-    listeners."""
+    listeners. A service may set an `exit_code` attribute: the process exits with it."""
 
     def stop(self) -> None: ...
 
@@ -23,19 +29,45 @@ class Service(Protocol):
 
 
 def run_process(settings: Settings, make: Callable[[], Service]) -> None:
-    """Process entry: logging, uvloop, SIGTERM/SIGINT call the service's `stop()`, run it."""
+    """Process entry: logging, uvloop, SIGTERM/SIGINT call the service's `stop()`, run it.
+
+    Exits with the service's `exit_code` (0 when it has none), and exits even when some
+    coroutine of it ignores cancellation: the event loop would otherwise wait for it forever.
+    """
     import uvloop
 
     setup_logging(settings.log_level)
     service = make()
 
-    async def main() -> None:
+    async def main() -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, service.stop)
         await service.run()
+        code: int = getattr(service, "exit_code", 0)
+        await _cancel_leftovers(code)
+        return code
 
-    uvloop.run(main())
+    code = uvloop.run(main())
+    if code:
+        raise SystemExit(code)
+
+
+async def _cancel_leftovers(code: int) -> None:
+    """Cancel what the service left running; leave at once (os._exit) if some of it will not
+    stop, since closing the loop waits for every task."""
+    leftovers = asyncio.all_tasks() - {asyncio.current_task()}
+    for task in leftovers:
+        task.cancel()
+    if not leftovers:
+        return
+    _, stuck = await asyncio.wait(leftovers, timeout=LEFTOVER_WAIT_S)
+    if stuck:
+        log.error("%d coroutines ignore cancellation: exiting without them", len(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code or 1)
 
 
 async def sleep_unless(stopping: asyncio.Event, seconds: float) -> None:

@@ -3,6 +3,11 @@
 Wake-up comes from LISTEN/NOTIFY with a polling fallback; running tasks keep their leases alive
 with one heartbeat statement per process; SIGTERM stops claiming, lets running tasks finish
 within the grace period and hands the rest back to PENDING.
+
+A task past its timeout is cancelled and recorded TIMEOUT at once; it no longer holds a slot nor
+a lease. A handler that ignores its cancellation for WORKER_CANCEL_GRACE seconds makes the
+process recycle: it stops like on SIGTERM and exits with RECYCLE_EXIT_CODE, and the supervisor
+starts a fresh one (a process that restarts is cheaper than a slot that never frees).
 """
 
 import asyncio
@@ -25,6 +30,9 @@ from core.queue import NOTIFY_CHANNEL, Status, sql
 
 log = logging.getLogger(__name__)
 
+RECYCLE_EXIT_CODE = 3  # the process stopped because a task would not die: start a new one
+DB_WAIT_S = 10.0  # longest wait on the database while stopping
+
 
 def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -41,7 +49,9 @@ class FlowLoop:
         self.running: dict[Claim, asyncio.Task[None]] = {}
         # One watchdog enforces the hard timeout: cheaper than a timer per task.
         self.deadlines: dict[Claim, float] = {}
-        self.timed_out: set[Claim] = set()
+        # Timed-out runs, already acked TIMEOUT, and when they were cancelled: their coroutine
+        # may still be unwinding (or ignoring the cancellation); whatever it returns is dropped.
+        self.abandoned: dict[Claim, tuple[asyncio.Task[None], float]] = {}
         # When each running task was claimed (loop time at send), to know when its lease ends.
         self.claimed_at: dict[Claim, float] = {}
         self.lease_lost: set[Claim] = set()
@@ -88,21 +98,17 @@ class FlowLoop:
         try:
             ack = await self.outcome(claim, row)
         except asyncio.CancelledError:
-            if claim in self.lease_lost:
-                return  # another worker may hold it now: neither ack nor hand back
-            if claim not in self.timed_out:
-                self.runtime.released.append(claim)  # shutdown: hand it back
-                raise
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            ack = Ack(claim.task_id, claim.lease_token, Status.TIMEOUT,
-                      error=f"timed out after {self.flow.timeout_s:g}s")
+            if claim in self.lease_lost or claim in self.abandoned:
+                return  # another worker may hold it now, or its TIMEOUT is already recorded
+            self.runtime.released.append(claim)  # shutdown: hand it back
+            raise
         finally:
-            self.running.pop(claim, None)
-            self.deadlines.pop(claim, None)
-            self.claimed_at.pop(claim, None)
-            self.timed_out.discard(claim)
-            self.lease_lost.discard(claim)
-            self.slot_freed.set()
+            self.forget(claim)
+        if claim in self.abandoned:
+            log.warning("task %d (%s) returned after its timeout: result dropped",
+                        claim.task_id, self.flow.name)
+            self.abandoned.pop(claim)
+            return
         self.done += 1
         self.runtime.acks.add(ack)
         if log.isEnabledFor(logging.DEBUG):
@@ -126,14 +132,35 @@ class FlowLoop:
         log.warning("task %d (%s) lost its lease: stopped here, the reaper will retry it",
                     claim.task_id, self.flow.name)
 
+    def forget(self, claim: Claim) -> None:
+        """Drop a run from the slot, lease and deadline bookkeeping."""
+        self.running.pop(claim, None)
+        self.deadlines.pop(claim, None)
+        self.claimed_at.pop(claim, None)
+        self.lease_lost.discard(claim)
+        self.slot_freed.set()
+
     def cancel_overdue(self, now: float) -> None:
+        """Cancel runs past their timeout and record TIMEOUT now, not when (or if) they stop:
+        from here on the run holds no slot and no lease, and its own outcome is dropped."""
         overdue = [claim for claim, deadline in self.deadlines.items() if deadline <= now]
         for claim in overdue:
-            self.deadlines.pop(claim)
-            self.timed_out.add(claim)
-            self.running[claim].cancel()
+            task = self.running[claim]
+            self.forget(claim)
+            self.abandoned[claim] = (task, now)
+            task.cancel()
+            self.done += 1
+            self.runtime.acks.add(Ack(*claim, Status.TIMEOUT,
+                                      error=f"timed out after {self.flow.timeout_s:g}s"))
             log.warning("task %d (%s) hit its %gs timeout: cancelled", claim.task_id,
                         self.flow.name, self.flow.timeout_s)
+
+    def stuck(self, now: float, grace: float) -> list[Claim]:
+        """Timed-out runs still going `grace` seconds after their cancellation."""
+        for claim, (task, _) in list(self.abandoned.items()):
+            if task.done():
+                self.abandoned.pop(claim)
+        return [claim for claim, (_, since) in self.abandoned.items() if now - since >= grace]
 
     async def outcome(self, claim: Claim, row: asyncpg.Record) -> Ack:
         attempt = row["retry_count"]
@@ -184,6 +211,7 @@ class WorkerRuntime:
         self.listening = False
         self.renewed_at = 0.0
         self.claims_in_flight = 0
+        self.exit_code = 0  # RECYCLE_EXIT_CODE once a task would not die
 
     @property
     def poll_interval(self) -> float:
@@ -198,6 +226,13 @@ class WorkerRuntime:
         for loop in self.loops.values():
             loop.wake.set()
             loop.slot_freed.set()
+
+    def recycle(self, reason: str) -> None:
+        """Stop this process (gracefully, like SIGTERM) so the supervisor starts a fresh one."""
+        if not self.exit_code:
+            log.error("worker %s recycles its process: %s", self.worker_id, reason)
+        self.exit_code = RECYCLE_EXIT_CODE
+        self.stop()
 
     def _slots_freed(self) -> None:
         for loop in self.loops.values():
@@ -230,11 +265,13 @@ class WorkerRuntime:
             for helper in helpers[1:]:
                 helper.cancel()
             await self._release()
-            await self.pool.close()
+            await self._close_pool()
         log.info("worker %s stopped", self.worker_id)
 
     async def _drain(self) -> None:
-        """Let running tasks finish within the grace period, then cancel the rest."""
+        """Let running tasks finish within the grace period, cancel the rest, and hand back the
+        ones that ignore their cancellation for WORKER_CANCEL_GRACE (then the process exits
+        without waiting for them)."""
         running = [t for loop in self.loops.values() for t in loop.running.values()]
         if not running:
             return
@@ -244,18 +281,34 @@ class WorkerRuntime:
         for task in late:
             task.cancel()
         if late:
-            await asyncio.wait(late)
+            await asyncio.wait(late, timeout=self.settings.worker_cancel_grace)
+        for loop in self.loops.values():
+            for claim, task in list(loop.running.items()):
+                loop.forget(claim)
+                loop.abandoned[claim] = (task, 0.0)
+                self.released.append(claim)
+                self.recycle(f"task {claim.task_id} ({loop.flow.name}) ignored its cancellation "
+                             f"for {self.settings.worker_cancel_grace:g}s: handed back")
 
     async def _release(self) -> None:
         if not self.released:
             return
         try:
-            await self.pool.execute(sql("release"), [c.task_id for c in self.released],
-                                    [c.lease_token for c in self.released], self.worker_id)
+            async with asyncio.timeout(DB_WAIT_S):
+                await self.pool.execute(sql("release"), [c.task_id for c in self.released],
+                                        [c.lease_token for c in self.released], self.worker_id)
             log.info("handed %d unfinished tasks back to the queue", len(self.released))
         except DB_ERRORS as exc:
             log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
                         exc)
+
+    async def _close_pool(self) -> None:
+        """Close the pool, or cut its connections if a run that would not stop still holds one."""
+        try:
+            await asyncio.wait_for(self.pool.close(), DB_WAIT_S)
+        except TimeoutError:
+            log.warning("database connections still in use at exit: closing them")
+            self.pool.terminate()
 
     async def _watchdog(self) -> None:
         shortest = min([loop.flow.timeout_s for loop in self.loops.values()]
@@ -268,6 +321,10 @@ class WorkerRuntime:
                 loop.cancel_overdue(clock.time())
                 loop.cancel_unleased(clock.time(), self.renewed_at,
                                      self.settings.queue_lease_seconds)
+                stuck = loop.stuck(clock.time(), self.settings.worker_cancel_grace)
+                if stuck:
+                    self.recycle(f"task {stuck[0].task_id} ({loop.flow.name}) ignored its "
+                                 f"cancellation for {self.settings.worker_cancel_grace:g}s")
 
     async def _heartbeat(self) -> None:
         period = self.settings.queue_lease_seconds / 3
