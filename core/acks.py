@@ -9,11 +9,12 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
+from core.db import TRANSIENT_ERRORS
 from core.queue import Status, sql
 
 log = logging.getLogger(__name__)
 
-DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+DB_ERRORS = TRANSIENT_ERRORS  # what a failed flush, claim or heartbeat retries after
 
 
 class Claim(NamedTuple):

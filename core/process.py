@@ -6,9 +6,9 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import asyncpg
 
@@ -17,6 +17,7 @@ from core.logs import setup_logging
 
 log = logging.getLogger(__name__)
 LEFTOVER_WAIT_S = 1.0
+T = TypeVar("T")
 
 
 class Service(Protocol):
@@ -76,6 +77,35 @@ async def sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stopping.wait(), seconds)
     except TimeoutError:
         pass
+
+
+async def unless_stopped(stopping: asyncio.Event, awaitable: Awaitable[T]) -> T | None:
+    """The result of `awaitable`, or None if `stopping` is set first (the awaitable is then
+    cancelled): a wait on the outside world that a stop request cuts short."""
+    work = asyncio.ensure_future(awaitable)
+    stop = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        work.cancel()
+        raise
+    finally:
+        stop.cancel()
+    if work.done():
+        return work.result()
+    work.cancel()
+    await asyncio.wait({work}, timeout=LEFTOVER_WAIT_S)
+    return None
+
+
+async def bounded(awaitable: Awaitable[object], seconds: float, what: str) -> None:
+    """Wait at most `seconds` for `awaitable` (cancelled after that); log what was cut short.
+    For waits on the way out (closing connections, cancelling consumers) that must not hold
+    a stopping process, whatever the other side does."""
+    try:
+        await asyncio.wait_for(awaitable, seconds)
+    except TimeoutError:
+        log.warning("%s did not finish within %gs: given up", what, seconds)
 
 
 async def delete_in_batches(conn: asyncpg.Connection, query: str, cutoff: datetime, batch: int,

@@ -39,13 +39,15 @@ from core.acks import DB_ERRORS
 from core.config import Settings
 from core.db import asyncpg_dsn
 from core.events import EXCHANGE, Event, expand
-from core.process import delete_in_batches, run_process, sleep_unless
+from core.process import bounded, delete_in_batches, run_process, sleep_unless, unless_stopped
 
 log = logging.getLogger(__name__)
 
 SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
 LEADER_LOCK = 0x62726C79  # "brly": not the maintenance lock
 PRUNE_BATCH = 10_000
+BROKER_CLOSE_WAIT_S = 2.0  # a broker gone silent must not hold a stopping relay
+BROKER_CONNECT_TIMEOUT_S = 3.0
 BROKER_ERRORS = (ConnectionError, OSError, TimeoutError, aiormq.exceptions.AMQPError,
                  aiormq.exceptions.ChannelInvalidStateError)
 
@@ -110,9 +112,9 @@ class Relay:
         while not self.stopping.is_set():
             try:
                 await self._lead_when_elected()
-            except (*DB_ERRORS, asyncpg.InternalClientError) as exc:
-                # InternalClientError: the connection was left mid-query (a cancelled batch);
-                # it is terminated and the next round starts on a new one.
+            except DB_ERRORS as exc:
+                # Among them InternalClientError: the connection was left mid-query (a cancelled
+                # batch); it is terminated and the next round starts on a new one.
                 if not self._db_down:
                     log.warning("relay database connection lost (%s): %s; retrying",
                                 type(exc).__name__, exc)
@@ -147,18 +149,20 @@ class Relay:
             return
         try:
             try:
-                channel = await connection.channel(on_return_raises=True)
-                exchange = await self._declare(channel)
+                set_up = await unless_stopped(self.stopping, self._open(connection))
             except BROKER_ERRORS as exc:
                 log.warning("relay broker set-up failed (%s): %s", type(exc).__name__, exc)
                 return
+            if set_up is None:
+                return
+            channel, exchange = set_up
             await self.prune(conn)
             self.ready.set()
             await self._relay_loop(_Db(conn), connection, channel, exchange)
         finally:
             self.ready.clear()
             with contextlib.suppress(*BROKER_ERRORS):
-                await connection.close()
+                await bounded(connection.close(), BROKER_CLOSE_WAIT_S, "closing the broker link")
 
     async def _connect(self) -> AbstractRobustConnection | None:
         """A robust connection (it reconnects by itself); retried quietly until it first works."""
@@ -166,8 +170,10 @@ class Relay:
         failing = False
         while not self.stopping.is_set():
             try:
+                # A short timeout: a broker that accepts but never answers holds each try (and
+                # a stop request) no longer than that.
                 connection = await aio_pika.connect_robust(
-                    self.settings.amqp_url, timeout=10,
+                    self.settings.amqp_url, timeout=BROKER_CONNECT_TIMEOUT_S,
                     reconnect_interval=self.options.reconnect_interval)
                 log.info("relay connected to the broker")
                 return connection
@@ -178,6 +184,11 @@ class Relay:
                 failing = True
             await self._sleep(self.options.reconnect_interval)
         return None
+
+    async def _open(self, connection: AbstractRobustConnection
+                    ) -> tuple[AbstractChannel, AbstractExchange]:
+        channel = await connection.channel(on_return_raises=True)
+        return channel, await self._declare(channel)
 
     async def _declare(self, channel: AbstractChannel) -> AbstractExchange:
         name = self.options.exchange

@@ -2,8 +2,10 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
+import pytest
 
 from core.acks import Ack, AckBuffer, Claim
 from core.config import Settings
@@ -284,3 +286,66 @@ async def test_every_way_a_task_finishes_writes_its_event(
     assert events[str(done.id)].changes["flow"] == "noop"
     assert events[str(done.id)].changes["account_id"] == "acme"
     assert len({e.event_id for e in events.values()}) == 4
+
+
+class ClientStateFaults:
+    """The worker's pool, except that the first run of each named statement fails the way
+    asyncpg fails when the server goes away in the middle of an operation."""
+
+    def __init__(self, pool: asyncpg.Pool, statements: list[str]) -> None:
+        self._pool = pool
+        self._failing = {sql(name): name for name in statements}
+        self.failed: list[str] = []
+
+    def _fail_once(self, query: str) -> None:
+        name = self._failing.pop(query, None)
+        if name is not None:
+            self.failed.append(name)
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (None) is in progress")
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        self._fail_once(query)
+        return await self._pool.fetch(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        self._fail_once(query)
+        return await self._pool.execute(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+async def test_worker_rides_out_client_state_errors(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncpg's InternalClientError ("cannot switch to state ...") in a claim, a heartbeat or an
+    ack flush is a passing database fault: the worker tries again and the task completes."""
+    from core import worker_runtime
+    from core.db import create_pool
+    from core.flows import load_flows
+
+    faulty: list[ClientStateFaults] = []
+
+    async def connect(url: str, size: int) -> ClientStateFaults:
+        faulty.append(ClientStateFaults(await create_pool(url, max_size=size),
+                                        ["claim_batch", "heartbeat", "ack_batch"]))
+        return faulty[0]
+
+    monkeypatch.setattr(worker_runtime, "_connect_with_retry", connect)
+    tuned = settings.model_copy(update={"queue_lease_seconds": 1.5, "queue_poll_interval": 0.1})
+    task, _ = await queue.enqueue(NewTask("sleep", {"seconds": 1.2}))
+    runtime = worker_runtime.WorkerRuntime(tuned, [load_flows(tuned)["sleep"]])
+    running = asyncio.create_task(runtime.run())
+    try:
+        for _ in range(200):
+            stored = await queue.get(task.id)
+            if running.done() or (stored and stored.status == Status.COMPLETE):
+                break
+            await asyncio.sleep(0.05)
+        assert not running.done(), running.exception()
+    finally:
+        runtime.stop()
+        await asyncio.wait_for(running, 20)
+    assert stored and stored.status == Status.COMPLETE and stored.retry_count == 1, stored
+    assert sorted(faulty[0].failed) == ["ack_batch", "claim_batch", "heartbeat"]
