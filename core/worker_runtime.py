@@ -13,6 +13,7 @@ starts a fresh one (a process that restarts is cheaper than a slot that never fr
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
 from typing import Any
@@ -27,11 +28,13 @@ from core.db import asyncpg_dsn, create_pool
 from core.flows import Flow, TaskContext
 from core.process import run_process
 from core.queue import NOTIFY_CHANNEL, Status, sql
+from core.ratelimit import RateLimiterUnavailable
 
 log = logging.getLogger(__name__)
 
 RECYCLE_EXIT_CODE = 3  # the process stopped because a task would not die: start a new one
 DB_WAIT_S = 10.0  # longest wait on the database while stopping
+LIMITER_RETRY_S = 5.0  # a task stopped by an unreachable rate limiter runs again about then
 
 
 def new_worker_id() -> str:
@@ -184,6 +187,9 @@ def failure_ack(claim: Claim, attempt: int, max_attempts: int, exc: Exception) -
         return Ack(*claim, Status.FAILED, error=message)
     if isinstance(exc, errors.RateLimited):
         return Ack(*claim, Status.PENDING, error=message, delay=exc.retry_after, refund=True)
+    if isinstance(exc, RateLimiterUnavailable):  # raised outside a director: a wait all the same
+        return Ack(*claim, Status.PENDING, error=f"{message}: will run again",
+                   delay=LIMITER_RETRY_S * random.uniform(0.5, 1.5), refund=True)
     if attempt >= max_attempts:
         return Ack(*claim, Status.FAILED, error=message)
     return Ack(*claim, Status.PENDING, error=message, delay=errors.backoff_seconds(attempt))
