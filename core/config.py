@@ -83,7 +83,12 @@ class Settings(BaseSettings):
     relay_max_attempts: int = Field(default=5, ge=1)
     relay_retry_seconds: float = Field(default=2.0, ge=0)
     relay_poll_interval: float = Field(default=0.02, gt=0)
+    # Outbox retention, enforced by queue maintenance: SENT events this long after they were
+    # sent; PARKED events, and PENDING ones when no relay runs (AMQP_URL unset: clients read
+    # them with GET /events), this long after they occurred.
     events_retention_days: float = Field(default=1.0, gt=0)
+    events_unsent_retention_days: float = Field(default=7.0, gt=0)
+    events_parked_retention_days: float = Field(default=14.0, gt=0)
 
     server_host: str = "127.0.0.1"
     server_port: int = 8000

@@ -109,12 +109,12 @@ async def bounded(awaitable: Awaitable[object], seconds: float, what: str) -> No
 
 
 async def delete_in_batches(conn: asyncpg.Connection, query: str, cutoff: datetime, batch: int,
-                            stopping: asyncio.Event) -> int:
-    """Run a `DELETE ... LIMIT $2` query with ($1 cutoff, $2 batch) until it deletes fewer
-    than a batch; the number deleted."""
+                            stopping: asyncio.Event, *args: object) -> int:
+    """Run a `DELETE ... LIMIT $2` query with ($1 cutoff, $2 batch, then `args`) until it
+    deletes fewer than a batch; the number deleted."""
     total = 0
     while not stopping.is_set():
-        status = await conn.execute(query, cutoff, batch)
+        status = await conn.execute(query, cutoff, batch, *args)
         deleted = int(status.split()[-1])
         total += deleted
         if deleted < batch:

@@ -8,7 +8,8 @@ flight at once) and marks a row SENT only when all its events were confirmed.
 Failures are never dropped. A returned (unroutable) message, a nack, a missing confirm or a row
 that cannot be expanded goes back to PENDING with the reason (`mark_failed`) and is PARKED, reason
 kept, once it used `max_attempts` claims; PARKED rows stay in the outbox (GET /events) until an
-operator re-queues them. A lost broker connection is not the events' fault: their rows go back
+operator re-queues them or their retention ends (queue maintenance prunes the outbox). A lost
+broker connection is not the events' fault: their rows go back
 to PENDING without parking, the relay claims nothing until the robust connection is back.
 
 Broker side it declares the durable topic exchange `beat.events` and, exactly as the listeners
@@ -25,7 +26,6 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -39,13 +39,12 @@ from core.acks import DB_ERRORS
 from core.config import Settings
 from core.db import asyncpg_dsn
 from core.events import EXCHANGE, Event, expand
-from core.process import bounded, delete_in_batches, run_process, sleep_unless, unless_stopped
+from core.process import bounded, run_process, sleep_unless, unless_stopped
 
 log = logging.getLogger(__name__)
 
 SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
 LEADER_LOCK = 0x62726C79  # "brly": not the maintenance lock
-PRUNE_BATCH = 10_000
 BROKER_CLOSE_WAIT_S = 2.0  # a broker gone silent must not hold a stopping relay
 BROKER_CONNECT_TIMEOUT_S = 3.0
 BROKER_ERRORS = (ConnectionError, OSError, TimeoutError, aiormq.exceptions.AMQPError,
@@ -65,14 +64,12 @@ class RelayOptions:
     max_attempts: int = 5
     retry_seconds: float = 2.0  # a refused event waits this long per attempt before the next
     poll_interval: float = 0.02
-    retention_days: float = 1.0
-    prune_interval: float = 60.0
     election_interval: float = 1.0
     reconnect_interval: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RelayOptions":
-        names = {"exchange": "amqp_exchange", "retention_days": "events_retention_days"}
+        names = {"exchange": "amqp_exchange"}
         found = {f.name: getattr(settings, names.get(f.name, f"relay_{f.name}"), None)
                  for f in fields(cls)}
         return cls(**{name: value for name, value in found.items() if value is not None})
@@ -156,7 +153,6 @@ class Relay:
             if set_up is None:
                 return
             channel, exchange = set_up
-            await self.prune(conn)
             self.ready.set()
             await self._relay_loop(_Db(conn), connection, channel, exchange)
         finally:
@@ -200,7 +196,7 @@ class Relay:
                           channel: AbstractChannel, exchange: AbstractExchange) -> None:
         """Claim batches while up to `pipeline` earlier ones still wait for their confirms."""
         batches: set[asyncio.Task[bool]] = set()
-        last_prune, backoff = time.monotonic(), 0.0
+        backoff = 0.0
         try:
             while not self.stopping.is_set():
                 lost, ok = _reap(batches)
@@ -214,10 +210,6 @@ class Relay:
                 if len(batches) >= self.options.pipeline:
                     await asyncio.wait(batches, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                if time.monotonic() - last_prune > self.options.prune_interval:
-                    async with db.lock:
-                        await self.prune(db.conn)
-                    last_prune = time.monotonic()
                 rows = await db.fetch(SQL["claim"], self.options.batch,
                                       self.options.claim_seconds)
                 if rows:
@@ -319,15 +311,6 @@ class Relay:
             parked = sum(1 for r in marked if r["status"] == "PARKED")
             log.warning("%d outbox rows not published (%d parked): %s", len(ids), parked,
                         failure.reason)
-
-    async def prune(self, conn: asyncpg.Connection) -> int:
-        """Delete SENT rows older than the retention; the number deleted."""
-        cutoff = datetime.now(UTC) - timedelta(days=self.options.retention_days)
-        total = await delete_in_batches(conn, SQL["prune_sent"], cutoff, PRUNE_BATCH,
-                                        self.stopping)
-        if total:
-            log.info("outbox retention: deleted %d sent events older than %s", total, cutoff)
-        return total
 
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self.stopping, seconds)

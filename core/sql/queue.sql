@@ -216,3 +216,7 @@ UPDATE scrape_request_log SET priority = $2 WHERE id = $1 RETURNING *;
 
 -- name: queue_stats
 SELECT * FROM queue_stats ORDER BY flow;
+
+-- name: outbox_stats
+-- The event outbox backlog per status: how many events and the age of the oldest.
+SELECT * FROM outbox_stats ORDER BY status;
