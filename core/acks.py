@@ -5,21 +5,30 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
+from core.db import TRANSIENT_ERRORS
 from core.queue import Status, sql
 
 log = logging.getLogger(__name__)
 
-DB_ERRORS = (OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
+DB_ERRORS = TRANSIENT_ERRORS  # what a failed flush, claim or heartbeat retries after
+
+
+class Claim(NamedTuple):
+    """One claim of a task: its id and the lease token claim_batch gave it. The token fences
+    every write about the claim (ack, heartbeat, release) against later claims of the task."""
+
+    task_id: int
+    lease_token: int
 
 
 @dataclass(frozen=True, slots=True)
 class Ack:
     task_id: int
-    attempt: int
+    lease_token: int  # of the claim that ran the attempt
     status: Status
     data: Any = None
     error: str | None = None
@@ -54,8 +63,8 @@ class AckBuffer:
     def __len__(self) -> int:
         return len(self.pending) + len(self.in_flight)
 
-    def unacked_ids(self) -> list[int]:
-        return [a.task_id for a in self.pending] + [a.task_id for a in self.in_flight]
+    def unacked_claims(self) -> list[Claim]:
+        return [Claim(a.task_id, a.lease_token) for a in (*self.pending, *self.in_flight)]
 
     async def run(self) -> None:
         """Flush loop; returns once closed and empty (or closed and the database is gone)."""
@@ -84,7 +93,7 @@ class AckBuffer:
         try:
             batch = self.in_flight
             await self.pool.execute(
-                sql("ack_batch"), [a.task_id for a in batch], [a.attempt for a in batch],
+                sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
                 [a.status.value for a in batch],
                 [None if a.data is None else json.dumps(a.data, default=str) for a in batch],
                 [a.error for a in batch], [a.delay for a in batch],

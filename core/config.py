@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     queue_retention_days: float = Field(default=7.0, gt=0)
     queue_maintenance_interval: float = Field(default=5.0, gt=0)
     worker_shutdown_grace: float = Field(default=30.0, ge=0)
+    # Seconds a cancelled task (past its timeout, or at shutdown) gets to stop; a worker process
+    # holding one that is still running after that exits and the supervisor starts a new one.
+    worker_cancel_grace: float = Field(default=5.0, gt=0)
 
     # Outbox relay (runs in the worker supervisor when AMQP_URL is set; core/relay.py).
     amqp_exchange: str = "beat.events"
@@ -100,7 +103,12 @@ class Settings(BaseSettings):
     relay_max_attempts: int = Field(default=5, ge=1)
     relay_retry_seconds: float = Field(default=2.0, ge=0)
     relay_poll_interval: float = Field(default=0.02, gt=0)
+    # Outbox retention, enforced by queue maintenance: SENT events this long after they were
+    # sent; PARKED events, and PENDING ones when no relay runs (AMQP_URL unset: clients read
+    # them with GET /events), this long after they occurred.
     events_retention_days: float = Field(default=1.0, gt=0)
+    events_unsent_retention_days: float = Field(default=7.0, gt=0)
+    events_parked_retention_days: float = Field(default=14.0, gt=0)
 
     server_host: str = "127.0.0.1"
     server_port: int = 8000

@@ -24,6 +24,7 @@ a reject still dead-letters it, without the reason). An unreachable database bur
 """
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import Counter
@@ -40,7 +41,7 @@ from aio_pika.abc import AbstractIncomingMessage, ExchangeType
 
 from core import db
 from core.config import Settings
-from core.process import run_process
+from core.process import bounded, run_process, sleep_unless, unless_stopped
 from core.queue import Queue
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,21 @@ MAX_EVENT_ID = 512  # characters; ids are a primary key, whose entries must stay
 DB_RETRY_PAUSE_S = 2.0
 PRUNE_INTERVAL_S = 3600.0
 PRUNE_BATCH = 10_000
+BROKER_WAIT_S = 2.0  # longest wait per goodbye to the broker (it may have gone silent)
+BROKER_CONNECT_TIMEOUT_S = 3.0
+BROKER_RETRY_S = 1.0
+DB_CLOSE_WAIT_S = 10.0
+BROKER_ERRORS = (ConnectionError, OSError, aio_pika.exceptions.AMQPError)
 
 CLAIM = ("INSERT INTO consumed_event (consumer, event_id) VALUES ($1, $2) "
          "ON CONFLICT DO NOTHING RETURNING true")
 PRUNE = ("DELETE FROM consumed_event WHERE (consumer, event_id) IN (SELECT consumer, event_id "
          "FROM consumed_event WHERE consumed_at < now() - make_interval(secs => $1) LIMIT $2)")
-# Failing to reach the database is not the message's fault.
+# Failing to reach the database is not the message's fault (InternalClientError: the server
+# went away in the middle of an operation).
 DB_UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError,
-                  asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
-                  asyncpg.TooManyConnectionsError)
+                  asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
+                  asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 
 
 class MalformedMessage(ValueError):
@@ -187,16 +194,45 @@ class Consumer:
             raise RuntimeError("listeners need AMQP_URL and DATABASE_URL")
         self._pool = await db.create_pool(self.settings.database_url, max_size=self.pool_size)
         try:
-            connection = await aio_pika.connect_robust(self.settings.amqp_url, heartbeat=60)
+            connection = await self._connect()
+            if connection is None:
+                return
             try:
                 await self._serve(connection)
             finally:
-                await connection.close()
+                with contextlib.suppress(*BROKER_ERRORS):
+                    await bounded(connection.close(), BROKER_WAIT_S, "closing the broker link")
         finally:
-            await self._pool.close()
+            await self._close_pool()
+
+    async def _connect(self) -> abc.AbstractRobustConnection | None:
+        """Connect, trying again until stop(). Every wait on the broker is bounded: one that
+        accepts connections but never answers must not hold a stopping process."""
+        assert self.settings.amqp_url
+        failing = False
+        while not self._stopping.is_set():
+            try:
+                return await aio_pika.connect_robust(self.settings.amqp_url, heartbeat=60,
+                                                     timeout=BROKER_CONNECT_TIMEOUT_S)
+            except BROKER_ERRORS as exc:
+                if not failing:
+                    log.warning("broker unreachable (%s: %s): retrying", type(exc).__name__, exc)
+                failing = True
+            await sleep_unless(self._stopping, BROKER_RETRY_S)
+        return None
+
+    async def _close_pool(self) -> None:
+        assert self._pool is not None
+        try:
+            await asyncio.wait_for(self._pool.close(), DB_CLOSE_WAIT_S)
+        except TimeoutError:
+            log.warning("database connections still in use at exit: closing them")
+            self._pool.terminate()
 
     async def _serve(self, connection: abc.AbstractRobustConnection) -> None:
-        subscriptions = [await self._subscribe(connection, lis) for lis in self.listeners]
+        subscriptions = await unless_stopped(self._stopping, self._subscribe_all(connection))
+        if subscriptions is None:
+            return
         self.ready.set()
         log.info("consuming %s", ", ".join(lis.queue for lis in self.listeners))
         while not self._stopping.is_set():
@@ -204,11 +240,18 @@ class Consumer:
                 await asyncio.wait_for(self._stopping.wait(), PRUNE_INTERVAL_S)
             except TimeoutError:
                 await self._prune()
-        for sub in subscriptions:
-            await sub.queue.cancel(sub.tag)
+        if connection.connected.is_set():  # while it reconnects there is nothing to cancel
+            with contextlib.suppress(*BROKER_ERRORS):
+                await bounded(asyncio.gather(*(sub.queue.cancel(sub.tag)
+                                               for sub in subscriptions)),
+                              BROKER_WAIT_S, "cancelling the consumers")
         if self._inflight:
             log.info("waiting for %d messages in flight", len(self._inflight))
             await asyncio.wait(self._inflight, timeout=self.settings.worker_shutdown_grace)
+
+    async def _subscribe_all(self, connection: abc.AbstractRobustConnection
+                             ) -> list[_Subscription]:
+        return [await self._subscribe(connection, lis) for lis in self.listeners]
 
     async def _subscribe(self, connection: abc.AbstractRobustConnection,
                          listener: Listener) -> _Subscription:

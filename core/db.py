@@ -1,5 +1,6 @@
 """Database URLs, connection pools and schema migrations (Alembic) for Beat."""
 
+import asyncio
 import io
 import json
 import logging
@@ -16,6 +17,14 @@ import migrations
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
+
+# Errors after which a loop talking to the database waits and tries again: the network, a
+# timeout, anything the server answers, a closed connection, and a connection left in a state
+# it cannot leave (InternalClientError and its subclasses, e.g. "cannot switch to state ..."
+# when the server goes away in the middle of an operation).
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
+    asyncpg.InternalClientError)
 
 
 class SchemaOutOfDate(RuntimeError):

@@ -1,4 +1,5 @@
-"""Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune.
+"""Queue upkeep run by one leader across all hosts: reap expired leases, expire, and prune
+finished tasks and old outbox events (each status past its own retention).
 
 Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
 whose connection drops loses the lock to the next host.
@@ -7,9 +8,11 @@ whose connection drops loses the lock to the next host.
 import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 
+from core import sqlfile
 from core.acks import DB_ERRORS
 from core.config import Settings
 from core.db import asyncpg_dsn
@@ -20,6 +23,7 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x62656174  # "beat"
 PRUNE_BATCH = 10_000
+OUTBOX_SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
 
 
 class Maintenance:
@@ -74,15 +78,43 @@ class Maintenance:
             await self.prune(conn)
 
     async def prune(self, conn: asyncpg.Connection) -> int:
-        cutoff = datetime.now(UTC) - timedelta(days=self.settings.queue_retention_days)
+        """Retention of finished tasks and of the outbox; the number of tasks deleted."""
+        cutoff = _days_ago(self.settings.queue_retention_days)
         total = await delete_in_batches(conn, sql("prune_finished"), cutoff, PRUNE_BATCH,
                                         self.stopping)
         if total:
             log.info("retention: deleted %d finished tasks older than %s", total, cutoff)
+        await self.prune_outbox(conn)
         return total
+
+    async def prune_outbox(self, conn: asyncpg.Connection) -> dict[str, int]:
+        """Delete outbox events past the retention of their status; the number per status.
+
+        PENDING events are pruned only when no relay runs here (AMQP_URL unset): then nothing
+        ever sends them and clients read them with GET /events. With a relay they wait for it.
+        """
+        settings, deleted = self.settings, {}
+        deleted["SENT"] = await delete_in_batches(
+            conn, OUTBOX_SQL["prune_sent"], _days_ago(settings.events_retention_days),
+            PRUNE_BATCH, self.stopping)
+        unsent = {"PARKED": settings.events_parked_retention_days}
+        if not settings.amqp_url:
+            unsent["PENDING"] = settings.events_unsent_retention_days
+        for status, days in unsent.items():
+            deleted[status] = await delete_in_batches(
+                conn, OUTBOX_SQL["prune_unsent"], _days_ago(days), PRUNE_BATCH, self.stopping,
+                status)
+        if any(deleted.values()):
+            log.info("outbox retention: deleted %s events",
+                     ", ".join(f"{n} {s.lower()}" for s, n in deleted.items() if n))
+        return deleted
 
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self.stopping, seconds)
+
+
+def _days_ago(days: float) -> datetime:
+    return datetime.now(UTC) - timedelta(days=days)
 
 
 def run_maintenance_process(settings: Settings) -> None:

@@ -73,12 +73,12 @@ class ProgressReporter:
             log.debug("progress write dropped (%s): %s", type(exc).__name__, exc)
 
 
-def task_progress(pool: asyncpg.Pool, query: str, task_id: int, worker_id: str,
-                  attempt: int) -> ProgressReporter:
+def task_progress(pool: asyncpg.Pool, query: str, task_id: int,
+                  lease_token: int) -> ProgressReporter:
     """A reporter writing to task `task_id` with `query` (the queue's `set_progress`), fenced on
-    this worker's attempt: a task reaped and claimed elsewhere is not written to."""
+    this claim's lease token: a task reaped and claimed again is not written to."""
 
     async def write(progress: Progress) -> None:
-        await pool.execute(query, task_id, progress.model_dump(), worker_id, attempt)
+        await pool.execute(query, task_id, progress.model_dump(), lease_token)
 
     return ProgressReporter(write)

@@ -168,6 +168,10 @@ class Queue:
     async def stats(self) -> list[dict[str, Any]]:
         return [dict(r) for r in await self.pool.fetch(sql("queue_stats"))]
 
+    async def outbox_stats(self) -> list[dict[str, Any]]:
+        """The event outbox backlog: status, events, oldest_age_s (the outbox_stats view)."""
+        return [dict(r) for r in await self.pool.fetch(sql("outbox_stats"))]
+
 
 class KeyConflict(Exception):
     """Another active task holds this task's idempotency key."""

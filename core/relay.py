@@ -8,7 +8,8 @@ flight at once) and marks a row SENT only when all its events were confirmed.
 Failures are never dropped. A returned (unroutable) message, a nack, a missing confirm or a row
 that cannot be expanded goes back to PENDING with the reason (`mark_failed`) and is PARKED, reason
 kept, once it used `max_attempts` claims; PARKED rows stay in the outbox (GET /events) until an
-operator re-queues them. A lost broker connection is not the events' fault: their rows go back
+operator re-queues them or their retention ends (queue maintenance prunes the outbox). A lost
+broker connection is not the events' fault: their rows go back
 to PENDING without parking, the relay claims nothing until the robust connection is back.
 
 Broker side it declares the durable topic exchange `beat.events` and, exactly as the listeners
@@ -40,7 +41,6 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -54,13 +54,14 @@ from core.acks import DB_ERRORS
 from core.config import Settings
 from core.db import asyncpg_dsn
 from core.events import EXCHANGE, Event, expand
-from core.process import delete_in_batches, run_process, sleep_unless
+from core.process import bounded, run_process, sleep_unless, unless_stopped
 
 log = logging.getLogger(__name__)
 
 SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
 LEADER_LOCK = 0x62726C79  # "brly": not the maintenance lock
-PRUNE_BATCH = 10_000
+BROKER_CLOSE_WAIT_S = 2.0  # a broker gone silent must not hold a stopping relay
+BROKER_CONNECT_TIMEOUT_S = 3.0
 BROKER_ERRORS = (ConnectionError, OSError, TimeoutError, aiormq.exceptions.AMQPError,
                  aiormq.exceptions.ChannelInvalidStateError)
 
@@ -78,14 +79,12 @@ class RelayOptions:
     max_attempts: int = 5
     retry_seconds: float = 2.0  # a refused event waits this long per attempt before the next
     poll_interval: float = 0.02
-    retention_days: float = 1.0
-    prune_interval: float = 60.0
     election_interval: float = 1.0
     reconnect_interval: float = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RelayOptions":
-        names = {"exchange": "amqp_exchange", "retention_days": "events_retention_days"}
+        names = {"exchange": "amqp_exchange"}
         found = {f.name: getattr(settings, names.get(f.name, f"relay_{f.name}"), None)
                  for f in fields(cls)}
         return cls(**{name: value for name, value in found.items() if value is not None})
@@ -125,9 +124,9 @@ class Relay:
         while not self.stopping.is_set():
             try:
                 await self._lead_when_elected()
-            except (*DB_ERRORS, asyncpg.InternalClientError) as exc:
-                # InternalClientError: the connection was left mid-query (a cancelled batch);
-                # it is terminated and the next round starts on a new one.
+            except DB_ERRORS as exc:
+                # Among them InternalClientError: the connection was left mid-query (a cancelled
+                # batch); it is terminated and the next round starts on a new one.
                 if not self._db_down:
                     log.warning("relay database connection lost (%s): %s; retrying",
                                 type(exc).__name__, exc)
@@ -162,18 +161,19 @@ class Relay:
             return
         try:
             try:
-                channel = await connection.channel(on_return_raises=True)
-                exchange = await self._declare(channel)
+                set_up = await unless_stopped(self.stopping, self._open(connection))
             except BROKER_ERRORS as exc:
                 log.warning("relay broker set-up failed (%s): %s", type(exc).__name__, exc)
                 return
-            await self.prune(conn)
+            if set_up is None:
+                return
+            channel, exchange = set_up
             self.ready.set()
             await self._relay_loop(_Db(conn), connection, channel, exchange)
         finally:
             self.ready.clear()
             with contextlib.suppress(*BROKER_ERRORS):
-                await connection.close()
+                await bounded(connection.close(), BROKER_CLOSE_WAIT_S, "closing the broker link")
 
     async def _connect(self) -> AbstractRobustConnection | None:
         """A robust connection (it reconnects by itself); retried quietly until it first works."""
@@ -181,8 +181,10 @@ class Relay:
         failing = False
         while not self.stopping.is_set():
             try:
+                # A short timeout: a broker that accepts but never answers holds each try (and
+                # a stop request) no longer than that.
                 connection = await aio_pika.connect_robust(
-                    self.settings.amqp_url, timeout=10,
+                    self.settings.amqp_url, timeout=BROKER_CONNECT_TIMEOUT_S,
                     reconnect_interval=self.options.reconnect_interval)
                 log.info("relay connected to the broker")
                 return connection
@@ -194,6 +196,11 @@ class Relay:
             await self._sleep(self.options.reconnect_interval)
         return None
 
+    async def _open(self, connection: AbstractRobustConnection
+                    ) -> tuple[AbstractChannel, AbstractExchange]:
+        channel = await connection.channel(on_return_raises=True)
+        return channel, await self._declare(channel)
+
     async def _declare(self, channel: AbstractChannel) -> AbstractExchange:
         name = self.options.exchange
         exchange = await channel.declare_exchange(name, aio_pika.ExchangeType.TOPIC, durable=True)
@@ -204,7 +211,7 @@ class Relay:
                           channel: AbstractChannel, exchange: AbstractExchange) -> None:
         """Claim batches while up to `pipeline` earlier ones still wait for their confirms."""
         batches: set[asyncio.Task[bool]] = set()
-        last_prune, backoff = time.monotonic(), 0.0
+        backoff = 0.0
         try:
             while not self.stopping.is_set():
                 lost, ok = _reap(batches)
@@ -218,10 +225,6 @@ class Relay:
                 if len(batches) >= self.options.pipeline:
                     await asyncio.wait(batches, return_when=asyncio.FIRST_COMPLETED)
                     continue
-                if time.monotonic() - last_prune > self.options.prune_interval:
-                    async with db.lock:
-                        await self.prune(db.conn)
-                    last_prune = time.monotonic()
                 rows = await db.fetch(SQL["claim"], self.options.batch,
                                       self.options.claim_seconds)
                 if rows:
@@ -323,15 +326,6 @@ class Relay:
             parked = sum(1 for r in marked if r["status"] == "PARKED")
             log.warning("%d outbox rows not published (%d parked): %s", len(ids), parked,
                         failure.reason)
-
-    async def prune(self, conn: asyncpg.Connection) -> int:
-        """Delete SENT rows older than the retention; the number deleted."""
-        cutoff = datetime.now(UTC) - timedelta(days=self.options.retention_days)
-        total = await delete_in_batches(conn, SQL["prune_sent"], cutoff, PRUNE_BATCH,
-                                        self.stopping)
-        if total:
-            log.info("outbox retention: deleted %d sent events older than %s", total, cutoff)
-        return total
 
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self.stopping, seconds)

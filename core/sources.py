@@ -3,10 +3,13 @@
 A source is one way to reach a platform (an official API, a keyless fallback); it knows which
 capabilities it serves and turns every failure into a core.errors class. The director moves to
 the next source on unavailable / rate-limited / credential errors, stops on permanent ones, and
-stops asking a source that keeps failing (circuit breaker) for a cool-down period.
+stops asking a source that keeps failing (circuit breaker) for a cool-down period. When every
+source was held back by a rate limit, full or unreachable, the task waits (RateLimited: no
+attempt used) instead of failing.
 """
 
 import logging
+import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +28,7 @@ from core.ratelimit import RateLimiterUnavailable, parse_limit
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+LIMITER_UNREACHABLE = "rate limiter unreachable (Redis down or refusing): will run again"
 
 
 class Source(Protocol):
@@ -91,17 +95,19 @@ class Director:
     """`limits[source name]` (and `target_limit` per source and target, for calls about one
     target) are acquired before each call of that source; a wait longer than `max_wait_s` counts
     as rate-limited (the next source is tried), and an unreachable limiter keeps the call from
-    going out at all."""
+    going out at all: that source is waited for like a full limit, about `limiter_retry_s`."""
 
     def __init__(self, sources: Sequence[Source], breaker: CircuitBreaker | None = None,
                  limiter: Limits | None = None, limits: Mapping[str, Sequence[Any]] | None = None,
-                 max_wait_s: float = 10.0, target_limit: str | None = None) -> None:
+                 max_wait_s: float = 10.0, target_limit: str | None = None,
+                 limiter_retry_s: float = 5.0) -> None:
         self.sources = list(sources)
         self.breaker = breaker or CircuitBreaker()
         self.limiter = limiter
         self.limits = dict(limits or {})
         self.max_wait_s = max_wait_s
         self.target_limit = target_limit
+        self.limiter_retry_s = limiter_retry_s
 
     def for_capability(self, capability: str) -> list[Source]:
         return [s for s in self.sources if capability in s.capabilities]
@@ -129,8 +135,12 @@ class Director:
                 waits.append(exc.retry_after)
                 failures.append(f"{source.name}: {exc}")
                 continue
-            except (CredentialInvalid, Unsupported, RateLimiterUnavailable) as exc:
-                # RateLimiterUnavailable: no call goes out unlimited; not the source's fault.
+            except RateLimiterUnavailable:
+                # No call goes out unlimited; neither the source's fault nor the task's: a wait.
+                waits.append(self.limiter_retry_s * random.uniform(0.5, 1.5))
+                failures.append(f"{source.name}: {LIMITER_UNREACHABLE}")
+                continue
+            except (CredentialInvalid, Unsupported) as exc:
                 failures.append(f"{source.name}: {exc}")
                 continue
             except SourceUnavailable as exc:

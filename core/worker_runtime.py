@@ -3,11 +3,17 @@
 Wake-up comes from LISTEN/NOTIFY with a polling fallback; running tasks keep their leases alive
 with one heartbeat statement per process; SIGTERM stops claiming, lets running tasks finish
 within the grace period and hands the rest back to PENDING.
+
+A task past its timeout is cancelled and recorded TIMEOUT at once; it no longer holds a slot nor
+a lease. A handler that ignores its cancellation for WORKER_CANCEL_GRACE seconds makes the
+process recycle: it stops like on SIGTERM and exits with RECYCLE_EXIT_CODE, and the supervisor
+starts a fresh one (a process that restarts is cheaper than a slot that never frees).
 """
 
 import asyncio
 import logging
 import os
+import random
 import socket
 import uuid
 from typing import Any
@@ -16,7 +22,7 @@ import asyncpg
 from pydantic import ValidationError
 
 from core import errors
-from core.acks import DB_ERRORS, Ack, AckBuffer
+from core.acks import DB_ERRORS, Ack, AckBuffer, Claim
 from core.config import Settings
 from core.console import plural
 from core.db import asyncpg_dsn, create_pool
@@ -24,9 +30,14 @@ from core.flows import Flow, TaskContext
 from core.process import run_process
 from core.progress import task_progress
 from core.queue import NOTIFY_CHANNEL, Status, sql
+from core.ratelimit import RateLimiterUnavailable
 from credentials import redact
 
 log = logging.getLogger(__name__)
+
+RECYCLE_EXIT_CODE = 3  # the process stopped because a task would not die: start a new one
+DB_WAIT_S = 10.0  # longest wait on the database while stopping
+LIMITER_RETRY_S = 5.0  # a task stopped by an unreachable rate limiter runs again about then
 
 
 def new_worker_id() -> str:
@@ -39,13 +50,17 @@ class FlowLoop:
     def __init__(self, runtime: "WorkerRuntime", flow: Flow) -> None:
         self.runtime = runtime
         self.flow = flow
-        self.running: dict[int, asyncio.Task[None]] = {}
+        # Keyed by claim, not task id: a task taken back by the reaper may be claimed again by
+        # this very worker while its first run still winds down.
+        self.running: dict[Claim, asyncio.Task[None]] = {}
         # One watchdog enforces the hard timeout: cheaper than a timer per task.
-        self.deadlines: dict[int, float] = {}
-        self.timed_out: set[int] = set()
+        self.deadlines: dict[Claim, float] = {}
+        # Timed-out runs, already acked TIMEOUT, and when they were cancelled: their coroutine
+        # may still be unwinding (or ignoring the cancellation); whatever it returns is dropped.
+        self.abandoned: dict[Claim, tuple[asyncio.Task[None], float]] = {}
         # When each running task was claimed (loop time at send), to know when its lease ends.
-        self.claimed_at: dict[int, float] = {}
-        self.lease_lost: set[int] = set()
+        self.claimed_at: dict[Claim, float] = {}
+        self.lease_lost: set[Claim] = set()
         self.wake = asyncio.Event()
         self.slot_freed = asyncio.Event()
         self.done = 0
@@ -77,95 +92,114 @@ class FlowLoop:
             deadline = sent + self.flow.timeout_s
             for row in rows:
                 if row["status"] == Status.PROCESSING:
-                    self.deadlines[row["id"]] = deadline
-                    self.claimed_at[row["id"]] = sent
-                    self.running[row["id"]] = asyncio.create_task(self.execute(row))
+                    claim = Claim(row["id"], row["lease_token"])
+                    self.deadlines[claim] = deadline
+                    self.claimed_at[claim] = sent
+                    self.running[claim] = asyncio.create_task(self.execute(claim, row))
             # A short batch may only mean another worker held rows: sleep once a claim is empty.
             if not rows and not rt.stopping:
                 await _wait(self.wake, rt.poll_interval)
 
-    async def execute(self, row: asyncpg.Record) -> None:
-        task_id, attempt = row["id"], row["retry_count"]
+    async def execute(self, claim: Claim, row: asyncpg.Record) -> None:
         try:
-            ack = await self.outcome(row)
+            ack = await self.outcome(claim, row)
         except asyncio.CancelledError:
-            if task_id in self.lease_lost:
-                return  # another worker may hold it now: neither ack nor hand back
-            if task_id not in self.timed_out:
-                self.runtime.released.append(task_id)  # shutdown: hand it back
-                raise
-            asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            ack = Ack(task_id, attempt, Status.TIMEOUT,
-                      error=f"timed out after {self.flow.timeout_s:g}s")
+            if claim in self.lease_lost or claim in self.abandoned:
+                return  # another worker may hold it now, or its TIMEOUT is already recorded
+            self.runtime.released.append(claim)  # shutdown: hand it back
+            raise
         finally:
-            self.running.pop(task_id, None)
-            self.deadlines.pop(task_id, None)
-            self.claimed_at.pop(task_id, None)
-            self.timed_out.discard(task_id)
-            self.lease_lost.discard(task_id)
-            self.slot_freed.set()
+            self.forget(claim)
+        if claim in self.abandoned:
+            log.warning("task %d (%s) returned after its timeout: result dropped",
+                        claim.task_id, self.flow.name)
+            self.abandoned.pop(claim)
+            return
         self.done += 1
         self.runtime.acks.add(ack)
         if log.isEnabledFor(logging.DEBUG):
-            log.debug("task %d %s attempt %d -> %s", task_id, self.flow.name, attempt, ack.status)
+            log.debug("task %d %s attempt %d -> %s", claim.task_id, self.flow.name,
+                      row["retry_count"], ack.status)
 
     def cancel_unleased(self, now: float, renewed_at: float, lease: float) -> None:
         """Stop tasks whose lease this worker could not renew in time (database unreachable,
         or the reaper took them back): the reaper may hand them to another worker."""
         margin = min(1.0, lease / 10)
-        for task_id, claimed in list(self.claimed_at.items()):
+        for claim, claimed in list(self.claimed_at.items()):
             if max(claimed, renewed_at) + lease - margin <= now:
-                self.lose_lease(task_id)
+                self.lose_lease(claim)
 
-    def lose_lease(self, task_id: int) -> None:
-        task = self.running.get(task_id)
-        if task is None or task_id in self.lease_lost:
+    def lose_lease(self, claim: Claim) -> None:
+        task = self.running.get(claim)
+        if task is None or claim in self.lease_lost:
             return
-        self.lease_lost.add(task_id)
+        self.lease_lost.add(claim)
         task.cancel()
         log.warning("task %d (%s) lost its lease: stopped here, the reaper will retry it",
-                    task_id, self.flow.name)
+                    claim.task_id, self.flow.name)
+
+    def forget(self, claim: Claim) -> None:
+        """Drop a run from the slot, lease and deadline bookkeeping."""
+        self.running.pop(claim, None)
+        self.deadlines.pop(claim, None)
+        self.claimed_at.pop(claim, None)
+        self.lease_lost.discard(claim)
+        self.slot_freed.set()
 
     def cancel_overdue(self, now: float) -> None:
-        overdue = [task_id for task_id, deadline in self.deadlines.items() if deadline <= now]
-        for task_id in overdue:
-            self.deadlines.pop(task_id)
-            self.timed_out.add(task_id)
-            self.running[task_id].cancel()
-            log.warning("task %d (%s) hit its %gs timeout: cancelled", task_id, self.flow.name,
-                        self.flow.timeout_s)
+        """Cancel runs past their timeout and record TIMEOUT now, not when (or if) they stop:
+        from here on the run holds no slot and no lease, and its own outcome is dropped."""
+        overdue = [claim for claim, deadline in self.deadlines.items() if deadline <= now]
+        for claim in overdue:
+            task = self.running[claim]
+            self.forget(claim)
+            self.abandoned[claim] = (task, now)
+            task.cancel()
+            self.done += 1
+            self.runtime.acks.add(Ack(*claim, Status.TIMEOUT,
+                                      error=f"timed out after {self.flow.timeout_s:g}s"))
+            log.warning("task %d (%s) hit its %gs timeout: cancelled", claim.task_id,
+                        self.flow.name, self.flow.timeout_s)
 
-    async def outcome(self, row: asyncpg.Record) -> Ack:
-        task_id, attempt = row["id"], row["retry_count"]
+    def stuck(self, now: float, grace: float) -> list[Claim]:
+        """Timed-out runs still going `grace` seconds after their cancellation."""
+        for claim, (task, _) in list(self.abandoned.items()):
+            if task.done():
+                self.abandoned.pop(claim)
+        return [claim for claim, (_, since) in self.abandoned.items() if now - since >= grace]
+
+    async def outcome(self, claim: Claim, row: asyncpg.Record) -> Ack:
+        attempt = row["retry_count"]
         try:
             params = self.flow.params_model.model_validate(row["params"])
         except ValidationError as exc:
-            return Ack(task_id, attempt, Status.FAILED, error=f"invalid params: {exc}")
+            return Ack(*claim, Status.FAILED, error=f"invalid params: {exc}")
         rt = self.runtime
-        ctx = TaskContext(task_id, self.flow.name, attempt, rt.pool, log, rt.settings,
-                          task_progress(rt.pool, sql("set_progress"), task_id, rt.worker_id,
-                                        attempt))
+        ctx = TaskContext(claim.task_id, self.flow.name, attempt, rt.pool, log, rt.settings,
+                          task_progress(rt.pool, sql("set_progress"), claim.task_id,
+                                        claim.lease_token))
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome
             await ctx.progress.flush()
-            return failure_ack(task_id, attempt, row["max_attempts"], exc)
+            return failure_ack(claim, attempt, row["max_attempts"], exc)
         await ctx.progress.flush()
-        return Ack(task_id, attempt, Status.COMPLETE, data=result)
+        return Ack(*claim, Status.COMPLETE, data=result)
 
 
-def failure_ack(task_id: int, attempt: int, max_attempts: int, exc: Exception) -> Ack:
+def failure_ack(claim: Claim, attempt: int, max_attempts: int, exc: Exception) -> Ack:
     """Retry (PENDING after a backoff) or fail, by the error's class."""
     message = redact.scrub(f"{type(exc).__name__}: {exc}")[:2000]
     if isinstance(exc, errors.Permanent):
-        return Ack(task_id, attempt, Status.FAILED, error=message)
+        return Ack(*claim, Status.FAILED, error=message)
     if isinstance(exc, errors.RateLimited):
-        return Ack(task_id, attempt, Status.PENDING, error=message, delay=exc.retry_after,
-                   refund=True)
+        return Ack(*claim, Status.PENDING, error=message, delay=exc.retry_after, refund=True)
+    if isinstance(exc, RateLimiterUnavailable):  # raised outside a director: a wait all the same
+        return Ack(*claim, Status.PENDING, error=f"{message}: will run again",
+                   delay=LIMITER_RETRY_S * random.uniform(0.5, 1.5), refund=True)
     if attempt >= max_attempts:
-        return Ack(task_id, attempt, Status.FAILED, error=message)
-    return Ack(task_id, attempt, Status.PENDING, error=message,
-               delay=errors.backoff_seconds(attempt))
+        return Ack(*claim, Status.FAILED, error=message)
+    return Ack(*claim, Status.PENDING, error=message, delay=errors.backoff_seconds(attempt))
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -185,12 +219,13 @@ class WorkerRuntime:
         self.pool_size = pool_size
         self.stopping = False
         self.hurry = asyncio.Event()  # stop again: hand running tasks back without waiting
-        self.released: list[int] = []
+        self.released: list[Claim] = []
         self.pool: asyncpg.Pool
         self.acks: AckBuffer
         self.listening = False
         self.renewed_at = 0.0
         self.claims_in_flight = 0
+        self.exit_code = 0  # RECYCLE_EXIT_CODE once a task would not die
 
     @property
     def poll_interval(self) -> float:
@@ -213,12 +248,19 @@ class WorkerRuntime:
             loop.wake.set()
             loop.slot_freed.set()
 
+    def recycle(self, reason: str) -> None:
+        """Stop this process (gracefully, like SIGTERM) so the supervisor starts a fresh one."""
+        if not self.exit_code:
+            log.error("worker %s recycles its process: %s", self.worker_id, reason)
+        self.exit_code = RECYCLE_EXIT_CODE
+        self.stop()
+
     def _slots_freed(self) -> None:
         for loop in self.loops.values():
             loop.slot_freed.set()
 
-    def running_ids(self) -> list[int]:
-        return [i for loop in self.loops.values() for i in loop.running]
+    def running_claims(self) -> list[Claim]:
+        return [claim for loop in self.loops.values() for claim in loop.running]
 
     async def run(self) -> None:
         assert self.settings.database_url
@@ -240,15 +282,17 @@ class WorkerRuntime:
                 await asyncio.wait_for(helpers[0], timeout=10)
             except TimeoutError:
                 log.warning("%d acks not written; the reaper will retry those tasks",
-                            len(self.acks.unacked_ids()))
+                            len(self.acks.unacked_claims()))
             for helper in helpers[1:]:
                 helper.cancel()
             await self._release()
-            await self.pool.close()
+            await self._close_pool()
         log.info("worker %s stopped", self.worker_id)
 
     async def _drain(self) -> None:
-        """Let running tasks finish within the grace period, then cancel the rest."""
+        """Let running tasks finish within the grace period, cancel the rest, and hand back the
+        ones that ignore their cancellation for WORKER_CANCEL_GRACE (then the process exits
+        without waiting for them)."""
         running = [t for loop in self.loops.values() for t in loop.running.values()]
         if not running:
             return
@@ -266,17 +310,34 @@ class WorkerRuntime:
         for task in late:
             task.cancel()
         if late:
-            await asyncio.wait(late)
+            await asyncio.wait(late, timeout=self.settings.worker_cancel_grace)
+        for loop in self.loops.values():
+            for claim, task in list(loop.running.items()):
+                loop.forget(claim)
+                loop.abandoned[claim] = (task, 0.0)
+                self.released.append(claim)
+                self.recycle(f"task {claim.task_id} ({loop.flow.name}) ignored its cancellation "
+                             f"for {self.settings.worker_cancel_grace:g}s: handed back")
 
     async def _release(self) -> None:
         if not self.released:
             return
         try:
-            await self.pool.execute(sql("release"), self.released, self.worker_id)
+            async with asyncio.timeout(DB_WAIT_S):
+                await self.pool.execute(sql("release"), [c.task_id for c in self.released],
+                                        [c.lease_token for c in self.released], self.worker_id)
             log.info("handed %s back to the queue", plural(len(self.released), "unfinished task"))
         except DB_ERRORS as exc:
             log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
                         exc)
+
+    async def _close_pool(self) -> None:
+        """Close the pool, or cut its connections if a run that would not stop still holds one."""
+        try:
+            await asyncio.wait_for(self.pool.close(), DB_WAIT_S)
+        except TimeoutError:
+            log.warning("database connections still in use at exit: closing them")
+            self.pool.terminate()
 
     async def _watchdog(self) -> None:
         shortest = min([loop.flow.timeout_s for loop in self.loops.values()]
@@ -289,6 +350,10 @@ class WorkerRuntime:
                 loop.cancel_overdue(clock.time())
                 loop.cancel_unleased(clock.time(), self.renewed_at,
                                      self.settings.queue_lease_seconds)
+                stuck = loop.stuck(clock.time(), self.settings.worker_cancel_grace)
+                if stuck:
+                    self.recycle(f"task {stuck[0].task_id} ({loop.flow.name}) ignored its "
+                                 f"cancellation for {self.settings.worker_cancel_grace:g}s")
 
     async def _heartbeat(self) -> None:
         period = self.settings.queue_lease_seconds / 3
@@ -296,21 +361,23 @@ class WorkerRuntime:
             await asyncio.sleep(period)
             await self._release_orphans(min_age=period)
             sent = asyncio.get_running_loop().time()
-            ids = self.running_ids() + self.acks.unacked_ids()
-            if not ids:
+            claims = self.running_claims() + self.acks.unacked_claims()
+            if not claims:
                 self.renewed_at = sent
                 continue
             try:
-                rows = await self.pool.fetch(sql("heartbeat"), ids, self.worker_id,
-                                             self.settings.queue_lease_seconds)
+                rows = await self.pool.fetch(
+                    sql("heartbeat"), [c.task_id for c in claims],
+                    [c.lease_token for c in claims], self.worker_id,
+                    self.settings.queue_lease_seconds)
             except DB_ERRORS as exc:
                 log.warning("heartbeat failed (%s): %s", type(exc).__name__, exc)
                 continue
             self.renewed_at = sent
-            lost = set(ids) - {row["id"] for row in rows}
+            lost = set(claims) - {Claim(row["id"], row["lease_token"]) for row in rows}
             for loop in self.loops.values():
-                for task_id in lost.intersection(loop.running):
-                    loop.lose_lease(task_id)
+                for claim in lost.intersection(loop.running):
+                    loop.lose_lease(claim)
 
     async def _release_orphans(self, min_age: float) -> None:
         """Hand back rows left in this worker's name by a claim whose answer was lost."""
@@ -318,8 +385,10 @@ class WorkerRuntime:
             async with self.pool.acquire() as conn:
                 if self.claims_in_flight:
                     return  # rows of a claim on its way are ours but not registered yet
-                known = self.running_ids() + self.acks.unacked_ids()
-                rows = await conn.fetch(sql("release_orphans"), self.worker_id, known, min_age)
+                known = self.running_claims() + self.acks.unacked_claims()
+                rows = await conn.fetch(sql("release_orphans"), self.worker_id,
+                                        [c.task_id for c in known],
+                                        [c.lease_token for c in known], min_age)
         except DB_ERRORS as exc:
             log.warning("orphan check failed (%s): %s", type(exc).__name__, exc)
             return
@@ -359,7 +428,7 @@ class WorkerRuntime:
             done = sum(loop.done for loop in self.loops.values())
             if done != last:
                 log.info("worker %s: %d tasks finished in the last %.0fs (%d running)",
-                         self.worker_id, done - last, period, len(self.running_ids()))
+                         self.worker_id, done - last, period, len(self.running_claims()))
                 last = done
 
 

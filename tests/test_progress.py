@@ -56,24 +56,31 @@ async def claim(pool: asyncpg.Pool, worker_id: str) -> asyncpg.Record:
     return row
 
 
-async def test_progress_is_written_only_by_the_attempt_that_holds_the_task(
+async def test_progress_is_written_only_by_the_claim_that_holds_the_task(
         pool: asyncpg.Pool, queue: Queue) -> None:
     task, _ = await queue.enqueue(NewTask("sleep", {"seconds": 1}))
     row = await claim(pool, "w1")
-    attempt = row["retry_count"]
-    holder = task_progress(pool, sql("set_progress"), task.id, "w1", attempt)
-    other_worker = task_progress(pool, sql("set_progress"), task.id, "w2", attempt)
-    old_attempt = task_progress(pool, sql("set_progress"), task.id, "w1", attempt - 1)
+    holder = task_progress(pool, sql("set_progress"), task.id, row["lease_token"])
+    earlier = task_progress(pool, sql("set_progress"), task.id, row["lease_token"] - 1)
 
     await holder.update(3, 10, "videos")
-    await other_worker.update(7, 10, "videos")
-    await old_attempt.update(8, 10, "videos")
+    await earlier.update(8, 10, "videos")
     current = await queue.get(task.id)
     assert current is not None and current.progress == Progress(done=3, total=10, unit="videos")
 
-    await pool.execute("UPDATE scrape_request_log SET status = 'COMPLETE', worker_id = NULL "
-                       "WHERE id = $1", task.id)
-    await holder.update(9, 10, "videos")  # acked meanwhile: too late
+    # Reaped, failed, requeued and claimed again by the same worker: the first run's reporter
+    # must not write over the new claim's (fresh) progress.
+    await pool.execute("UPDATE scrape_request_log SET status = 'FAILED', worker_id = NULL, "
+                       "lease_until = NULL, scraped_at = now() WHERE id = $1", task.id)
+    await queue.requeue(task.id)
+    again = await claim(pool, "w1")
+    fresh = await queue.get(task.id)
+    assert fresh is not None and fresh.progress is None
+    await holder.update(9, 10, "videos")
     await holder.flush()
     current = await queue.get(task.id)
-    assert current is not None and current.progress is not None and current.progress.done == 3
+    assert current is not None and current.progress is None
+    second = task_progress(pool, sql("set_progress"), task.id, again["lease_token"])
+    await second.update(1, 4, "videos")
+    current = await queue.get(task.id)
+    assert current is not None and current.progress == Progress(done=1, total=4, unit="videos")

@@ -2,10 +2,12 @@
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import asyncpg
+import pytest
 
-from core.acks import Ack, AckBuffer
+from core.acks import Ack, AckBuffer, Claim
 from core.config import Settings
 from core.maintenance import Maintenance
 from core.queue import NewTask, Queue, Status, sql
@@ -100,6 +102,49 @@ async def test_acks_complete_retry_and_ignore_stale_attempts(queue: Queue,
     assert retry.run_after > datetime.now(UTC) + timedelta(seconds=50)
 
 
+async def test_a_stale_ack_from_an_earlier_claim_changes_nothing_after_a_requeue(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    """Worker w1 claims, its lease is reaped (the task ends FAILED), the task is requeued and w1
+    claims it again with the same attempt number: the ack w1 still had buffered from the first
+    claim must not land, and the ack of the second claim must."""
+    await pool.execute("TRUNCATE event_outbox")
+    task, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=1))
+    [first] = await claim(pool, lease=0.05, worker="w1")
+    await asyncio.sleep(0.1)
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
+    reaped = await queue.get(task.id)
+    assert reaped and reaped.status == Status.FAILED
+    assert await queue.requeue(task.id)
+    [second] = await claim(pool, worker="w1")
+    assert (first["retry_count"], second["retry_count"]) == (1, 1)
+    assert second["lease_token"] > first["lease_token"]
+
+    stale = Claim(task.id, first["lease_token"])
+    await pool.execute(sql("heartbeat"), [task.id], [stale.lease_token], "w1", 0.01)
+    await pool.execute(sql("release"), [task.id], [stale.lease_token], "w1")
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    acks.add(Ack(*stale, Status.COMPLETE, data={"from": "the first claim"}))
+    await asyncio.sleep(0.05)
+    while acks:
+        await asyncio.sleep(0.01)
+    held = await queue.get(task.id)
+    assert held and held.status == Status.PROCESSING and held.worker_id == "w1", held
+    assert held.data is None and held.lease_until and held.lease_until > datetime.now(UTC) \
+        + timedelta(seconds=20), "the stale heartbeat, release or ack touched the new claim"
+
+    acks.add(Ack(task.id, second["lease_token"], Status.COMPLETE, data={"from": "the second"}))
+    await acks.close()
+    await runner
+    done = await queue.get(task.id)
+    assert done and done.status == Status.COMPLETE and done.data == {"from": "the second"}
+    finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
+    statuses = [t["status"] for row in finished for t in row["changes"]["tasks"]
+                if t["id"] == task.id]
+    assert statuses == ["FAILED", "COMPLETE"]
+
+
 async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     retry, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=2))
@@ -118,7 +163,7 @@ async def test_heartbeat_keeps_a_running_task_from_the_reaper(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     task, _ = await queue.enqueue(NewTask("noop", {}))
     await claim(pool, lease=0.2)
-    await pool.execute(sql("heartbeat"), [task.id], "w1", 30.0)
+    await pool.execute(sql("heartbeat"), [task.id], [1], "w1", 30.0)
     await asyncio.sleep(0.3)
     async with pool.acquire() as conn:
         await Maintenance(settings).tick(conn)
@@ -241,3 +286,66 @@ async def test_every_way_a_task_finishes_writes_its_event(
     assert events[str(done.id)].changes["flow"] == "noop"
     assert events[str(done.id)].changes["account_id"] == "acme"
     assert len({e.event_id for e in events.values()}) == 4
+
+
+class ClientStateFaults:
+    """The worker's pool, except that the first run of each named statement fails the way
+    asyncpg fails when the server goes away in the middle of an operation."""
+
+    def __init__(self, pool: asyncpg.Pool, statements: list[str]) -> None:
+        self._pool = pool
+        self._failing = {sql(name): name for name in statements}
+        self.failed: list[str] = []
+
+    def _fail_once(self, query: str) -> None:
+        name = self._failing.pop(query, None)
+        if name is not None:
+            self.failed.append(name)
+            raise asyncpg.InternalClientError(
+                "cannot switch to state 12; another operation (None) is in progress")
+
+    async def fetch(self, query: str, *args: Any) -> list[asyncpg.Record]:
+        self._fail_once(query)
+        return await self._pool.fetch(query, *args)
+
+    async def execute(self, query: str, *args: Any) -> str:
+        self._fail_once(query)
+        return await self._pool.execute(query, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._pool, name)
+
+
+async def test_worker_rides_out_client_state_errors(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """asyncpg's InternalClientError ("cannot switch to state ...") in a claim, a heartbeat or an
+    ack flush is a passing database fault: the worker tries again and the task completes."""
+    from core import worker_runtime
+    from core.db import create_pool
+    from core.flows import load_flows
+
+    faulty: list[ClientStateFaults] = []
+
+    async def connect(url: str, size: int) -> ClientStateFaults:
+        faulty.append(ClientStateFaults(await create_pool(url, max_size=size),
+                                        ["claim_batch", "heartbeat", "ack_batch"]))
+        return faulty[0]
+
+    monkeypatch.setattr(worker_runtime, "_connect_with_retry", connect)
+    tuned = settings.model_copy(update={"queue_lease_seconds": 1.5, "queue_poll_interval": 0.1})
+    task, _ = await queue.enqueue(NewTask("sleep", {"seconds": 1.2}))
+    runtime = worker_runtime.WorkerRuntime(tuned, [load_flows(tuned)["sleep"]])
+    running = asyncio.create_task(runtime.run())
+    try:
+        for _ in range(200):
+            stored = await queue.get(task.id)
+            if running.done() or (stored and stored.status == Status.COMPLETE):
+                break
+            await asyncio.sleep(0.05)
+        assert not running.done(), running.exception()
+    finally:
+        runtime.stop()
+        await asyncio.wait_for(running, 20)
+    assert stored and stored.status == Status.COMPLETE and stored.retry_count == 1, stored
+    assert sorted(faulty[0].failed) == ["ack_batch", "claim_batch", "heartbeat"]

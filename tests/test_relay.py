@@ -1,5 +1,5 @@
 """The outbox relay against the real PostgreSQL and RabbitMQ: every event published once and
-confirmed, unroutable events parked with the reason, one leader at a time, retention, broker
+confirmed, unroutable events parked with the reason, one leader at a time, broker
 outages (through a TCP proxy, never the shared broker itself), and the events benchmark."""
 
 import asyncio
@@ -9,7 +9,6 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -203,25 +202,6 @@ async def test_two_relays_one_leader_no_duplicates_and_failover(
 
 async def _true(value: bool) -> bool:
     return value
-
-
-async def test_prune_removes_only_old_sent_rows(settings: Settings,
-                                                outbox: asyncpg.Pool) -> None:
-    await insert_events(outbox, ["post.youtube.updated"] * 6)
-    old = datetime.now(UTC) - timedelta(days=2)
-    await outbox.execute("UPDATE event_outbox SET status = 'SENT', sent_at = $1 WHERE id <= 3",
-                         old)
-    await outbox.execute("UPDATE event_outbox SET status = 'SENT', sent_at = now() WHERE id = 4")
-    await outbox.execute("UPDATE event_outbox SET status = 'PARKED' WHERE id = 5")
-    relay = relay_for(settings, "unused", retention_days=1.0)
-    conn = await asyncpg.connect(db.asyncpg_dsn(settings.database_url or ""))
-    try:
-        assert await relay.prune(conn) == 3
-    finally:
-        await conn.close()
-    remaining = await outbox.fetch("SELECT id, status FROM event_outbox ORDER BY id")
-    assert [(r["id"], r["status"]) for r in remaining] == [
-        (4, "SENT"), (5, "PARKED"), (6, "PENDING")]
 
 
 def through(proxy: TcpProxy) -> str:

@@ -2,12 +2,17 @@
 ones, and stops asking a source that keeps failing; the HTTP layer turns transport failures
 into Beat's errors."""
 
+import asyncio
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
+import asyncpg
 import httpx
 import pytest
 
 from core import http
+from core.config import Settings
 from core.errors import (
     AllSourcesFailed,
     CredentialInvalid,
@@ -15,6 +20,7 @@ from core.errors import (
     RateLimited,
     SourceUnavailable,
 )
+from core.queue import NewTask, Queue
 from core.sources import CircuitBreaker, Director
 
 
@@ -160,11 +166,61 @@ async def test_an_unreachable_limiter_sends_no_call_and_opens_no_circuit() -> No
         for _ in range(6):
             assert (await director.fetch("get")).source == "free"
         assert limited.calls == 0 and director.breaker.allow("limited")
-        with pytest.raises(AllSourcesFailed, match="rate limiter unavailable|limiter"):
-            await Director([limited], limiter=limiter,
+        with pytest.raises(RateLimited, match="rate limiter unreachable") as waits:
+            await Director([limited], limiter=limiter, limiter_retry_s=4,
                            limits={"limited": [parse_limit("limited:100/1s")]}).fetch("get")
+        assert 2 <= waits.value.retry_after <= 6 and limited.calls == 0
     finally:
         await limiter.aclose()
+
+
+async def test_tasks_wait_out_a_limiter_outage_without_using_attempts(
+        queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
+    """Redis (behind a proxy) refuses connections for a while: tasks whose only source is
+    rate limited go back to PENDING, attempts untouched, saying why; once Redis is back they
+    complete on their first counted attempt."""
+    from core.flows import Flow, NoopParams, TaskContext
+    from core.ratelimit import RateLimiter, parse_limit
+    from core.worker_runtime import WorkerRuntime
+    from tests.conftest import REDIS_URL
+    from tests.e2e.tcpproxy import TcpProxy
+
+    redis = urlsplit(REDIS_URL)
+    with TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:
+        limiter = RateLimiter.from_url(f"redis://{proxy.host}:{proxy.port}/0",
+                                       prefix=f"test-sources-{uuid.uuid4().hex}")
+        limited = FakeSource("limited", [{"ok": True}])
+        director = Director([limited], limiter=limiter, limiter_retry_s=0.2,
+                            limits={"limited": [parse_limit("limited:1000/1s")]})
+
+        async def fetch(params: NoopParams, ctx: TaskContext) -> Any:
+            return (await director.fetch("get")).value
+
+        flow = Flow("limited_fetch", NoopParams, fetch, concurrency=10, max_attempts=2)
+        runtime = WorkerRuntime(settings.model_copy(update={"queue_poll_interval": 0.1}), [flow])
+        proxy.cut()
+        ids = [(await queue.enqueue(NewTask(flow.name, {"i": i}, max_attempts=2)))[0].id
+               for i in range(5)]
+        running = asyncio.create_task(runtime.run())
+        try:
+            await asyncio.sleep(2.0)  # about ten rounds of 0.2 s: five times the attempts
+            during = await pool.fetch("SELECT * FROM scrape_request_log WHERE id = ANY($1)", ids)
+            proxy.restore()
+            for _ in range(200):
+                done = await pool.fetch("SELECT * FROM scrape_request_log WHERE id = ANY($1) "
+                                        "AND status = 'COMPLETE'", ids)
+                if len(done) == len(ids):
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            runtime.stop()
+            await running
+            await limiter.aclose()
+    assert {r["status"] for r in during} <= {"PENDING", "PROCESSING"}, [dict(r) for r in during]
+    assert all("rate limiter unreachable" in (r["last_error"] or "") for r in during)
+    assert all(r["retry_count"] <= 1 for r in during)
+    assert len(done) == len(ids) and all(r["retry_count"] == 1 for r in done)
+    assert limited.calls == len(ids)
 
 
 async def test_calls_about_one_target_wait_for_that_targets_limit() -> None:

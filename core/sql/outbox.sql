@@ -46,8 +46,15 @@ UPDATE event_outbox SET status = 'PENDING', attempts = 0, claimed_until = NULL
 RETURNING id;
 
 -- name: prune_sent
+-- Retention (maintenance): up to $2 events sent before $1.
 DELETE FROM event_outbox
  WHERE id IN (SELECT id FROM event_outbox WHERE status = 'SENT' AND sent_at < $1 LIMIT $2);
+
+-- name: prune_unsent
+-- Retention (maintenance): up to $2 events of status $3 (PENDING or PARKED) that occurred
+-- before $1.
+DELETE FROM event_outbox
+ WHERE id IN (SELECT id FROM event_outbox WHERE status = $3 AND occurred_at < $1 LIMIT $2);
 
 -- name: after
 -- Rows after the cursor ($1 txid, $2 id), in (txid, id) order, at most $3: GET /events and

@@ -45,7 +45,8 @@ SELECT * FROM scrape_request_log
 
 -- name: claim_batch
 -- Claim up to $2 runnable tasks of flow $1 for worker $4 with a lease of $3 seconds. A task
--- whose expires_at has passed is never claimed: maintenance marks it EXPIRED.
+-- whose expires_at has passed is never claimed: maintenance marks it EXPIRED. Every claim takes
+-- a new lease_token (it only ever grows): ack, heartbeat and release name the claim by it.
 WITH picked AS MATERIALIZED (
     SELECT id FROM scrape_request_log
      WHERE status = 'PENDING' AND flow = $1 AND run_after <= now()
@@ -59,14 +60,17 @@ UPDATE scrape_request_log AS t
        picked_at   = now(),
        lease_until = now() + make_interval(secs => $3),
        worker_id   = $4,
-       retry_count = t.retry_count + 1
+       retry_count = t.retry_count + 1,
+       lease_token = t.lease_token + 1,
+       progress    = NULL  -- each attempt reports its own
   FROM picked
  WHERE t.id = picked.id
-RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status;
+RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status, t.lease_token;
 
 -- name: ack_batch
--- Record the outcome of finished attempts. A row is only touched while this worker still holds
--- the same attempt, so a late ack after the reaper took the task back changes nothing.
+-- Record the outcome of finished attempts. A row is only touched while it is PROCESSING under
+-- the very claim ($2: lease tokens) that ran the attempt, so a late ack after the reaper took
+-- the task back, or after the task was requeued and claimed again, changes nothing.
 -- worker_id is set only while a row is PROCESSING; matching on it (not on status) keeps the
 -- planner on the primary key instead of the lease index, whose dead entries pile up under load.
 -- A PENDING outcome is a retry: it runs again after `delay` seconds; `refund` gives the attempt back.
@@ -81,9 +85,9 @@ UPDATE scrape_request_log AS t
        retry_count = t.retry_count - u.refund,
        lease_until = NULL,
        worker_id   = NULL
-  FROM unnest($1::bigint[], $2::int[], $3::text[], $4::text[], $5::text[], $6::float8[],
-              $7::int[]) AS u(id, attempt, status, data, error, delay, refund)
- WHERE t.id = u.id AND t.retry_count = u.attempt AND t.worker_id = $8
+  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[],
+              $7::int[]) AS u(id, lease_token, status, data, error, delay, refund)
+ WHERE t.id = u.id AND t.lease_token = u.lease_token AND t.worker_id = $8
 RETURNING t.id, t.flow, t.platform, t.status, t.retry_count, t.account_id, t.last_error
 )
 INSERT INTO event_outbox (type, changes)
@@ -94,28 +98,34 @@ SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object
 HAVING count(*) > 0;
 
 -- name: heartbeat
-UPDATE scrape_request_log
-   SET lease_until = now() + make_interval(secs => $3)
- WHERE id = ANY($1::bigint[]) AND worker_id = $2
-RETURNING id;
+-- Extend the leases of the claims ($1 ids, $2 lease tokens) worker $3 still holds.
+UPDATE scrape_request_log AS t
+   SET lease_until = now() + make_interval(secs => $4)
+  FROM unnest($1::bigint[], $2::bigint[]) AS h(id, lease_token)
+ WHERE t.id = h.id AND t.lease_token = h.lease_token AND t.worker_id = $3
+RETURNING t.id, t.lease_token;
 
 -- name: release
--- Hand unfinished tasks back on shutdown; the interrupted attempt is not counted.
-UPDATE scrape_request_log
-   SET status = 'PENDING', retry_count = greatest(retry_count - 1, 0), run_after = now(),
+-- Hand unfinished claims ($1 ids, $2 lease tokens) of worker $3 back on shutdown; the
+-- interrupted attempt is not counted. lease_token stays: the next claim takes a new one.
+UPDATE scrape_request_log AS t
+   SET status = 'PENDING', retry_count = greatest(t.retry_count - 1, 0), run_after = now(),
        picked_at = NULL, lease_until = NULL, worker_id = NULL
- WHERE id = ANY($1::bigint[]) AND worker_id = $2
-RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
+  FROM unnest($1::bigint[], $2::bigint[]) AS r(id, lease_token)
+ WHERE t.id = r.id AND t.lease_token = r.lease_token AND t.worker_id = $3
+RETURNING t.id, pg_notify('beat_queue', t.flow) IS NULL AS notified;
 
 -- name: release_orphans
--- Rows worker $1 holds but is not running or acking ($2): a claim that committed while its
--- answer was lost with the connection. They go back to PENDING without charging that claim as
--- an attempt. Only rows picked over $3 seconds ago, so a claim answer on its way is never taken.
-UPDATE scrape_request_log
+-- Rows worker $1 holds under a claim it is not running or acking ($2 ids, $3 lease tokens): a
+-- claim that committed while its answer was lost with the connection. They go back to PENDING
+-- without charging that claim as an attempt. Only rows picked over $4 seconds ago, so a claim
+-- answer on its way is never taken.
+UPDATE scrape_request_log AS t
    SET status = 'PENDING', retry_count = greatest(retry_count - 1, 0), run_after = now(),
        picked_at = NULL, lease_until = NULL, worker_id = NULL
- WHERE worker_id = $1 AND status = 'PROCESSING' AND NOT (id = ANY($2::bigint[]))
-   AND picked_at < now() - make_interval(secs => $3)
+ WHERE worker_id = $1 AND status = 'PROCESSING'
+   AND (id, lease_token) NOT IN (SELECT * FROM unnest($2::bigint[], $3::bigint[]))
+   AND picked_at < now() - make_interval(secs => $4)
 RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
 
 -- name: reap_expired_leases
@@ -183,7 +193,8 @@ HAVING count(*) > 0
 SELECT * FROM cancelled;
 
 -- name: requeue
--- A finished task runs again from scratch, with all its attempts.
+-- A finished task runs again from scratch, with all its attempts. lease_token is left alone:
+-- it fences every earlier claim, whatever retry_count says.
 UPDATE scrape_request_log
    SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL, data = NULL,
        scraped_at = NULL, picked_at = NULL, lease_until = NULL, worker_id = NULL
@@ -208,8 +219,12 @@ UPDATE scrape_request_log SET priority = $2 WHERE id = $1 RETURNING *;
 SELECT * FROM queue_stats ORDER BY flow;
 
 -- name: set_progress
--- A running task's progress ($2: {done, total, unit}), written only while worker $3 still holds
--- attempt $4 of it: a task reaped and claimed again, or already acked, is left alone.
+-- A running task's progress ($2: {done, total, unit}), written only while claim $3 (its lease
+-- token) still holds it: a task reaped and claimed again, or already acked, is left alone.
 UPDATE scrape_request_log
    SET progress = $2::jsonb
- WHERE id = $1 AND worker_id = $3 AND retry_count = $4 AND status = 'PROCESSING';
+ WHERE id = $1 AND lease_token = $3 AND status = 'PROCESSING';
+
+-- name: outbox_stats
+-- The event outbox backlog per status: how many events and the age of the oldest.
+SELECT * FROM outbox_stats ORDER BY status;

@@ -98,6 +98,21 @@ async def progress(params: ProgressParams, ctx: TaskContext) -> dict[str, int]:
     return {"steps": params.steps}
 
 
+@flow("e2e_stubborn", RunParams, processes=1, concurrency=5, max_attempts=3, timeout_s=60)
+async def stubborn(params: RunParams, ctx: TaskContext) -> None:
+    """Sleeps `sleep` seconds and swallows every cancellation meanwhile (the handler bug the
+    worker must survive): it ends when its time is up, never earlier."""
+    row_id = await _start(ctx)
+    clock = asyncio.get_running_loop()
+    end = clock.time() + params.sleep
+    while (left := end - clock.time()) > 0:
+        try:
+            await asyncio.sleep(left)
+        except asyncio.CancelledError:
+            pass
+    await _finish(ctx, row_id)
+
+
 # -- checks on the run log, used by the tests -------------------------------------------------
 
 def overlapping_runs(rows: Sequence[Mapping[str, Any]],

@@ -117,6 +117,55 @@ async def test_task_over_its_timeout_ends_timeout(beat: Launcher, e2e_db: str,
     assert "hit its 0.5s timeout" in sup.log()
 
 
+async def test_a_task_that_ignores_its_cancellation_times_out_and_its_process_recycles(
+        beat: Launcher, e2e_db: str, pool: asyncpg.Pool) -> None:
+    """TIMEOUT is recorded at the deadline even though the handler goes on; once it has ignored
+    the cancellation for WORKER_CANCEL_GRACE the process exits and a fresh one serves the flow."""
+    sup = beat.worker("e2e_stubborn", FLOW_OVERRIDES=overrides(e2e_stubborn={"timeout_s": 0.5}),
+                      WORKER_CANCEL_GRACE=1, QUEUE_LEASE_SECONDS=3)
+    await wait_worker_ready(sup, e2e_db, workers=1)
+    [stuck] = await enqueue(pool, "e2e_stubborn", [{"sleep": 3600}], max_attempts=3)
+    await wait_all_finished(pool, 1, 10, sup)
+    task = await pool.fetchrow("SELECT * FROM scrape_request_log WHERE id = $1", stuck)
+    assert (task["status"], task["retry_count"]) == ("TIMEOUT", 1), dict(task)
+    assert (task["scraped_at"] - task["picked_at"]).total_seconds() < 2, dict(task)
+
+    await sup.wait_log(r"worker-e2e_stubborn-0 \(pid \d+\) exited with 3", timeout=15)
+    await sup.wait_log(r"started worker-e2e_stubborn-0", count=2, timeout=15)
+    [after] = await enqueue(pool, "e2e_stubborn", [{"sleep": 0}])
+    await wait_all_finished(pool, 2, 30, sup)
+    done = await pool.fetchrow("SELECT * FROM scrape_request_log WHERE id = $1", after)
+    assert done["status"] == "COMPLETE", dict(done)
+    again = await pool.fetchrow("SELECT * FROM scrape_request_log WHERE id = $1", stuck)
+    assert dict(again) == dict(task), "the timed-out task was touched after its TIMEOUT"
+    assert "ignored its cancellation" in sup.log()
+
+
+async def test_sigterm_stops_within_a_bound_when_a_task_ignores_its_cancellation(
+        beat: Launcher, e2e_db: str, pool: asyncpg.Pool) -> None:
+    grace, cancel_grace = 0.5, 1.0
+    sup = beat.worker("e2e_stubborn", WORKER_SHUTDOWN_GRACE=grace,
+                      WORKER_CANCEL_GRACE=cancel_grace, QUEUE_LEASE_SECONDS=10)
+    await wait_worker_ready(sup, e2e_db, workers=1)
+    ids = await enqueue(pool, "e2e_stubborn", [{"sleep": 3600}, {"sleep": 0.2}])
+
+    async def both_started() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM e2e_run_log") == 2
+
+    await wait_for(both_started, 30, "2 started runs", sup)
+    sent = time.monotonic()
+    sup.signal(signal.SIGTERM)
+    code = await sup.wait_exit(30)
+    took = time.monotonic() - sent
+    assert code == 0
+    assert took < grace + cancel_grace + 3, f"supervisor took {took:.1f}s to stop"
+    assert "killing it" not in sup.log()
+    rows = {r["id"]: r for r in await pool.fetch("SELECT * FROM scrape_request_log")}
+    assert (rows[ids[0]]["status"], rows[ids[0]]["retry_count"], rows[ids[0]]["worker_id"]) == \
+        ("PENDING", 0, None), dict(rows[ids[0]])
+    assert rows[ids[1]]["status"] == "COMPLETE", dict(rows[ids[1]])
+
+
 # -- e: retries ------------------------------------------------------------------------------
 
 async def test_retryable_failure_is_retried_then_completes(beat: Launcher, e2e_db: str,

@@ -1,0 +1,84 @@
+"""Queue maintenance keeps the outbox bounded: one pass deletes the events of each status that
+are past that status's retention and keeps the rest; the outbox_stats view shows the backlog."""
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from core import db
+from core.config import Settings
+from core.maintenance import Maintenance
+from core.queue import Queue
+
+DAY = timedelta(days=1)
+
+
+@pytest.fixture
+async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    pool = await db.create_pool(database_url, max_size=4)
+    await pool.execute("TRUNCATE event_outbox RESTART IDENTITY")
+    yield pool
+    await pool.close()
+
+
+async def add_event(pool: asyncpg.Pool, status: str, age: timedelta) -> int:
+    """An event of `status` that occurred `age` ago (and, if SENT, was sent then too)."""
+    at = datetime.now(UTC) - age
+    event_id: int = await pool.fetchval(
+        "INSERT INTO event_outbox (type, status, occurred_at, sent_at) VALUES "
+        "('post.youtube.updated', $1::text, $2::timestamptz, "
+        "CASE WHEN $1::text = 'SENT' THEN $2::timestamptz END) RETURNING id",
+        status, at)
+    return event_id
+
+
+def retention(settings: Settings, **changes: object) -> Settings:
+    return settings.model_copy(update={"events_retention_days": 1.0,
+                                       "events_unsent_retention_days": 3.0,
+                                       "events_parked_retention_days": 5.0, **changes})
+
+
+async def one_pass(settings: Settings, pool: asyncpg.Pool) -> None:
+    async with pool.acquire() as conn:
+        await Maintenance(settings).tick(conn)
+
+
+async def remaining(pool: asyncpg.Pool) -> set[int]:
+    return {r["id"] for r in await pool.fetch("SELECT id FROM event_outbox")}
+
+
+async def test_each_status_is_pruned_past_its_own_retention_without_a_relay(
+        settings: Settings, outbox: asyncpg.Pool) -> None:
+    """No AMQP_URL: nothing ever sends PENDING events (GET /events reads them), so they too
+    are deleted once past EVENTS_UNSENT_RETENTION_DAYS."""
+    kept = [await add_event(outbox, "SENT", 0.5 * DAY),
+            await add_event(outbox, "PENDING", 2.5 * DAY),
+            await add_event(outbox, "PARKED", 4.5 * DAY)]
+    gone = [await add_event(outbox, "SENT", 1.5 * DAY),
+            await add_event(outbox, "PENDING", 3.5 * DAY),
+            await add_event(outbox, "PARKED", 5.5 * DAY)]
+    await one_pass(retention(settings, amqp_url=None), outbox)
+    assert await remaining(outbox) == set(kept), f"expected {gone} deleted"
+
+
+async def test_with_a_relay_pending_events_wait_for_it_whatever_their_age(
+        settings: Settings, outbox: asyncpg.Pool) -> None:
+    waiting = await add_event(outbox, "PENDING", 30 * DAY)
+    parked = await add_event(outbox, "PARKED", 30 * DAY)
+    sent = await add_event(outbox, "SENT", 30 * DAY)
+    assert settings.amqp_url
+    await one_pass(retention(settings), outbox)
+    left = await remaining(outbox)
+    assert waiting in left and parked not in left and sent not in left
+
+
+async def test_outbox_stats_show_the_backlog_per_status(outbox: asyncpg.Pool) -> None:
+    for status, age in [("PENDING", DAY), ("PENDING", 0 * DAY), ("PARKED", 2 * DAY)]:
+        await add_event(outbox, status, age)
+    stats = {row["status"]: row for row in await Queue(outbox).outbox_stats()}
+    assert set(stats) == {"PENDING", "PARKED"}
+    assert stats["PENDING"]["events"] == 2 and stats["PARKED"]["events"] == 1
+    assert 86_000 < stats["PENDING"]["oldest_age_s"] < 87_000
+    assert stats["PARKED"]["oldest_age_s"] > 2 * 86_000
