@@ -16,6 +16,7 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.config import Settings
+from core.validation import StrictModel
 
 # Modules whose import registers Beat's own flows.
 BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows", "youtube.flows")
@@ -55,6 +56,11 @@ class Flow:
                 "max_attempts": self.max_attempts, "timeout_s": self.timeout_s,
                 "description": self.description,
                 "params_schema": self.params_model.model_json_schema()}
+
+
+class StrictParams(StrictModel):
+    """Params that refuse keys the flow does not know: a misspelt key is an error at enqueue,
+    not an option silently ignored. Platform flows use it; an open flow uses extra="allow"."""
 
 
 _REGISTRY: dict[str, Flow] = {}
@@ -99,7 +105,7 @@ class NoopParams(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class SleepParams(BaseModel):
+class SleepParams(StrictParams):
     seconds: float = Field(ge=0, le=3600)
 
 

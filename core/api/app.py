@@ -4,9 +4,10 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
-from core.api import auth, events, health, queue, tasks, tokens
+from core.api import auth, errors, events, health, queue, tasks, tokens
+from core.api.deps import require_json_body
 from core.api.limits import BodySizeLimit
 from core.config import Settings, get_settings
 from core.db import check_schema, create_pool
@@ -35,7 +36,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pool.close()
 
     app = FastAPI(title="Beat", version="0.1.0", lifespan=lifespan,
-                  description="Scrape requests for social-media analytics, queued in PostgreSQL.")
+                  description="Scrape requests for social-media analytics, queued in PostgreSQL.",
+                  dependencies=[Depends(require_json_body)])
+    errors.install(app)
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True

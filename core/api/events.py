@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from core.api.deps import QueueDep
 from core.events import Event, read_after
+from core.validation import INT64_MAX
 
 router = APIRouter(tags=["events"])
 POLL_S = 0.1
@@ -20,7 +21,7 @@ class EventPage(BaseModel):
 
 
 @router.get("/events", response_model=EventPage)
-async def events(queue: QueueDep, after: Annotated[int, Query(ge=0)] = 0,
+async def events(queue: QueueDep, after: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                  wait: Annotated[float, Query(ge=0, le=30)] = 0) -> EventPage:
     """Events after `after` (a cursor from an earlier page, 0 for the start), oldest first.
