@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.api.deps import FlowsDep, QueueDep
@@ -102,7 +102,8 @@ def _flow(flows: dict[str, Flow], name: str) -> Flow:
 
 
 @router.post("/scrape_request_log/flow/{flow}", status_code=201, response_model=Task,
-             responses={200: {"description": "An active task with this idempotency_key exists"}})
+             responses={200: {"model": Task,
+                              "description": "An active task with this idempotency_key exists"}})
 async def enqueue(flow: SafeStr, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
                   response: Response) -> Task:
     task, created = await queue.enqueue(_new_task(_flow(flows, flow), body))
@@ -157,7 +158,7 @@ async def update_task(task_id: RowId, body: TaskUpdate, queue: QueueDep) -> Task
 
 
 @router.get("/list_scrape_data/{account_id}", response_model=TaskPage)
-async def list_tasks(account_id: SafeStr, queue: QueueDep,
+async def list_tasks(account_id: Annotated[SafeStr, Path(max_length=256)], queue: QueueDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                      cursor: Annotated[RowId | None, Query()] = None) -> TaskPage:
     """Tasks of one account, newest first; pass `next_cursor` back as `cursor` for the next page."""

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from core.api.auth import require_admin
 from core.api.deps import QueueDep, SettingsDep
+from core.api.errors import invalid
 from core.errors import RateLimited, SourceUnavailable, Unsupported
 from core.validation import RowId, SafeStr
 from credentials import store
@@ -145,7 +146,7 @@ async def validate_token(queue: QueueDep, crypto: CryptoDep, settings: SettingsD
     except SourceUnavailable as exc:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=str(exc)) from None
     except Unsupported as exc:
-        raise HTTPException(422, detail=str(exc)) from None
+        raise invalid(["query", "id"], str(exc)) from None
     except SecretKeyError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     result, info = _found(outcome, token_id)
