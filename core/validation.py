@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    StringConstraints,
+    model_validator,
+)
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -26,8 +33,10 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-def check_text(text: str) -> str:
-    problem = text_problem(text)
+def check_text(text: Any) -> Any:
+    """Refuse text PostgreSQL cannot store (before pydantic's own str checks, whose message for
+    a lone surrogate is "unable to parse raw data")."""
+    problem = text_problem(text) if isinstance(text, str) else None
     if problem:
         raise ValueError(problem)
     return text
@@ -90,8 +99,16 @@ def _check_params(value: dict[str, Any]) -> dict[str, Any]:
     return check_json(value, "params")  # type: ignore[no-any-return]
 
 
+TEXT_CHECK = BeforeValidator(check_text)
+
 # Text a column or a query can hold.
-SafeStr = Annotated[str, AfterValidator(check_text)]
+SafeStr = Annotated[str, TEXT_CHECK]
+# Who a task is for (scrape_request_log.account_id).
+AccountId = Annotated[str, StringConstraints(max_length=256), TEXT_CHECK]
+# A caller's dedupe key for a task or a credential.
+IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=512), TEXT_CHECK]
+# A flow's registered name.
+FlowName = Annotated[str, StringConstraints(min_length=1, max_length=256), TEXT_CHECK]
 # A row id (bigserial): anything else cannot name a row, and must not reach PostgreSQL.
 RowId = Annotated[int, Interval(ge=1, le=INT64_MAX)]
 # A moment PostgreSQL can store and hand back.

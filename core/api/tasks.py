@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
 from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.api.deps import FlowsDep, QueueDep
@@ -11,9 +11,11 @@ from core.api.errors import error_detail, invalid
 from core.flows import Flow
 from core.queue import KeyConflict, NewTask, Task
 from core.validation import (
+    AccountId,
+    FlowName,
+    IdempotencyKey,
     JsonParams,
     RowId,
-    SafeStr,
     StrictModel,
     Timestamp,
     check_json,
@@ -27,9 +29,9 @@ MAX_BULK = 10_000
 class TaskCreate(StrictModel):
     params: JsonParams = Field(default_factory=dict)
     priority: int | None = Field(default=None, ge=-1000, le=1000)
-    idempotency_key: SafeStr | None = Field(default=None, min_length=1, max_length=512)
+    idempotency_key: IdempotencyKey | None = None
     expires_at: Timestamp | None = None
-    account_id: SafeStr | None = Field(default=None, max_length=256)
+    account_id: AccountId | None = None
 
     @classmethod
     def unknown_keys_message(cls, unknown: list[Any]) -> str:
@@ -38,7 +40,7 @@ class TaskCreate(StrictModel):
 
 
 class BulkTaskCreate(TaskCreate):
-    flow: SafeStr = Field(max_length=256)
+    flow: FlowName
 
 
 class BulkCreate(StrictModel):
@@ -104,7 +106,7 @@ def _flow(flows: dict[str, Flow], name: str) -> Flow:
 @router.post("/scrape_request_log/flow/{flow}", status_code=201, response_model=Task,
              responses={200: {"model": Task,
                               "description": "An active task with this idempotency_key exists"}})
-async def enqueue(flow: SafeStr, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
+async def enqueue(flow: FlowName, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
                   response: Response) -> Task:
     task, created = await queue.enqueue(_new_task(_flow(flows, flow), body))
     if not created:
@@ -158,7 +160,7 @@ async def update_task(task_id: RowId, body: TaskUpdate, queue: QueueDep) -> Task
 
 
 @router.get("/list_scrape_data/{account_id}", response_model=TaskPage)
-async def list_tasks(account_id: Annotated[SafeStr, Path(max_length=256)], queue: QueueDep,
+async def list_tasks(account_id: AccountId, queue: QueueDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
                      cursor: Annotated[RowId | None, Query()] = None) -> TaskPage:
     """Tasks of one account, newest first; pass `next_cursor` back as `cursor` for the next page."""

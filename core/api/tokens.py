@@ -14,7 +14,7 @@ from core.api.auth import require_admin
 from core.api.deps import QueueDep, SettingsDep
 from core.api.errors import invalid
 from core.errors import RateLimited, SourceUnavailable, Unsupported
-from core.validation import RowId, SafeStr
+from core.validation import IdempotencyKey, RowId, SafeStr
 from credentials import store
 from credentials.crypto import Crypto, SecretKeyError
 from credentials.models import CredentialInfo
@@ -54,7 +54,7 @@ class TokenCreate(BaseModel):
         min_length=1, max_length=32)
     handle: SafeStr | None = Field(default=None, max_length=256)
     enabled: bool = True
-    idempotency_key: SafeStr | None = Field(default=None, min_length=1, max_length=512)
+    idempotency_key: IdempotencyKey | None = None
 
 
 class TokenPublic(BaseModel):

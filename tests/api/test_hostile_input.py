@@ -82,6 +82,16 @@ async def test_nul_in_a_cursor_query_is_422(client: httpx.AsyncClient) -> None:
     assert_refused(response, "query.cursor", "NUL")
 
 
+async def test_params_nested_deeper_than_64_levels_are_422(client: httpx.AsyncClient,
+                                                          pool: asyncpg.Pool) -> None:
+    shallow = await post_raw(client, ENQUEUE, '{"params": {"a": ' + "[" * 62 + "]" * 62 + "}}")
+    deep = await post_raw(client, ENQUEUE, '{"params": {"a": ' + "[" * 64 + "]" * 64 + "}}")
+
+    assert shallow.status_code == 201, shallow.text
+    assert_refused(deep, "nested deeper than 64 levels")
+    assert await count(pool) == 1
+
+
 # -- integers beyond 64 bits -------------------------------------------------------------------
 
 @pytest.mark.parametrize("method, path, fragment", [
