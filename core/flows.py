@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.config import Settings
 from core.progress import ProgressReporter
+from core.validation import StrictModel
 
 # Modules whose import registers Beat's own flows.
 BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows", "youtube.flows")
@@ -58,6 +59,11 @@ class Flow:
                 "max_attempts": self.max_attempts, "timeout_s": self.timeout_s,
                 "description": self.description,
                 "params_schema": self.params_model.model_json_schema()}
+
+
+class StrictParams(StrictModel):
+    """Params that refuse keys the flow does not know: a misspelt key is an error at enqueue,
+    not an option silently ignored. Platform flows use it; an open flow uses extra="allow"."""
 
 
 _REGISTRY: dict[str, Flow] = {}
@@ -102,7 +108,7 @@ class NoopParams(BaseModel):
     model_config = ConfigDict(extra="allow")
 
 
-class SleepParams(BaseModel):
+class SleepParams(StrictParams):
     seconds: float = Field(ge=0, le=3600)
 
 

@@ -8,6 +8,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from core.api.deps import QueueDep
+from core.api.errors import invalid
 from core.api.freshness import (
     LiveLimits,
     fresh_or_refresh,
@@ -17,6 +18,7 @@ from core.api.freshness import (
     wait_for,
 )
 from core.queue import Queue
+from core.validation import INT64_MAX, RowId, SafeStr, check_timestamp
 from youtube.store import fetch_one, sql
 
 router = APIRouter(tags=["youtube"])
@@ -66,7 +68,7 @@ async def profile_by_channel_id(channel_id: ChannelId, request: Request, queue: 
 
 
 @router.get("/profiles/YOUTUBE/byid/{profile_id}")
-async def profile_by_id(profile_id: int, request: Request, queue: QueueDep,
+async def profile_by_id(profile_id: RowId, request: Request, queue: QueueDep,
                         max_age: MaxAge = 86400, wait: Wait = 10) -> JSONResponse:
     """A stored channel by Beat's own id."""
     row = await fetch_one(_pool(request), "channel_by_id", profile_id)
@@ -88,7 +90,7 @@ async def post_by_video_id(video_id: VideoId, request: Request, queue: QueueDep,
 @router.get("/recent/posts/YOUTUBE/byprofileid/{channel_id}")
 async def recent_posts(channel_id: ChannelId, request: Request, queue: QueueDep,
                        limit: Annotated[int, Query(ge=1, le=200)] = 50,
-                       cursor: Annotated[str | None, Query(description="next_cursor")] = None,
+                       cursor: Annotated[SafeStr | None, Query(description="next_cursor")] = None,
                        max_age: MaxAge = 86400, wait: Wait = 10) -> JSONResponse:
     """A channel's videos, newest first, one page at a time (refreshed first when stale)."""
     pool = _pool(request)
@@ -115,9 +117,15 @@ async def recent_posts(channel_id: ChannelId, request: Request, queue: QueueDep,
 def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
     if cursor is None:
         return None, None
+    moment, _, row_id = cursor.rpartition("|")
     try:
-        moment, _, row_id = cursor.rpartition("|")
-        return datetime.fromisoformat(moment), int(row_id)
+        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
     except ValueError:
-        raise HTTPException(422,
-                            detail="cursor is not a next_cursor this API gave") from None
+        raise _bad_cursor() from None
+    if not 1 <= after_id <= INT64_MAX:
+        raise _bad_cursor()
+    return after_time, after_id
+
+
+def _bad_cursor() -> HTTPException:
+    return invalid(["query", "cursor"], "cursor is not a next_cursor this API gave")

@@ -4,10 +4,10 @@ profile insights and CSV exports. Each returns a small JSON result stored with t
 import asyncio
 from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from core.errors import NotFound
-from core.flows import TaskContext, flow
+from core.flows import StrictParams, TaskContext, flow
 from core.sources import Director
 from youtube import exports
 from youtube.models import Channel, Video
@@ -31,7 +31,7 @@ PLATFORM = "YOUTUBE"
 Ids = list[str]
 
 
-class ProfilesParams(BaseModel):
+class ProfilesParams(StrictParams):
     channel_ids: Ids = Field(default_factory=list, max_length=50)
     handles: Ids = Field(default_factory=list, max_length=50)
 
@@ -42,36 +42,36 @@ class ProfilesParams(BaseModel):
         return self
 
 
-class VideosParams(BaseModel):
+class VideosParams(StrictParams):
     video_ids: Ids = Field(min_length=1, max_length=50)
 
 
-class ChannelVideosParams(BaseModel):
+class ChannelVideosParams(StrictParams):
     channel_id: str = Field(pattern=r"^UC[0-9A-Za-z_-]{22}$")
     max_videos: int | None = Field(default=None, ge=1, le=20_000)
 
 
-class PlaylistParams(BaseModel):
+class PlaylistParams(StrictParams):
     playlist_id: str = Field(min_length=2, max_length=64)
     max_videos: int | None = Field(default=None, ge=1, le=20_000)
 
 
-class KeywordParams(BaseModel):
+class KeywordParams(StrictParams):
     keyword: str = Field(min_length=1, max_length=200)
     max_videos: int = Field(default=50, ge=1, le=500)
 
 
-class CommentsParams(BaseModel):
+class CommentsParams(StrictParams):
     video_id: str = Field(pattern=r"^[0-9A-Za-z_-]{11}$")
     max_comments: int = Field(default=500, ge=1, le=20_000)
 
 
-class InsightsParams(BaseModel):
+class InsightsParams(StrictParams):
     channel_id: str = Field(pattern=r"^UC[0-9A-Za-z_-]{22}$")
     recent: int = Field(default=30, ge=2, le=500)
 
 
-class ChannelsCsvParams(BaseModel):
+class ChannelsCsvParams(StrictParams):
     channel_ids: Ids = Field(min_length=1, max_length=500)
 
 

@@ -4,11 +4,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from core.api import auth, events, health, queue, tasks, tokens
-from core.api.deps import EveryAccountScope
+from core.api import auth, errors, events, health, queue, tasks, tokens
+from core.api.deps import EveryAccountScope, require_json_body
 from core.api.limits import BodySizeLimit
 from core.config import ConfigError, Settings, get_settings
 from core.db import check_schema, create_pool
@@ -57,7 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await pool.close()
 
     app = BeatApp(title="Beat", version="0.1.0", lifespan=lifespan,
-                  description="Scrape requests for social-media analytics, queued in PostgreSQL.")
+                  description="Scrape requests for social-media analytics, queued in PostgreSQL.",
+                  dependencies=[Depends(require_json_body)])
+    errors.install(app)
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True

@@ -12,7 +12,8 @@ class Heartbeat(BaseModel):
     beat: bool
 
 
-@router.get("/heartbeat", response_model=Heartbeat)
+@router.get("/heartbeat", response_model=Heartbeat,
+            responses={503: {"model": Heartbeat, "description": "Drained: beat is false"}})
 async def get_heartbeat(request: Request, response: Response) -> Heartbeat:
     beat: bool = request.app.state.beat
     if not beat:

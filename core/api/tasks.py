@@ -1,35 +1,49 @@
 """Task endpoints: enqueue (single and bulk), read, update (cancel/requeue/priority), list."""
 
-import json
-from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.api.deps import ANYONE, AdminScope, CallerDep, FlowsDep, QueueDep
+from core.api.errors import error_detail, invalid
 from core.flows import Flow
 from core.queue import KeyConflict, NewTask, Task
+from core.validation import (
+    AccountId,
+    FlowName,
+    IdempotencyKey,
+    JsonParams,
+    RowId,
+    StrictModel,
+    Timestamp,
+    check_json,
+)
 
 router = APIRouter(tags=["tasks"])
 
 MAX_BULK = 10_000
 
 
-class TaskCreate(BaseModel):
-    params: dict[str, Any] = Field(default_factory=dict)
+class TaskCreate(StrictModel):
+    params: JsonParams = Field(default_factory=dict)
     priority: int | None = Field(default=None, ge=-1000, le=1000)
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=512)
-    expires_at: datetime | None = None
-    account_id: str | None = Field(default=None, max_length=256)
+    idempotency_key: IdempotencyKey | None = None
+    expires_at: Timestamp | None = None
+    account_id: AccountId | None = None
+
+    @classmethod
+    def unknown_keys_message(cls, unknown: list[Any]) -> str:
+        return (f"{super().unknown_keys_message(unknown)} "
+                '(a flow\'s own params go inside "params": {"params": {...}})')
 
 
 class BulkTaskCreate(TaskCreate):
-    flow: str
+    flow: FlowName
 
 
-class BulkCreate(BaseModel):
+class BulkCreate(StrictModel):
     tasks: list[BulkTaskCreate] = Field(min_length=1, max_length=MAX_BULK)
 
 
@@ -50,9 +64,15 @@ class Action(StrEnum):
     requeue = "requeue"
 
 
-class TaskUpdate(BaseModel):
+class TaskUpdate(StrictModel):
     action: Action | None = None
     priority: int | None = Field(default=None, ge=-1000, le=1000)
+
+    @model_validator(mode="after")
+    def _something_to_do(self) -> "TaskUpdate":
+        if self.action is None and self.priority is None:
+            raise ValueError("give an action (cancel, requeue) and/or a priority")
+        return self
 
 
 class TaskPage(BaseModel):
@@ -62,13 +82,14 @@ class TaskPage(BaseModel):
 
 def _new_task(flow: Flow, body: TaskCreate, where: str = "params") -> NewTask:
     try:
-        params = flow.params_model.model_validate(body.params)
+        # The flow's model may turn safe input into unsafe output (a float field reads "nan").
+        params = check_json(flow.params_model.model_validate(body.params).model_dump(
+            mode="json", exclude_unset=True), where)
     except ValidationError as exc:
-        detail = json.loads(exc.json(include_url=False))
-        for error in detail:
-            error["loc"] = [where, *error["loc"]]
-        raise HTTPException(422, detail=detail) from exc
-    return NewTask(flow=flow.name, params=params.model_dump(mode="json", exclude_unset=True),
+        raise HTTPException(422, detail=error_detail(exc.errors(), [where])) from exc
+    except ValueError as exc:
+        raise invalid([where], str(exc)) from exc
+    return NewTask(flow=flow.name, params=params,
                    platform=flow.platform,
                    priority=flow.priority if body.priority is None else body.priority,
                    idempotency_key=body.idempotency_key, expires_at=body.expires_at,
@@ -83,8 +104,9 @@ def _flow(flows: dict[str, Flow], name: str) -> Flow:
 
 
 @router.post("/scrape_request_log/flow/{flow}", status_code=201, response_model=Task,
-             responses={200: {"description": "An active task with this idempotency_key exists"}})
-async def enqueue(flow: str, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
+             responses={200: {"model": Task,
+                              "description": "An active task with this idempotency_key exists"}})
+async def enqueue(flow: FlowName, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
                   response: Response, caller: CallerDep) -> Task:
     caller.check_account(body.account_id)
     task, created = await queue.enqueue(_new_task(_flow(flows, flow), body))
@@ -111,7 +133,7 @@ async def enqueue_bulk(body: BulkCreate, queue: QueueDep, flows: FlowsDep,
 
 
 @router.get("/scrape_request_log/flow/{task_id}", response_model=Task)
-async def get_task(task_id: int, queue: QueueDep, caller: CallerDep) -> Task:
+async def get_task(task_id: RowId, queue: QueueDep, caller: CallerDep) -> Task:
     task = await queue.get(task_id)
     if task is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, detail=f"no task {task_id}")
@@ -121,11 +143,8 @@ async def get_task(task_id: int, queue: QueueDep, caller: CallerDep) -> Task:
 
 @router.post("/scrape_request_log/flow/update/{task_id}", response_model=Task,
              dependencies=[AdminScope])
-async def update_task(task_id: int, body: TaskUpdate, queue: QueueDep) -> Task:
+async def update_task(task_id: RowId, body: TaskUpdate, queue: QueueDep) -> Task:
     """Cancel a pending task, requeue a finished one, and/or change its priority (admin)."""
-    if body.action is None and body.priority is None:
-        raise HTTPException(422,
-                            detail="give an action (cancel, requeue) and/or a priority")
     current = await get_task(task_id, queue, ANYONE)
     task: Task | None = current
     if body.action == Action.cancel:
@@ -146,9 +165,9 @@ async def update_task(task_id: int, body: TaskUpdate, queue: QueueDep) -> Task:
 
 
 @router.get("/list_scrape_data/{account_id}", response_model=TaskPage)
-async def list_tasks(account_id: str, queue: QueueDep, caller: CallerDep,
+async def list_tasks(account_id: AccountId, queue: QueueDep, caller: CallerDep,
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                     cursor: Annotated[int | None, Query(ge=1)] = None) -> TaskPage:
+                     cursor: Annotated[RowId | None, Query()] = None) -> TaskPage:
     """Tasks of one account, newest first; pass `next_cursor` back as `cursor` for the next page."""
     caller.check_account(account_id)
     items = await queue.list_by_account(account_id, limit + 1, cursor)

@@ -12,7 +12,9 @@ from pydantic import BaseModel, Field
 
 from core.api.auth import require_admin
 from core.api.deps import QueueDep, SettingsDep
+from core.api.errors import invalid
 from core.errors import RateLimited, SourceUnavailable, Unsupported
+from core.validation import IdempotencyKey, RowId, SafeStr
 from credentials import redact, store
 from credentials.crypto import Crypto, SecretKeyError
 from credentials.models import CredentialInfo
@@ -48,11 +50,11 @@ class TokenCreate(BaseModel):
     source:user_id, else source + a keyed hash of the secrets."""
 
     source: str = Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_]+$")
-    credentials: dict[str, Annotated[str, Field(min_length=1, max_length=8192)]] = Field(
+    credentials: dict[SafeStr, Annotated[SafeStr, Field(min_length=1, max_length=8192)]] = Field(
         min_length=1, max_length=32)
-    handle: str | None = Field(default=None, max_length=256)
+    handle: SafeStr | None = Field(default=None, max_length=256)
     enabled: bool = True
-    idempotency_key: str | None = Field(default=None, min_length=1, max_length=512)
+    idempotency_key: IdempotencyKey | None = None
 
 
 class TokenPublic(BaseModel):
@@ -125,14 +127,14 @@ async def upsert_token(body: TokenCreate, queue: QueueDep, crypto: CryptoDep,
 
 @router.get("/tokens", response_model=list[TokenPublic])
 async def list_tokens(queue: QueueDep, crypto: CryptoDep,
-                      source: str | None = None) -> list[TokenPublic]:
+                      source: SafeStr | None = None) -> list[TokenPublic]:
     problems = await store.unreadable(queue.pool, crypto, source)
     return [TokenPublic.of(info, problems.get(info.id))
             for info in await store.list_infos(queue.pool, source)]
 
 
 @router.get("/tokens/{token_id}", response_model=TokenPublic)
-async def get_token(token_id: int, queue: QueueDep, crypto: CryptoDep) -> TokenPublic:
+async def get_token(token_id: RowId, queue: QueueDep, crypto: CryptoDep) -> TokenPublic:
     info = _found(await store.get_info(queue.pool, token_id), token_id)
     problems = await store.unreadable(queue.pool, crypto, info.source)
     return TokenPublic.of(info, problems.get(token_id))
@@ -140,7 +142,7 @@ async def get_token(token_id: int, queue: QueueDep, crypto: CryptoDep) -> TokenP
 
 @router.get("/token/validate", response_model=ValidationPublic)
 async def validate_token(queue: QueueDep, crypto: CryptoDep, settings: SettingsDep,
-                         token_id: Annotated[int, Query(alias="id")]) -> ValidationPublic:
+                         token_id: Annotated[RowId, Query(alias="id")]) -> ValidationPublic:
     """Ask the platform about the credential and store the answer: an invalid one is taken out
     of use (data_access_expired) until it validates again."""
     try:
@@ -152,7 +154,7 @@ async def validate_token(queue: QueueDep, crypto: CryptoDep, settings: SettingsD
     except SourceUnavailable as exc:
         raise HTTPException(status.HTTP_502_BAD_GATEWAY, detail=redact.scrub(str(exc))) from None
     except Unsupported as exc:
-        raise HTTPException(422, detail=redact.scrub(str(exc))) from None
+        raise invalid(["query", "id"], redact.scrub(str(exc))) from None
     except SecretKeyError as exc:
         raise HTTPException(status.HTTP_409_CONFLICT, detail=str(exc)) from None
     result, info = _found(outcome, token_id)
@@ -164,7 +166,7 @@ async def validate_token(queue: QueueDep, crypto: CryptoDep, settings: SettingsD
 
 
 @router.post("/tokens/{token_id}/disable", response_model=TokenPublic)
-async def disable_token(token_id: int, queue: QueueDep,
+async def disable_token(token_id: RowId, queue: QueueDep,
                         ttl_s: Annotated[float | None, Query(gt=0, le=366 * 86400)] = None
                         ) -> TokenPublic:
     """With `ttl_s`: rest that many seconds; without: off until enabled."""
@@ -172,7 +174,7 @@ async def disable_token(token_id: int, queue: QueueDep,
 
 
 @router.post("/tokens/{token_id}/enable", response_model=TokenPublic)
-async def enable_token(token_id: int, queue: QueueDep) -> TokenPublic:
+async def enable_token(token_id: RowId, queue: QueueDep) -> TokenPublic:
     """On again, rest ended (an expired one stays out of use until it validates)."""
     return TokenPublic.of(_found(await store.enable(queue.pool, token_id), token_id))
 

@@ -111,7 +111,9 @@ async def test_update_with_an_empty_body_is_422(client: httpx.AsyncClient,
     response = await update(client, task["id"], {})
 
     assert response.status_code == 422, response.text
-    assert "action" in response.json()["detail"]
+    # shaped like every other 422: a list of {loc, msg, type}
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body"] and "give an action" in error["msg"]
     assert await row(pool, task["id"]) == before
 
 
