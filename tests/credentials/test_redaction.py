@@ -17,6 +17,7 @@ import pytest
 from fastapi import FastAPI, HTTPException
 from pydantic import SecretStr
 
+from core.acks import Claim
 from core.api.app import create_app
 from core.api.freshness import LiveLimits
 from core.config import Settings
@@ -49,9 +50,10 @@ async def test_last_error_masks_an_echoed_prefix_or_suffix(creds_pool: asyncpg.P
                                                           crypto: Crypto) -> None:
     await known_credential(creds_pool, crypto)
     upstream = CredentialInvalid(f"graphapi: token {PREFIX}... rejected; ...{SUFFIX} expired")
-    error = failure_ack(1, 1, 3, upstream).error or ""
+    error = failure_ack(Claim(1, 1), 1, 3, upstream).error or ""
     assert not echoed(error) and error.count("***") == 2 and "rejected" in error
-    short = failure_ack(1, 1, 3, CredentialInvalid(f"token {TOKEN[:11]} is odd")).error or ""
+    odd = CredentialInvalid(f"token {TOKEN[:11]} is odd")
+    short = failure_ack(Claim(1, 1), 1, 3, odd).error or ""
     assert TOKEN[:11] in short, "fewer than 12 characters: a coincidence, left alone"
 
 

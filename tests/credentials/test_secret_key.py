@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from core import http
+from core.acks import Claim
 from core.api.app import create_app
 from core.config import ConfigError, Settings
 from core.errors import AllSourcesFailed
@@ -188,5 +189,5 @@ async def test_a_task_says_its_key_cannot_be_decrypted_not_that_quota_ran_out(
             await flows.refresh_yt_posts(flows.VideosParams(video_ids=["dQw4w9WgXcQ"]), ctx)
     finally:
         await http.close_client()
-    last_error = failure_ack(1, 3, 3, failed.value).error or ""
+    last_error = failure_ack(Claim(1, 1), 3, 3, failed.value).error or ""
     assert undecryptable(1) in last_error and "quota" not in last_error
