@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 from collections.abc import Awaitable, Callable
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -16,9 +17,11 @@ from pydantic import ValidationError
 from rich.console import Console
 
 try:  # typer >= 0.17 carries its own copy of click
-    from typer._click.exceptions import NoArgsIsHelpError, UsageError
+    _click_errors = import_module("typer._click.exceptions")
 except ImportError:  # pragma: no cover - older typer on click
-    from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
+    _click_errors = import_module("click.exceptions")
+NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
+UsageError = _click_errors.UsageError
 
 from core import db
 from core.config import Settings, get_settings
@@ -269,20 +272,34 @@ def task_command(task_id: Annotated[int, typer.Argument(help="The task's id", me
 def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False) -> None:
     """Queue depth, age and throughput per flow (the queue_stats view)."""
     settings = settings_with_database()
-    rows = run_async(lambda: _with_queue(settings, lambda q: q.stats()))
+
+    async def job(queue: Queue) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        return await queue.stats(), await queue.outbox_stats()
+
+    rows, outbox = run_async(lambda: _with_queue(settings, job))
     if as_json:
         for row in rows:
             print(json.dumps(row))
         return
     if not rows:
         print("queue is empty")
-        return
-    table = [[row["flow"], str(row["pending"]), str(row["processing"]),
-              str(row["failed_last_hour"]),
-              age(row["oldest_pending_age_s"] if row["pending"] else None),
-              str(row["completed_per_minute"])] for row in rows]
-    print("\n".join(columns(("flow", "pending", "running", "failed 1h", "oldest", "done/min"),
-                            table)))
+    else:
+        table = [[row["flow"], str(row["pending"]), str(row["processing"]),
+                  str(row["failed_last_hour"]),
+                  age(row["oldest_pending_age_s"] if row["pending"] else None),
+                  str(row["completed_per_minute"])] for row in rows]
+        print("\n".join(columns(("flow", "pending", "running", "failed 1h", "oldest",
+                                 "done/min"), table)))
+    print(outbox_line(outbox))
+
+
+def outbox_line(outbox: list[dict[str, Any]]) -> str:
+    """The event outbox backlog in one line: unsent and parked events, and the oldest's age."""
+    by_status = {row["status"]: row for row in outbox}
+    parts = [f"{plural(by_status[s]['events'], 'event')} {s.lower()} "
+             f"(oldest {age(by_status[s]['oldest_age_s'])})"
+             for s in ("PENDING", "PARKED") if s in by_status]
+    return "outbox: " + ("; ".join(parts) if parts else "nothing unsent")
 
 
 @app.command()

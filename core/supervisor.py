@@ -90,7 +90,7 @@ class Supervisor:
         elif self.signals == 2:
             log.info("supervisor got %s again: handing running tasks back to the queue now", name)
         self.stopping = True
-        self.stop_signal = signum
+        self.stop_signal = signal.Signals(signum)
         self._signal_children(signum)
 
     def _signal_children(self, signum: int) -> None:

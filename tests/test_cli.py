@@ -337,3 +337,19 @@ def test_assets_worker_says_there_is_no_assets_flow_yet(env: dict[str, str]) -> 
     assert result.returncode == 2
     assert result.stderr.strip() == ("beat: no flow of platform ASSETS exists yet: nothing to "
                                      "run (see `beat flows`)")
+
+
+def test_status_shows_the_outbox_backlog(env: dict[str, str], database_url: str) -> None:
+    asyncio.run(execute(database_url, """
+        DELETE FROM event_outbox;
+        INSERT INTO event_outbox (type, status, occurred_at)
+        VALUES ('task.finished', 'PENDING', now() - interval '2 minutes 10 seconds'),
+               ('task.finished', 'PENDING', now()),
+               ('task.finished', 'PARKED', now() - interval '1 minute 5 seconds'),
+               ('task.finished', 'SENT', now() - interval '1 hour')"""))
+    result = beat("status", env=env)
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.splitlines()[-1]
+    assert last.startswith("outbox: 2 events pending (oldest 2m") and "1 event parked" in last
+    asyncio.run(execute(database_url, "DELETE FROM event_outbox WHERE status <> 'SENT'"))
+    assert beat("status", env=env).stdout.splitlines()[-1] == "outbox: nothing unsent"
