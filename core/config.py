@@ -52,9 +52,9 @@ class Settings(BaseSettings):
     invidious_url: str | None = None
     graph_api_url: str = "https://graph.facebook.com/v19.0"
 
-    # Rate limits (need REDIS_URL), as "N/window" specs: {"invidious": ["10/1s"]}. Per source
-    # (on top of the seed's declared providers), per credential of a source, and for the live
-    # profile endpoints (per handle, and across all of them).
+    # Rate limits (need REDIS_URL), as "N/window" specs: {"invidious": ["10/1s"]}. Per source,
+    # per credential of a source, and for the live profile endpoints (per handle, and across
+    # all of them).
     rate_limit_prefix: str = "beat:rl"
     source_limits: dict[str, list[str]] = {}
     credential_limits: dict[str, list[str]] = {}
@@ -154,7 +154,6 @@ class Settings(BaseSettings):
                 raise ConfigError(f"BEAT_SECRET_KEY is malformed: {which} is not a Fernet key "
                                   f"(32 url-safe base64-encoded bytes); {MAKE_KEY}")
         return keys
-
 
     def youtube_base_url(self) -> str:
         return f"{self.sandbox_url.rstrip('/')}/youtube/v3" if self.sandbox_url \
