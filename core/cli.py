@@ -182,7 +182,7 @@ def _import_platform_keys(settings: Settings) -> Settings:
     run_async(run)
     if settings.sandbox_url and set(keys) <= set(SANDBOX_KEYS):
         log.info("sandbox mode: YouTube calls go to the sandbox at %s, with its built-in test "
-                 "keys (%s)", settings.sandbox_url, ", ".join(keys))
+                 "keys", settings.sandbox_url)
     else:
         log.info("imported %s into the credential table", plural(len(keys), "YouTube API key"))
     return settings.model_copy(update={"youtube_api_keys": []})

@@ -99,5 +99,5 @@ async def test_sandbox_keys_are_imported_and_announced_once_not_per_worker(
 
     await wait_for(all_tried, 60, "every task tried", sup)
     log = sup.log()
-    assert log.count("with its built-in test keys (sandbox-key-1, sandbox-key-2)") == 1, log
+    assert log.count("with its built-in test keys") == 1, log
     assert "imported" not in log and log.count("(youtube_data_api) added") == 2, log
