@@ -7,9 +7,10 @@ Per listener, declared on start (all durable):
                     then RabbitMQ dead-letters it back to <queue> through the default exchange
     <exchange>.dlx (direct) --<queue>--> <queue>.dlq        messages that will never succeed
 
-Each message runs in ONE PostgreSQL transaction: INSERT INTO consumed_event ON CONFLICT DO NOTHING
-(nothing inserted: a redelivery, acked and skipped), then the handler's writes on the same
-connection (`ctx.conn`, `ctx.queue`); the ack comes after COMMIT. The event id is the body's
+Each message runs in ONE PostgreSQL transaction: a lock on (listener, event id) that copies of
+the message handled at once queue up on, a look in consumed_event (found: a redelivery, acked and
+skipped), the handler's writes on the same connection (`ctx.conn`, `ctx.queue`), then the
+consumed_event row; the ack comes after COMMIT. The event id is the body's
 `event_id`, else the AMQP `message_id`. A message with neither (or with one that cannot be an id:
 not a string or integer, longer than MAX_EVENT_ID characters, or holding a NUL) is dead-lettered
 at once with the reason: handling it without an id would give up the dedupe that makes
@@ -65,8 +66,13 @@ BROKER_RETRY_S = 1.0
 DB_CLOSE_WAIT_S = 10.0
 BROKER_ERRORS = (ConnectionError, OSError, aio_pika.exceptions.AMQPError)
 
-CLAIM = ("INSERT INTO consumed_event (consumer, event_id) VALUES ($1, $2) "
-         "ON CONFLICT DO NOTHING RETURNING true")
+# Copies of one message handled at once queue up on a transaction-level advisory lock (the
+# two-key form: a lock space apart from the leaders' one-key locks); the event is recorded after
+# the handler, so a transaction takes no transaction id until its first write and a handler
+# waiting on the network holds back no GET /events reader.
+SERIALIZE = "SELECT pg_advisory_xact_lock(hashtext($1), hashtext($2))"
+SEEN = "SELECT true FROM consumed_event WHERE consumer = $1 AND event_id = $2"
+RECORD = "INSERT INTO consumed_event (consumer, event_id) VALUES ($1, $2)"
 PRUNE = ("DELETE FROM consumed_event WHERE (consumer, event_id) IN (SELECT consumer, event_id "
          "FROM consumed_event WHERE consumed_at < now() - make_interval(secs => $1) LIMIT $2)")
 # Failing to reach the database is not the message's fault (InternalClientError: the server
@@ -332,7 +338,8 @@ class Consumer:
             raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
         try:
             async with conn.transaction():
-                if not await conn.fetchval(CLAIM, listener.name, event_id):
+                await conn.execute(SERIALIZE, listener.name, event_id)
+                if await conn.fetchval(SEEN, listener.name, event_id):
                     log.info("%s: event %s already consumed: skipped", listener.name, event_id)
                     return False
                 queue = Queue(cast(asyncpg.Pool, _OneConnection(conn)))
@@ -340,6 +347,7 @@ class Consumer:
                                       self.settings, logging.getLogger(f"beat.{listener.name}"),
                                       self.state)
                 await listener.handler(body, ctx)
+                await conn.execute(RECORD, listener.name, event_id)
             return True
         finally:
             await self._pool.release(conn)

@@ -28,6 +28,7 @@ from core.consumers import (
     ListenerContext,
     Reject,
 )
+from core.events import START, read_after
 from core.queue import NewTask
 from tests.bare_amqp import publish_bare
 from tests.conftest import AMQP_URL
@@ -391,3 +392,52 @@ def test_listener_settings_are_checked() -> None:
     listener = Listener("x", "beat.dx", "topic", "rk", "x_q", 1, handler)
     assert (listener.dead_letter_exchange, listener.dead_letter_queue,
             listener.retry_queue) == ("beat.dx.dlx", "x_q.dlq", "x_q.retry")
+
+
+async def test_a_handler_waiting_on_the_network_holds_back_no_event_reader(
+        settings: Settings, amqp: AbstractRobustConnection, topology: Topology,
+        effects: asyncpg.Pool) -> None:
+    entered, release = asyncio.Event(), asyncio.Event()
+
+    async def handler(body: dict[str, Any], ctx: ListenerContext) -> None:
+        entered.set()
+        await release.wait()  # a platform call, before the handler writes anything
+        await ctx.conn.execute("INSERT INTO consumer_test_effect VALUES ($1, 'slow')",
+                               ctx.listener)
+
+    listener = topology.listener(handler)
+    async with running(settings, listener) as consumer:
+        await publish(amqp, listener, {"x": 1}, message_id=str(uuid.uuid4()))
+        await asyncio.wait_for(entered.wait(), 15)
+        await effects.execute("INSERT INTO event_outbox (type) VALUES ('test.meanwhile')")
+
+        async def visible() -> bool:
+            found, _ = await read_after(effects, START, 1000)
+            return "test.meanwhile" in {event.type for event in found}
+
+        # Other transactions on the server may hold it back for a moment; the blocked handler
+        # must not hold it back at all.
+        await eventually(visible, timeout=10)
+        assert not release.is_set() and consumer.stats["handled"] == 0
+        release.set()
+        await eventually(lambda: consumer.stats["handled"] == 1)
+    assert await effect_count(effects) == 1
+
+
+async def test_copies_handled_at_the_same_time_run_the_handler_once(
+        settings: Settings, amqp: AbstractRobustConnection, topology: Topology,
+        effects: asyncpg.Pool) -> None:
+    handler, calls = recorder("once")
+
+    async def slow(body: dict[str, Any], ctx: ListenerContext) -> None:
+        await asyncio.sleep(0.3)  # both copies are in flight before either commits
+        await handler(body, ctx)
+
+    listener = topology.listener(slow, prefetch=10)
+    async with running(settings, listener) as consumer:
+        event_id = str(uuid.uuid4())
+        for _ in range(5):
+            await publish(amqp, listener, {"x": 1}, message_id=event_id)
+        await eventually(lambda: consumer.stats["handled"] + consumer.stats["duplicate"] == 5)
+    assert consumer.stats == {"handled": 1, "duplicate": 4}
+    assert len(calls) == 1 and await effect_count(effects) == 1
