@@ -11,6 +11,7 @@ import asyncpg
 
 from core.db import TRANSIENT_ERRORS
 from core.queue import Status, sql
+from core.validation import check_json, storable_text
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +93,10 @@ class AckBuffer:
         self.in_flight, self.pending = self.pending, []
         try:
             batch = self.in_flight
+            statuses, results, errors = zip(*map(storable, batch), strict=True)
             await self.pool.execute(
                 sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
-                [a.status.value for a in batch],
-                [None if a.data is None else json.dumps(a.data, default=str) for a in batch],
-                [a.error for a in batch], [a.delay for a in batch],
+                list(statuses), list(results), list(errors), [a.delay for a in batch],
                 [1 if a.refund else 0 for a in batch], self.worker_id)
             self.flushed += len(batch)
             if self.on_flushed is not None:
@@ -110,3 +110,20 @@ class AckBuffer:
     async def close(self) -> None:
         self._closed = True
         self._wake.set()
+
+
+def storable(ack: Ack) -> tuple[str, str | None, str | None]:
+    """The status, result (JSON text) and error text to write for `ack`, as PostgreSQL can
+    store them. Error text keeps NUL and lone surrogates spelled out; a result jsonb would
+    refuse (NUL, lone surrogates, NaN, keys JSON cannot spell) fails its task saying why, as
+    running it again would give the same result. One such ack must not hold up its batch."""
+    error = None if ack.error is None else storable_text(ack.error)
+    if ack.data is None:
+        return ack.status.value, None, error
+    try:
+        result = json.dumps(ack.data, default=str, allow_nan=False)
+        if "\\u0000" in result or "\\ud" in result:  # rare: only then the full check
+            check_json(json.loads(result), "result")
+    except (TypeError, ValueError, RecursionError) as exc:
+        return Status.FAILED.value, None, storable_text(f"the result cannot be stored: {exc}")
+    return ack.status.value, result, error

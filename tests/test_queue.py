@@ -145,6 +145,49 @@ async def test_a_stale_ack_from_an_earlier_claim_changes_nothing_after_a_requeue
     assert statuses == ["FAILED", "COMPLETE"]
 
 
+class Unprintable:
+    def __str__(self) -> str:
+        return "\x00"
+
+
+@pytest.mark.parametrize(("data", "error", "status", "stored_error"), [
+    ({"text": "a\x00b"}, None, Status.FAILED, "result.text contains a NUL character"),
+    ({"text": "\ud800"}, None, Status.FAILED, "result.text contains a lone surrogate"),
+    ({"views": float("nan")}, None, Status.FAILED, "result cannot be stored"),
+    ({"nested": [{"x": float("inf")}]}, None, Status.FAILED, "result cannot be stored"),
+    ({(1, 2): "tuple key"}, None, Status.FAILED, "result cannot be stored"),
+    ({"object": Unprintable()}, None, Status.FAILED, "result.object contains a NUL"),
+    (None, "ValueError: bad \x00 byte", Status.PENDING, "ValueError: bad \\x00 byte"),
+    (None, "ValueError: \udc80 half", Status.PENDING, "ValueError: \\udc80 half"),
+], ids=["nul", "surrogate", "nan", "inf", "tuple-key", "str-nul", "error-nul",
+        "error-surrogate"])
+async def test_an_ack_postgresql_cannot_store_does_not_hold_up_the_others(
+        queue: Queue, pool: asyncpg.Pool, data: Any, error: str | None, status: Status,
+        stored_error: str) -> None:
+    """A result jsonb refuses (NUL, lone surrogates, NaN, keys JSON has no spelling for) fails
+    its task saying why; error text with such characters is stored escaped. Either way the batch
+    it shares with other acks is written at once, instead of being retried forever while the
+    heartbeat keeps every one of its tasks PROCESSING."""
+    await pool.execute("TRUNCATE event_outbox")
+    bad, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=3))
+    good, _ = await queue.enqueue(NewTask("noop", {}))
+    rows = {r["id"]: r for r in await claim(pool)}
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    outcome = Status.COMPLETE if error is None else Status.PENDING
+    acks.add(Ack(bad.id, rows[bad.id]["lease_token"], outcome, data=data, error=error))
+    acks.add(Ack(good.id, rows[good.id]["lease_token"], Status.COMPLETE, data={"ok": True}))
+    await asyncio.wait_for(acks.close(), 1)
+    await asyncio.wait_for(runner, 1)
+    stored, other = await queue.get(bad.id), await queue.get(good.id)
+    assert other and other.status == Status.COMPLETE and other.data == {"ok": True}
+    assert stored and stored.status == status and stored.worker_id is None, stored
+    assert stored_error in (stored.last_error or ""), stored.last_error
+    finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
+    ids = [t["id"] for row in finished for t in row["changes"]["tasks"]]
+    assert sorted(ids) == sorted([good.id] + ([bad.id] if status == Status.FAILED else []))
+
+
 async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     retry, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=2))
