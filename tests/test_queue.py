@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.acks import Ack, AckBuffer, Claim
+from core.acks import MAX_RETRY_DELAY_S, Ack, AckBuffer, Claim
 from core.config import Settings
 from core.maintenance import Maintenance
 from core.queue import NewTask, Queue, Status, sql
@@ -186,6 +186,24 @@ async def test_an_ack_postgresql_cannot_store_does_not_hold_up_the_others(
     finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
     ids = [t["id"] for row in finished for t in row["changes"]["tasks"]]
     assert sorted(ids) == sorted([good.id] + ([bad.id] if status == Status.FAILED else []))
+
+
+@pytest.mark.parametrize("delay", [float("inf"), 1e13, float("nan")])
+async def test_a_retry_delay_beyond_what_postgresql_can_add_to_now_is_bounded(
+        queue: Queue, pool: asyncpg.Pool, delay: float) -> None:
+    """A rate-limited retry after an upstream's `Retry-After: inf` (or 1e13 s) is stored to run
+    within MAX_RETRY_DELAY_S, instead of failing its batch with "interval out of range"."""
+    task, _ = await queue.enqueue(NewTask("noop", {}))
+    [row] = await claim(pool)
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    acks.add(Ack(task.id, row["lease_token"], Status.PENDING, error="RateLimited: 429",
+                 delay=delay, refund=True))
+    await asyncio.wait_for(acks.close(), 1)
+    await asyncio.wait_for(runner, 1)
+    stored = await queue.get(task.id)
+    assert stored and stored.status == Status.PENDING and stored.retry_count == 0, stored
+    assert stored.run_after <= datetime.now(UTC) + timedelta(seconds=MAX_RETRY_DELAY_S)
 
 
 async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
