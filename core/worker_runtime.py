@@ -239,7 +239,7 @@ class WorkerRuntime:
         if self.stopping:
             if not self.hurry.is_set():
                 log.info("worker %s: handing %s back to the queue now", self.worker_id,
-                         plural(len(self.running_ids()), "running task"))
+                         plural(len(self.running_claims()), "running task"))
             self.hurry.set()
             return
         log.info("worker %s stopping: no new claims", self.worker_id)
