@@ -69,6 +69,8 @@ async def test_api_keys_guard_every_endpoint(client: httpx.AsyncClient) -> None:
 
 async def test_heartbeat_and_docs_stay_open(client: httpx.AsyncClient) -> None:
     assert (await client.get("/heartbeat")).status_code == 200
+    assert (await client.head("/heartbeat")).status_code == 200
+    assert (await client.head("/flows")).status_code == 401, "HEAD is guarded as GET is"
     assert (await client.get("/openapi.json")).status_code == 200
     assert (await client.get("/docs")).status_code == 200
     drain = await client.put("/heartbeat", params={"beat": "false"})
