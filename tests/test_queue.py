@@ -206,6 +206,28 @@ async def test_a_retry_delay_beyond_what_postgresql_can_add_to_now_is_bounded(
     assert stored.run_after <= datetime.now(UTC) + timedelta(seconds=MAX_RETRY_DELAY_S)
 
 
+async def test_requeue_where_takes_one_task_per_idempotency_key(queue: Queue,
+                                                                 pool: asyncpg.Pool) -> None:
+    """A key is reused once its task finished (a live refresh's key, say), so several failed
+    tasks can share one: the bulk requeue runs the newest of them again and leaves the others,
+    and leaves those whose key an active task holds, instead of failing as a whole."""
+    await pool.execute("UPDATE scrape_request_log SET status = 'CANCELLED'")
+    ids = {}
+    for name, key in (("old", "k"), ("new", "k"), ("held", "k2"), ("keyless", None)):
+        task, _ = await queue.enqueue(NewTask("noop", {}, idempotency_key=key))
+        await pool.execute("UPDATE scrape_request_log SET status = 'FAILED' WHERE id = $1",
+                           task.id)
+        ids[name] = task.id
+    holder, _ = await queue.enqueue(NewTask("noop", {}, idempotency_key="k2"))
+
+    assert await queue.requeue_where(Status.FAILED) == 2
+    statuses = {name: (await queue.get(task_id)).status  # type: ignore[union-attr]
+                for name, task_id in ids.items()}
+    assert statuses == {"old": Status.FAILED, "new": Status.PENDING, "held": Status.FAILED,
+                        "keyless": Status.PENDING}
+    assert (await queue.get(holder.id)).status == Status.PENDING  # type: ignore[union-attr]
+
+
 async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     retry, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=2))
