@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - older typer on click
     from click.exceptions import NoArgsIsHelpError, UsageError  # type: ignore[no-redef]
 
 from core import db
-from core.config import Settings, get_settings
+from core.config import ConfigError, Settings, get_settings
 from core.console import age, columns, indented, plural, usage_line
 from core.flows import load_flows
 from core.logs import setup_logging
@@ -57,8 +57,6 @@ def settings_with_database() -> Settings:
 def settings_for_credentials() -> Settings:
     """`settings_with_database()` whose BEAT_SECRET_KEY is usable: set and well-formed whenever
     the database is a server (UserError naming what to set otherwise)."""
-    from core.config import ConfigError
-
     settings = settings_with_database()
     try:
         settings.secret_keys()
@@ -494,7 +492,6 @@ def up(host: Annotated[str | None, typer.Option(
            help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
     from core.api.auth import InsecureBind, check_bind
-    from core.config import ConfigError
     from core.services import run_up
 
     settings = get_settings()
@@ -590,7 +587,11 @@ def _plain_help(typer_app: typer.Typer) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    setup_logging(get_settings().log_level)
+    try:
+        log_level = get_settings().log_level
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    setup_logging(log_level)
     _plain_help(app)
     try:
         code = app(args=argv, prog_name="beat", standalone_mode=False)
