@@ -11,10 +11,12 @@ import asyncpg
 
 from core.db import TRANSIENT_ERRORS
 from core.queue import Status, sql
+from core.validation import check_json, storable_text
 
 log = logging.getLogger(__name__)
 
 DB_ERRORS = TRANSIENT_ERRORS  # what a failed flush, claim or heartbeat retries after
+MAX_RETRY_DELAY_S = 7 * 86400.0  # a retry runs within a week, whatever a Retry-After said
 
 
 class Claim(NamedTuple):
@@ -92,11 +94,10 @@ class AckBuffer:
         self.in_flight, self.pending = self.pending, []
         try:
             batch = self.in_flight
+            statuses, results, errors, delays = zip(*map(storable, batch), strict=True)
             await self.pool.execute(
                 sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
-                [a.status.value for a in batch],
-                [None if a.data is None else json.dumps(a.data, default=str) for a in batch],
-                [a.error for a in batch], [a.delay for a in batch],
+                list(statuses), list(results), list(errors), list(delays),
                 [1 if a.refund else 0 for a in batch], self.worker_id)
             self.flushed += len(batch)
             if self.on_flushed is not None:
@@ -110,3 +111,23 @@ class AckBuffer:
     async def close(self) -> None:
         self._closed = True
         self._wake.set()
+
+
+def storable(ack: Ack) -> tuple[str, str | None, str | None, float]:
+    """The status, result (JSON text), error text and retry delay to write for `ack`, as
+    PostgreSQL can store them. Error text keeps NUL and lone surrogates spelled out; a delay
+    (say, an upstream's Retry-After) is at most MAX_RETRY_DELAY_S; a result jsonb would refuse
+    (NUL, lone surrogates, NaN, keys JSON cannot spell) fails its task saying why, as running
+    it again would give the same result. One such ack must not hold up its batch."""
+    error = None if ack.error is None else storable_text(ack.error)
+    delay = min(ack.delay, MAX_RETRY_DELAY_S) if ack.delay >= 0 else 0.0  # NaN too: at once
+    if ack.data is None:
+        return ack.status.value, None, error, delay
+    try:
+        result = json.dumps(ack.data, default=str, allow_nan=False)
+        if "\\u0000" in result or "\\ud" in result:  # rare: only then the full check
+            check_json(json.loads(result), "result")
+    except (TypeError, ValueError, RecursionError) as exc:
+        return (Status.FAILED.value, None, storable_text(f"the result cannot be stored: {exc}"),
+                0.0)
+    return ack.status.value, result, error, delay

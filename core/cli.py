@@ -24,7 +24,7 @@ NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
 UsageError = _click_errors.UsageError
 
 from core import db
-from core.config import Settings, get_settings
+from core.config import ConfigError, Settings, get_settings
 from core.console import age, columns, indented, plural, usage_line
 from core.flows import load_flows
 from core.logs import setup_logging
@@ -60,8 +60,6 @@ def settings_with_database() -> Settings:
 def settings_for_credentials() -> Settings:
     """`settings_with_database()` whose BEAT_SECRET_KEY is usable: set and well-formed whenever
     the database is a server (UserError naming what to set otherwise)."""
-    from core.config import ConfigError
-
     settings = settings_with_database()
     try:
         settings.secret_keys()
@@ -511,7 +509,6 @@ def up(host: Annotated[str | None, typer.Option(
            help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
     from core.api.auth import InsecureBind, check_bind
-    from core.config import ConfigError
     from core.services import run_up
 
     settings = get_settings()
@@ -607,7 +604,11 @@ def _plain_help(typer_app: typer.Typer) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    setup_logging(get_settings().log_level)
+    try:
+        log_level = get_settings().log_level
+    except ConfigError as exc:
+        _fail(str(exc), 2)
+    setup_logging(log_level)
     _plain_help(app)
     try:
         code = app(args=argv, prog_name="beat", standalone_mode=False)

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
 MAKE_KEY = "make one with `beat credentials generate-key`"
 
@@ -193,4 +193,21 @@ def _is_socket_url(url: str) -> bool:
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; ConfigError (one line) when one is malformed."""
+    try:
+        return Settings()
+    except (ValidationError, SettingsError) as exc:
+        raise ConfigError(settings_problem(exc)) from None
+
+
+def settings_problem(exc: ValidationError | SettingsError) -> str:
+    """What is wrong with the settings, by name, never quoting a value (key lists hold
+    secrets, and a typo in one would otherwise print them)."""
+    if isinstance(exc, SettingsError):  # a value that should be JSON and is not
+        field = str(exc).partition('field "')[2].partition('"')[0]
+        return f"{field.upper() or 'a setting'}: not valid JSON"
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        setting, *within = (str(part) for part in error["loc"])
+        problems.append(f"{'.'.join([setting.upper(), *within])}: {error['msg']}")
+    return "malformed setting: " + "; ".join(problems)

@@ -4,6 +4,7 @@ Every statement lives in core/sql/queue.sql; this module binds them to typed Pyt
 """
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -88,9 +89,10 @@ class Queue:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
 
-    async def enqueue(self, task: NewTask) -> tuple[Task, bool]:
+    async def enqueue(self, task: NewTask,
+                      may_share: Callable[[Task], bool] | None = None) -> tuple[Task, bool]:
         """Insert a task; returns (task, created). A repeat of an active key returns the
-        original."""
+        original, unless `may_share` refuses it: then KeyConflict."""
         args = (task.flow, task.platform, task.params, task.priority, task.idempotency_key,
                 task.expires_at, task.account_id, task.max_attempts)
         async with self.pool.acquire() as conn:
@@ -100,12 +102,17 @@ class Queue:
                     return Task.from_record(row), True
                 existing = await conn.fetch(sql("get_active_by_keys"), [task.idempotency_key])
                 if existing:
-                    return Task.from_record(existing[0]), False
+                    holder = Task.from_record(existing[0])
+                    _check_shared(0, holder, may_share)
+                    return holder, False
                 # The holder of the key finished between the two statements: insert again.
         raise RuntimeError(f"could not enqueue {task.idempotency_key!r}: key keeps changing state")
 
-    async def enqueue_many(self, tasks: list[NewTask]) -> list[tuple[Task, bool]]:
-        """Insert many tasks in one statement; result i belongs to tasks[i]."""
+    async def enqueue_many(self, tasks: list[NewTask],
+                           may_share: Callable[[Task], bool] | None = None
+                           ) -> list[tuple[Task, bool]]:
+        """Insert many tasks in one statement; result i belongs to tasks[i]. When `may_share`
+        refuses the active task that holds some task's key, nothing is stored: KeyConflict."""
         columns = list(zip(*[(t.flow, t.platform, json.dumps(t.params), t.priority,
                               t.idempotency_key, t.expires_at, t.account_id, t.max_attempts)
                              for t in tasks]))
@@ -113,13 +120,15 @@ class Queue:
         async with self.pool.acquire() as conn:
             for _ in range(5):
                 try:
-                    return await self._insert_many(conn, columns, tasks, keys)
+                    return await self._insert_many(conn, columns, tasks, keys, may_share)
                 except _Retry:
                     continue  # a task holding one of the keys finished meanwhile: insert again
         raise RuntimeError("could not enqueue: idempotency keys keep changing state")
 
     async def _insert_many(self, conn: asyncpg.Connection, columns: list[tuple[Any, ...]],
-                           tasks: list[NewTask], keys: list[str]) -> list[tuple[Task, bool]]:
+                           tasks: list[NewTask], keys: list[str],
+                           may_share: Callable[[Task], bool] | None
+                           ) -> list[tuple[Task, bool]]:
         async with conn.transaction():
             inserted = [Task.from_record(r)
                         for r in await conn.fetch(sql("enqueue_many"), *columns)]
@@ -129,6 +138,9 @@ class Queue:
             results = _match_results(tasks, inserted, active)
             if results is None:
                 raise _Retry()
+            for position, (task, created) in enumerate(results):
+                if not created:
+                    _check_shared(position, task, may_share)  # raising rolls the insert back
             return results
 
     async def get(self, task_id: int) -> Task | None:
@@ -174,7 +186,20 @@ class Queue:
 
 
 class KeyConflict(Exception):
-    """Another active task holds this task's idempotency key."""
+    """Another active task holds this task's idempotency key (`position`: which of the tasks
+    given, when several were)."""
+
+    def __init__(self, message: str, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position
+
+
+def _check_shared(position: int, holder: Task, may_share: Callable[[Task], bool] | None) -> None:
+    """KeyConflict when the caller may not be answered with `holder`, the active task that
+    holds the key it sent (say, another account's task)."""
+    if may_share is not None and not may_share(holder):
+        raise KeyConflict("an active task of another account holds this idempotency_key",
+                          position)
 
 
 class _Retry(Exception):

@@ -33,6 +33,14 @@ def text_problem(text: str) -> str | None:
     return None
 
 
+def storable_text(text: str) -> str:
+    """`text` with what PostgreSQL cannot store spelled out: NUL as `\\x00`, a lone surrogate
+    as `\\udXXX` (for text meant to be read, such as an error message)."""
+    if text_problem(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+
+
 def check_text(text: Any) -> Any:
     """Refuse text PostgreSQL cannot store (before pydantic's own str checks, whose message for
     a lone surrogate is "unable to parse raw data")."""

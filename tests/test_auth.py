@@ -69,6 +69,8 @@ async def test_api_keys_guard_every_endpoint(client: httpx.AsyncClient) -> None:
 
 async def test_heartbeat_and_docs_stay_open(client: httpx.AsyncClient) -> None:
     assert (await client.get("/heartbeat")).status_code == 200
+    assert (await client.head("/heartbeat")).status_code == 200
+    assert (await client.head("/flows")).status_code == 401, "HEAD is guarded as GET is"
     assert (await client.get("/openapi.json")).status_code == 200
     assert (await client.get("/docs")).status_code == 200
     drain = await client.put("/heartbeat", params={"beat": "false"})
@@ -188,6 +190,36 @@ async def test_a_limited_key_reads_and_lists_only_its_accounts_tasks(
     assert refused(await scoped.get("/list_scrape_data/other", headers=auth(LIMITED)),
                    "acme, beta")
     assert (await scoped.get("/list_scrape_data/other", headers=auth(API_KEY))).status_code == 200
+
+
+async def test_a_limited_key_is_never_answered_with_another_accounts_task(
+        scoped: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    """Idempotency keys are one namespace: a limited key repeating a key that another account's
+    active task holds gets 409, not that task (its params, and later its result), and a bulk
+    holding such an item stores nothing."""
+    other = await scoped.post("/scrape_request_log/flow/noop", headers=auth(API_KEY), json={
+        "params": {"secret": "other-data"}, "idempotency_key": "shared", "account_id": "other"})
+    assert other.status_code == 201
+    single = await scoped.post("/scrape_request_log/flow/noop", headers=auth(LIMITED), json={
+        "params": {}, "idempotency_key": "shared", "account_id": "acme"})
+    assert single.status_code == 409 and "another account" in single.json()["detail"]
+    assert "other-data" not in single.text and set(single.json()) == {"detail"}
+    bulk = await scoped.post("/scrape_request_log/flows", headers=auth(LIMITED), json={"tasks": [
+        {"flow": "noop", "account_id": "acme", "idempotency_key": "mine"},
+        {"flow": "noop", "account_id": "beta", "idempotency_key": "shared"}]})
+    assert bulk.status_code == 409 and "tasks[1].idempotency_key" in bulk.json()["detail"]
+    assert set(bulk.json()) == {"detail"}
+    assert await pool.fetchval("SELECT count(*) FROM scrape_request_log") == 1, "nothing stored"
+    own = await scoped.post("/scrape_request_log/flow/noop", headers=auth(LIMITED), json={
+        "params": {}, "idempotency_key": "mine", "account_id": "acme"})
+    again = await scoped.post("/scrape_request_log/flows", headers=auth(LIMITED), json={"tasks": [
+        {"flow": "noop", "account_id": "beta", "idempotency_key": "mine"}]})
+    assert own.status_code == 201 and again.status_code == 201, "its own accounts' tasks: shared"
+    assert again.json()["tasks"][0] == {"id": own.json()["id"], "status": "PENDING",
+                                        "created": False}
+    repeat = await scoped.post("/scrape_request_log/flow/noop", headers=auth(API_KEY), json={
+        "params": {}, "idempotency_key": "shared", "account_id": "acme"})
+    assert repeat.status_code == 200 and repeat.json()["id"] == other.json()["id"], "unlimited"
 
 
 async def test_a_limited_key_has_no_event_stream_or_queue_stats(scoped: httpx.AsyncClient

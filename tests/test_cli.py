@@ -91,6 +91,27 @@ def test_no_database_configured_is_one_line(tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
+SECRET = "AIzaSyTopSecretKeyValue1234567890abcd"
+
+
+@pytest.mark.parametrize(("name", "value", "message"), [
+    ("YOUTUBE_API_KEYS", f'["{SECRET}", "k2"', "YOUTUBE_API_KEYS: Value error"),
+    ("BEAT_API_KEYS", f"[{SECRET}", "BEAT_API_KEYS: Value error"),
+    ("BEAT_ADMIN_KEYS", f'["{SECRET}", 5]', "BEAT_ADMIN_KEYS.1: Input should be a valid string"),
+    ("FLOW_OVERRIDES", '{"noop": {"processes": "' + SECRET + '"', "FLOW_OVERRIDES: not valid"),
+    ("QUEUE_LEASE_SECONDS", SECRET, "QUEUE_LEASE_SECONDS: Input should be a valid number"),
+])
+def test_a_malformed_setting_is_one_line_that_never_shows_its_value(
+        env: dict[str, str], name: str, value: str, message: str) -> None:
+    """A typo in a list of keys (a JSON list missing its `]`) is named in one line, exit 2,
+    without echoing the value: it holds secrets."""
+    result = beat("status", env={**env, name: value})
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "TopSecret" not in result.stderr + result.stdout
+
+
 def test_status_and_requeue(env: dict[str, str], database_url: str) -> None:
     for _ in range(2):
         beat("enqueue", "sleep", "--params", '{"seconds": 1}', env=env)

@@ -7,7 +7,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from core.acks import Ack, AckBuffer, Claim
+from core.acks import MAX_RETRY_DELAY_S, Ack, AckBuffer, Claim
 from core.config import Settings
 from core.maintenance import Maintenance
 from core.queue import NewTask, Queue, Status, sql
@@ -143,6 +143,89 @@ async def test_a_stale_ack_from_an_earlier_claim_changes_nothing_after_a_requeue
     statuses = [t["status"] for row in finished for t in row["changes"]["tasks"]
                 if t["id"] == task.id]
     assert statuses == ["FAILED", "COMPLETE"]
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        return "\x00"
+
+
+@pytest.mark.parametrize(("data", "error", "status", "stored_error"), [
+    ({"text": "a\x00b"}, None, Status.FAILED, "result.text contains a NUL character"),
+    ({"text": "\ud800"}, None, Status.FAILED, "result.text contains a lone surrogate"),
+    ({"views": float("nan")}, None, Status.FAILED, "result cannot be stored"),
+    ({"nested": [{"x": float("inf")}]}, None, Status.FAILED, "result cannot be stored"),
+    ({(1, 2): "tuple key"}, None, Status.FAILED, "result cannot be stored"),
+    ({"object": Unprintable()}, None, Status.FAILED, "result.object contains a NUL"),
+    (None, "ValueError: bad \x00 byte", Status.PENDING, "ValueError: bad \\x00 byte"),
+    (None, "ValueError: \udc80 half", Status.PENDING, "ValueError: \\udc80 half"),
+], ids=["nul", "surrogate", "nan", "inf", "tuple-key", "str-nul", "error-nul",
+        "error-surrogate"])
+async def test_an_ack_postgresql_cannot_store_does_not_hold_up_the_others(
+        queue: Queue, pool: asyncpg.Pool, data: Any, error: str | None, status: Status,
+        stored_error: str) -> None:
+    """A result jsonb refuses (NUL, lone surrogates, NaN, keys JSON has no spelling for) fails
+    its task saying why; error text with such characters is stored escaped. Either way the batch
+    it shares with other acks is written at once, instead of being retried forever while the
+    heartbeat keeps every one of its tasks PROCESSING."""
+    await pool.execute("TRUNCATE event_outbox")
+    bad, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=3))
+    good, _ = await queue.enqueue(NewTask("noop", {}))
+    rows = {r["id"]: r for r in await claim(pool)}
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    outcome = Status.COMPLETE if error is None else Status.PENDING
+    acks.add(Ack(bad.id, rows[bad.id]["lease_token"], outcome, data=data, error=error))
+    acks.add(Ack(good.id, rows[good.id]["lease_token"], Status.COMPLETE, data={"ok": True}))
+    await asyncio.wait_for(acks.close(), 1)
+    await asyncio.wait_for(runner, 1)
+    stored, other = await queue.get(bad.id), await queue.get(good.id)
+    assert other and other.status == Status.COMPLETE and other.data == {"ok": True}
+    assert stored and stored.status == status and stored.worker_id is None, stored
+    assert stored_error in (stored.last_error or ""), stored.last_error
+    finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
+    ids = [t["id"] for row in finished for t in row["changes"]["tasks"]]
+    assert sorted(ids) == sorted([good.id] + ([bad.id] if status == Status.FAILED else []))
+
+
+@pytest.mark.parametrize("delay", [float("inf"), 1e13, float("nan")])
+async def test_a_retry_delay_beyond_what_postgresql_can_add_to_now_is_bounded(
+        queue: Queue, pool: asyncpg.Pool, delay: float) -> None:
+    """A rate-limited retry after an upstream's `Retry-After: inf` (or 1e13 s) is stored to run
+    within MAX_RETRY_DELAY_S, instead of failing its batch with "interval out of range"."""
+    task, _ = await queue.enqueue(NewTask("noop", {}))
+    [row] = await claim(pool)
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    acks.add(Ack(task.id, row["lease_token"], Status.PENDING, error="RateLimited: 429",
+                 delay=delay, refund=True))
+    await asyncio.wait_for(acks.close(), 1)
+    await asyncio.wait_for(runner, 1)
+    stored = await queue.get(task.id)
+    assert stored and stored.status == Status.PENDING and stored.retry_count == 0, stored
+    assert stored.run_after <= datetime.now(UTC) + timedelta(seconds=MAX_RETRY_DELAY_S)
+
+
+async def test_requeue_where_takes_one_task_per_idempotency_key(queue: Queue,
+                                                                 pool: asyncpg.Pool) -> None:
+    """A key is reused once its task finished (a live refresh's key, say), so several failed
+    tasks can share one: the bulk requeue runs the newest of them again and leaves the others,
+    and leaves those whose key an active task holds, instead of failing as a whole."""
+    await pool.execute("UPDATE scrape_request_log SET status = 'CANCELLED'")
+    ids = {}
+    for name, key in (("old", "k"), ("new", "k"), ("held", "k2"), ("keyless", None)):
+        task, _ = await queue.enqueue(NewTask("noop", {}, idempotency_key=key))
+        await pool.execute("UPDATE scrape_request_log SET status = 'FAILED' WHERE id = $1",
+                           task.id)
+        ids[name] = task.id
+    holder, _ = await queue.enqueue(NewTask("noop", {}, idempotency_key="k2"))
+
+    assert await queue.requeue_where(Status.FAILED) == 2
+    statuses = {name: (await queue.get(task_id)).status  # type: ignore[union-attr]
+                for name, task_id in ids.items()}
+    assert statuses == {"old": Status.FAILED, "new": Status.PENDING, "held": Status.FAILED,
+                        "keyless": Status.PENDING}
+    assert (await queue.get(holder.id)).status == Status.PENDING  # type: ignore[union-attr]
 
 
 async def test_reaper_returns_lost_tasks_and_fails_exhausted_ones(

@@ -30,9 +30,13 @@ class Caller:
                                    f"{', '.join(sorted(self.accounts))}; "
                                    f"{'got ' + repr(account_id) if account_id else 'give one'}")
 
+    def may_see(self, task: Task) -> bool:
+        """Whether the task belongs to an account of this key (every task: unlimited keys)."""
+        return self.accounts is None or task.account_id in self.accounts
+
     def check_task(self, task: Task) -> None:
         """403 unless the task belongs to an account of this key."""
-        if self.accounts is not None and task.account_id not in self.accounts:
+        if not self.may_see(task):
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 detail=f"task {task.id} belongs to another account than this "
                                        "API key's")

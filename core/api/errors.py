@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, Response
 
-from core.validation import text_problem
+from core.validation import storable_text
 
 ERROR_KEYS = ("type", "loc", "msg", "input", "ctx")
 MAX_DEPTH = 8
@@ -21,9 +21,7 @@ MAX_INPUT_CHARS = 200
 def json_safe(value: Any, depth: int = 0) -> Any:
     """`value` with every part JSON can carry kept and the rest turned into readable text."""
     if isinstance(value, str):
-        if text_problem(value) is None:
-            return value
-        return value.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+        return storable_text(value)
     if value is None or isinstance(value, (bool, int)):
         return value
     if isinstance(value, float):

@@ -109,7 +109,10 @@ def _flow(flows: dict[str, Flow], name: str) -> Flow:
 async def enqueue(flow: FlowName, body: TaskCreate, queue: QueueDep, flows: FlowsDep,
                   response: Response, caller: CallerDep) -> Task:
     caller.check_account(body.account_id)
-    task, created = await queue.enqueue(_new_task(_flow(flows, flow), body))
+    try:
+        task, created = await queue.enqueue(_new_task(_flow(flows, flow), body), caller.may_see)
+    except KeyConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT, detail=f"idempotency_key: {exc}") from None
     if not created:
         response.status_code = status.HTTP_200_OK
     return task
@@ -126,7 +129,12 @@ async def enqueue_bulk(body: BulkCreate, queue: QueueDep, flows: FlowsDep,
             raise HTTPException(status.HTTP_404_NOT_FOUND,
                                 detail=f"tasks[{i}]: unknown flow {item.flow!r}")
         new_tasks.append(_new_task(flows[item.flow], item, where=f"tasks[{i}].params"))
-    results = await queue.enqueue_many(new_tasks)
+    try:
+        results = await queue.enqueue_many(new_tasks, caller.may_see)
+    except KeyConflict as exc:
+        raise HTTPException(status.HTTP_409_CONFLICT,
+                            detail=f"tasks[{exc.position}].idempotency_key: {exc}; nothing was "
+                                   "stored") from None
     created = sum(1 for _, was_created in results if was_created)
     return BulkPublic(created=created, existing=len(results) - created,
                       tasks=[BulkResult(id=t.id, status=t.status, created=c) for t, c in results])

@@ -202,15 +202,26 @@ UPDATE scrape_request_log
 RETURNING *, pg_notify('beat_queue', flow) IS NULL AS notified;
 
 -- name: requeue_where
-UPDATE scrape_request_log
+-- Finished tasks of status $1 (of flow $2) run again from scratch. One active task per key: of
+-- several that share an idempotency key (reused once a task finished) only the newest runs
+-- again, and none whose key an active task holds.
+WITH chosen AS (
+    SELECT id FROM scrape_request_log
+     WHERE status = $1 AND ($2::text IS NULL OR flow = $2) AND idempotency_key IS NULL
+    UNION ALL
+    (SELECT DISTINCT ON (idempotency_key) id FROM scrape_request_log AS f
+      WHERE status = $1 AND ($2::text IS NULL OR flow = $2) AND idempotency_key IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM scrape_request_log AS a
+                         WHERE a.idempotency_key = f.idempotency_key
+                           AND a.status IN ('PENDING', 'PROCESSING'))
+      ORDER BY idempotency_key, id DESC)
+)
+UPDATE scrape_request_log AS t
    SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL, data = NULL,
        scraped_at = NULL, picked_at = NULL, lease_until = NULL, worker_id = NULL
- WHERE status = $1 AND ($2::text IS NULL OR flow = $2)
-   AND (idempotency_key IS NULL OR NOT EXISTS (
-        SELECT 1 FROM scrape_request_log AS a
-         WHERE a.idempotency_key = scrape_request_log.idempotency_key
-           AND a.status IN ('PENDING', 'PROCESSING')))
-RETURNING id, pg_notify('beat_queue', flow) IS NULL AS notified;
+  FROM chosen
+ WHERE t.id = chosen.id AND t.status = $1
+RETURNING t.id, pg_notify('beat_queue', t.flow) IS NULL AS notified;
 
 -- name: set_priority
 UPDATE scrape_request_log SET priority = $2 WHERE id = $1 RETURNING *;

@@ -33,6 +33,20 @@ async def test_heartbeat_drains_and_comes_back(client: httpx.AsyncClient) -> Non
 
 # -- Ops ---------------------------------------------------------------------------------------
 
+async def test_head_answers_like_get_without_a_body(client: httpx.AsyncClient) -> None:
+    """HEAD is what many load balancers send to a health check: it answers as GET would,
+    drained or not, with the headers and no body; a route without GET still answers 405."""
+    for path in ("/heartbeat", "/flows", "/queue/stats", "/events"):
+        head, get = await client.head(path), await client.get(path)
+        assert (head.status_code, head.content) == (200, b""), path
+        assert head.headers["content-type"] == get.headers["content-type"], path
+    await client.put("/heartbeat", params={"beat": "false"})
+    drained = await client.head("/heartbeat")
+    await client.put("/heartbeat", params={"beat": "true"})
+    assert (drained.status_code, drained.content) == (503, b"")
+    assert (await client.head("/scrape_request_log/flows")).status_code == 405
+
+
 async def test_queue_stats_counts_pending_and_processing_per_flow(
         client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
     for i in range(5):
