@@ -115,6 +115,19 @@ SafeStr = Annotated[str, TEXT_CHECK]
 AccountId = Annotated[str, StringConstraints(max_length=256), TEXT_CHECK]
 # A caller's dedupe key for a task or a credential.
 IdempotencyKey = Annotated[str, StringConstraints(min_length=1, max_length=512), TEXT_CHECK]
+# Idempotency keys Beat makes for itself (the live refreshes behind the profile and post
+# endpoints); a caller's task key may not take one, or it could hold that refresh hostage.
+RESERVED_KEY_PREFIX = "beat:"
+
+
+def _not_reserved(key: str) -> str:
+    if key.startswith(RESERVED_KEY_PREFIX):
+        raise ValueError(f"keys starting with {RESERVED_KEY_PREFIX!r} are Beat's own")
+    return key
+
+
+# A caller's dedupe key for a task.
+TaskKey = Annotated[IdempotencyKey, AfterValidator(_not_reserved)]
 # A flow's registered name.
 FlowName = Annotated[str, StringConstraints(min_length=1, max_length=256), TEXT_CHECK]
 # A row id (bigserial): anything else cannot name a row, and must not reach PostgreSQL.

@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from core.config import Settings
 from core.queue import NewTask, Queue, Status, Task
 from core.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, parse_limit
+from core.validation import RESERVED_KEY_PREFIX
 
 REFRESH_PRIORITY = 100
 LIMITER_DOWN = "rate limiter unavailable (failing closed): retry in a few seconds"
@@ -94,6 +95,7 @@ async def fresh_or_refresh(queue: Queue, lookup: Lookup, refresh: NewTask, max_a
 
 def refresh_task(flow: str, platform: str, params: dict[str, Any], key: str,
                  max_attempts: int = 3) -> NewTask:
-    """A high-priority refresh, deduplicated while one for the same item is queued or running."""
+    """A high-priority refresh, deduplicated while one for the same item is queued or running
+    (under a key in Beat's own namespace, which callers' tasks cannot take)."""
     return NewTask(flow=flow, params=params, platform=platform, priority=REFRESH_PRIORITY,
-                   idempotency_key=key, max_attempts=max_attempts)
+                   idempotency_key=RESERVED_KEY_PREFIX + key, max_attempts=max_attempts)

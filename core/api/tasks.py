@@ -13,10 +13,10 @@ from core.queue import KeyConflict, NewTask, Task
 from core.validation import (
     AccountId,
     FlowName,
-    IdempotencyKey,
     JsonParams,
     RowId,
     StrictModel,
+    TaskKey,
     Timestamp,
     check_json,
 )
@@ -29,7 +29,7 @@ MAX_BULK = 10_000
 class TaskCreate(StrictModel):
     params: JsonParams = Field(default_factory=dict)
     priority: int | None = Field(default=None, ge=-1000, le=1000)
-    idempotency_key: IdempotencyKey | None = None
+    idempotency_key: TaskKey | None = None
     expires_at: Timestamp | None = None
     account_id: AccountId | None = None
 

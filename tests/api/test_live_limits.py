@@ -41,3 +41,22 @@ async def test_the_global_limit_refuses_without_burning_the_handle_budget(
         assert 1 <= int(refused.headers["retry-after"]) <= 60
         stats = (await client.get("/queue/stats")).json()
     assert sum(row["pending"] for row in stats) == 3, "a refused refresh enqueues nothing"
+
+
+async def test_a_callers_task_cannot_take_the_key_of_a_live_refresh(
+        client: httpx.AsyncClient) -> None:
+    squat = await client.post("/scrape_request_log/flow/sleep", json={
+        "params": {"seconds": 60}, "idempotency_key": "beat:yt:post:dQw4w9WgXcQ"})
+    assert squat.status_code == 422 and "Beat's own" in squat.text
+    bulk = await client.post("/scrape_request_log/flows", json={"tasks": [
+        {"flow": "sleep", "params": {"seconds": 1}, "idempotency_key": "beat:x"}]})
+    assert bulk.status_code == 422 and "Beat's own" in bulk.text
+    # The key the refresh used to have is an ordinary caller key now: it holds nothing back.
+    old_form = await client.post("/scrape_request_log/flow/sleep", json={
+        "params": {"seconds": 60}, "idempotency_key": "yt:post:dQw4w9WgXcQ"})
+    assert old_form.status_code == 201
+    live = await client.get("/posts/YOUTUBE/byshortcode/dQw4w9WgXcQ", params={"wait": 0})
+    assert live.status_code == 202
+    refresh = await client.get(f"/scrape_request_log/flow/{live.json()['task_id']}")
+    assert refresh.json()["flow"] == "refresh_yt_posts"
+    assert refresh.json()["idempotency_key"] == "beat:yt:post:dQw4w9WgXcQ"
