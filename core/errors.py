@@ -67,5 +67,6 @@ class BadParams(Permanent):
 def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 600.0,
                     jitter: float = 0.5) -> float:
     """Exponential backoff for the given attempt (1-based), with +/- `jitter` proportional noise."""
-    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
+    # The exponent stops growing long before 2.0 ** n overflows a float (attempt 1025 would).
+    delay = min(cap, base * 2.0 ** min(max(0, attempt - 1), 64))
     return delay * (1 + random.uniform(-jitter, jitter))
