@@ -16,20 +16,25 @@ bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints JSON
 
 
 @bench_app.command("queue")
-def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] = 10_000,
+def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] = 200_000,
                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                 against: Annotated[str, typer.Option(help="Peers: pgqueuer,procrastinate")] = "",
                 processes: Annotated[int, typer.Option(help="Beat worker processes")] = 2,
                 finished_rows: Annotated[int, typer.Option(
                     help="Finished rows to add to the table first (claim speed check)")] = 0,
+                repeat: Annotated[int, typer.Option(
+                    min=1, help="Runs per system, Beat and peers alternating; lines give "
+                                "the median")] = 3,
                 ) -> None:
-    """Enqueue N no-op tasks and drain them with the real worker runtime; print JSON lines."""
+    """Enqueue N no-op tasks and drain them with the real worker runtime, `repeat` times per
+    system; print one line per system with the median of its runs."""
     from core.bench.queue_bench import run_queue_bench
     from core.cli import settings_with_database
 
     settings = settings_with_database()
     peers = [p.strip() for p in against.split(",") if p.strip()]
-    for line in run_queue_bench(settings, jobs, peers, processes, finished_rows):
+    for line in run_queue_bench(settings, jobs, peers, processes, finished_rows,
+                                repeat):
         print(json.dumps(line) if as_json else line, flush=True)
 
 
