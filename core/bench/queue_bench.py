@@ -132,12 +132,13 @@ async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> d
 
 
 async def _wait_for_listeners(pool: asyncpg.Pool, processes: int) -> None:
-    """Workers are ready when each holds its LISTEN connection."""
+    """Workers are ready when each holds its LISTEN connection (whose last statement is the
+    LISTEN, or the keep-alive `SELECT 1` it sends every second after that)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         listening = await pool.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND query LIKE 'LISTEN%'")
+            "AND pid <> pg_backend_pid() AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')")
         if listening >= processes:
             await asyncio.sleep(0.2)
             return
@@ -162,12 +163,18 @@ async def _latencies(queue: Queue, pool: asyncpg.Pool) -> list[float]:
 
 
 async def _drain(pool: asyncpg.Pool, jobs: int) -> float:
-    """Commit N tasks in one transaction, then time from the commit to the last COMPLETE."""
+    """Commit N tasks in one transaction, then time from the commit to the last COMPLETE.
+
+    The table is analyzed with the new rows before the commit (as each peer's table is after
+    its bulk enqueue): without it the planner, still seeing the empty table, would plan every
+    claim as a sort of all pending rows, and the drain would measure that plan instead.
+    """
     first = await pool.fetchval("SELECT coalesce(max(id), 0) FROM scrape_request_log")
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO scrape_request_log (flow, params, max_attempts) "
             "SELECT 'noop', '{}', 1 FROM generate_series(1, $1)", jobs)
+        await conn.execute("ANALYZE scrape_request_log")
         await conn.execute("SELECT pg_notify('beat_queue', 'noop')")
         started = await conn.fetchval("SELECT clock_timestamp()")
     deadline = time.monotonic() + max(120.0, jobs / 200)
