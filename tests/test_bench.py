@@ -107,9 +107,15 @@ def test_scrape_bench_refreshes_every_item_through_server_and_workers(database_u
     from core.bench.scrape_bench import run_scrape_bench
 
     beat, bare = run_scrape_bench(Settings(database_url=database_url), items=300, processes=1,
-                                  latency_ms=5)
+                                  latency_ms=5, repeat=2)
     assert (beat["system"], bare["system"]) == ("beat", "bare")
     assert beat["items"] == bare["items"] == 300
     assert bare["upstream_calls"] == 6 and bare["quota_units"] == 6
     assert beat["quota_units"] <= 10, "single-video tasks must share 50-id calls"
     assert beat["items_per_s"] > 0 and beat["concurrency"] == 1
+    assert len(beat["runs"]) == len(bare["runs"]) == 2
+    for line in (beat, bare):
+        assert any(line["items_per_s"] == pytest.approx(run, abs=0.1) for run in line["runs"])
+    assert beat["ratio_to_bare"] == pytest.approx(beat["items_per_s"] / bare["items_per_s"],
+                                                  rel=1e-3)
+    assert len(beat["ratio_to_bare_by_round"]) == 2

@@ -44,8 +44,12 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
                  as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                  processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
                  latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
-                 = 50.0) -> None:
-    """Refresh N videos through server + workers against the sandbox, and the bare ceiling."""
+                 = 50.0,
+                 repeat: Annotated[int, typer.Option(
+                     min=1, help="Runs per system, Beat and bare alternating; lines give "
+                                 "the median")] = 3) -> None:
+    """Refresh N videos through server + workers against the sandbox, and the bare ceiling,
+    `repeat` times each; print one line per system with the median of its runs."""
     from core.cli import UserError, settings_with_database
 
     if platform.lower() != "youtube":
@@ -53,7 +57,7 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
     from core.bench.scrape_bench import run_scrape_bench
 
     settings = settings_with_database()
-    for line in run_scrape_bench(settings, items, processes, latency_ms):
+    for line in run_scrape_bench(settings, items, processes, latency_ms, repeat):
         print(json.dumps(line) if as_json else line, flush=True)
 
 
