@@ -24,6 +24,7 @@ NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
 UsageError = _click_errors.UsageError
 
 from core import db
+from core.bench.cli import bench_app
 from core.config import ConfigError, Settings, get_settings
 from core.console import age, columns, indented, plural, usage_line
 from core.flows import load_flows
@@ -32,7 +33,6 @@ from core.queue import NewTask, Queue, Status, Task
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
-bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints JSON lines.")
 app.add_typer(bench_app, name="bench")
 console = Console()
 log = logging.getLogger("beat")
@@ -531,69 +531,6 @@ def _check_port(host: str, port: int) -> None:
         raise UserError(str(exc)) from None
 
 
-@bench_app.command("queue")
-def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] = 10_000,
-                as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
-                against: Annotated[str, typer.Option(help="Peers: pgqueuer,procrastinate")] = "",
-                processes: Annotated[int, typer.Option(help="Beat worker processes")] = 2,
-                finished_rows: Annotated[int, typer.Option(
-                    help="Finished rows to add to the table first (claim speed check)")] = 0,
-                ) -> None:
-    """Enqueue N no-op tasks and drain them with the real worker runtime; print JSON lines."""
-    from core.bench.queue_bench import run_queue_bench
-
-    settings = settings_with_database()
-    peers = [p.strip() for p in against.split(",") if p.strip()]
-    for line in run_queue_bench(settings, jobs, peers, processes, finished_rows):
-        print(json.dumps(line) if as_json else line, flush=True)
-
-
-@bench_app.command("scrape")
-def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "youtube",
-                 items: Annotated[int, typer.Option(help="Videos to refresh")] = 2000,
-                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
-                 processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
-                 latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
-                 = 50.0) -> None:
-    """Refresh N videos through server + workers against the sandbox, and the bare ceiling."""
-    if platform.lower() != "youtube":
-        raise UserError(f"no scrape benchmark for {platform!r} yet (youtube)")
-    from core.bench.scrape_bench import run_scrape_bench
-
-    settings = settings_with_database()
-    for line in run_scrape_bench(settings, items, processes, latency_ms):
-        print(json.dumps(line) if as_json else line, flush=True)
-
-
-@bench_app.command("ratelimit")
-def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processes")] = 8,
-                    seconds: Annotated[float, typer.Option(help="Seconds per system")] = 10.0,
-                    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
-                    ) -> None:
-    """Beat's one-round-trip stacked limiter against nested asyncio-redis-rate-limit."""
-    from core.bench.ratelimit_bench import run_ratelimit_bench
-
-    settings = get_settings()
-    if not settings.redis_url:
-        raise UserError("REDIS_URL is not set: the rate limit benchmark needs a Redis")
-    for line in run_ratelimit_bench(settings.redis_url, processes, seconds):
-        print(json.dumps(line) if as_json else line, flush=True)
-
-
-@bench_app.command("events")
-def bench_events(events: Annotated[int, typer.Option(help="Events per system")] = 20_000,
-                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
-                 ) -> None:
-    """Beat's outbox relay against a bare confirmed aio-pika publisher (local RabbitMQ)."""
-    from core.bench.events_bench import run_events_bench
-
-    settings = settings_with_database()
-    if not settings.amqp_url:
-        raise UserError("AMQP_URL is not set: the events benchmark needs a RabbitMQ")
-    for line in run_events_bench(settings, events):
-        print(json.dumps(line) if as_json else line, flush=True)
-
-
 def _plain_help(typer_app: typer.Typer) -> None:
     """Plain help for every command and sub-command: flags without type tags (`<bool>`), defaults
     shown, no boxes (which an 80-column terminal squeezes)."""
@@ -641,4 +578,8 @@ def _fail(message: str, code: int) -> Any:
 
 
 if __name__ == "__main__":
-    main()
+    # Run the imported module's main, so that errors raised by sub-apps (which import core.cli)
+    # are the classes main() catches, not copies from a second module named __main__.
+    from core.cli import main as imported_main
+
+    imported_main()

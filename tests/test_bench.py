@@ -6,7 +6,7 @@ import pytest
 
 from core.bench.bare import bench_bare
 from core.bench.peers import PEERS, Result, bench_pgqueuer, bench_procrastinate
-from core.bench.queue_bench import run_queue_bench
+from core.bench.queue_bench import run_queue_bench, schedule, summary
 from core.config import Settings
 
 
@@ -54,15 +54,48 @@ async def test_bench_bare_drains_all_jobs(database_url: str) -> None:
 
 def test_beat_queue_bench_drains_through_real_workers(database_url: str) -> None:
     """The whole `beat bench queue` run on a small scale: Beat's line (with latencies and the
-    large-table rerun) and a peer line, measured on the scratch database."""
+    large-table rerun) and a peer line, each the median of two runs on the scratch database."""
     lines = run_queue_bench(Settings(database_url=database_url), jobs=2000, peers=["bare"],
-                            processes=1, finished_rows=5000)
+                            processes=1, finished_rows=5000, repeat=2)
     assert [line["system"] for line in lines] == ["beat", "beat", "bare"]
-    first, large = lines[0], lines[1]
+    first, large, bare = lines
     assert first["jobs"] == 2000 and first["jobs_per_s"] > 0
     assert "finished_rows" not in first and large["finished_rows"] == 5000
     assert 0 < first["latency_p50_ms"] <= first["latency_p95_ms"]
-    assert all(line["jobs"] == 2000 for line in lines)
+    assert all(line["jobs"] == 2000 and len(line["runs"]) == 2 for line in lines)
+    for line in lines:
+        assert min(line["runs"]) * 0.999 <= line["jobs_per_s"] <= max(line["runs"]) * 1.001
+    assert "beat_speedup" not in first
+    assert len(bare["beat_speedup_by_round"]) == 2 and bare["beat_speedup"] > 0
+
+
+def test_queue_bench_rounds_alternate_so_drift_hits_every_system() -> None:
+    assert schedule(["beat", "pgqueuer", "bare"], 3) == [
+        "beat", "pgqueuer", "bare", "bare", "pgqueuer", "beat", "beat", "pgqueuer", "bare"]
+
+
+def test_queue_bench_line_is_the_median_run_with_ratios_per_round() -> None:
+    def run(system: str, seconds: float, p50: float | None = None) -> Result:
+        line: Result = {"system": system, "jobs": 1000, "seconds": seconds,
+                        "jobs_per_s": 1000 / seconds}
+        if p50 is not None:
+            line.update(latency_p50_ms=p50, latency_p95_ms=2 * p50)
+        return line
+
+    beat = [run("beat", 0.1, 1.0), run("beat", 0.3, 5.0), run("beat", 0.2, 2.0)]
+    peer = [run("pgqueuer", 0.4), run("pgqueuer", 0.9), run("pgqueuer", 0.8)]
+    beat_line, peer_line = summary(beat, beat), summary(peer, beat)
+    assert (beat_line["seconds"], beat_line["jobs_per_s"]) == (0.2, 5000)
+    assert (beat_line["latency_p50_ms"], beat_line["latency_p95_ms"]) == (2.0, 4.0)
+    assert beat_line["runs"] == [10000, 3333.3, 5000]
+    assert peer_line["seconds"] == 0.8 and "latency_p50_ms" not in peer_line
+    assert peer_line["beat_speedup"] == pytest.approx(4.0)
+    assert peer_line["beat_speedup_by_round"] == [4.0, 3.0, 4.0]
+
+
+def test_queue_bench_refuses_zero_repeats(database_url: str) -> None:
+    with pytest.raises(ValueError, match="repeat"):
+        run_queue_bench(Settings(database_url=database_url), 10, [], 1, repeat=0)
 
 
 def test_unknown_peer_is_refused(database_url: str) -> None:
@@ -74,9 +107,15 @@ def test_scrape_bench_refreshes_every_item_through_server_and_workers(database_u
     from core.bench.scrape_bench import run_scrape_bench
 
     beat, bare = run_scrape_bench(Settings(database_url=database_url), items=300, processes=1,
-                                  latency_ms=5)
+                                  latency_ms=5, repeat=2)
     assert (beat["system"], bare["system"]) == ("beat", "bare")
     assert beat["items"] == bare["items"] == 300
     assert bare["upstream_calls"] == 6 and bare["quota_units"] == 6
     assert beat["quota_units"] <= 10, "single-video tasks must share 50-id calls"
     assert beat["items_per_s"] > 0 and beat["concurrency"] == 1
+    assert len(beat["runs"]) == len(bare["runs"]) == 2
+    for line in (beat, bare):
+        assert any(line["items_per_s"] == pytest.approx(run, abs=0.1) for run in line["runs"])
+    assert beat["ratio_to_bare"] == pytest.approx(beat["items_per_s"] / bare["items_per_s"],
+                                                  rel=1e-3)
+    assert len(beat["ratio_to_bare_by_round"]) == 2

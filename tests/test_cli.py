@@ -275,7 +275,7 @@ def test_usage_errors_exit_2_with_one_plain_line(env: dict[str, str], args: list
     (["up"], "API port [default: SERVER_PORT, 8000]"),
     (["server"], "Bind address [default: SERVER_HOST, 127.0.0.1]"),
     (["sandbox"], "[default: 8900]"),
-    (["bench", "queue"], "[default: 10000]"),
+    (["bench", "queue"], "[default: 200000]"),
     (["status"], "--json JSON lines"),
 ])
 def test_help_shows_flags_without_type_tags_and_with_defaults(env: dict[str, str],

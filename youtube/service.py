@@ -45,15 +45,16 @@ def video_fetcher(director: Director) -> MicroBatcher[str, Sourced[Video | None]
 
 
 def video_writer(pool: asyncpg.Pool) -> MicroBatcher[Video, None]:
-    """Videos saved by concurrent tasks, written in one transaction."""
+    """Videos saved by concurrent tasks, written in one statement. The tasks of one 50-id
+    answer submit together, so the batch goes out once they have (settle), not after the
+    window."""
 
     async def write(videos: list[Video]) -> list[None]:
         latest = {video.video_id: video for video in videos}  # one row per video per statement
-        async with pool.acquire() as conn:
-            await save_videos(conn, list(latest.values()))
+        await save_videos(pool, list(latest.values()))
         return [None] * len(videos)
 
-    return MicroBatcher(write, max_size=500)
+    return MicroBatcher(write, max_size=500, settle=True)
 
 
 @dataclass

@@ -43,21 +43,18 @@ async def save_channels(conn: asyncpg.Connection, channels: list[Channel]) -> li
     return [dict(r) for r in rows]
 
 
-async def save_videos(conn: asyncpg.Connection, videos: list[Video]) -> int:
-    """Upsert the videos; videos that carry metrics get a post_log snapshot."""
+async def save_videos(conn: asyncpg.Connection | asyncpg.Pool, videos: list[Video]) -> int:
+    """Upsert the videos; videos that carry metrics get a post_log snapshot. One statement, so
+    it is atomic on its own and costs one round trip (a pool works as well as a connection)."""
     if not videos:
         return 0
     metrics = [_metrics(v, VIDEO_METRICS) for v in videos]
-    async with conn.transaction():
-        await conn.execute(sql("upsert_videos"), *_columns(
-            [(v.video_id, v.channel_id, v.channel_title, v.title, v.description, v.published_at,
-              v.duration_s, v.views, v.likes, v.comments, v.comments_disabled, json.dumps(v.tags),
-              v.thumbnail_url, v.category_id, v.source, _sources(m, v.source))
-             for v, m in zip(videos, metrics)], 16))
-        measured = [(v, m) for v, m in zip(videos, metrics) if m]
-        if measured:
-            await conn.execute(sql("snapshot_posts"), *_columns(
-                [(v.video_id, v.channel_id, json.dumps(m), v.source) for v, m in measured], 4))
+    await conn.execute(sql("upsert_videos"), *_columns(
+        [(v.video_id, v.channel_id, v.channel_title, v.title, v.description, v.published_at,
+          v.duration_s, v.views, v.likes, v.comments, v.comments_disabled, json.dumps(v.tags),
+          v.thumbnail_url, v.category_id, v.source, _sources(m, v.source),
+          json.dumps(m) if m else None)
+         for v, m in zip(videos, metrics)], 17))
     return len(videos)
 
 

@@ -2,14 +2,19 @@
 the enqueue-to-start latency on an idle queue, and (optionally) the same with a large table.
 
 Runs in a scratch database `<db>_bench` on the configured server, recreated each run, so Beat
-and its peers are measured on the same server in the same run.
+and its peers are measured on the same server in the same run. A drain of a few seconds is at
+the mercy of whatever else the machine does, so every system runs `repeat` times, Beat and its
+peers alternating (the order flips every round, so a slow spell does not always hit the same
+system), and each system's line gives the median of its runs, the runs themselves, and how
+many times faster Beat was than that system in each round.
 """
 
 import asyncio
 import json
 import statistics
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -19,24 +24,75 @@ from core.config import Settings
 from core.queue import NewTask, Queue
 
 LATENCY_SAMPLES = 200
+Line = dict[str, Any]
+T = TypeVar("T")
 
 
 def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: int,
-                    finished_rows: int = 0) -> list[dict[str, Any]]:
+                    finished_rows: int = 0, repeat: int = 1) -> list[Line]:
+    """One line per system (Beat, Beat on a large table when `finished_rows`, then each peer):
+    the median of `repeat` runs."""
     assert settings.database_url
     from core.bench.peers import PEERS
 
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
         raise ValueError(f"unknown peers: {', '.join(unknown)} (known: {', '.join(PEERS)})")
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
     with scratch_database(settings.database_url) as url:
-        lines = [_bench_beat(url, jobs, processes, finished_rows=0)]
+        systems: list[tuple[str, Callable[[], Line]]] = [
+            ("beat", lambda: _bench_beat_fresh(url, jobs, processes, 0))]
         if finished_rows:
-            asyncio.run(_add_finished_rows(url, finished_rows))
-            lines.append(_bench_beat(url, jobs, processes, finished_rows=finished_rows))
-        for peer in peers:
-            lines.append(asyncio.run(PEERS[peer](url, jobs)))
-    return [rounded(line) for line in lines]
+            systems.append(("beat-large", lambda: _bench_beat_fresh(url, jobs, processes,
+                                                                    finished_rows)))
+        systems += [(peer, lambda peer=peer: asyncio.run(PEERS[peer](url, jobs)))
+                    for peer in peers]
+        runs: dict[str, list[Line]] = {name: [] for name, _ in systems}
+        for name, bench in schedule(systems, repeat):
+            runs[name].append(bench())
+    beat_runs = runs["beat"]
+    return [rounded(summary(runs[name], beat_runs)) for name, _ in systems]
+
+
+def schedule(systems: list[T], repeat: int) -> list[T]:
+    """`repeat` rounds of every system, every other round in reverse order (A B, B A, A B …)."""
+    return [system for round_ in range(repeat)
+            for system in (systems if round_ % 2 == 0 else systems[::-1])]
+
+
+def summary(runs: list[Line], beat_runs: list[Line]) -> Line:
+    """The median run of a system: its seconds and latencies are the medians of its runs,
+    `runs` lists each run's jobs/s, `beat_speedup` is Beat's median rate over this system's
+    and `beat_speedup_by_round` the same ratio within each round (same conditions)."""
+    seconds = statistics.median(run["seconds"] for run in runs)
+    line: Line = {**runs[0], "seconds": seconds, "jobs_per_s": runs[0]["jobs"] / seconds}
+    for key in ("latency_p50_ms", "latency_p95_ms"):
+        if key in runs[0]:
+            line[key] = statistics.median(run[key] for run in runs)
+    line["runs"] = [round(run["jobs_per_s"], 1) for run in runs]
+    if runs is not beat_runs:
+        beat_rate = beat_runs[0]["jobs"] / statistics.median(run["seconds"] for run in beat_runs)
+        line["beat_speedup"] = beat_rate / line["jobs_per_s"]
+        line["beat_speedup_by_round"] = [round(b["jobs_per_s"] / run["jobs_per_s"], 2)
+                                         for b, run in zip(beat_runs, runs)]
+    return line
+
+
+async def _reset_tasks(url: str) -> None:
+    """Every Beat run starts from the same empty tables, as every peer reinstalls its own."""
+    conn = await asyncpg.connect(db.asyncpg_dsn(url))
+    try:
+        await conn.execute("TRUNCATE scrape_request_log, event_outbox")
+    finally:
+        await conn.close()
+
+
+def _bench_beat_fresh(url: str, jobs: int, processes: int, finished_rows: int) -> Line:
+    asyncio.run(_reset_tasks(url))
+    if finished_rows:
+        asyncio.run(_add_finished_rows(url, finished_rows))
+    return _bench_beat(url, jobs, processes, finished_rows)
 
 
 async def _add_finished_rows(url: str, count: int) -> None:
@@ -65,7 +121,7 @@ async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> d
         seconds = await _drain(pool, jobs)
     finally:
         await pool.close()
-    line: dict[str, Any] = {"system": "beat", "jobs": jobs, "seconds": seconds,
+    line: Line = {"system": "beat", "jobs": jobs, "seconds": seconds,
                             "jobs_per_s": jobs / seconds}
     if finished_rows:
         line["finished_rows"] = finished_rows
@@ -76,12 +132,13 @@ async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> d
 
 
 async def _wait_for_listeners(pool: asyncpg.Pool, processes: int) -> None:
-    """Workers are ready when each holds its LISTEN connection."""
+    """Workers are ready when each holds its LISTEN connection (whose last statement is the
+    LISTEN, or the keep-alive `SELECT 1` it sends every second after that)."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         listening = await pool.fetchval(
             "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND query LIKE 'LISTEN%'")
+            "AND pid <> pg_backend_pid() AND (query LIKE 'LISTEN%' OR query = 'SELECT 1')")
         if listening >= processes:
             await asyncio.sleep(0.2)
             return
@@ -106,12 +163,18 @@ async def _latencies(queue: Queue, pool: asyncpg.Pool) -> list[float]:
 
 
 async def _drain(pool: asyncpg.Pool, jobs: int) -> float:
-    """Commit N tasks in one transaction, then time from the commit to the last COMPLETE."""
+    """Commit N tasks in one transaction, then time from the commit to the last COMPLETE.
+
+    The table is analyzed with the new rows before the commit (as each peer's table is after
+    its bulk enqueue): without it the planner, still seeing the empty table, would plan every
+    claim as a sort of all pending rows, and the drain would measure that plan instead.
+    """
     first = await pool.fetchval("SELECT coalesce(max(id), 0) FROM scrape_request_log")
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
             "INSERT INTO scrape_request_log (flow, params, max_attempts) "
             "SELECT 'noop', '{}', 1 FROM generate_series(1, $1)", jobs)
+        await conn.execute("ANALYZE scrape_request_log")
         await conn.execute("SELECT pg_notify('beat_queue', 'noop')")
         started = await conn.fetchval("SELECT clock_timestamp()")
     deadline = time.monotonic() + max(120.0, jobs / 200)

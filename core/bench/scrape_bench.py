@@ -1,17 +1,23 @@
 """`beat bench scrape --platform youtube`: refresh N videos through the real server and workers
 against the sandbox (50 ms a call), one task per video as a scheduler would enqueue them; then,
 in the same run, the bare ceiling: plain httpx fetching the same 50-id pages at the same number
-of calls in flight, one executemany upsert per page, nothing else."""
+of calls in flight, one executemany upsert per page, nothing else.
+
+With `repeat`, Beat and the bare loop run that many times each, alternating (the order flips
+every round), from the same empty tables; each line is the median run, with every run's rate,
+and Beat's line says which share of the bare rate it reached, overall and in each round."""
 
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
 import asyncpg
 import httpx
 
 from core import db
+from core.bench.queue_bench import schedule
 from core.bench.scratch import beat_process, rounded, scratch_database
 from core.config import Settings
 from core.services import SANDBOX_KEYS, free_port
@@ -19,6 +25,7 @@ from core.services import SANDBOX_KEYS, free_port
 ENQUEUE_CHUNK = 10_000
 CONCURRENCY = 50  # tasks per worker process: one 50-id videos.list in flight per process
 SEED = 1
+Line = dict[str, Any]
 
 
 def video_ids(items: int) -> list[str]:
@@ -32,23 +39,58 @@ def video_ids(items: int) -> list[str]:
 
 
 def run_scrape_bench(settings: Settings, items: int, processes: int,
-                     latency_ms: float) -> list[dict[str, Any]]:
+                     latency_ms: float, repeat: int = 1) -> list[dict[str, Any]]:
+    """Two lines, Beat's and the bare loop's, each the median of `repeat` runs."""
     assert settings.database_url
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
     ids = video_ids(items)
-    sandbox_port, server_port = free_port(), free_port()
+    sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    runs: dict[str, list[Line]] = {"beat": [], "bare": []}
     with scratch_database(settings.database_url) as url, \
             beat_process("sandbox", "--port", str(sandbox_port), "--quota", "100000000",
                          "--latency-ms", str(latency_ms)):
-        env = {"DATABASE_URL": url, "SANDBOX_URL": sandbox_url,
-               "YOUTUBE_API_KEYS": ",".join(SANDBOX_KEYS), "FLOW_OVERRIDES": json.dumps(
-                   {"refresh_yt_posts": {"processes": processes, "concurrency": CONCURRENCY}})}
-        with beat_process("server", "--port", str(server_port), **env), \
-                beat_process("worker", "--flows", "refresh_yt_posts", **env):
-            beat = asyncio.run(_beat(url, sandbox_url, f"http://127.0.0.1:{server_port}", ids))
-        bare = asyncio.run(_bare(url, sandbox_url, ids, processes))
+        systems: dict[str, Callable[[], Line]] = {
+            "beat": lambda: _run_beat(url, sandbox_url, ids, processes),
+            "bare": lambda: asyncio.run(_bare(url, sandbox_url, ids, processes))}
+        for name in schedule(list(systems), repeat):
+            asyncio.run(_reset(url))
+            runs[name].append(systems[name]())
+    beat, bare = _median_run(runs["beat"]), _median_run(runs["bare"])
+    beat["ratio_to_bare"] = beat["items_per_s"] / bare["items_per_s"]
+    beat["ratio_to_bare_by_round"] = [round(b["items_per_s"] / a["items_per_s"], 3)
+                                      for b, a in zip(runs["beat"], runs["bare"])]
     return [rounded({**line, "concurrency": processes, "latency_ms": latency_ms})
             for line in (beat, bare)]
+
+
+def _median_run(runs: list[Line]) -> Line:
+    """The run with the median duration (the slower middle one of an even count), with the
+    rate of every run."""
+    middle = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+    return {**middle, "runs": [round(run["items_per_s"], 1) for run in runs]}
+
+
+async def _reset(url: str) -> None:
+    """Every run starts from empty task, event and video tables."""
+    conn = await asyncpg.connect(db.asyncpg_dsn(url))
+    try:
+        await conn.execute("TRUNCATE scrape_request_log, event_outbox, youtube_post, post_log")
+        await conn.execute("DROP TABLE IF EXISTS bare_video")
+    finally:
+        await conn.close()
+
+
+def _run_beat(url: str, sandbox_url: str, ids: list[str], processes: int) -> Line:
+    """One Beat run: a fresh server and worker supervisor around the measurement."""
+    server_port = free_port()
+    env = {"DATABASE_URL": url, "SANDBOX_URL": sandbox_url,
+           "YOUTUBE_API_KEYS": ",".join(SANDBOX_KEYS), "FLOW_OVERRIDES": json.dumps(
+               {"refresh_yt_posts": {"processes": processes, "concurrency": CONCURRENCY}})}
+    with beat_process("server", "--port", str(server_port), **env), \
+            beat_process("worker", "--flows", "refresh_yt_posts", **env):
+        return asyncio.run(_beat(url, sandbox_url, f"http://127.0.0.1:{server_port}", ids))
 
 
 async def _ready(client: httpx.AsyncClient, url: str) -> None:

@@ -58,6 +58,8 @@ SELECT * FROM up;
 -- name: upsert_videos
 -- Writes a post.youtube.created / .updated event (with old and new values) for each video
 -- whose tracked fields changed, in the same statement; an unchanged video writes none.
+-- Videos with metrics ($17, JSON; NULL for none) get their post_log snapshot in the same
+-- statement too: one round trip and one commit per batch, atomic without a transaction block.
 WITH o AS (
     SELECT video_id, title, views, likes, comments, comments_disabled
       FROM youtube_post WHERE video_id = ANY($1::text[])
@@ -95,6 +97,12 @@ ON CONFLICT (video_id) DO UPDATE SET
        refreshed_at      = now()
 RETURNING p.video_id, p.title, p.views, p.likes, p.comments, p.comments_disabled, p.source,
           (p.xmax = 0) AS created
+), snapshots AS (
+INSERT INTO post_log (platform, post_id, profile_id, metrics, dimensions, source)
+SELECT 'YOUTUBE', u.post_id, u.profile_id, u.metrics::jsonb, '{}'::jsonb, u.source
+  FROM unnest($1::text[], $2::text[], $17::text[], $15::text[])
+       AS u(post_id, profile_id, metrics, source)
+ WHERE u.metrics IS NOT NULL
 ), events AS (
 INSERT INTO event_outbox (type, platform, entity_key, changes, source)
 SELECT CASE WHEN up.created THEN 'post.youtube.created' ELSE 'post.youtube.updated' END,
@@ -120,12 +128,6 @@ INSERT INTO profile_log (platform, profile_id, metrics, dimensions, source)
 SELECT 'YOUTUBE', u.profile_id, u.metrics::jsonb, u.dimensions::jsonb, u.source
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
        AS u(profile_id, metrics, dimensions, source);
-
--- name: snapshot_posts
-INSERT INTO post_log (platform, post_id, profile_id, metrics, dimensions, source)
-SELECT 'YOUTUBE', u.post_id, u.profile_id, u.metrics::jsonb, '{}'::jsonb, u.source
-  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[])
-       AS u(post_id, profile_id, metrics, source);
 
 -- name: upsert_comments
 -- A comment.youtube.created / .updated event for each comment whose text or counts changed.

@@ -1,0 +1,92 @@
+"""`beat bench …`: the benchmark commands, a typer sub-app registered by core/cli.py.
+
+Each benchmark prints one line per measured system (JSON with --json). The shared CLI helpers
+(settings lookup, the one-line user error) are imported when a command runs, because core/cli.py
+imports this module while it is itself being loaded.
+"""
+
+import json
+from typing import Annotated
+
+import typer
+
+from core.config import get_settings
+
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints JSON lines.")
+
+
+@bench_app.command("queue")
+def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] = 200_000,
+                as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                against: Annotated[str, typer.Option(help="Peers: pgqueuer,procrastinate")] = "",
+                processes: Annotated[int, typer.Option(help="Beat worker processes")] = 2,
+                finished_rows: Annotated[int, typer.Option(
+                    help="Finished rows to add to the table first (claim speed check)")] = 0,
+                repeat: Annotated[int, typer.Option(
+                    min=1, help="Runs per system, Beat and peers alternating; lines give "
+                                "the median")] = 3,
+                ) -> None:
+    """Enqueue N no-op tasks and drain them with the real worker runtime, `repeat` times per
+    system; print one line per system with the median of its runs."""
+    from core.bench.queue_bench import run_queue_bench
+    from core.cli import settings_with_database
+
+    settings = settings_with_database()
+    peers = [p.strip() for p in against.split(",") if p.strip()]
+    for line in run_queue_bench(settings, jobs, peers, processes, finished_rows,
+                                repeat):
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
+@bench_app.command("scrape")
+def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "youtube",
+                 items: Annotated[int, typer.Option(help="Videos to refresh")] = 2000,
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                 processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
+                 latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
+                 = 50.0,
+                 repeat: Annotated[int, typer.Option(
+                     min=1, help="Runs per system, Beat and bare alternating; lines give "
+                                 "the median")] = 3) -> None:
+    """Refresh N videos through server + workers against the sandbox, and the bare ceiling,
+    `repeat` times each; print one line per system with the median of its runs."""
+    from core.cli import UserError, settings_with_database
+
+    if platform.lower() != "youtube":
+        raise UserError(f"no scrape benchmark for {platform!r} yet (youtube)")
+    from core.bench.scrape_bench import run_scrape_bench
+
+    settings = settings_with_database()
+    for line in run_scrape_bench(settings, items, processes, latency_ms, repeat):
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
+@bench_app.command("ratelimit")
+def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processes")] = 8,
+                    seconds: Annotated[float, typer.Option(help="Seconds per system")] = 10.0,
+                    as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                    ) -> None:
+    """Beat's one-round-trip stacked limiter against nested asyncio-redis-rate-limit."""
+    from core.bench.ratelimit_bench import run_ratelimit_bench
+    from core.cli import UserError
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise UserError("REDIS_URL is not set: the rate limit benchmark needs a Redis")
+    for line in run_ratelimit_bench(settings.redis_url, processes, seconds):
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
+@bench_app.command("events")
+def bench_events(events: Annotated[int, typer.Option(help="Events per system")] = 20_000,
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                 ) -> None:
+    """Beat's outbox relay against a bare confirmed aio-pika publisher (local RabbitMQ)."""
+    from core.bench.events_bench import run_events_bench
+    from core.cli import UserError, settings_with_database
+
+    settings = settings_with_database()
+    if not settings.amqp_url:
+        raise UserError("AMQP_URL is not set: the events benchmark needs a RabbitMQ")
+    for line in run_events_bench(settings, events):
+        print(json.dumps(line) if as_json else line, flush=True)
