@@ -88,6 +88,15 @@ async def queue(pool: asyncpg.Pool) -> Queue:
     return Queue(pool)
 
 
+@pytest.fixture
+async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
+    """A pool over an emptied event_outbox."""
+    pool = await db.create_pool(database_url, max_size=4)
+    await pool.execute("TRUNCATE event_outbox RESTART IDENTITY")
+    yield pool
+    await pool.close()
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
     """Under CI=true a skipped test is a failure: a missing service must not pass silently."""

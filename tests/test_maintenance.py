@@ -1,26 +1,15 @@
 """Queue maintenance keeps the outbox bounded: one pass deletes the events of each status that
 are past that status's retention and keeps the rest; the outbox_stats view shows the backlog."""
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-import pytest
 
-from core import db
 from core.config import Settings
 from core.maintenance import Maintenance
 from core.queue import Queue
 
 DAY = timedelta(days=1)
-
-
-@pytest.fixture
-async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_url, max_size=4)
-    await pool.execute("TRUNCATE event_outbox RESTART IDENTITY")
-    yield pool
-    await pool.close()
 
 
 async def add_event(pool: asyncpg.Pool, status: str, age: timedelta) -> int:

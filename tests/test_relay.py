@@ -17,21 +17,12 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
-from core import db
 from core.config import Settings
 from core.relay import LEADER_LOCK, SQL, Relay, RelayOptions
 from tests.conftest import AMQP_URL
 from tests.e2e.tcpproxy import TcpProxy
 
 FAST = RelayOptions(election_interval=0.1, reconnect_interval=0.5, publish_timeout=5)
-
-
-@pytest.fixture
-async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
-    pool = await db.create_pool(database_url, max_size=4)
-    await pool.execute("TRUNCATE event_outbox RESTART IDENTITY")
-    yield pool
-    await pool.close()
 
 
 @pytest.fixture
