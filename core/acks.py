@@ -39,22 +39,30 @@ class Ack:
 
 
 class AckBuffer:
-    """Collects acks and flushes them every `flush_ms` or at `max_rows`, retrying on DB errors.
+    """Collects acks and flushes them every `flush_ms` or at `max_rows`, with up to `flushes`
+    statements in flight (each claim is acked once, so batches never touch the same row and may
+    land in any order), retrying on DB errors.
 
-    Nothing is dropped: a failed flush keeps its rows and tries again until it succeeds or
-    the buffer is closed (then the leases run out and the reaper takes the tasks back).
+    Nothing is dropped: a failed flush puts its rows back and they are tried again until they
+    are written or the buffer is closed (then the leases run out and the reaper takes the tasks
+    back).
     """
 
     def __init__(self, pool: asyncpg.Pool, worker_id: str, flush_ms: float = 5.0,
-                 max_rows: int = 1000, on_flushed: Callable[[], None] | None = None) -> None:
+                 max_rows: int = 1000, on_flushed: Callable[[], None] | None = None,
+                 flushes: int = 3) -> None:
         self.pool = pool
         self.worker_id = worker_id
         self.flush_s = flush_ms / 1000
         self.max_rows = max_rows
         self.pending: list[Ack] = []
-        self.in_flight: list[Ack] = []
+        self.in_flight: dict[int, list[Ack]] = {}  # by flush number
+        self._slots = asyncio.Semaphore(flushes)
         self._wake = asyncio.Event()
         self._closed = False
+        self._given_up = False
+        self._failures = 0
+        self._flushes = 0
         self.flushed = 0
         self.on_flushed = on_flushed
 
@@ -63,50 +71,67 @@ class AckBuffer:
         self._wake.set()
 
     def __len__(self) -> int:
-        return len(self.pending) + len(self.in_flight)
+        return len(self.pending) + sum(map(len, self.in_flight.values()))
 
     def unacked_claims(self) -> list[Claim]:
-        return [Claim(a.task_id, a.lease_token) for a in (*self.pending, *self.in_flight)]
+        unacked = [*self.pending, *(a for batch in self.in_flight.values() for a in batch)]
+        return [Claim(a.task_id, a.lease_token) for a in unacked]
+
+    def _done(self) -> bool:
+        return self._given_up or (self._closed and not self.pending and not self.in_flight)
 
     async def run(self) -> None:
         """Flush loop; returns once closed and empty (or closed and the database is gone)."""
-        failures = 0
-        while not (self._closed and not self.pending):
-            await self._wake.wait()
-            if len(self.pending) < self.max_rows and not self._closed:
-                await asyncio.sleep(self.flush_s)
-            self._wake.clear()
-            if not self.pending:
-                continue
-            try:
-                await self._flush()
-                failures = 0
-            except DB_ERRORS as exc:
-                failures += 1
-                log.warning("ack flush failed (%s), %d rows kept: %s", type(exc).__name__,
-                            len(self.pending), exc)
-                if self._closed and failures >= 3:
-                    return
-                self._wake.set()
-                await asyncio.sleep(min(5.0, 0.1 * 2 ** failures))
-
-    async def _flush(self) -> None:
-        self.in_flight, self.pending = self.pending, []
+        running: set[asyncio.Task[None]] = set()
         try:
-            batch = self.in_flight
+            while not self._done():
+                await self._wake.wait()
+                if len(self.pending) < self.max_rows and not self._closed:
+                    await asyncio.sleep(self.flush_s)
+                self._wake.clear()
+                if not self.pending:
+                    continue
+                await self._slots.acquire()
+                if not self.pending or self._given_up:
+                    self._slots.release()
+                    continue
+                self._flushes += 1
+                self.in_flight[self._flushes], self.pending = self.pending, []
+                task = asyncio.create_task(self._flush(self._flushes))
+                running.add(task)
+                task.add_done_callback(running.discard)
+        finally:
+            if running:
+                await asyncio.gather(*running, return_exceptions=True)
+
+    async def _flush(self, number: int) -> None:
+        batch = self.in_flight[number]
+        try:
             statuses, results, errors, delays = zip(*map(storable, batch), strict=True)
             await self.pool.execute(
                 sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
                 list(statuses), list(results), list(errors), list(delays),
                 [1 if a.refund else 0 for a in batch], self.worker_id)
+            self._failures = 0
             self.flushed += len(batch)
             if self.on_flushed is not None:
                 self.on_flushed()
+        except DB_ERRORS as exc:
+            self.pending[:0] = batch
+            self._failures += 1
+            log.warning("ack flush failed (%s), %d rows kept: %s", type(exc).__name__,
+                        len(batch), exc)
+            if self._closed and self._failures >= 3:
+                self._given_up = True
+            else:
+                await asyncio.sleep(min(5.0, 0.1 * 2 ** self._failures))
         except BaseException:
-            self.pending = self.in_flight + self.pending
+            self.pending[:0] = batch
             raise
         finally:
-            self.in_flight = []
+            del self.in_flight[number]
+            self._slots.release()
+            self._wake.set()
 
     async def close(self) -> None:
         self._closed = True

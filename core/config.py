@@ -81,11 +81,13 @@ class Settings(BaseSettings):
     beat_api_keys: Annotated[list[SecretStr], NoDecode] = []
     beat_admin_keys: Annotated[list[SecretStr], NoDecode] = []
 
-    queue_claim_batch: int = Field(default=200, ge=1, le=5000)
+    queue_claim_batch: int = Field(default=500, ge=1, le=5000)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
     queue_poll_interval: float = Field(default=1.0, gt=0)
     queue_poll_only: bool = False
     queue_ack_flush_ms: float = Field(default=5.0, ge=0)
+    # Ack statements a worker process may have in flight at once.
+    queue_ack_flushes: int = Field(default=3, ge=1, le=16)
     queue_retention_days: float = Field(default=7.0, gt=0)
     queue_maintenance_interval: float = Field(default=5.0, gt=0)
     worker_shutdown_grace: float = Field(default=30.0, ge=0)

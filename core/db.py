@@ -95,12 +95,25 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
     await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
 
 
-async def create_pool(url: str, min_size: int = 1, max_size: int = 4) -> asyncpg.Pool:
+async def _reset_if_in_transaction(conn: asyncpg.Connection) -> None:
+    """A released connection is reset only when it is still inside a transaction (a run
+    cancelled mid-statement): the full reset is a round trip on every release, and the
+    worker's own statements leave no session state behind."""
+    if conn.is_in_transaction():
+        await conn.reset()
+
+
+async def create_pool(url: str, min_size: int = 1, max_size: int = 4,
+                      light_reset: bool = False) -> asyncpg.Pool:
+    """A pool with the jsonb codec. `light_reset` skips asyncpg's reset round trip on release
+    unless a transaction is open: for pools whose users change no session state (no SET,
+    LISTEN or session advisory locks; SET LOCAL inside a transaction is fine)."""
     # Queue tables swing from empty to millions of rows within seconds; a generic plan made
     # while the table was small (a seq scan + sort for the claim) would stay cached until the
     # next ANALYZE. Custom plans cost a fraction of a millisecond and always fit the data.
     pool = await asyncpg.create_pool(asyncpg_dsn(url), min_size=min_size, max_size=max_size,
                                      init=_init_connection,
+                                     reset=_reset_if_in_transaction if light_reset else None,
                                      server_settings={"plan_cache_mode": "force_custom_plan"})
     assert pool is not None
     return pool

@@ -20,6 +20,7 @@ from core import sqlfile
 EXCHANGE = "beat.events"
 SCHEMA_VERSION = 1
 TASK_BATCH = "task.finished"
+TASK_FIELDS = ("id", "flow", "platform", "status", "attempt", "account_id", "last_error")
 SQL = Path(__file__).with_name("sql") / "outbox.sql"
 MAX_BIGINT = 2**63 - 1
 CURSOR_FORMAT = re.compile(r"([0-9]{1,19})-([0-9]{1,19})")
@@ -85,7 +86,18 @@ def expand(row: Any) -> list[Event]:
                   type=f"task.{task['status'].lower()}", occurred_at=row["occurred_at"],
                   platform=task.get("platform"), entity_key=str(task["id"]), changes=task,
                   schema_version=row["schema_version"], cursor=cursor)
-            for task in row["changes"].get("tasks", [])]
+            for task in finished_tasks(row["changes"])]
+
+
+def finished_tasks(changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """The tasks of a `task.finished` row: one array per field, element i of each belongs to
+    task i (far cheaper for the ack statement to build than an object per task). Rows written
+    before that layout hold a list of objects under "tasks"."""
+    if "tasks" in changes:
+        return list(changes["tasks"])
+    columns = [(field, changes[field]) for field in TASK_FIELDS]
+    return [{field: values[i] for field, values in columns}
+            for i in range(len(changes.get("id", [])))]
 
 
 async def read_after(pool: asyncpg.Pool, cursor: Cursor,

@@ -267,7 +267,8 @@ class WorkerRuntime:
         self.pool = await _connect_with_retry(self.settings.database_url, self.pool_size)
         self.acks = AckBuffer(self.pool, self.worker_id, self.settings.queue_ack_flush_ms,
                               max_rows=self.settings.queue_claim_batch,
-                              on_flushed=self._slots_freed)
+                              on_flushed=self._slots_freed,
+                              flushes=self.settings.queue_ack_flushes)
         helpers = [asyncio.create_task(c) for c in
                    (self.acks.run(), self._heartbeat(), self._listen(), self._report(),
                     self._watchdog())]
@@ -441,7 +442,9 @@ async def _connect_listener(url: str, callback: Any) -> asyncpg.Connection:
 async def _connect_with_retry(url: str, size: int) -> asyncpg.Pool:
     for attempt in range(1, 31):
         try:
-            return await create_pool(url, min_size=1, max_size=size)
+            # Flow handlers share this pool: they must change no session state (see
+            # create_pool), which lets releases skip the reset round trip.
+            return await create_pool(url, min_size=1, max_size=size, light_reset=True)
         except DB_ERRORS as exc:
             log.warning("database not reachable (%s), retrying", exc)
             await asyncio.sleep(min(5.0, 0.2 * attempt))

@@ -119,3 +119,14 @@ def test_scrape_bench_refreshes_every_item_through_server_and_workers(database_u
     assert beat["ratio_to_bare"] == pytest.approx(beat["items_per_s"] / bare["items_per_s"],
                                                   rel=1e-3)
     assert len(beat["ratio_to_bare_by_round"]) == 2
+
+
+def test_queue_bench_runs_without_a_secret_key_of_the_users(database_url: str,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    """The bench's workers need a key with a database server; a user who keeps no credentials
+    has none, and the scratch database holds none worth reading."""
+    monkeypatch.delenv("BEAT_SECRET_KEY", raising=False)
+    [line] = run_queue_bench(Settings(database_url=database_url), jobs=300, peers=[],
+                             processes=1, finished_rows=0, repeat=1)
+    assert line["system"] == "beat" and line["jobs"] == 300 and line["jobs_per_s"] > 0

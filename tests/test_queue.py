@@ -9,6 +9,7 @@ import pytest
 
 from core.acks import MAX_RETRY_DELAY_S, Ack, AckBuffer, Claim
 from core.config import Settings
+from core.events import finished_tasks
 from core.maintenance import Maintenance
 from core.queue import NewTask, Queue, Status, sql
 
@@ -140,7 +141,7 @@ async def test_a_stale_ack_from_an_earlier_claim_changes_nothing_after_a_requeue
     done = await queue.get(task.id)
     assert done and done.status == Status.COMPLETE and done.data == {"from": "the second"}
     finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
-    statuses = [t["status"] for row in finished for t in row["changes"]["tasks"]
+    statuses = [t["status"] for row in finished for t in finished_tasks(row["changes"])
                 if t["id"] == task.id]
     assert statuses == ["FAILED", "COMPLETE"]
 
@@ -184,7 +185,7 @@ async def test_an_ack_postgresql_cannot_store_does_not_hold_up_the_others(
     assert stored and stored.status == status and stored.worker_id is None, stored
     assert stored_error in (stored.last_error or ""), stored.last_error
     finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
-    ids = [t["id"] for row in finished for t in row["changes"]["tasks"]]
+    ids = [t["id"] for row in finished for t in finished_tasks(row["changes"])]
     assert sorted(ids) == sorted([good.id] + ([bad.id] if status == Status.FAILED else []))
 
 

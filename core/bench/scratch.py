@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
+from cryptography.fernet import Fernet
 
 from core import db
 
@@ -27,6 +28,10 @@ async def _admin(url: str, *statements: str) -> None:
             await conn.execute(statement)
     finally:
         await conn.close()
+
+# The scratch database holds no real credential: without a secret key of the user's, one key
+# made for this run lets its processes start (they require one with a database server).
+THROWAWAY_KEY = {"BEAT_SECRET_KEY": Fernet.generate_key().decode()}
 
 
 @contextmanager
@@ -48,7 +53,7 @@ def scratch_database(url: str) -> Iterator[str]:
 def beat_process(*args: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """`beat ARGS` with extra environment, quiet unless it fails; SIGTERM on the way out."""
     process = subprocess.Popen([sys.executable, "-m", "core.cli", *args],
-                               env={**os.environ, "LOG_LEVEL": "WARNING", **env})
+                               env={**THROWAWAY_KEY, **os.environ, "LOG_LEVEL": "WARNING", **env})
     try:
         yield process
     finally:

@@ -91,9 +91,10 @@ UPDATE scrape_request_log AS t
 RETURNING t.id, t.flow, t.platform, t.status, t.retry_count, t.account_id, t.last_error
 )
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
-           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
-           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+SELECT 'task.finished', jsonb_build_object(
+           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
+           'status', array_agg(status), 'attempt', array_agg(retry_count),
+           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
   FROM acked WHERE status <> 'PENDING'
 HAVING count(*) > 0;
 
@@ -144,9 +145,10 @@ RETURNING id, status, flow, platform, retry_count, account_id, last_error,
           pg_notify('beat_queue', flow) IS NULL AS notified
 ), failed AS (
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
-           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
-           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+SELECT 'task.finished', jsonb_build_object(
+           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
+           'status', array_agg(status), 'attempt', array_agg(retry_count),
+           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
   FROM reaped WHERE status = 'FAILED'
 HAVING count(*) > 0
 )
@@ -160,9 +162,10 @@ UPDATE scrape_request_log
 RETURNING id, status, flow, platform, retry_count, account_id, last_error
 ), event AS (
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
-           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
-           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+SELECT 'task.finished', jsonb_build_object(
+           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
+           'status', array_agg(status), 'attempt', array_agg(retry_count),
+           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
   FROM expired WHERE status = 'EXPIRED'
 HAVING count(*) > 0
 )
@@ -184,9 +187,10 @@ UPDATE scrape_request_log
 RETURNING *
 ), event AS (
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object('tasks', jsonb_agg(jsonb_build_object(
-           'id', id, 'flow', flow, 'platform', lower(platform), 'status', status,
-           'attempt', retry_count, 'account_id', account_id, 'last_error', last_error)))
+SELECT 'task.finished', jsonb_build_object(
+           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
+           'status', array_agg(status), 'attempt', array_agg(retry_count),
+           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
   FROM cancelled WHERE status = 'CANCELLED'
 HAVING count(*) > 0
 )

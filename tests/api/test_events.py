@@ -244,3 +244,18 @@ async def test_a_reader_paging_while_writers_commit_out_of_order_misses_nothing(
     read_keys += await read_until(client, cursor, len(written) - len(read_keys))
     assert len(read_keys) == len(set(read_keys)) == len(written) == 90
     assert set(read_keys) == set(written)
+
+
+async def test_a_task_batch_row_of_the_earlier_layout_still_reads_as_one_event_per_task(
+        client: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    """Rows written before the ack stored one array per field hold a list of task objects."""
+    await pool.execute("TRUNCATE event_outbox")
+    task = {"id": 7, "flow": "noop", "platform": None, "status": "COMPLETE", "attempt": 1,
+            "account_id": "a", "last_error": None}
+    await pool.execute("INSERT INTO event_outbox (type, changes) VALUES ('task.finished', $1)",
+                       {"tasks": [task, {**task, "id": 8, "status": "FAILED"}]})
+    events = await read_until(client, "0", 2)
+    assert events == ["7", "8"]
+    page = (await client.get("/events")).json()
+    assert [e["type"] for e in page["events"]] == ["task.complete", "task.failed"]
+    assert page["events"][0]["changes"] == task

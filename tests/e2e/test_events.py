@@ -17,7 +17,7 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
-from core.events import EXCHANGE
+from core.events import EXCHANGE, finished_tasks
 from tests.conftest import AMQP_URL
 from tests.e2e.procs import BeatProcess, Launcher, wait_worker_ready
 from tests.e2e.support import enqueue, overrides, wait_all_finished, wait_for
@@ -87,7 +87,7 @@ async def expected_event_ids(pool: asyncpg.Pool) -> set[str]:
     rows = await pool.fetch("SELECT event_id, changes FROM event_outbox "
                             "WHERE type = 'task.finished'")
     return {str(uuid.uuid5(r["event_id"], str(task["id"])))
-            for r in rows for task in r["changes"]["tasks"]}
+            for r in rows for task in finished_tasks(r["changes"])}
 
 
 async def outbox_counts(pool: asyncpg.Pool) -> dict[str, int]:
