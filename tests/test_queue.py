@@ -433,3 +433,28 @@ async def test_worker_rides_out_client_state_errors(
         await asyncio.wait_for(running, 20)
     assert stored and stored.status == Status.COMPLETE and stored.retry_count == 1, stored
     assert sorted(faulty[0].failed) == ["ack_batch", "claim_batch", "heartbeat"]
+
+
+@pytest.mark.parametrize("flushes, lands_while_blocked", [(1, False), (2, True)])
+async def test_a_slow_ack_statement_holds_back_others_only_without_spare_flushes(
+        queue: Queue, pool: asyncpg.Pool, flushes: int, lands_while_blocked: bool) -> None:
+    slow, _ = await queue.enqueue(NewTask("noop", {}))
+    fast, _ = await queue.enqueue(NewTask("noop", {}))
+    await claim(pool, worker="w1")
+    acks = AckBuffer(pool, "w1", flush_ms=1, flushes=flushes)
+    runner = asyncio.create_task(acks.run())
+    async with pool.acquire() as locker, locker.transaction():
+        # Another session holds the slow task's row: its ack statement waits for the lock.
+        await locker.execute("SELECT 1 FROM scrape_request_log WHERE id = $1 FOR UPDATE",
+                             slow.id)
+        acks.add(Ack(slow.id, 1, Status.COMPLETE))
+        await asyncio.sleep(0.2)
+        acks.add(Ack(fast.id, 1, Status.COMPLETE))
+        await asyncio.sleep(0.5)
+        landed = await pool.fetchval("SELECT status FROM scrape_request_log WHERE id = $1",
+                                     fast.id)
+        assert (landed == "COMPLETE") is lands_while_blocked
+        assert len(acks) == (1 if lands_while_blocked else 2)
+    await acks.close()
+    await asyncio.wait_for(runner, 10)
+    assert {(await queue.get(t.id)).status for t in (slow, fast)} == {Status.COMPLETE}
