@@ -14,6 +14,7 @@ import json
 import statistics
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import Any, TypeVar
 
 import asyncpg
@@ -46,13 +47,18 @@ def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: 
         if finished_rows:
             systems.append(("beat-large", lambda: _bench_beat_fresh(url, jobs, processes,
                                                                     finished_rows)))
-        systems += [(peer, lambda peer=peer: asyncio.run(PEERS[peer](url, jobs)))
-                    for peer in peers]
+        systems += [(peer, partial(_bench_peer, peer, url, jobs)) for peer in peers]
         runs: dict[str, list[Line]] = {name: [] for name, _ in systems}
         for name, bench in schedule(systems, repeat):
             runs[name].append(bench())
     beat_runs = runs["beat"]
     return [rounded(summary(runs[name], beat_runs)) for name, _ in systems]
+
+
+def _bench_peer(peer: str, url: str, jobs: int) -> Line:
+    from core.bench.peers import PEERS  # the peers are imported only when measured
+
+    return asyncio.run(PEERS[peer](url, jobs))
 
 
 def schedule(systems: list[T], repeat: int) -> list[T]:
