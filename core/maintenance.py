@@ -1,5 +1,6 @@
-"""Queue upkeep run by one leader across all hosts: reap expired leases, expire, and prune
-finished tasks and old outbox events (each status past its own retention).
+"""Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune finished
+tasks and old outbox events (each status past its own retention), and refresh the task table's
+statistics after a burst.
 
 Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
 whose connection drops loses the lock to the next host.
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x62656174  # "beat"
 PRUNE_BATCH = 10_000
+STATISTICS_MIN_ROWS = 10_000  # fewer changed rows than this never warrant an ANALYZE
 OUTBOX_SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
 
 
@@ -76,6 +78,17 @@ class Maintenance:
                 log.info("expired %d pending tasks that were not picked in time", expired)
         if prune:
             await self.prune(conn)
+        await self.refresh_statistics(conn)
+
+    async def refresh_statistics(self, conn: asyncpg.Connection) -> bool:
+        """ANALYZE the task table when it changed a lot since its last one; whether it did."""
+        if not await conn.fetchval(sql("stale_statistics"), STATISTICS_MIN_ROWS):
+            return False
+        started = asyncio.get_running_loop().time()
+        await conn.execute("ANALYZE scrape_request_log")
+        log.info("analyzed scrape_request_log after a burst of changes (%.2fs)",
+                 asyncio.get_running_loop().time() - started)
+        return True
 
     async def prune(self, conn: asyncpg.Connection) -> int:
         """Retention of finished tasks and of the outbox; the number of tasks deleted."""

@@ -1,6 +1,8 @@
-"""Queue maintenance keeps the outbox bounded: one pass deletes the events of each status that
-are past that status's retention and keeps the rest; the outbox_stats view shows the backlog."""
+"""Queue maintenance keeps the outbox bounded (one pass deletes the events of each status that
+are past that status's retention and keeps the rest; the outbox_stats view shows the backlog)
+and the task table's statistics fresh after a burst."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
@@ -71,3 +73,28 @@ async def test_outbox_stats_show_the_backlog_per_status(outbox: asyncpg.Pool) ->
     assert stats["PENDING"]["events"] == 2 and stats["PARKED"]["events"] == 1
     assert 86_000 < stats["PENDING"]["oldest_age_s"] < 87_000
     assert stats["PARKED"]["oldest_age_s"] > 2 * 86_000
+
+
+async def test_a_burst_of_enqueues_gets_the_task_table_analyzed(settings: Settings,
+                                                                pool: asyncpg.Pool) -> None:
+    """Without fresh statistics the claim sorts every pending row; autovacuum (off here, so it
+    cannot get there first) would take up to a minute to notice."""
+    await pool.execute("ALTER TABLE scrape_request_log SET (autovacuum_enabled = false)")
+    try:
+        analyzed = ("SELECT analyze_count FROM pg_stat_user_tables "
+                    "WHERE relid = 'scrape_request_log'::regclass")
+        before = await pool.fetchval(analyzed)
+        maintenance = Maintenance(settings)
+        async with pool.acquire() as conn:
+            assert not await maintenance.refresh_statistics(conn)  # nothing changed yet
+            await pool.execute("INSERT INTO scrape_request_log (flow, params) "
+                               "SELECT 'noop', '{}' FROM generate_series(1, 30000)")
+            deadline = asyncio.get_running_loop().time() + 15
+            while not await maintenance.refresh_statistics(conn):  # counts arrive within ~1 s
+                assert asyncio.get_running_loop().time() < deadline, "never analyzed"
+                await asyncio.sleep(0.2)
+        while await pool.fetchval(analyzed) == before:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.2)
+    finally:
+        await pool.execute("ALTER TABLE scrape_request_log RESET (autovacuum_enabled)")

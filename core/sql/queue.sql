@@ -243,3 +243,11 @@ UPDATE scrape_request_log
 -- name: outbox_stats
 -- The event outbox backlog per status: how many events and the age of the oldest.
 SELECT * FROM outbox_stats ORDER BY status;
+
+-- name: stale_statistics
+-- Whether the task table changed by more than $1 rows and a tenth of its size since its last
+-- ANALYZE: a burst of enqueues lands faster than autovacuum's next round, and a claim planned
+-- on the old statistics sorts every pending row instead of reading the first few.
+SELECT s.n_mod_since_analyze > greatest($1, 0.1 * greatest(c.reltuples, 0))
+  FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
+ WHERE s.relid = 'scrape_request_log'::regclass;
