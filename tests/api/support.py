@@ -2,12 +2,14 @@
 pool) over an emptied scrape_request_log, reached through httpx's ASGI transport."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from pydantic import SecretStr
 
 from core.api.app import create_app
 from core.config import Settings
@@ -21,6 +23,23 @@ async def app(settings: Settings, pool: asyncpg.Pool) -> AsyncIterator[FastAPI]:
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         yield app
+
+
+ADMIN_KEY = "admin-key-for-tests"
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@asynccontextmanager
+async def admin_client(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """A started app for `settings` (with `changes` and an admin key), and a client that sends
+    the admin key, through httpx's ASGI transport."""
+    tuned = settings.model_copy(update={"beat_admin_keys": [SecretStr(ADMIN_KEY)], **changes})
+    app = create_app(tuned)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://beat",
+                                     headers=ADMIN) as client:
+            yield client
 
 
 @pytest.fixture

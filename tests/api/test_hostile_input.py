@@ -10,12 +10,9 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
-from pydantic import SecretStr
 
-from core.api.app import create_app
 from core.config import Settings
-from tests.api.support import count, enqueue
+from tests.api.support import admin_client, count, enqueue
 
 JSON = {"content-type": "application/json"}
 BIG = str(2**63)
@@ -269,20 +266,13 @@ async def test_a_json_content_type_with_parameters_is_accepted(client: httpx.Asy
 
 # -- the /tokens endpoints (admin key) ---------------------------------------------------------
 
-ADMIN = {"Authorization": "Bearer admin-key-for-tests"}
 
 
 @pytest.fixture
 async def admin(settings: Settings, pool: asyncpg.Pool,
                 tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    tuned = settings.model_copy(update={
-        "beat_admin_keys": [SecretStr("admin-key-for-tests")], "beat_home": tmp_path})
-    app: FastAPI = create_app(tuned)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://beat",
-                                     headers=ADMIN) as client:
-            yield client
+    async with admin_client(settings, beat_home=tmp_path) as client:
+        yield client
 
 
 @pytest.mark.parametrize("method, path, body, fragment", [

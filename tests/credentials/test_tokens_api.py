@@ -8,30 +8,20 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
-from pydantic import SecretStr
 
-from core.api.app import create_app
 from core.config import Settings
 from sandbox import graph_api
+from tests.api.support import admin_client
 from tests.credentials.conftest import SANDBOX
 
-ADMIN = {"Authorization": "Bearer admin-key-for-tests"}
 KEY = "AIzaSyD-very-secret-api-key-0123456789"
 
 
 @pytest.fixture
 async def api(settings: Settings, creds_pool: asyncpg.Pool, tmp_path: Path,
               sandbox: httpx.AsyncClient) -> AsyncIterator[httpx.AsyncClient]:
-    tuned = settings.model_copy(update={
-        "beat_admin_keys": [SecretStr("admin-key-for-tests")], "beat_home": tmp_path,
-        "sandbox_url": SANDBOX})
-    app: FastAPI = create_app(tuned)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-        async with httpx.AsyncClient(transport=transport, base_url="http://beat",
-                                     headers=ADMIN) as client:
-            yield client
+    async with admin_client(settings, beat_home=tmp_path, sandbox_url=SANDBOX) as client:
+        yield client
 
 
 async def post(api: httpx.AsyncClient, expected: int = 201, **body: Any) -> dict[str, Any]:
