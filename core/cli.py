@@ -27,7 +27,7 @@ from core import db
 from core.bench.cli import bench_app
 from core.config import ConfigError, Settings, get_settings
 from core.console import age, columns, indented, plural, usage_line
-from core.flows import load_flows
+from core.flows import Flow, load_flows
 from core.logs import setup_logging
 from core.queue import NewTask, Queue, Status, Task
 
@@ -134,10 +134,23 @@ def worker(flows: Annotated[str | None, typer.Option(
     """Run the worker supervisor: processes x concurrency per flow, restarts, graceful stop."""
     from core.supervisor import Supervisor, plan_slots
 
+    # What to run is known before any service is asked: a wrong choice is the first thing said.
+    chosen = _chosen_flows(load_flows(get_settings()), flows, platform)
     settings = settings_for_credentials()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
-    registry = load_flows(settings)
+    settings = _import_platform_keys(settings)
+    slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
+    workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
+    log.info("supervisor: %s for %s, plus %s",
+             plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
+             ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
+    Supervisor(slots, settings.worker_shutdown_grace).run()
+
+
+def _chosen_flows(registry: dict[str, Flow], flows: str | None,
+                  platform: str | None) -> list[Flow]:
+    """The flows `--flows` and `--platform` select; UserError when that is none."""
     chosen = list(registry.values())
     if flows:
         names = [n.strip() for n in flows.split(",") if n.strip()]
@@ -150,13 +163,7 @@ def worker(flows: Annotated[str | None, typer.Option(
         if not chosen:
             raise UserError(f"no flow of platform {platform.upper()} exists yet: nothing to run "
                             "(see `beat flows`)")
-    settings = _import_platform_keys(settings)
-    slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
-    workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
-    log.info("supervisor: %s for %s, plus %s",
-             plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
-             ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
-    Supervisor(slots, settings.worker_shutdown_grace).run()
+    return chosen
 
 
 def _import_platform_keys(settings: Settings) -> Settings:

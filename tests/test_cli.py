@@ -360,6 +360,19 @@ def test_assets_worker_says_there_is_no_assets_flow_yet(env: dict[str, str]) -> 
                                      "run (see `beat flows`)")
 
 
+@pytest.mark.parametrize("args, says", [
+    (["worker", "--flows", "nosuch"], "beat: unknown flows: nosuch (see `beat flows`)"),
+    (["worker", "--platform", "ASSETS"], "beat: no flow of platform ASSETS exists yet"),
+])
+def test_a_worker_with_nothing_to_run_says_so_before_asking_any_service(
+        env: dict[str, str], args: list[str], says: str) -> None:
+    """No secret key, and a database that is not migrated: the flow choice is told first."""
+    bare = {k: v for k, v in env.items() if k != "BEAT_SECRET_KEY"}
+    bare["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/nowhere"
+    result = beat(*args, env=bare)
+    assert result.returncode == 2 and result.stderr.startswith(says), result.stderr
+
+
 def test_status_shows_the_outbox_backlog(env: dict[str, str], database_url: str) -> None:
     asyncio.run(execute(database_url, """
         DELETE FROM event_outbox;
