@@ -1,12 +1,10 @@
 """The `beat` command line: run the service, enqueue and inspect tasks, migrate, benchmark."""
 
-import asyncio
 import json
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Awaitable, Callable
 from importlib import import_module
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -25,8 +23,17 @@ UsageError = _click_errors.UsageError
 
 from core import db
 from core.bench.cli import bench_app
+from core.cli_support import (
+    UserError,
+    run_async,
+    settings_for_credentials,
+    settings_with_database,
+    with_queue,
+)
 from core.config import ConfigError, Settings, get_settings
 from core.console import age, columns, indented, plural, usage_line
+from core.credentials_cli import credentials_app
+from core.events_cli import events_app
 from core.flows import Flow, load_flows
 from core.logs import setup_logging
 from core.queue import NewTask, Queue, Status, Task
@@ -34,54 +41,11 @@ from core.queue import NewTask, Queue, Status, Task
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
 app.add_typer(bench_app, name="bench")
+app.add_typer(events_app, name="events")
+app.add_typer(credentials_app, name="credentials")
 console = Console()
 log = logging.getLogger("beat")
 T = TypeVar("T")
-
-
-class UserError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
-
-
-def settings_with_database() -> Settings:
-    """Settings whose DATABASE_URL is set: from the environment or from a running `beat up`."""
-    settings = get_settings()
-    if settings.database_url:
-        return settings
-    from core.services import running_services
-
-    found = running_services(settings.beat_home)
-    if found and found.get("database_url"):
-        return settings.model_copy(update={k: v for k, v in found.items() if v})
-    raise UserError("DATABASE_URL is not set and no `beat up` is running under "
-                    f"{settings.beat_home}: set DATABASE_URL or start `beat up`")
-
-
-def settings_for_credentials() -> Settings:
-    """`settings_with_database()` whose BEAT_SECRET_KEY is usable: set and well-formed whenever
-    the database is a server (UserError naming what to set otherwise)."""
-    settings = settings_with_database()
-    try:
-        settings.secret_keys()
-    except ConfigError as exc:
-        raise UserError(str(exc)) from None
-    return settings
-
-
-def run_async(factory: Callable[[], Awaitable[T]]) -> T:
-    import uvloop
-
-    return uvloop.run(factory())  # type: ignore[arg-type]
-
-
-async def _with_queue(settings: Settings, job: Callable[[Queue], Awaitable[T]]) -> T:
-    assert settings.database_url
-    await db.check_schema(settings.database_url)
-    pool = await db.create_pool(settings.database_url)
-    try:
-        return await job(Queue(pool))
-    finally:
-        await pool.close()
 
 
 @app.command()
@@ -235,7 +199,7 @@ def enqueue(flow: str,
     new = NewTask(flow=flow, params=parsed.model_dump(mode="json", exclude_unset=True),
                   platform=spec.platform, priority=spec.priority if priority is None else priority,
                   idempotency_key=key, account_id=account, max_attempts=spec.max_attempts)
-    task, created = run_async(lambda: _with_queue(settings, lambda q: q.enqueue(new)))
+    task, created = run_async(lambda: with_queue(settings, lambda q: q.enqueue(new)))
     if wait:
         task = _wait_for(settings, task)
     print(json.dumps({"created": created, **task.model_dump(mode="json")}))
@@ -250,7 +214,7 @@ def _wait_for(settings: Settings, task: Task) -> Task:
     from core.follow import follow
 
     try:
-        finished = run_async(lambda: _with_queue(
+        finished = run_async(lambda: with_queue(
             settings, lambda q: follow(q, task, Console(stderr=True))))
     except KeyboardInterrupt:
         raise UserError(f"stopped following task {task.id}; it goes on (`beat task {task.id}` "
@@ -267,7 +231,7 @@ def task_command(task_id: Annotated[int, typer.Argument(help="The task's id", me
     from core.follow import task_lines
 
     settings = settings_with_database()
-    task = run_async(lambda: _with_queue(settings, lambda q: q.get(task_id)))
+    task = run_async(lambda: with_queue(settings, lambda q: q.get(task_id)))
     if task is None:
         raise UserError(f"no task {task_id}")
     print(task.model_dump_json() if as_json else "\n".join(task_lines(task)))
@@ -281,7 +245,7 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] =
     async def job(queue: Queue) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         return await queue.stats(), await queue.outbox_stats()
 
-    rows, outbox = run_async(lambda: _with_queue(settings, job))
+    rows, outbox = run_async(lambda: with_queue(settings, job))
     if as_json:
         for row in rows:
             print(json.dumps(row))
@@ -314,7 +278,7 @@ def requeue(status: Annotated[Status, typer.Option(help="Tasks in this status")]
     if status in (Status.PENDING, Status.PROCESSING):
         raise UserError("requeue takes a finished status (FAILED, TIMEOUT, EXPIRED, ...)")
     settings = settings_with_database()
-    count = run_async(lambda: _with_queue(settings, lambda q: q.requeue_where(status, flow)))
+    count = run_async(lambda: with_queue(settings, lambda q: q.requeue_where(status, flow)))
     console.print(f"requeued {plural(count, 'task')}")
 
 
@@ -348,128 +312,6 @@ def _process_cap_note(settings: Settings) -> str:
                 "WORKER_PROCESS_CAP, for `beat worker` and `beat up` alike.")
     return (f"{what} `beat up` starts 1 process per flow (WORKER_PROCESS_CAP=1); "
             "`beat worker` starts the number shown.")
-
-
-events_app = typer.Typer(no_args_is_help=True, help="The event stream (the outbox).")
-app.add_typer(events_app, name="events")
-
-
-@events_app.command("tail")
-def events_tail(after: Annotated[str, typer.Option(
-                    help="Start after this cursor (an event's `cursor`; 0 for the start)")] = "0",
-                follow: Annotated[bool, typer.Option("--follow", "-f",
-                                                     help="Keep waiting for new events")] = False,
-                ) -> None:
-    """Print events as JSON lines, oldest first (each with its cursor)."""
-    from core.events import Cursor, InvalidCursor, read_after
-
-    try:
-        start = Cursor.parse(after)
-    except InvalidCursor as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--after'") from None
-    settings = settings_with_database()
-
-    async def tail() -> None:
-        assert settings.database_url
-        await db.check_schema(settings.database_url)
-        pool = await db.create_pool(settings.database_url, max_size=1)
-        cursor = start
-        try:
-            while True:
-                found, cursor = await read_after(pool, cursor, 500)
-                for event in found:
-                    print(event.model_dump_json(), flush=True)
-                if not found and not follow:
-                    return
-                if not found:
-                    await asyncio.sleep(0.2)
-        finally:
-            await pool.close()
-
-    run_async(tail)
-
-
-credentials_app = typer.Typer(help="Platform credentials stored (encrypted) in the database.")
-app.add_typer(credentials_app, name="credentials")
-
-
-@credentials_app.callback(invoke_without_command=True)
-def credentials_default(context: typer.Context) -> None:
-    """Without a subcommand: list the credentials (as `beat credentials list`)."""
-    if context.invoked_subcommand is None:
-        credentials_list(source=None)
-
-
-@credentials_app.command("list")
-def credentials_list(source: Annotated[str | None, typer.Option(help="Only this source")] = None,
-                     ) -> None:
-    """The stored credentials, secrets masked; exit 1 if any cannot be decrypted."""
-    from credentials import store
-
-    settings = settings_for_credentials()
-
-    async def job(queue: Queue) -> tuple[list[Any], dict[int, str]]:
-        crypto = _crypto(settings)
-        infos = await store.list_infos(queue.pool, source)
-        return infos, await store.unreadable(queue.pool, crypto, source)
-
-    infos, problems = run_async(lambda: _with_queue(settings, job))
-    rows = [(str(info.id), info.source, info.handle or "-",
-             " ".join(f"{k}={v}" for k, v in info.masked.items()),
-             "cannot be decrypted" if info.id in problems else _credential_state(info))
-            for info in infos]
-    lines = columns(("id", "source", "handle", "secrets", "state"), rows, left=5)
-    print("\n".join(lines) if infos else "no credentials stored")
-    for problem in problems.values():
-        print(f"beat: {problem}", file=sys.stderr)
-    if problems:
-        sys.exit(1)
-
-
-@credentials_app.command("rotate-key")
-def credentials_rotate_key() -> None:
-    """Re-encrypt every credential with the first key of BEAT_SECRET_KEY (after setting
-    BEAT_SECRET_KEY=new,old); then the old key can be dropped."""
-    from credentials import store
-
-    settings = settings_for_credentials()
-    outcome = run_async(lambda: _with_queue(settings,
-                                            lambda q: store.rotate_key(q.pool, _crypto(settings))))
-    noun = "credential" if outcome.reencrypted == 1 else "credentials"
-    console.print(f"re-encrypted {outcome.reencrypted} {noun} with the first key")
-    for problem in outcome.problems:
-        print(f"beat: {problem}", file=sys.stderr)
-    if outcome.problems:
-        sys.exit(1)
-
-
-@credentials_app.command("generate-key")
-def credentials_generate_key() -> None:
-    """Print a new key for BEAT_SECRET_KEY (to rotate: BEAT_SECRET_KEY=<new>,<old>)."""
-    from credentials.crypto import generate_key
-
-    print(generate_key())
-
-
-def _crypto(settings: Settings) -> Any:
-    from credentials.crypto import Crypto, SecretKeyError
-
-    try:
-        return Crypto.from_settings(settings)
-    except SecretKeyError as exc:
-        raise UserError(str(exc)) from None
-
-
-def _credential_state(info: Any) -> str:
-    from datetime import UTC, datetime
-
-    if not info.enabled:
-        return "disabled"
-    if info.data_access_expired:
-        return f"expired: {info.last_error}" if info.last_error else "expired"
-    if info.resting(datetime.now(UTC)):
-        return f"resting until {info.disabled_till:%Y-%m-%d %H:%M:%S}"
-    return "usable"
 
 
 @app.command()
@@ -585,8 +427,4 @@ def _fail(message: str, code: int) -> Any:
 
 
 if __name__ == "__main__":
-    # Run the imported module's main, so that errors raised by sub-apps (which import core.cli)
-    # are the classes main() catches, not copies from a second module named __main__.
-    from core.cli import main as imported_main
-
-    imported_main()
+    main()

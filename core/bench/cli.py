@@ -1,8 +1,6 @@
 """`beat bench …`: the benchmark commands, a typer sub-app registered by core/cli.py.
 
-Each benchmark prints one line per measured system (JSON with --json). The shared CLI helpers
-(settings lookup, the one-line user error) are imported when a command runs, because core/cli.py
-imports this module while it is itself being loaded.
+Each benchmark prints one line per measured system (JSON with --json).
 """
 
 import json
@@ -10,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from core.cli_support import UserError, settings_with_database
 from core.config import get_settings
 
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks; each prints JSON lines.")
@@ -29,7 +28,6 @@ def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] =
     """Enqueue N no-op tasks and drain them with the real worker runtime, `repeat` times per
     system; print one line per system with the median of its runs."""
     from core.bench.queue_bench import run_queue_bench
-    from core.cli import settings_with_database
 
     settings = settings_with_database()
     peers = [p.strip() for p in against.split(",") if p.strip()]
@@ -50,7 +48,6 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
                                  "the median")] = 3) -> None:
     """Refresh N videos through server + workers against the sandbox, and the bare ceiling,
     `repeat` times each; print one line per system with the median of its runs."""
-    from core.cli import UserError, settings_with_database
 
     if platform.lower() != "youtube":
         raise UserError(f"no scrape benchmark for {platform!r} yet (youtube)")
@@ -68,7 +65,6 @@ def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processe
                     ) -> None:
     """Beat's one-round-trip stacked limiter against nested asyncio-redis-rate-limit."""
     from core.bench.ratelimit_bench import run_ratelimit_bench
-    from core.cli import UserError
 
     settings = get_settings()
     if not settings.redis_url:
@@ -83,7 +79,6 @@ def bench_events(events: Annotated[int, typer.Option(help="Events per system")] 
                  ) -> None:
     """Beat's outbox relay against a bare confirmed aio-pika publisher (local RabbitMQ)."""
     from core.bench.events_bench import run_events_bench
-    from core.cli import UserError, settings_with_database
 
     settings = settings_with_database()
     if not settings.amqp_url:
