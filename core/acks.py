@@ -9,13 +9,12 @@ from typing import Any, NamedTuple
 
 import asyncpg
 
-from core.db import TRANSIENT_ERRORS
+from core.db import DB_ERRORS
 from core.queue import Status, sql
 from core.validation import check_json, storable_text
 
 log = logging.getLogger(__name__)
 
-DB_ERRORS = TRANSIENT_ERRORS  # what a failed flush, claim or heartbeat retries after
 MAX_RETRY_DELAY_S = 7 * 86400.0  # a retry runs within a week, whatever a Retry-After said
 
 

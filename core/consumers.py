@@ -75,11 +75,6 @@ SEEN = "SELECT true FROM consumed_event WHERE consumer = $1 AND event_id = $2"
 RECORD = "INSERT INTO consumed_event (consumer, event_id) VALUES ($1, $2)"
 PRUNE = ("DELETE FROM consumed_event WHERE (consumer, event_id) IN (SELECT consumer, event_id "
          "FROM consumed_event WHERE consumed_at < now() - make_interval(secs => $1) LIMIT $2)")
-# Failing to reach the database is not the message's fault (InternalClientError: the server
-# went away in the middle of an operation).
-DB_UNREACHABLE = (OSError, asyncio.TimeoutError, asyncpg.InterfaceError,
-                  asyncpg.InternalClientError, asyncpg.PostgresConnectionError,
-                  asyncpg.CannotConnectNowError, asyncpg.TooManyConnectionsError)
 
 
 class MalformedMessage(ValueError):
@@ -286,7 +281,7 @@ class Consumer:
                 while (await conn.execute(PRUNE, self.retention_days * 86400, PRUNE_BATCH)
                        ).split()[-1] == str(PRUNE_BATCH):
                     pass
-        except (asyncpg.PostgresError, *DB_UNREACHABLE) as exc:
+        except (asyncpg.PostgresError, *db.DB_UNREACHABLE) as exc:
             log.warning("pruning consumed events failed: %s", exc)
 
     async def _on_message(self, sub: _Subscription, message: AbstractIncomingMessage) -> None:
@@ -334,7 +329,7 @@ class Consumer:
         assert self._pool is not None
         try:
             conn = await self._pool.acquire()
-        except DB_UNREACHABLE as exc:
+        except db.DB_UNREACHABLE as exc:
             raise _Unreachable(f"{type(exc).__name__}: {exc}") from exc
         try:
             async with conn.transaction():

@@ -22,9 +22,15 @@ MIGRATIONS_DIR = Path(migrations.__file__).parent
 # timeout, anything the server answers, a closed connection, and a connection left in a state
 # it cannot leave (InternalClientError and its subclasses, e.g. "cannot switch to state ..."
 # when the server goes away in the middle of an operation).
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+DB_ERRORS: tuple[type[BaseException], ...] = (
     OSError, asyncio.TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError,
     asyncpg.InternalClientError)
+# The narrower set that means the database could not be reached at all (not an error of what
+# was asked): a listener requeues its message on these, and counts anything else as a failure.
+DB_UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError, asyncio.TimeoutError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError, asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError)
 
 
 class SchemaOutOfDate(RuntimeError):

@@ -14,9 +14,8 @@ from pathlib import Path
 import asyncpg
 
 from core import sqlfile
-from core.acks import DB_ERRORS
 from core.config import Settings
-from core.db import asyncpg_dsn
+from core.db import DB_ERRORS, asyncpg_dsn
 from core.process import delete_in_batches, run_process, sleep_unless
 from core.queue import sql
 

@@ -50,9 +50,8 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from core import sqlfile
-from core.acks import DB_ERRORS
 from core.config import Settings
-from core.db import asyncpg_dsn
+from core.db import DB_ERRORS, asyncpg_dsn
 from core.events import EXCHANGE, Event, expand
 from core.process import bounded, run_process, sleep_unless, unless_stopped
 

@@ -22,10 +22,10 @@ import asyncpg
 from pydantic import ValidationError
 
 from core import errors
-from core.acks import DB_ERRORS, Ack, AckBuffer, Claim
+from core.acks import Ack, AckBuffer, Claim
 from core.config import Settings
 from core.console import plural
-from core.db import asyncpg_dsn, create_pool
+from core.db import DB_ERRORS, asyncpg_dsn, create_pool
 from core.flows import Flow, TaskContext
 from core.process import run_process
 from core.progress import task_progress
