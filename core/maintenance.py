@@ -15,7 +15,8 @@ import asyncpg
 
 from core import sqlfile
 from core.config import Settings
-from core.db import DB_ERRORS, asyncpg_dsn
+from core.db import DB_ERRORS
+from core.leader import lead_when_elected
 from core.process import delete_in_batches, run_process, sleep_unless
 from core.queue import sql
 
@@ -46,18 +47,11 @@ class Maintenance:
 
     async def _lead_when_elected(self) -> None:
         assert self.settings.database_url
-        conn = await asyncpg.connect(asyncpg_dsn(self.settings.database_url), timeout=10)
-        try:
-            while not self.stopping.is_set():
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
-                    log.info("this host leads queue maintenance")
-                    await self._lead(conn)
-                    return
-                await self._sleep(self.interval)
-        finally:
-            conn.terminate()
+        await lead_when_elected(self.settings.database_url, LEADER_LOCK, self.stopping,
+                                self.interval, self._lead)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
+        log.info("this host leads queue maintenance")
         rounds = 0
         while not self.stopping.is_set():
             await self.tick(conn, prune=rounds % 60 == 0)

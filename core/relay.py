@@ -51,8 +51,9 @@ from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnec
 
 from core import sqlfile
 from core.config import Settings
-from core.db import DB_ERRORS, asyncpg_dsn
+from core.db import DB_ERRORS
 from core.events import EXCHANGE, Event, expand
+from core.leader import lead_when_elected
 from core.process import bounded, run_process, sleep_unless, unless_stopped
 
 log = logging.getLogger(__name__)
@@ -136,23 +137,21 @@ class Relay:
 
     async def _lead_when_elected(self) -> None:
         assert self.settings.database_url
-        conn = await asyncpg.connect(asyncpg_dsn(self.settings.database_url), timeout=10)
+        await lead_when_elected(self.settings.database_url, LEADER_LOCK, self.stopping,
+                                self.options.election_interval, self._lead_elected,
+                                prepare=self._prepare)
+
+    async def _prepare(self, conn: asyncpg.Connection) -> None:
         if self._db_down:
             log.info("relay database connection restored")
             self._db_down = False
-        try:
-            await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads,
-                                      schema="pg_catalog")
-            while not self.stopping.is_set():
-                if await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK):
-                    log.info("this host leads the event relay (exchange %s)",
-                             self.options.exchange)
-                    self.leading = True
-                    await self._lead(conn)
-                    return
-                await self._sleep(self.options.election_interval)
-        finally:
-            conn.terminate()
+        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads,
+                                  schema="pg_catalog")
+
+    async def _lead_elected(self, conn: asyncpg.Connection) -> None:
+        log.info("this host leads the event relay (exchange %s)", self.options.exchange)
+        self.leading = True
+        await self._lead(conn)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         connection = await self._connect()

@@ -1,0 +1,58 @@
+"""Leader election: of two contenders for one lock only one leads at a time, and the other
+takes over as soon as the leader's connection is gone."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from core.leader import lead_when_elected
+
+LOCK = 0x7465737431  # a lock of this test's own
+
+
+async def test_one_leads_and_the_other_takes_over_when_it_stops(database_url: str) -> None:
+    stopping = asyncio.Event()
+    leading: list[str] = []
+
+    def contender(name: str, hold: asyncio.Event) -> Callable[[asyncpg.Connection],
+                                                             Awaitable[None]]:
+        async def lead(conn: asyncpg.Connection) -> None:
+            leading.append(name)
+            await hold.wait()
+        return lead
+
+    first_hold, second_hold = asyncio.Event(), asyncio.Event()
+    first = asyncio.create_task(lead_when_elected(database_url, LOCK, stopping, 0.05,
+                                                  contender("first", first_hold)))
+    while not leading:
+        await asyncio.sleep(0.02)
+    second = asyncio.create_task(lead_when_elected(database_url, LOCK, stopping, 0.05,
+                                                   contender("second", second_hold)))
+    await asyncio.sleep(0.3)
+    assert leading == ["first"], "the second must wait while the first holds the lock"
+    first_hold.set()
+    await asyncio.wait_for(first, 5)
+    while len(leading) < 2:
+        await asyncio.sleep(0.02)
+    assert leading == ["first", "second"]
+    second_hold.set()
+    await asyncio.wait_for(second, 5)
+
+
+async def test_a_contender_that_never_wins_returns_once_stopped(database_url: str) -> None:
+    holder = await asyncpg.connect(database_url)
+    try:
+        assert await holder.fetchval("SELECT pg_try_advisory_lock($1)", LOCK)
+        stopping = asyncio.Event()
+
+        async def lead(conn: asyncpg.Connection) -> None:
+            raise AssertionError("never elected")
+
+        waiting = asyncio.create_task(lead_when_elected(database_url, LOCK, stopping, 0.05,
+                                                        lead))
+        await asyncio.sleep(0.2)
+        stopping.set()
+        await asyncio.wait_for(waiting, 5)
+    finally:
+        await holder.close()
