@@ -4,6 +4,7 @@
     ├── Retryable            run again later, with exponential backoff and jitter
     │   ├── RateLimited      run again after `retry_after` seconds; does not use up an attempt
     │   ├── SourceUnavailable
+    │   │   └── UnknownShape (core/parsing.py): an answer the parser cannot read
     │   ├── CredentialInvalid
     │   └── Unsupported      this source cannot serve this request; another may
     ├── AllSourcesFailed     every source for a capability failed: retry later

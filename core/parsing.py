@@ -8,6 +8,7 @@ from functools import wraps
 from importlib import import_module
 from typing import Any, ParamSpec, TypeVar, cast
 
+from core.errors import SourceUnavailable
 from core.normalized import Normalized
 
 DocumentParser = Callable[[Any], list[Normalized]]
@@ -20,8 +21,11 @@ PARSERS: dict[str, str] = {
 }
 
 
-class UnknownShape(ValueError):
-    """The document is not a response shape the platform's parser knows (or is an error body)."""
+class UnknownShape(SourceUnavailable, ValueError):
+    """The document is not a response shape the platform's parser knows (or is an error body).
+
+    From a source, that is the source failing (it answered something unreadable): the director
+    asks the next source and counts it against the source's circuit."""
 
 
 def shape_errors(func: Callable[P, R]) -> Callable[P, R]:

@@ -1,0 +1,36 @@
+"""The Data API source behind the director: an answer in a shape its parser does not know is the
+source failing (the next source is asked, the circuit counts it), never an error that escapes
+the source framework."""
+
+import json
+
+import httpx
+import pytest
+
+from core import http
+from core.errors import AllSourcesFailed
+from core.sources import CircuitBreaker, Director
+from tests.test_sources import FakeSource
+from youtube.keys import KeyPool
+from youtube.sources.data_api import DataApiSource
+
+WRONG_SHAPE = json.dumps({"kind": "youtube#videoListResponse",
+                          "items": [{"kind": "youtube#video", "snippet": "not an object"}]})
+
+
+async def test_a_body_of_a_shape_the_parser_does_not_know_falls_back() -> None:
+    http.use_client(httpx.AsyncClient(transport=httpx.MockTransport(
+        lambda request: httpx.Response(200, content=WRONG_SHAPE.encode()))))
+    data_api = DataApiSource("http://api.test/youtube/v3", KeyPool(["key-1"]))
+    fallback = FakeSource("fallback", [["from the fallback"]], capabilities=("videos",))
+    breaker = CircuitBreaker(threshold=2, cooldown=60)
+    director = Director([data_api, fallback], breaker)
+    try:
+        result = await director.fetch("videos", ids=["dQw4w9WgXcQ"])
+        assert (result.value, result.source) == (["from the fallback"], "fallback")
+        await director.fetch("videos", ids=["dQw4w9WgXcQ"])
+        assert not breaker.allow(data_api.name), "two unreadable answers open the circuit"
+        with pytest.raises(AllSourcesFailed, match="youtube_data_api: circuit open"):
+            await Director([data_api], breaker).fetch("videos", ids=["dQw4w9WgXcQ"])
+    finally:
+        await http.close_client()
