@@ -10,7 +10,7 @@ from starlette.types import Receive, Scope, Send
 from core.api import auth, errors, events, health, queue, tasks, tokens
 from core.api.deps import EveryAccountScope, require_json_body
 from core.api.head import HeadAsGet
-from core.api.limits import BodySizeLimit
+from core.api.limits import BodyEncoding, BodySizeLimit
 from core.config import ConfigError, Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # A limited key sees no event stream: its events concern every account's tasks and entities.
     app.include_router(events.router, dependencies=[EveryAccountScope])
     app.add_middleware(HeadAsGet)  # innermost: the key check sees HEAD as it came
+    app.add_middleware(BodyEncoding)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
                        path_limits={"/scrape_request_log/flows": settings.max_bulk_body_bytes})
     auth.install(app, settings)

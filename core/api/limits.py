@@ -1,4 +1,5 @@
-"""ASGI middleware that refuses request bodies over a size limit with 413, before parsing."""
+"""ASGI middleware that refuses, before parsing, request bodies over a size limit (413) and
+bodies in an encoding the JSON reader cannot take (415: compressed, or not UTF-8)."""
 
 import json
 from typing import Any
@@ -61,3 +62,37 @@ class BodySizeLimit:
                     "headers": [(b"content-type", b"application/json"),
                                 (b"content-length", str(len(payload)).encode())]})
         await send({"type": "http.response.body", "body": payload})
+
+
+class BodyEncoding:
+    """415 with a message for a body sent compressed (Content-Encoding) or in a charset other
+    than UTF-8: the JSON reader would fail on either with a 400 that does not say why."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        problem = _encoding_problem(scope) if scope["type"] == "http" else None
+        if problem is None:
+            await self.app(scope, receive, send)
+            return
+        payload = json.dumps({"detail": problem}).encode()
+        await send({"type": "http.response.start", "status": 415,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(payload)).encode())]})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def _encoding_problem(scope: Scope) -> str | None:
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1").strip().lower()
+               for k, v in scope["headers"]}
+    encoding = headers.get("content-encoding", "")
+    if encoding not in ("", "identity"):
+        return (f"content-encoding {encoding[:40]!r} is not accepted: send the body "
+                "uncompressed")
+    for parameter in headers.get("content-type", "").split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        charset = value.strip().strip('"')
+        if name.strip() == "charset" and charset not in ("utf-8", "utf8"):
+            return f"send the body as UTF-8 JSON (got charset={charset[:40]})"
+    return None

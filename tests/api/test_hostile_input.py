@@ -3,6 +3,7 @@ NUL characters and lone surrogates, integers beyond 64 bits, non-finite numbers,
 a big bulk, unknown keys, bodies that are not JSON. Bodies are sent as raw JSON text, since
 that is the only way to send `\\ud800`, `NaN` or `1e400`."""
 
+import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -264,8 +265,27 @@ async def test_a_json_content_type_with_parameters_is_accepted(client: httpx.Asy
     assert await count(pool) == 1
 
 
-# -- the /tokens endpoints (admin key) ---------------------------------------------------------
+@pytest.mark.parametrize("body, headers, says", [
+    (gzip.compress(b'{"params": {}}'),
+     {"content-type": "application/json", "content-encoding": "gzip"},
+     "content-encoding 'gzip' is not accepted: send the body uncompressed"),
+    ('{"params": {"q": "caf\u00e9"}}'.encode("latin-1"),
+     {"content-type": "application/json; charset=latin-1"},
+     "send the body as UTF-8 JSON (got charset=latin-1)"),
+    ('{"params": {}}'.encode("utf-16"),
+     {"content-type": 'application/json; charset="UTF-16"'},
+     "send the body as UTF-8 JSON (got charset=utf-16)"),
+], ids=["gzip", "latin-1", "utf-16"])
+async def test_a_body_in_an_encoding_json_cannot_take_is_415_saying_why(
+        client: httpx.AsyncClient, pool: asyncpg.Pool, body: bytes, headers: dict[str, str],
+        says: str) -> None:
+    response = await client.post(ENQUEUE, content=body, headers=headers)
 
+    assert response.status_code == 415 and response.json() == {"detail": says}
+    assert await count(pool) == 0
+
+
+# -- the /tokens endpoints (admin key) ---------------------------------------------------------
 
 
 @pytest.fixture
