@@ -242,18 +242,24 @@ class WorkerRuntime:
                          plural(len(self.running_claims()), "running task"))
             self.hurry.set()
             return
+        self._stop_claiming()
+
+    def recycle(self, reason: str) -> None:
+        """Stop this process (gracefully, like a first SIGTERM, however often it is asked) so
+        the supervisor starts a fresh one. It never hurries the other running tasks: a stuck
+        run found during the grace period must not cut the grace of the rest."""
+        if not self.exit_code:
+            log.error("worker %s recycles its process: %s", self.worker_id, reason)
+        self.exit_code = RECYCLE_EXIT_CODE
+        if not self.stopping:
+            self._stop_claiming()
+
+    def _stop_claiming(self) -> None:
         log.info("worker %s stopping: no new claims", self.worker_id)
         self.stopping = True
         for loop in self.loops.values():
             loop.wake.set()
             loop.slot_freed.set()
-
-    def recycle(self, reason: str) -> None:
-        """Stop this process (gracefully, like SIGTERM) so the supervisor starts a fresh one."""
-        if not self.exit_code:
-            log.error("worker %s recycles its process: %s", self.worker_id, reason)
-        self.exit_code = RECYCLE_EXIT_CODE
-        self.stop()
 
     def _slots_freed(self) -> None:
         for loop in self.loops.values():

@@ -10,8 +10,10 @@ import pytest
 from core.acks import MAX_RETRY_DELAY_S, Ack, AckBuffer, Claim
 from core.config import Settings
 from core.events import finished_tasks
+from core.flows import load_flows
 from core.maintenance import Maintenance
 from core.queue import NewTask, Queue, Status, sql
+from core.worker_runtime import RECYCLE_EXIT_CODE, WorkerRuntime
 
 
 async def claim(pool: asyncpg.Pool, flow: str = "noop", n: int = 10, lease: float = 30,
@@ -458,3 +460,21 @@ async def test_a_slow_ack_statement_holds_back_others_only_without_spare_flushes
     await acks.close()
     await asyncio.wait_for(runner, 10)
     assert {(await queue.get(t.id)).status for t in (slow, fast)} == {Status.COMPLETE}
+
+
+def test_recycling_during_the_grace_period_does_not_hurry_the_other_tasks(
+        settings: Settings) -> None:
+    """A stuck run found while the worker drains recycles the process; the other running tasks
+    keep their grace. Only a second stop request (Ctrl-C, SIGTERM) hands them back at once."""
+    runtime = WorkerRuntime(settings, [load_flows(settings)["noop"]])
+    runtime.recycle("stuck before any stop")
+    assert runtime.stopping and not runtime.hurry.is_set()
+    assert runtime.exit_code == RECYCLE_EXIT_CODE
+
+    draining = WorkerRuntime(settings, [load_flows(settings)["noop"]])
+    draining.stop()
+    draining.recycle("stuck during the grace period")
+    draining.recycle("another one")
+    assert draining.stopping and not draining.hurry.is_set()
+    draining.stop()
+    assert draining.hurry.is_set()
