@@ -63,7 +63,6 @@ PRUNE_BATCH = 10_000
 BROKER_WAIT_S = 2.0  # longest wait per goodbye to the broker (it may have gone silent)
 BROKER_CONNECT_TIMEOUT_S = 3.0
 BROKER_RETRY_S = 1.0
-DB_CLOSE_WAIT_S = 10.0
 BROKER_ERRORS = (ConnectionError, OSError, aio_pika.exceptions.AMQPError)
 
 # Copies of one message handled at once queue up on a transaction-level advisory lock (the
@@ -204,7 +203,7 @@ class Consumer:
                 with contextlib.suppress(*BROKER_ERRORS):
                     await bounded(connection.close(), BROKER_WAIT_S, "closing the broker link")
         finally:
-            await self._close_pool()
+            await db.close_pool(self._pool)
 
     async def _connect(self) -> abc.AbstractRobustConnection | None:
         """Connect, trying again until stop(). Every wait on the broker is bounded: one that
@@ -221,14 +220,6 @@ class Consumer:
                 failing = True
             await sleep_unless(self._stopping, BROKER_RETRY_S)
         return None
-
-    async def _close_pool(self) -> None:
-        assert self._pool is not None
-        try:
-            await asyncio.wait_for(self._pool.close(), DB_CLOSE_WAIT_S)
-        except TimeoutError:
-            log.warning("database connections still in use at exit: closing them")
-            self._pool.terminate()
 
     async def _serve(self, connection: abc.AbstractRobustConnection) -> None:
         subscriptions = await unless_stopped(self._stopping, self._subscribe_all(connection))

@@ -123,3 +123,13 @@ async def create_pool(url: str, min_size: int = 1, max_size: int = 4,
                                      server_settings={"plan_cache_mode": "force_custom_plan"})
     assert pool is not None
     return pool
+
+
+async def close_pool(pool: asyncpg.Pool, wait_s: float = 10.0) -> None:
+    """Close `pool`, or cut its connections when something still holds one after `wait_s`
+    seconds (a run that would not stop): a stopping process must not wait on it."""
+    try:
+        await asyncio.wait_for(pool.close(), wait_s)
+    except TimeoutError:
+        log.warning("database connections still in use at exit: closing them")
+        pool.terminate()

@@ -25,7 +25,7 @@ from core import errors
 from core.acks import Ack, AckBuffer, Claim
 from core.config import Settings
 from core.console import plural
-from core.db import DB_ERRORS, asyncpg_dsn, create_pool
+from core.db import DB_ERRORS, asyncpg_dsn, close_pool, create_pool
 from core.flows import Flow, TaskContext
 from core.process import run_process
 from core.progress import task_progress
@@ -293,7 +293,7 @@ class WorkerRuntime:
             for helper in helpers[1:]:
                 helper.cancel()
             await self._release()
-            await self._close_pool()
+            await close_pool(self.pool, DB_WAIT_S)
         log.info("worker %s stopped", self.worker_id)
 
     async def _drain(self) -> None:
@@ -337,14 +337,6 @@ class WorkerRuntime:
         except DB_ERRORS as exc:
             log.warning("could not hand back %d tasks (%s); the reaper will", len(self.released),
                         exc)
-
-    async def _close_pool(self) -> None:
-        """Close the pool, or cut its connections if a run that would not stop still holds one."""
-        try:
-            await asyncio.wait_for(self.pool.close(), DB_WAIT_S)
-        except TimeoutError:
-            log.warning("database connections still in use at exit: closing them")
-            self.pool.terminate()
 
     async def _watchdog(self) -> None:
         shortest = min([loop.flow.timeout_s for loop in self.loops.values()]
