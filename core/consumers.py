@@ -25,7 +25,6 @@ a reject still dead-letters it, without the reason). An unreachable database bur
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 from collections import Counter
@@ -41,8 +40,9 @@ from aio_pika import abc
 from aio_pika.abc import AbstractIncomingMessage, ExchangeType
 
 from core import db
+from core.broker import connect_until_stopped, goodbye
 from core.config import Settings
-from core.process import bounded, run_process, sleep_unless, unless_stopped
+from core.process import run_process, unless_stopped
 from core.queue import Queue
 
 log = logging.getLogger(__name__)
@@ -60,10 +60,7 @@ MAX_EVENT_ID = 512  # characters; ids are a primary key, whose entries must stay
 DB_RETRY_PAUSE_S = 2.0
 PRUNE_INTERVAL_S = 3600.0
 PRUNE_BATCH = 10_000
-BROKER_WAIT_S = 2.0  # longest wait per goodbye to the broker (it may have gone silent)
-BROKER_CONNECT_TIMEOUT_S = 3.0
 BROKER_RETRY_S = 1.0
-BROKER_ERRORS = (ConnectionError, OSError, aio_pika.exceptions.AMQPError)
 
 # Copies of one message handled at once queue up on a transaction-level advisory lock (the
 # two-key form: a lock space apart from the leaders' one-key locks); the event is recorded after
@@ -200,26 +197,14 @@ class Consumer:
             try:
                 await self._serve(connection)
             finally:
-                with contextlib.suppress(*BROKER_ERRORS):
-                    await bounded(connection.close(), BROKER_WAIT_S, "closing the broker link")
+                await goodbye("closing the broker link", connection.close())
         finally:
             await db.close_pool(self._pool)
 
     async def _connect(self) -> abc.AbstractRobustConnection | None:
-        """Connect, trying again until stop(). Every wait on the broker is bounded: one that
-        accepts connections but never answers must not hold a stopping process."""
         assert self.settings.amqp_url
-        failing = False
-        while not self._stopping.is_set():
-            try:
-                return await aio_pika.connect_robust(self.settings.amqp_url, heartbeat=60,
-                                                     timeout=BROKER_CONNECT_TIMEOUT_S)
-            except BROKER_ERRORS as exc:
-                if not failing:
-                    log.warning("broker unreachable (%s: %s): retrying", type(exc).__name__, exc)
-                failing = True
-            await sleep_unless(self._stopping, BROKER_RETRY_S)
-        return None
+        return await connect_until_stopped(self.settings.amqp_url, self._stopping,
+                                           BROKER_RETRY_S, "retrying", heartbeat=60)
 
     async def _serve(self, connection: abc.AbstractRobustConnection) -> None:
         subscriptions = await unless_stopped(self._stopping, self._subscribe_all(connection))
@@ -233,10 +218,8 @@ class Consumer:
             except TimeoutError:
                 await self._prune()
         if connection.connected.is_set():  # while it reconnects there is nothing to cancel
-            with contextlib.suppress(*BROKER_ERRORS):
-                await bounded(asyncio.gather(*(sub.queue.cancel(sub.tag)
-                                               for sub in subscriptions)),
-                              BROKER_WAIT_S, "cancelling the consumers")
+            await goodbye("cancelling the consumers",
+                          asyncio.gather(*(sub.queue.cancel(sub.tag) for sub in subscriptions)))
         if self._inflight:
             log.info("waiting for %d messages in flight", len(self._inflight))
             await asyncio.wait(self._inflight, timeout=self.settings.worker_shutdown_grace)

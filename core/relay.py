@@ -34,7 +34,6 @@ Delivery contract: at least once, in no guaranteed order.
 """
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -50,20 +49,17 @@ import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
 from core import sqlfile
+from core.broker import BROKER_ERRORS, connect_until_stopped, goodbye
 from core.config import Settings
 from core.db import DB_ERRORS
 from core.events import EXCHANGE, Event, expand
 from core.leader import lead_when_elected
-from core.process import bounded, run_process, sleep_unless, unless_stopped
+from core.process import run_process, sleep_unless, unless_stopped
 
 log = logging.getLogger(__name__)
 
 SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
 LEADER_LOCK = 0x62726C79  # "brly": not the maintenance lock
-BROKER_CLOSE_WAIT_S = 2.0  # a broker gone silent must not hold a stopping relay
-BROKER_CONNECT_TIMEOUT_S = 3.0
-BROKER_ERRORS = (ConnectionError, OSError, TimeoutError, aiormq.exceptions.AMQPError,
-                 aiormq.exceptions.ChannelInvalidStateError)
 
 
 @dataclass(frozen=True)
@@ -170,29 +166,17 @@ class Relay:
             await self._relay_loop(_Db(conn), connection, channel, exchange)
         finally:
             self.ready.clear()
-            with contextlib.suppress(*BROKER_ERRORS):
-                await bounded(connection.close(), BROKER_CLOSE_WAIT_S, "closing the broker link")
+            await goodbye("closing the broker link", connection.close())
 
     async def _connect(self) -> AbstractRobustConnection | None:
-        """A robust connection (it reconnects by itself); retried quietly until it first works."""
         assert self.settings.amqp_url
-        failing = False
-        while not self.stopping.is_set():
-            try:
-                # A short timeout: a broker that accepts but never answers holds each try (and
-                # a stop request) no longer than that.
-                connection = await aio_pika.connect_robust(
-                    self.settings.amqp_url, timeout=BROKER_CONNECT_TIMEOUT_S,
-                    reconnect_interval=self.options.reconnect_interval)
-                log.info("relay connected to the broker")
-                return connection
-            except BROKER_ERRORS as exc:
-                if not failing:
-                    log.warning("broker unreachable (%s: %s): events stay in the outbox; "
-                                "retrying", type(exc).__name__, exc)
-                failing = True
-            await self._sleep(self.options.reconnect_interval)
-        return None
+        connection = await connect_until_stopped(
+            self.settings.amqp_url, self.stopping, self.options.reconnect_interval,
+            "events stay in the outbox; retrying",
+            reconnect_interval=self.options.reconnect_interval)
+        if connection is not None:
+            log.info("relay connected to the broker")
+        return connection
 
     async def _open(self, connection: AbstractRobustConnection
                     ) -> tuple[AbstractChannel, AbstractExchange]:
