@@ -71,6 +71,19 @@ async def _cancel_leftovers(code: int) -> None:
         os._exit(code or 1)
 
 
+def stop_signal_note(signum: int, count: int, grace: float) -> str | None:
+    """What a process that passes stop signals on to its children says of the `count`-th one:
+    the first lets running tasks finish within `grace` seconds, the second hands them back."""
+    name = signal.Signals(signum).name
+    if count == 1:
+        again = "Ctrl-C" if signum == signal.SIGINT else name
+        return (f"got {name}: stopping; running tasks get up to {grace:.0f}s to finish "
+                f"({again} again hands them back to the queue now)")
+    if count == 2:
+        return f"got {name} again: handing running tasks back to the queue now"
+    return None
+
+
 async def sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
     """Sleep `seconds`, or less if `stopping` is set meanwhile."""
     try:

@@ -18,6 +18,7 @@ import httpx
 
 from core import db
 from core.config import Settings
+from core.process import stop_signal_note
 
 log = logging.getLogger(__name__)
 
@@ -129,13 +130,9 @@ def _run_children(commands: dict[str, tuple[list[str], str | None]], env: dict[s
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         signals.append(signum)
-        name = signal.Signals(signum).name
-        again = "Ctrl-C" if signum == signal.SIGINT else name
-        if len(signals) == 1:
-            log.info("got %s: stopping Beat; running tasks get up to %.0fs to finish (%s again "
-                     "hands them back to the queue now)", name, grace, again)
-        elif len(signals) == 2:
-            log.info("got %s again: handing running tasks back to the queue now", name)
+        note = stop_signal_note(signum, len(signals), grace)
+        if note:
+            log.info("%s", note)
         for child in _all_but_sandbox(children):
             child.send_signal(signum)
 

@@ -19,6 +19,7 @@ from core.config import Settings
 from core.consumers import run_consumer_process
 from core.flows import Flow
 from core.maintenance import run_maintenance_process
+from core.process import stop_signal_note
 from core.relay import run_relay_process
 from core.worker_runtime import run_worker_process
 
@@ -82,13 +83,9 @@ class Supervisor:
         """The first stop signal lets running tasks finish within the grace period; the second
         hands them back to the queue now. Each is passed on to the children as it came."""
         self.signals += 1
-        name = signal.Signals(signum).name
-        again = "Ctrl-C" if signum == signal.SIGINT else name
-        if self.signals == 1:
-            log.info("supervisor got %s: stopping; running tasks get up to %.0fs to finish "
-                     "(%s again hands them back to the queue now)", name, self.grace, again)
-        elif self.signals == 2:
-            log.info("supervisor got %s again: handing running tasks back to the queue now", name)
+        note = stop_signal_note(signum, self.signals, self.grace)
+        if note:
+            log.info("supervisor %s", note)
         self.stopping = True
         self.stop_signal = signal.Signals(signum)
         self._signal_children(signum)
