@@ -8,6 +8,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from core.worker_runtime import run_worker_process
 log = logging.getLogger(__name__)
 
 _ctx = multiprocessing.get_context("fork")
+ORPHAN_CHECK_S = 1.0  # how often a child checks that its supervisor still lives
 
 
 @dataclass
@@ -65,9 +67,21 @@ def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) 
 def _in_own_process_group(target: Callable[..., None], *args: Any) -> None:
     """A child leaves the terminal's process group: Ctrl-C reaches the supervisor alone, which
     tells each child once per Ctrl-C (a child that also got the terminal's SIGINT would count
-    one Ctrl-C as two)."""
+    one Ctrl-C as two). Out of that group, nothing would stop it if the supervisor died
+    (SIGKILL, OOM): it stops itself as on SIGTERM once its parent is gone."""
     os.setpgid(0, 0)
+    _stop_when_orphaned(os.getppid())
     target(*args)
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK_S)
+        log.warning("the supervisor (pid %d) is gone: stopping", parent)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="orphan-watch", daemon=True).start()
 
 
 class Supervisor:

@@ -10,6 +10,7 @@ import signal
 from collections import defaultdict
 
 import asyncpg
+import psutil
 
 from tests.e2e.flows import overlapping_runs
 from tests.e2e.procs import (
@@ -214,3 +215,31 @@ async def test_claim_whose_answer_is_lost_is_neither_failed_nor_charged(
                 (dict(task), [dict(r) for r in runs])
         finally:
             sup.stop()
+
+
+# -- the supervisor killed: its children do not live on as orphans ----------------------------
+
+async def test_children_of_a_killed_supervisor_stop_and_hand_their_tasks_back(
+        beat: Launcher, e2e_db: str, pool: asyncpg.Pool) -> None:
+    sup = beat.worker("e2e_runlog",
+                      FLOW_OVERRIDES=overrides(e2e_runlog={"processes": 1, "concurrency": 5}),
+                      WORKER_SHUTDOWN_GRACE=1)
+    await wait_worker_ready(sup, e2e_db, workers=1)
+    children = [psutil.Process(pid) for pid in sup.children()]
+    assert children, "the supervisor started no child"
+    ids = await enqueue(pool, "e2e_runlog", [{"sleep": 60, "i": i} for i in range(3)])
+
+    async def running() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM scrape_request_log WHERE id = "
+                                   "ANY($1::bigint[]) AND status = 'PROCESSING'", ids) == 3
+
+    await wait_for(running, 30, "three tasks running", sup)
+    os.kill(sup.pid, signal.SIGKILL)
+    _, alive = psutil.wait_procs(children, timeout=15)
+    assert not alive, f"children outlived their supervisor: {[p.pid for p in alive]}"
+
+    async def handed_back() -> bool:
+        return await pool.fetchval("SELECT count(*) FROM scrape_request_log WHERE id = "
+                                   "ANY($1::bigint[]) AND status = 'PENDING'", ids) == 3
+
+    await wait_for(handed_back, 10, "the tasks handed back", sup)
