@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 import asyncpg
 from pydantic import BaseModel, Field
 
+from core.db import DB_ERRORS
+
 log = logging.getLogger(__name__)
 
 WRITE_INTERVAL = 0.5  # seconds between two progress writes of one task
@@ -69,7 +71,7 @@ class ProgressReporter:
             return
         try:
             await self._write(self.current)
-        except (asyncpg.PostgresError, OSError, asyncpg.InterfaceError) as exc:
+        except DB_ERRORS as exc:
             log.debug("progress write dropped (%s): %s", type(exc).__name__, exc)
 
 
