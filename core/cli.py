@@ -35,6 +35,7 @@ from core.console import age, columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
 from core.events_cli import events_app
 from core.flows import Flow, load_flows
+from core.links_cli import links_command, platforms_command
 from core.logs import setup_logging
 from core.queue import NewTask, Queue, Status, Task
 
@@ -43,6 +44,8 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
 app.add_typer(credentials_app, name="credentials")
+app.command("links")(links_command)
+app.command("platforms")(platforms_command)
 console = Console()
 log = logging.getLogger("beat")
 T = TypeVar("T")
@@ -103,7 +106,7 @@ def worker(flows: Annotated[str | None, typer.Option(
     settings = settings_for_credentials()
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
-    settings = _import_platform_keys(settings)
+    _platform_startups(settings)
     slots = plan_slots([f for f in chosen if f.processes > 0], settings, maintenance)
     workers = sum(1 for slot in slots if slot.name.startswith("worker-"))
     log.info("supervisor: %s for %s, plus %s",
@@ -130,31 +133,25 @@ def _chosen_flows(registry: dict[str, Flow], flows: str | None,
     return chosen
 
 
-def _import_platform_keys(settings: Settings) -> Settings:
-    """Put YOUTUBE_API_KEYS into the credential table once, before the workers start (each
-    worker process would import and log them again); the settings the workers get."""
-    keys = settings.youtube_api_keys
-    if not keys:
-        return settings
-    from core.services import SANDBOX_KEYS
-    from credentials.crypto import Crypto
-    from youtube.keys import import_keys
+def _platform_startups(settings: Settings) -> None:
+    """Each platform's start-up work (e.g. importing configured API keys into the credential
+    table), once before the worker processes start rather than in each of them."""
+    from core.platforms import run_startups
+
+    startups = run_startups(settings)
+    if not startups:
+        return
 
     async def run() -> None:
         assert settings.database_url
         pool = await db.create_pool(settings.database_url, max_size=1)
         try:
-            await import_keys(pool, Crypto.from_settings(settings), keys)
+            for _, startup in startups:
+                await startup(settings, pool)
         finally:
             await pool.close()
 
     run_async(run)
-    if settings.sandbox_url and set(keys) <= set(SANDBOX_KEYS):
-        log.info("sandbox mode: YouTube calls go to the sandbox at %s, with its built-in test "
-                 "keys", settings.sandbox_url)
-    else:
-        log.info("imported %s into the credential table", plural(len(keys), "YouTube API key"))
-    return settings.model_copy(update={"youtube_api_keys": []})
 
 
 @app.command()
@@ -316,7 +313,8 @@ def _process_cap_note(settings: Settings) -> str:
 
 @app.command()
 def parse(file: Annotated[Path, typer.Argument(help="A raw API response (JSON)")],
-          platform: Annotated[str, typer.Option(help="youtube, ...")] = "youtube") -> None:
+          platform: Annotated[str, typer.Option(
+              help="The platform that answered (see `beat platforms`)")]) -> None:
     """Print each entity of a raw API response as one normalized JSON line."""
     from core.parsing import UnknownShape, parse_document
 
@@ -343,9 +341,9 @@ def sandbox(host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1
             error_rate: Annotated[float, typer.Option(help="Share of calls answered 503")] = 0.0,
             ) -> None:
     """Run the local stand-in for the platform APIs (YouTube Data API v3, Invidious)."""
-    from core.services import SANDBOX_KEYS
     from sandbox.faults import Faults
     from sandbox.server import run
+    from youtube.settings import SANDBOX_KEYS
 
     keys = None if quota is None else {k: quota for k in SANDBOX_KEYS}
     run(host, port, seed, keys, Faults(latency_ms=latency_ms, error_rate=error_rate))
@@ -390,8 +388,11 @@ def _plain_help(typer_app: typer.Typer) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
+    from core.platforms import check_settings
+
     try:
         log_level = get_settings().log_level
+        check_settings(get_settings())
     except ConfigError as exc:
         _fail(str(exc), 2)
     setup_logging(log_level)

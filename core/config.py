@@ -45,12 +45,13 @@ class Settings(BaseSettings):
     # Caps every flow's process count (`beat up` sets 1: one machine runs every flow).
     worker_process_cap: int | None = Field(default=None, ge=1)
 
-    # Platforms. SANDBOX_URL routes every platform call to the sandbox (`beat sandbox`).
+    # Platforms. SANDBOX_URL routes every platform call to the sandbox (`beat sandbox`). Each
+    # platform reads its own settings (its env prefix: YOUTUBE_...; core/platforms.py);
+    # PLATFORM_SETTINGS ({"youtube": {"api_keys": [...]}}) overrides them. BEAT_PLATFORMS adds
+    # platforms by "module:attribute" to those installed (comma-separated or JSON list).
     sandbox_url: str | None = None
-    youtube_api_keys: Annotated[list[str], NoDecode] = []
-    youtube_api_url: str = "https://www.googleapis.com/youtube/v3"
-    invidious_url: str | None = None
-    graph_api_url: str = "https://graph.facebook.com/v19.0"
+    beat_platforms: Annotated[list[str], NoDecode] = []
+    platform_settings: dict[str, dict[str, Any]] = {}
 
     # Rate limits (need REDIS_URL), as "N/window" specs: {"invidious": ["10/1s"]}. Per source,
     # per credential of a source, and for the live profile endpoints (per handle, and across
@@ -117,17 +118,11 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_bulk_body_bytes: int = 64 * 1_048_576
 
-    @field_validator("flow_modules", "youtube_api_keys", "beat_api_keys", "beat_admin_keys",
+    @field_validator("flow_modules", "beat_platforms", "beat_api_keys", "beat_admin_keys",
                      mode="before")
     @classmethod
     def _split_list(cls, value: Any) -> Any:
-        """A JSON list or a comma-separated string."""
-        if isinstance(value, str):
-            text = value.strip()
-            if text.startswith("["):
-                return json.loads(text)
-            return [part.strip() for part in text.split(",") if part.strip()]
-        return value
+        return split_list(value)
 
     @field_validator("beat_home", mode="after")
     @classmethod
@@ -157,17 +152,15 @@ class Settings(BaseSettings):
                                   f"(32 url-safe base64-encoded bytes); {MAKE_KEY}")
         return keys
 
-    def youtube_base_url(self) -> str:
-        return f"{self.sandbox_url.rstrip('/')}/youtube/v3" if self.sandbox_url \
-            else self.youtube_api_url
 
-    def graph_base_url(self) -> str:
-        return f"{self.sandbox_url.rstrip('/')}/graph" if self.sandbox_url \
-            else self.graph_api_url
-
-    def invidious_base_url(self) -> str | None:
-        return f"{self.sandbox_url.rstrip('/')}/invidious" if self.sandbox_url \
-            else self.invidious_url
+def split_list(value: Any) -> Any:
+    """A JSON list or a comma-separated string, as a list (anything else as it is)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
 
 
 def _is_fernet_key(key: str) -> bool:
@@ -202,14 +195,14 @@ def get_settings() -> Settings:
         raise ConfigError(settings_problem(exc)) from None
 
 
-def settings_problem(exc: ValidationError | SettingsError) -> str:
+def settings_problem(exc: ValidationError | SettingsError, prefix: str = "") -> str:
     """What is wrong with the settings, by name, never quoting a value (key lists hold
     secrets, and a typo in one would otherwise print them)."""
     if isinstance(exc, SettingsError):  # a value that should be JSON and is not
         field = str(exc).partition('field "')[2].partition('"')[0]
-        return f"{field.upper() or 'a setting'}: not valid JSON"
+        return f"{(prefix + field).upper() if field else 'a setting'}: not valid JSON"
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         setting, *within = (str(part) for part in error["loc"])
-        problems.append(f"{'.'.join([setting.upper(), *within])}: {error['msg']}")
+        problems.append(f"{'.'.join([(prefix + setting).upper(), *within])}: {error['msg']}")
     return "malformed setting: " + "; ".join(problems)

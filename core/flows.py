@@ -1,7 +1,8 @@
 """The flow registry: flow name -> params model, handler, platform and run settings.
 
 Platform packages register their flows with `@flow(...)` when imported; `load_flows()` imports
-them (plus the modules named in FLOW_MODULES) and applies FLOW_OVERRIDES from the settings.
+every registered platform's flows module (core/platforms.py) plus the modules named in
+FLOW_MODULES, and applies FLOW_OVERRIDES from the settings.
 """
 
 import asyncio
@@ -16,11 +17,12 @@ import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.config import Settings
+from core.platforms import registry
 from core.progress import ProgressReporter
 from core.validation import StrictModel
 
-# Modules whose import registers Beat's own flows.
-BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows", "youtube.flows")
+# Modules whose import registers Beat's own flows (platforms bring theirs).
+BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +88,8 @@ def flow(name: str, params: type[BaseModel], **settings: Any) -> Callable[[Handl
 
 def load_flows(settings: Settings) -> dict[str, Flow]:
     """Import every flow module and return the registry with the configured overrides applied."""
-    for module in (*BUILTIN_FLOW_MODULES, *settings.flow_modules):
+    platform_flows = [p.flows for p in registry(settings).values() if p.flows]
+    for module in (*BUILTIN_FLOW_MODULES, *platform_flows, *settings.flow_modules):
         importlib.import_module(module)
     unknown = set(settings.flow_overrides) - set(_REGISTRY)
     if unknown:

@@ -18,9 +18,11 @@ Bodies (JSON objects; other fields are ignored):
     credentials_validate  {"id": 12}: validate stored credential 12 and record the outcome
     identity_token        {"source": "graphapi", "credentials": {"token": ..., "user_id": ...},
                            "handle"?, "idempotency_key"?, "enabled"?}: store it, encrypted
-    keyword_collection    {"keyword": "lofi" | "keywords": [...], "platforms": ["youtube"],
-                           "max_videos"?: 50, "account_id"?}: one refresh_yt_posts_by_keyword
-                           task per keyword; platforms Beat cannot search yet are skipped
+    keyword_collection    {"keyword": "lofi" | "keywords": [...], "platforms": [name, ...],
+                           "max_videos"?: 50, "account_id"?}: one task of each platform's
+                           keyword flow per keyword (`Platform.keyword_flow`; "platforms"
+                           defaults to every platform that has one); platforms Beat cannot
+                           search are skipped
 """
 
 import logging
@@ -32,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from core.consumers import Listener, ListenerContext, Reject
 from core.errors import Unsupported
 from core.flows import Flow, load_flows
+from core.platforms import registry
 from core.queue import NewTask
 from credentials import store
 from credentials.crypto import Crypto, SecretKeyError
@@ -39,8 +42,6 @@ from credentials.validator import Validator, validate_and_record
 
 log = logging.getLogger(__name__)
 
-KEYWORD_FLOW = "refresh_yt_posts_by_keyword"
-KEYWORD_PLATFORMS = {"youtube": "YOUTUBE"}  # body platform -> Beat platform with a keyword flow
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
@@ -64,7 +65,7 @@ class IdentityToken(BaseModel):
 class KeywordCollection(BaseModel):
     keyword: str | None = Field(default=None, min_length=1, max_length=256)
     keywords: list[str] = Field(default=[], max_length=500)
-    platforms: list[str] = Field(default=["youtube"], min_length=1)
+    platforms: list[str] | None = Field(default=None, min_length=1, max_length=50)
     max_videos: int = Field(default=50, ge=1, le=5000)
     account_id: str | None = Field(default=None, max_length=256)
 
@@ -128,39 +129,39 @@ async def identity_token(body: dict[str, Any], ctx: ListenerContext) -> None:
 async def keyword_collection(body: dict[str, Any], ctx: ListenerContext) -> None:
     """Enqueue a keyword search per keyword on each platform Beat can search."""
     request = parse(KeywordCollection, body)
-    wanted = list(dict.fromkeys(p.strip().lower() for p in request.platforms))
-    skipped = [p for p in wanted if p not in KEYWORD_PLATFORMS]
+    searchable = {p.name: p.keyword_flow for p in registry(ctx.settings).values()
+                  if p.keyword_flow}
+    wanted = list(dict.fromkeys(p.strip().lower() for p in request.platforms or searchable))
+    skipped = [p for p in wanted if p not in searchable]
     if skipped:
-        ctx.log.info("keyword collection: skipped %s (no keyword collection in Beat yet)",
+        ctx.log.info("keyword collection: skipped %s (no keyword collection in Beat)",
                      ", ".join(skipped))
-    if "youtube" in wanted:
-        for keyword in request.all_keywords():
-            await _enqueue_keyword(ctx, keyword, request)
+    for name in wanted:
+        if name in searchable:
+            for keyword in request.all_keywords():
+                await _enqueue_keyword(ctx, searchable[name], keyword, request)
 
 
-async def _enqueue_keyword(ctx: ListenerContext, keyword: str,
+async def _enqueue_keyword(ctx: ListenerContext, flow_name: str, keyword: str,
                            request: KeywordCollection) -> None:
     params = {"keyword": keyword, "max_videos": request.max_videos}
-    flow = _cached(ctx, "flows", lambda: load_flows(ctx.settings)).get(KEYWORD_FLOW)
+    flow = _cached(ctx, "flows", lambda: load_flows(ctx.settings)).get(flow_name)
+    if flow is None:
+        raise Reject(f"keyword flow {flow_name} is not registered")
     task, created = await ctx.queue.enqueue(NewTask(
-        flow=KEYWORD_FLOW, params=_checked(flow, params),
-        platform=flow.platform if flow else KEYWORD_PLATFORMS["youtube"],
-        priority=flow.priority if flow else 1, account_id=request.account_id,
-        max_attempts=flow.max_attempts if flow else 3,
-        idempotency_key=f"{KEYWORD_FLOW}:{keyword.lower()}:{request.max_videos}"))
+        flow=flow_name, params=_checked(flow, params), platform=flow.platform,
+        priority=flow.priority, account_id=request.account_id, max_attempts=flow.max_attempts,
+        idempotency_key=f"{flow_name}:{keyword.lower()}:{request.max_videos}"))
     ctx.log.info("keyword collection: task %d %s", task.id,
                  "enqueued" if created else "already pending")
 
 
-def _checked(flow: Flow | None, params: dict[str, Any]) -> dict[str, Any]:
-    """`params` as the flow's model accepts them (unchecked while the flow is not registered)."""
-    if flow is None:
-        log.warning("flow %s is not registered: params enqueued unchecked", KEYWORD_FLOW)
-        return params
+def _checked(flow: Flow, params: dict[str, Any]) -> dict[str, Any]:
+    """`params` as the flow's model accepts them."""
     try:
         return dict(flow.params_model.model_validate(params).model_dump(mode="json"))
     except ValidationError as exc:
-        raise Reject(f"{KEYWORD_FLOW} refuses its params: {exc.error_count()} errors") from None
+        raise Reject(f"{flow.name} refuses its params: {exc.error_count()} errors") from None
 
 
 LISTENERS: list[Listener] = [

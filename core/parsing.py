@@ -1,25 +1,21 @@
 """Turn a platform's decoded JSON response into Normalized records (backs `beat parse`).
 
-Each platform registers one "module:function" taking the document and returning its records.
+Each platform names one "module:function" (`Platform.parser`) taking the document and returning
+its records.
 """
 
 from collections.abc import Callable
 from functools import wraps
-from importlib import import_module
 from typing import Any, ParamSpec, TypeVar, cast
 
+from core.config import Settings, get_settings
 from core.errors import SourceUnavailable
 from core.normalized import Normalized
+from core.platforms import UnknownPlatform, get, load_attribute
 
 DocumentParser = Callable[[Any], list[Normalized]]
 P = ParamSpec("P")
 R = TypeVar("R")
-
-# platform -> "module:function"; imported on first use, so platforms may import this module.
-PARSERS: dict[str, str] = {
-    "youtube": "youtube.parse:normalize_document",
-}
-
 
 class UnknownShape(SourceUnavailable, ValueError):
     """The document is not a response shape the platform's parser knows (or is an error body).
@@ -43,16 +39,19 @@ def shape_errors(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def parser_for(platform: str) -> DocumentParser:
-    """The registered document parser of `platform`; UnknownShape when there is none."""
-    spec = PARSERS.get(platform)
-    if spec is None:
-        known = ", ".join(sorted(PARSERS))
-        raise UnknownShape(f"unknown platform {platform!r} (known: {known})")
-    module, _, name = spec.partition(":")
-    return cast(DocumentParser, getattr(import_module(module), name))
+def parser_for(platform: str, settings: Settings | None = None) -> DocumentParser:
+    """The document parser of `platform` (any case); UnknownShape when there is no such
+    platform or it has no parser."""
+    try:
+        found = get(settings or get_settings(), platform)
+    except UnknownPlatform as exc:
+        raise UnknownShape(str(exc)) from None
+    if found.parser is None:
+        raise UnknownShape(f"platform {found.name} has no document parser")
+    return cast(DocumentParser, load_attribute(found.parser))
 
 
-def parse_document(platform: str, document: Any) -> list[Normalized]:
+def parse_document(platform: str, document: Any,
+                   settings: Settings | None = None) -> list[Normalized]:
     """Every post/profile in `document`, in order; UnknownShape for anything unrecognised."""
-    return parser_for(platform)(document)
+    return parser_for(platform, settings)(document)

@@ -18,11 +18,10 @@ import httpx
 
 from core import db
 from core.config import Settings
+from core.platforms import registry
 from core.process import stop_signal_note
 
 log = logging.getLogger(__name__)
-
-SANDBOX_KEYS = ("sandbox-key-1", "sandbox-key-2")
 
 SERVICES_FILE = "services.json"
 
@@ -65,14 +64,16 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
 
 def _commands(settings: Settings, env: dict[str, str], host: str,
               port: int) -> dict[str, tuple[list[str], str | None]]:
-    """Name -> (command, URL that answers once it serves). Without platform credentials the
-    sandbox stands in for the platforms."""
+    """Name -> (command, URL that answers once it serves). When no platform has credentials,
+    the sandbox stands in for the platforms, with their sandbox credentials."""
     beat = [sys.executable, "-m", "core.cli"]
     commands: dict[str, tuple[list[str], str | None]] = {}
-    if not settings.youtube_api_keys and not settings.sandbox_url:
+    own = [p.platform_settings(settings) for p in registry(settings).values()]
+    if not settings.sandbox_url and not any(o and o.has_credentials() for o in own):
         sandbox_port = free_port()
         env["SANDBOX_URL"] = f"http://127.0.0.1:{sandbox_port}"
-        env["YOUTUBE_API_KEYS"] = ",".join(SANDBOX_KEYS)
+        for platform_settings in own:
+            env.update(platform_settings.sandbox_env() if platform_settings else {})
         commands["sandbox"] = ([*beat, "sandbox", "--port", str(sandbox_port)],
                                f"{env['SANDBOX_URL']}/_sandbox/world")
     commands["server"] = ([*beat, "server", "--host", host, "--port", str(port)],

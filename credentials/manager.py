@@ -5,17 +5,16 @@ import asyncio
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.errors import CredentialInvalid
 from credentials import redact, store
 from credentials.crypto import Crypto
-from credentials.models import Credential
+from credentials.models import Clock, Credential, utc_now
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], datetime]
 BudgetCheck = Callable[[Credential], Awaitable[bool]]
 
 DEFAULT_REST_S = 60.0
@@ -23,10 +22,6 @@ DEFAULT_REST_S = 60.0
 
 class UnreadableCredentials(CredentialInvalid):
     """No credential could be picked, and some that would be usable cannot be decrypted."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def always_budget(cred: Credential) -> bool:

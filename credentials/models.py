@@ -1,9 +1,15 @@
 """A stored credential: what may be shown (masked secrets) and, for use, its decrypted secrets."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,3 +63,16 @@ class Credential(CredentialInfo):
     def secret(self, *names: str) -> str | None:
         """The first of `names` present in the secrets."""
         return next((self.secrets[n] for n in names if self.secrets.get(n)), None)
+
+
+@dataclass(frozen=True, slots=True)
+class ValidationResult:
+    """A platform's verdict on a credential: `valid` False says why in `reason`; a valid key
+    whose quota is spent has `exhausted_until` (when the quota resets)."""
+
+    valid: bool
+    scopes: tuple[str, ...] = ()
+    expires_at: datetime | None = None
+    data_access_expires_at: datetime | None = None
+    reason: str | None = None
+    exhausted_until: datetime | None = None

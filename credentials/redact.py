@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 
 from core.config import Settings
+from core.platforms import all_secrets
 
 SECRET_PARAMS = ("key", "api_key", "access_token", "input_token", "client_secret", "token")
 REDACTED = "***"
@@ -43,7 +44,7 @@ def remember_settings(settings: Settings) -> None:
     api_keys = [entry.get_secret_value().partition("@")[0]
                 for entry in [*settings.beat_api_keys, *settings.beat_admin_keys]]
     secret_key = settings.beat_secret_key.get_secret_value() if settings.beat_secret_key else ""
-    remember([*settings.youtube_api_keys, *api_keys, *secret_key.split(","),
+    remember([*all_secrets(settings), *api_keys, *secret_key.split(","),
               *(url_password(url) for url in (settings.database_url, settings.redis_url,
                                               settings.amqp_url))])
 

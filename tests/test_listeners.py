@@ -20,7 +20,7 @@ from aio_pika.abc import AbstractRobustConnection
 from core import http
 from core.config import Settings
 from core.consumers import ERROR_HEADER, Listener, run_consumer_process
-from core.listeners import KEYWORD_FLOW, LISTENERS
+from core.listeners import LISTENERS
 from credentials import store
 from credentials.crypto import Crypto
 from sandbox import graph_api
@@ -171,8 +171,8 @@ async def test_keyword_collection_enqueues_a_search_per_keyword(
     tasks = await pool.fetch("SELECT * FROM scrape_request_log ORDER BY id")
     assert [(t["flow"], t["params"]["keyword"], t["params"]["max_videos"], t["status"],
              t["platform"], t["account_id"]) for t in tasks] == [
-        (KEYWORD_FLOW, "lofi beats", 20, "PENDING", "YOUTUBE", "collection-7"),
-        (KEYWORD_FLOW, "chess openings", 20, "PENDING", "YOUTUBE", "collection-7")]
+        ("refresh_yt_posts_by_keyword", "lofi beats", 20, "PENDING", "YOUTUBE", "collection-7"),
+        ("refresh_yt_posts_by_keyword", "chess openings", 20, "PENDING", "YOUTUBE", "collection-7")]
 
 
 async def test_a_keyword_collection_without_an_event_id_enqueues_nothing(

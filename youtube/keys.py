@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from core.config import Settings
 from credentials import store
 from credentials.crypto import Crypto
 from credentials.manager import BudgetCheck, CredentialManager, always_budget
@@ -90,7 +91,7 @@ class StoredKeys:
         keys, self.imports = self.imports, []
         await import_keys(self.manager.pool, self.manager.crypto, keys)
         self.manager.invalidate(DATA_API)
-        log.info("imported %d YouTube API keys into the credential table", len(keys))
+        log.debug("imported %d YouTube API keys into the credential table", len(keys))
 
     async def quota_spent(self, key: ApiKey) -> None:
         if key.credential:
@@ -109,3 +110,20 @@ async def import_keys(pool: asyncpg.Pool, crypto: Crypto, keys: list[str]) -> No
     """Store YOUTUBE_API_KEYS in the credential table (an existing key is left as it is)."""
     for key in dict.fromkeys(keys):
         await store.upsert(pool, crypto, DATA_API, {"key": key})
+
+
+async def import_configured_keys(settings: Settings, pool: asyncpg.Pool) -> None:
+    """`beat worker` start-up: YOUTUBE_API_KEYS into the credential table, once for every
+    worker process, and say where the Data API calls go."""
+    from youtube.settings import SANDBOX_KEYS, YoutubeSettings
+
+    keys = YoutubeSettings.of(settings).api_keys
+    if not keys:
+        return
+    await import_keys(pool, Crypto.from_settings(settings), keys)
+    if settings.sandbox_url and set(keys) <= set(SANDBOX_KEYS):
+        log.info("sandbox mode: YouTube calls go to the sandbox at %s, with its built-in test "
+                 "keys", settings.sandbox_url)
+    else:
+        log.info("imported %d YouTube API key%s into the credential table", len(keys),
+                 "" if len(keys) == 1 else "s")

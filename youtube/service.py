@@ -12,6 +12,7 @@ from core.sources import Director, Source, Sourced
 from credentials.crypto import Crypto
 from youtube.keys import StoredKeys
 from youtube.models import DATA_API, Video
+from youtube.settings import YoutubeSettings
 from youtube.sources.data_api import MAX_IDS, DataApiSource
 from youtube.store import save_videos
 
@@ -19,12 +20,12 @@ from youtube.store import save_videos
 def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     """The Data API (keys from the credential table, YOUTUBE_API_KEYS imported into it, each
     within its CREDENTIAL_LIMITS), then the keyless fallback when one is configured."""
+    own = YoutubeSettings.of(settings)
     budget = credential_budget(process_limiter(settings),
                                settings.credential_limits.get(DATA_API, []))
-    keys = StoredKeys.create(pool, Crypto.from_settings(settings), settings.youtube_api_keys,
-                             budget)
-    sources: list[Source] = [DataApiSource(settings.youtube_base_url(), keys)]
-    fallback = settings.invidious_base_url()
+    keys = StoredKeys.create(pool, Crypto.from_settings(settings), own.api_keys, budget)
+    sources: list[Source] = [DataApiSource(own.data_api_url(settings), keys)]
+    fallback = own.invidious_base_url(settings)
     if fallback:
         from youtube.sources.invidious import InvidiousSource
 

@@ -8,12 +8,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Literal, NamedTuple
-from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote
+
+from core.links import host_of, split_url
+from core.platforms import NotALink
 
 Kind = Literal["video", "channel", "handle", "custom", "user", "playlist"]
 
 
-class NotYoutubeUrl(ValueError):
+class NotYoutubeUrl(NotALink):
     """The text is not a URL of one YouTube video, channel or playlist; str() gives the reason."""
 
 
@@ -33,18 +36,21 @@ CHANNEL_ID = re.compile(r"UC[A-Za-z0-9_-]{22}")
 # PL/UU/OLAK5uy_/RD… ids; the private 2-letter lists (WL watch later, LL liked) are excluded.
 PLAYLIST_ID = re.compile(r"[A-Za-z0-9_-]{12,64}")
 CHANNEL_TAB = re.compile(r"[a-z]+")  # /videos, /shorts, /streams, /featured, /playlists, …
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")  # "x:" but not "host:443"
 _NAME_PUNCTUATION = frozenset("_-.·")
 
 
 def parse_youtube_url(text: str) -> YoutubeRef:
     """Return the video, channel, handle, custom name, user or playlist that `text` links to."""
-    url = _split(text)
-    route = _HOSTS.get(_host(url))
-    if route is None:
+    if text.strip().startswith("@"):
+        # X and Instagram handles look the same: a bare @name does not say which platform.
+        raise NotYoutubeUrl("a bare @handle names no platform; paste youtube.com/@handle")
+    try:
+        url = split_url(text)
+    except NotALink as exc:
+        raise NotYoutubeUrl(str(exc)) from None
+    if host_of(url) not in HOSTS:
         raise NotYoutubeUrl(f"{url.hostname!r} is not a supported YouTube host")
-    segments = tuple(unquote(part) for part in url.path.split("/") if part)
-    return route(segments, parse_qs(url.query.replace("&amp;", "&"), keep_blank_values=True))
+    return _route(url)
 
 
 def is_youtube_url(text: str) -> bool:
@@ -56,38 +62,22 @@ def is_youtube_url(text: str) -> bool:
     return True
 
 
-def _split(text: str) -> SplitResult:
-    text = text.strip()
-    if not text:
-        raise NotYoutubeUrl("empty input")
-    if text.startswith("@"):
-        # X and Instagram handles look the same: a bare @name does not say which platform.
-        raise NotYoutubeUrl("a bare @handle names no platform; paste youtube.com/@handle")
-    if any(c.isspace() or c == "\\" or not c.isprintable() for c in text):
-        raise NotYoutubeUrl("URL contains spaces, backslashes or invisible characters")
-    if text.startswith("//"):
-        text = "https:" + text
-    elif not _SCHEME.match(text):
-        text = "https://" + text
-    try:
-        url = urlsplit(text)
-        port = url.port
-    except ValueError as exc:
-        raise NotYoutubeUrl(f"malformed URL: {exc}") from None
-    if url.scheme not in ("http", "https"):
-        raise NotYoutubeUrl(f"scheme {url.scheme!r} is not http or https")
-    if port not in (None, 80, 443):
-        raise NotYoutubeUrl(f"unexpected port {port}")
-    return url
+def resolve(url: SplitResult) -> tuple[str, str]:
+    """The URL router's view (core/links.py) of a URL on a YouTube host: ("video", id),
+    ("playlist", id) or ("profile", id) where a profile id is the channel id (UC…), "@handle",
+    "c/name" or "user/name" as the URL carries it."""
+    ref = _route(url)
+    if ref.kind == "handle":
+        return "profile", "@" + ref.id
+    if ref.kind in ("custom", "user"):
+        return "profile", f"{'c' if ref.kind == 'custom' else 'user'}/{ref.id}"
+    return ("profile" if ref.kind == "channel" else ref.kind), ref.id
 
 
-def _host(url: SplitResult) -> str:
-    if url.username is not None or url.password is not None:
-        raise NotYoutubeUrl("URL carries a user name or password before the host")
-    host = (url.hostname or "").rstrip(".")
-    if not host:
-        raise NotYoutubeUrl("URL has no host")
-    return host
+def _route(url: SplitResult) -> YoutubeRef:
+    segments = tuple(unquote(part) for part in url.path.split("/") if part)
+    return _HOSTS[host_of(url)](segments, parse_qs(url.query.replace("&amp;", "&"),
+                                                   keep_blank_values=True))
 
 
 def _youtube(path: Segments, query: Query) -> YoutubeRef:
@@ -221,3 +211,5 @@ _HOSTS: dict[str, Route] = {
     "youtube-nocookie.com": _nocookie,
     "www.youtube-nocookie.com": _nocookie,
 }
+
+HOSTS = frozenset(_HOSTS)

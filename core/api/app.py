@@ -7,17 +7,17 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from core.api import auth, errors, events, health, queue, tasks, tokens
+from core.api import auth, entities, errors, events, health, queue, tasks, tokens
 from core.api.deps import EveryAccountScope, require_json_body
 from core.api.head import HeadAsGet
 from core.api.limits import BodyEncoding, BodySizeLimit
 from core.config import ConfigError, Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
+from core.platforms import registry
 from core.queue import Queue
 from core.ratelimit import process_limiter
 from credentials import redact
-from youtube import api as youtube_api
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, health, tokens, youtube_api):
+    for module in (tasks, queue, health, tokens):
         app.include_router(module.router)
+    app.include_router(entities.build_router(registry(settings)))
     # A limited key sees no event stream: its events concern every account's tasks and entities.
     app.include_router(events.router, dependencies=[EveryAccountScope])
     app.add_middleware(HeadAsGet)  # innermost: the key check sees HEAD as it came

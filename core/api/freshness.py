@@ -73,10 +73,13 @@ def live_limits(settings: Settings, limiter: RateLimiter | None, target: str) ->
 
 
 async def fresh_or_refresh(queue: Queue, lookup: Lookup, refresh: NewTask, max_age: float,
-                           wait: float, limits: LiveLimits | None = None) -> JSONResponse:
+                           wait: float, limits: LiveLimits | None = None
+                           ) -> dict[str, Any] | JSONResponse:
+    """The stored row when fresh (or once refreshed in time); HTTPException 404 when the
+    platform has no such item; else a 202 answer with the task."""
     row = await lookup()
     if is_fresh(row, max_age):
-        return JSONResponse(jsonable_encoder(row))
+        return row  # type: ignore[return-value]
     if limits is not None:
         await limits.admit()
     task, _ = await queue.enqueue(refresh)
@@ -84,13 +87,18 @@ async def fresh_or_refresh(queue: Queue, lookup: Lookup, refresh: NewTask, max_a
     if task.status == Status.COMPLETE:
         row = await lookup()
         if row is not None:
-            return JSONResponse(jsonable_encoder(row))
-    if task.status == Status.FAILED and (task.last_error or "").startswith("NotFound"):
+            return row
+    if is_not_found(task):
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             detail=(task.last_error or "").removeprefix("NotFound: "))
     return JSONResponse(jsonable_encoder({"task_id": task.id, "status": task.status,
                                           "last_error": task.last_error, "stale": row}),
                         status_code=status.HTTP_202_ACCEPTED)
+
+
+def is_not_found(task: Task) -> bool:
+    """The refresh failed because the platform has no such item."""
+    return task.status == Status.FAILED and (task.last_error or "").startswith("NotFound")
 
 
 def refresh_task(flow: str, platform: str, params: dict[str, Any], key: str,

@@ -24,7 +24,7 @@ async def test_a_second_refresh_of_one_handle_within_a_second_is_429(
     assert first.status_code == 202
     again = await client.get("/profiles/YOUTUBE/byhandle/somebody", params={"wait": 0})
     assert again.status_code == 429 and again.headers["retry-after"] == "1"
-    assert "live:target:@somebody:1/1s" in again.json()["detail"]
+    assert "live:target:youtube:@somebody:1/1s" in again.json()["detail"]
     other = await client.get("/profiles/YOUTUBE/byhandle/someone-else", params={"wait": 0})
     assert other.status_code == 202, "the limit is per handle"
 

@@ -178,8 +178,9 @@ async def test_a_task_says_its_key_cannot_be_decrypted_not_that_quota_ran_out(
     await store.upsert(pool, Crypto([OLD]), "youtube_data_api", {"key": "sandbox-key-1"})
     tuned = settings.model_copy(update={
         "beat_secret_key": SecretStr(NEW), "beat_home": tmp_path, "sandbox_url": None,
-        "youtube_api_url": "http://sandbox/youtube/v3", "invidious_url": None,
-        "youtube_api_keys": [], "redis_url": None})
+        "platform_settings": {"youtube": {"api_url": "http://sandbox/youtube/v3",
+                                          "invidious_url": None, "api_keys": []}},
+        "redis_url": None})
     ctx = TaskContext(task_id=1, flow="refresh_yt_posts", attempt=1, pool=pool,
                       log=logging.getLogger("test"), settings=tuned)
     http.use_client(httpx.AsyncClient(transport=httpx.ASGITransport(app=create_sandbox_app(1)),

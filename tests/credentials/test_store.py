@@ -153,7 +153,7 @@ async def test_no_secret_in_logs_rows_or_api_answers(
     assert cred is not None and cred.secret("token") == TOKEN_VALID
     await manager.rate_limited(cred, 30)
     await manager.invalid(cred, f"refused: {TOKEN_VALID}")
-    await validate_and_record(creds_pool, crypto, Validator(SANDBOX + "/graph", SANDBOX), cred.id)
+    await validate_and_record(creds_pool, crypto, Validator(Settings(sandbox_url=SANDBOX)), cred.id)
     disabled = await api.post(f"/tokens/{token_id}/disable", params={"ttl_s": 60})
     bad = await api.post("/tokens", json={"source": "Graph API!",
                                           "credentials": {"token": TOKEN_VALID}})

@@ -11,6 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
+from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable, Unsupported
 from credentials import store
 from credentials.crypto import Crypto
@@ -19,11 +20,11 @@ from credentials.validator import (
     REQUIRED_SCOPES,
     ValidationResult,
     Validator,
-    next_pacific_midnight,
     validate_and_record,
 )
 from sandbox import graph_api
 from tests.credentials.conftest import SANDBOX
+from youtube.keys import next_quota_reset
 
 FIXTURES = Path(__file__).parents[2].parent / "shared" / "fixtures" / "facebook"
 NOW = datetime.now(UTC)
@@ -39,7 +40,7 @@ def credential(source: str, **secrets: str) -> Credential:
 
 @pytest.fixture
 def validator(sandbox: httpx.AsyncClient) -> Validator:
-    return Validator(f"{SANDBOX}/graph", f"{SANDBOX}/youtube/v3")
+    return Validator(Settings(sandbox_url=SANDBOX))
 
 
 async def graph(validator: Validator, token: str, **more: str) -> ValidationResult:
@@ -95,7 +96,7 @@ async def test_youtube_keys(validator: Validator, sandbox: httpx.AsyncClient) ->
     assert not bad.valid and bad.reason is not None and bad.reason.startswith("keyInvalid")
     await sandbox.post("/_sandbox/quota", json={"key": "sandbox-key-2", "used": 10_000})
     spent = await validator.validate(credential("ytapi", api_key="sandbox-key-2"))
-    assert spent.valid and spent.exhausted_until == next_pacific_midnight(datetime.now(UTC))
+    assert spent.valid and spent.exhausted_until == next_quota_reset(datetime.now(UTC))
     assert spent.exhausted_until > NOW
 
 
@@ -112,11 +113,11 @@ async def test_no_verdict_raises(validator: Validator, sandbox: httpx.AsyncClien
         await graph(validator, graph_api.TOKEN_VALID)
 
 
-def test_next_pacific_midnight() -> None:
+def test_next_quota_reset() -> None:
     winter = datetime(2025, 1, 15, 7, 59, tzinfo=UTC)  # 23:59 PST
-    assert next_pacific_midnight(winter) == datetime(2025, 1, 15, 8, 0, tzinfo=UTC)
+    assert next_quota_reset(winter) == datetime(2025, 1, 15, 8, 0, tzinfo=UTC)
     summer = datetime(2025, 7, 15, 12, 0, tzinfo=UTC)  # 05:00 PDT
-    assert next_pacific_midnight(summer) == datetime(2025, 7, 16, 7, 0, tzinfo=UTC)
+    assert next_quota_reset(summer) == datetime(2025, 7, 16, 7, 0, tzinfo=UTC)
 
 
 async def test_outcomes_are_stored(creds_pool: asyncpg.Pool, crypto: Crypto,

@@ -44,7 +44,8 @@ async def ctx(pool: asyncpg.Pool, settings: Settings, tmp_path: Path) -> TaskCon
     await pool.execute("TRUNCATE youtube_account, youtube_post, youtube_comment, profile_log, "
                        "post_log, credential")
     tuned = settings.model_copy(update={
-        "sandbox_url": SANDBOX, "youtube_api_keys": ["sandbox-key-1", "sandbox-key-2"],
+        "sandbox_url": SANDBOX,
+        "platform_settings": {"youtube": {"api_keys": ["sandbox-key-1", "sandbox-key-2"]}},
         "beat_home": tmp_path})
     return TaskContext(task_id=1, flow="test", attempt=1, pool=pool, log=LOG, settings=tuned)
 

@@ -38,7 +38,8 @@ async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def ctx(pool: asyncpg.Pool, settings: Settings, tmp_path: Path) -> TaskContext:
     await pool.execute("TRUNCATE credential, youtube_post, post_log")
-    tuned = settings.model_copy(update={"sandbox_url": SANDBOX, "youtube_api_keys": KEYS,
+    tuned = settings.model_copy(update={"sandbox_url": SANDBOX,
+                                        "platform_settings": {"youtube": {"api_keys": KEYS}},
                                         "beat_home": tmp_path})
     return TaskContext(task_id=1, flow="test", attempt=1, pool=pool,
                        log=logging.getLogger("test"), settings=tuned)
@@ -78,7 +79,7 @@ async def test_a_key_answering_429_rests_for_its_retry_after_and_the_others_carr
     await sandbox.post("/_sandbox/quota", json={"key": "sandbox-key-1", "throttle_s": 120})
     before = await units(sandbox)
     first = dataclasses.replace(ctx, settings=ctx.settings.model_copy(
-        update={"youtube_api_keys": ["sandbox-key-1"]}))
+        update={"platform_settings": {"youtube": {"api_keys": ["sandbox-key-1"]}}}))
     result = await flows.refresh_yt_posts(flows.VideosParams(video_ids=ids[:50]), first)
     assert result["sources"] == ["invidious"], "its only key rests: the keyless fallback"
     resting = await credential_of(ctx.pool, ctx, "sandbox-key-1")
@@ -101,13 +102,13 @@ async def test_an_invalid_key_is_retired_until_it_validates_again(
     bad = "not-a-sandbox-key"
     ids = await video_ids(sandbox, 250)
     only_bad = dataclasses.replace(ctx, settings=ctx.settings.model_copy(
-        update={"youtube_api_keys": [bad]}))
+        update={"platform_settings": {"youtube": {"api_keys": [bad]}}}))
     result = await flows.refresh_yt_posts(flows.VideosParams(video_ids=ids[:50]), only_bad)
     assert result["sources"] == ["invidious"], "no usable key left: the keyless fallback"
     retired = await credential_of(ctx.pool, ctx, bad)
     assert retired["data_access_expired"] and "keyInvalid" in (retired["last_error"] or "")
     with_good = dataclasses.replace(ctx, settings=ctx.settings.model_copy(
-        update={"youtube_api_keys": ["sandbox-key-2"]}))
+        update={"platform_settings": {"youtube": {"api_keys": ["sandbox-key-2"]}}}))
     for start in range(0, 250, 50):
         result = await flows.refresh_yt_posts(
             flows.VideosParams(video_ids=ids[start:start + 50]), with_good)

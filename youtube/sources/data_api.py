@@ -1,8 +1,11 @@
 """The YouTube Data API v3 (needs an API key): channels, videos (50 ids a call), playlist items,
 comment threads. Quota: 1 unit a list call; a key whose quota is spent rests until the reset."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
+from core.config import Settings
 from core.errors import (
     BadParams,
     CredentialInvalid,
@@ -12,7 +15,8 @@ from core.errors import (
     SourceUnavailable,
 )
 from core.http import JsonResponse, get_json
-from youtube.keys import ApiKey, KeyProvider
+from credentials.models import Credential, ValidationResult
+from youtube.keys import ApiKey, KeyProvider, next_quota_reset
 from youtube.models import DATA_API, Channel, Comment, Page, Video
 from youtube.parse import (
     parse_channels,
@@ -34,6 +38,11 @@ KEY_REASONS = {"keyInvalid", "keyExpired", "ipRefererBlocked", "accessNotConfigu
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 NOT_FOUND_REASONS = {"notFound", "videoNotFound", "channelNotFound", "playlistNotFound"}
 UNAVAILABLE_REASONS = {"backendError", "internalError", "SERVICE_UNAVAILABLE"}
+
+
+# A public channel (Google for Developers) to ask for: 1 quota unit per check.
+PROBE_CHANNEL = "UC_x5XG1OV2P6uZZ5FSM9Ttw"
+CHECK_RATE_LIMIT_WAIT_S = 60.0
 
 
 class CommentsDisabled(Permanent):
@@ -140,3 +149,27 @@ def _check_ids(ids: list[str]) -> None:
 
 def _with_token(params: dict[str, Any], page_token: str | None) -> dict[str, Any]:
     return {**params, "pageToken": page_token} if page_token else params
+
+
+async def check_key(cred: Credential, settings: Settings,
+                    clock: Callable[[], datetime]) -> ValidationResult:
+    """A stored Data API key (secret `key` or `api_key`) checked with one channels call: valid,
+    valid with its quota spent (resting until the reset), or refused with the API's reason."""
+    from youtube.settings import YoutubeSettings
+
+    key = cred.secret("key", "api_key")
+    if key is None:
+        return ValidationResult(False, reason="no 'key' in the credentials")
+    url = YoutubeSettings.of(settings).data_api_url(settings).rstrip("/")
+    response = await get_json(DATA_API, f"{url}/channels",
+                              params={"part": "id", "id": PROBE_CHANNEL, "key": key})
+    if response.status == 200:
+        return ValidationResult(True)
+    error = parse_error(response.body)
+    reason = (error.reason if error else None) or f"HTTP {response.status}"
+    if reason in QUOTA_REASONS:
+        return ValidationResult(True, exhausted_until=next_quota_reset(clock()))
+    if reason in RATE_REASONS:
+        raise RateLimited(CHECK_RATE_LIMIT_WAIT_S, f"{DATA_API}: {reason}")
+    message = error.message if error and error.message else ""
+    return ValidationResult(False, reason=f"{reason}: {message}".rstrip(": "))

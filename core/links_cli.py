@@ -1,0 +1,75 @@
+"""`beat links` (what pasted URLs point at) and `beat platforms` (what is registered)."""
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Annotated, Any
+
+import typer
+
+from core.cli_support import UserError
+from core.config import get_settings
+from core.console import columns
+from core.links import Router
+from core.platforms import Platform, registry
+
+CAPABILITIES = ("profile_by_handle", "profile_by_profile_id", "profile_id_of_row",
+                "post_by_shortcode", "post_by_type", "recent_posts")
+
+
+def links_command(
+        file: Annotated[str, typer.Argument(help="One URL per line; - reads stdin",
+                                            metavar="FILE")],
+        resolve_only: Annotated[bool, typer.Option(
+            "--resolve-only", help="Print what each URL points at; fetch nothing")] = False,
+) -> None:
+    """Say what each pasted URL points at: one JSON line per input line, {"url", "platform",
+    "kind", "id"} or {"url", "error"} (an error is an answer: the exit code stays 0)."""
+    if not resolve_only:
+        raise UserError("only `beat links --resolve-only FILE` is available: the metrics "
+                        "report for a list of links is not part of Beat yet")
+    router = Router(registry(get_settings()))
+    for line in router.lines(_lines(file)):
+        print(json.dumps(line, ensure_ascii=False), flush=True)
+
+
+def _lines(file: str) -> Iterator[str]:
+    if file == "-":
+        yield from _read(sys.stdin, "stdin")
+        return
+    try:
+        with Path(file).open(encoding="utf-8", errors="replace") as handle:
+            yield from _read(handle, file)
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror}") from None
+
+
+def _read(handle: IO[str], name: str) -> Iterator[str]:
+    for line in handle:
+        yield line.rstrip("\r\n").lstrip("\ufeff")
+
+
+def platforms_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")]
+                      = False) -> None:
+    """List the registered platforms: their flows module, parser, URL hosts and lookups."""
+    found = registry(get_settings())
+    if as_json:
+        for platform in found.values():
+            print(json.dumps(describe(platform)))
+        return
+    if not found:
+        print("no platform is registered")
+        return
+    rows = [[p.name, p.api_name, str(len(p.hosts)), "yes" if p.parser else "no",
+             ", ".join(describe(p)["lookups"]) or "-"] for p in found.values()]
+    print("\n".join(columns(("platform", "API name", "URL hosts", "parser", "lookups"), rows)))
+
+
+def describe(platform: Platform) -> dict[str, Any]:
+    lookups = platform.load_lookups()
+    return {"name": platform.name, "api_name": platform.api_name, "flows": platform.flows,
+            "parser": platform.parser, "hosts": sorted(platform.hosts),
+            "credential_sources": sorted(platform.credential_checks),
+            "lookups": [c for c in CAPABILITIES if lookups and getattr(lookups, c)],
+            "keyword_flow": platform.keyword_flow, "description": platform.description}

@@ -1,0 +1,268 @@
+"""The platform contract: what a platform package tells Beat about itself, and the registry.
+
+A platform package (e.g. `youtube`) exports one `Platform` from its `__init__.py` and names it
+in the `beat.platforms` entry points of its distribution; BEAT_PLATFORMS adds more by
+"module:attribute" (a separate package, a test). Core, the server, the CLI, the listeners and
+the credential checks learn platforms only from `registry()`: nothing outside a platform's
+package names it.
+
+The parts a platform fills in, each optional but its name:
+
+    name             one spelling: "youtube" in events, storage and the CLI; `api_name`
+                     ("YOUTUBE") in the HTTP API and on tasks
+    flows            module whose import registers the platform's flows (`core.flows.flow`)
+    parser           "module:function" turning a raw API response into Normalized records
+                     (`beat parse`)
+    hosts, resolve   the URL hosts it serves and `resolve(url) -> (kind, id)` for them
+                     (core/links.py); `resolve` raises NotALink with a reason
+    settings         its PlatformSettings model (env prefix of its own, e.g. YOUTUBE_)
+    credential_checks  source name -> "module:function" checking a stored credential
+    lookups          "module:attribute" of its Lookups (the generic read endpoints)
+    source_limits    default SOURCE_LIMITS of its sources ("N/window" specs)
+    keyword_flow     the flow that collects posts by keyword, if it has one
+    startup          "module:function" run once by `beat worker` before the workers start
+"""
+
+import logging
+import threading
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import import_module, metadata
+from typing import Any, ClassVar, Self
+from urllib.parse import SplitResult
+
+from pydantic import ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
+
+from core.config import ConfigError, Settings, settings_problem
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "beat.platforms"
+
+# What a URL points at, in every platform's words.
+LINK_KINDS = ("video", "post", "profile", "playlist")
+
+
+class NotALink(ValueError):
+    """The text is not a URL of one item this platform serves; str() is the one-line reason."""
+
+
+class UnknownPlatform(LookupError):
+    """No registered platform has this name; str() names the known ones."""
+
+
+class PlatformSettings(BaseSettings):
+    """A platform's own settings, read from the environment with its prefix (e.g. YOUTUBE_);
+    `Settings.platform_settings[name]` overrides them for one Settings (tests, embedding)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    platform: ClassVar[str] = ""
+
+    @classmethod
+    def of(cls, settings: Settings) -> Self:
+        """The platform's settings that go with `settings`; ConfigError (one line, no value
+        quoted) when one is malformed."""
+        try:
+            return cls(**settings.platform_settings.get(cls.platform, {}))
+        except (ValidationError, SettingsError) as exc:
+            prefix = str(cls.model_config.get("env_prefix") or "")
+            raise ConfigError(settings_problem(exc, prefix)) from None
+
+    def secrets(self) -> list[str]:
+        """Values to mask in every log line and error (keys, tokens)."""
+        return []
+
+    def has_credentials(self) -> bool:
+        """Whether the platform can reach the real service (`beat up` starts the sandbox for
+        the platforms that cannot, when none can)."""
+        return False
+
+    def sandbox_env(self) -> dict[str, str]:
+        """Environment that makes the platform use the sandbox's built-in credentials."""
+        return {}
+
+
+def sandboxed(settings: Settings, path: str, real: str) -> str:
+    """`path` under SANDBOX_URL when it is set (every platform call goes to the sandbox), else
+    the real base URL."""
+    return f"{settings.sandbox_url.rstrip('/')}/{path.strip('/')}" if settings.sandbox_url \
+        else real
+
+
+# -- Generic read endpoints ---------------------------------------------------------------------
+
+class InvalidId(ValueError):
+    """A path parameter is not a well-formed identifier for this platform (answered 422)."""
+
+
+Row = dict[str, Any]
+Fetch = Callable[[Any], Awaitable[Row | None]]  # (asyncpg pool) -> stored row or None
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """The task that refreshes one item: enqueued at high priority, deduplicated by `key`, and
+    held to the live limits per `live_target` when that is set."""
+
+    flow: str
+    params: dict[str, Any]
+    key: str
+    live_target: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """How to read one stored item and how to refresh it (its row has `refreshed_at`)."""
+
+    fetch: Fetch
+    refresh: Refresh
+
+
+Page = tuple[list[Row], str | None]  # items and the next cursor
+
+
+@dataclass(frozen=True, slots=True)
+class RecentPosts:
+    """A profile's posts: `freshness` reads the profile's posts-refreshed mark and refreshes
+    them; `page(pool, cursor, limit)` reads one page, newest first (InvalidId for a cursor it
+    did not give)."""
+
+    freshness: Lookup
+    page: Callable[[Any, str | None, int], Awaitable[Page]]
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What a platform can look up for the generic endpoints; None where it cannot. Each
+    callable raises InvalidId for an identifier that cannot be one of the platform's."""
+
+    profile_by_handle: Callable[[str], Lookup] | None = None
+    profile_by_profile_id: Callable[[str], Lookup] | None = None
+    # Beat's own row id -> the platform's profile id (None: not stored).
+    profile_id_of_row: Callable[[Any, int], Awaitable[str | None]] | None = None
+    post_by_shortcode: Callable[[str], Lookup] | None = None
+    post_by_type: Callable[[str, str], Lookup] | None = None  # (post_type, code)
+    recent_posts: Callable[[str, int], RecentPosts] | None = None  # (profile id, limit)
+    profile_model: type[Any] | None = None  # pydantic models of the answers (OpenAPI)
+    post_model: type[Any] | None = None
+
+
+# -- The platform --------------------------------------------------------------------------------
+
+Resolver = Callable[[SplitResult], tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    flows: str | None = None
+    parser: str | None = None
+    hosts: frozenset[str] = frozenset()
+    resolve: Resolver | None = None
+    settings: type[PlatformSettings] | None = None
+    credential_checks: Mapping[str, str] = field(default_factory=dict)
+    lookups: str | None = None
+    source_limits: Mapping[str, list[str]] = field(default_factory=dict)
+    keyword_flow: str | None = None
+    startup: str | None = None
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.name.isidentifier() or self.name != self.name.lower():
+            raise ValueError(f"platform name {self.name!r}: lower-case letters, digits and _")
+        if self.hosts and self.resolve is None:
+            raise ValueError(f"platform {self.name}: hosts without a resolve function")
+
+    @property
+    def api_name(self) -> str:
+        """The spelling of the HTTP API and of tasks: YOUTUBE."""
+        return self.name.upper()
+
+    def platform_settings(self, settings: Settings) -> PlatformSettings | None:
+        return self.settings.of(settings) if self.settings else None
+
+    def load_lookups(self) -> Lookups | None:
+        return load_attribute(self.lookups, Lookups) if self.lookups else None
+
+
+def load_attribute(spec: str, kind: type[Any] | None = None) -> Any:
+    """The object a "module:attribute" spec names (ConfigError, one line, when it cannot)."""
+    module_name, _, attribute = spec.partition(":")
+    try:
+        value = getattr(import_module(module_name), attribute or "PLATFORM")
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(f"cannot load {spec!r}: {exc}") from None
+    if kind is not None and not isinstance(value, kind):
+        raise ConfigError(f"{spec!r} is a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+_installed: dict[str, Platform] | None = None
+_registered: dict[str, Platform] = {}
+_lock = threading.Lock()
+
+
+def _entry_point_platforms() -> dict[str, Platform]:
+    global _installed
+    with _lock:
+        if _installed is None:
+            found: dict[str, Platform] = {}
+            for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+                platform = load_attribute(entry.value, Platform)
+                found[platform.name] = platform
+            _installed = found
+        return _installed
+
+
+def register(platform: Platform) -> Platform:
+    """Add a platform in this process (what BEAT_PLATFORMS does from the environment)."""
+    _registered[platform.name] = platform
+    return platform
+
+
+def unregister(name: str) -> None:
+    _registered.pop(name, None)
+
+
+def registry(settings: Settings) -> dict[str, Platform]:
+    """Every platform by name: installed ones (entry points), then BEAT_PLATFORMS, then those
+    registered in this process; sorted by name."""
+    found = dict(_entry_point_platforms())
+    for spec in settings.beat_platforms:
+        platform = load_attribute(spec, Platform)
+        found[platform.name] = platform
+    found.update(_registered)
+    return dict(sorted(found.items()))
+
+
+def get(settings: Settings, name: str) -> Platform:
+    """The platform called `name` (any case); UnknownPlatform naming the known ones."""
+    platforms = registry(settings)
+    platform = platforms.get(name.lower())
+    if platform is None:
+        known = ", ".join(p.api_name for p in platforms.values()) or "none"
+        raise UnknownPlatform(f"unknown platform {name!r} (known: {known})")
+    return platform
+
+
+def all_secrets(settings: Settings) -> list[str]:
+    """Every platform's secrets among the settings (to mask in logs)."""
+    secrets: list[str] = []
+    for platform in registry(settings).values():
+        own = platform.platform_settings(settings)
+        if own is not None:
+            secrets += own.secrets()
+    return secrets
+
+
+def check_settings(settings: Settings) -> None:
+    """Read every platform's settings once: ConfigError for the first malformed one."""
+    for platform in registry(settings).values():
+        platform.platform_settings(settings)
+
+
+def run_startups(settings: Settings) -> list[tuple[str, Callable[..., Awaitable[Any]]]]:
+    """The platforms' startup hooks, by platform name."""
+    return [(p.name, load_attribute(p.startup)) for p in registry(settings).values()
+            if p.startup]

@@ -1,0 +1,90 @@
+"""The URL router (core/links.py) and `beat links --resolve-only`: every YouTube URL form the
+URL specification knows, one JSON line each; refusals are reasons, never guesses."""
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from core.config import Settings
+from core.links import Router
+from core.platforms import NotALink, registry
+from tests.youtube.test_urls import ACCEPTED, REJECTED
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE_FORMS = {"channel": "{}", "handle": "@{}", "custom": "c/{}", "user": "user/{}"}
+
+
+@pytest.fixture(scope="module")
+def router() -> Router:
+    return Router(registry(Settings()))
+
+
+def expected(kind: str, id_: str) -> tuple[str, str]:
+    if kind in PROFILE_FORMS:
+        return "profile", PROFILE_FORMS[kind].format(id_)
+    return kind, id_
+
+
+@pytest.mark.parametrize(("text", "kind", "id_"), ACCEPTED)
+def test_every_accepted_youtube_form_resolves(router: Router, text: str, kind: str,
+                                              id_: str) -> None:
+    link = router.resolve(text)
+    assert (link.platform, link.kind, link.id) == ("youtube", *expected(kind, id_))
+
+
+@pytest.mark.parametrize(("text", "reason"), REJECTED)
+def test_every_rejected_youtube_form_is_an_error(router: Router, text: str,
+                                                 reason: str) -> None:
+    with pytest.raises(NotALink) as refused:
+        router.resolve(text)
+    message = str(refused.value)
+    assert "\n" not in message
+    assert reason in message or message.startswith("unsupported platform")
+
+
+@pytest.mark.parametrize("text", [
+    "https://youtube.com.evil.example/watch?v=dQw4w9WgXcQ",
+    "https://www.instagram.com/p/Cabc123/",
+    "https://x.com/jack/status/20",
+    "https://evil-youtube.com/watch?v=dQw4w9WgXcQ",
+])
+def test_hosts_no_platform_serves_are_unsupported(router: Router, text: str) -> None:
+    with pytest.raises(NotALink, match="^unsupported platform"):
+        router.resolve(text)
+
+
+def test_two_platforms_claiming_one_host_is_refused() -> None:
+    youtube = registry(Settings())["youtube"]
+    with pytest.raises(ValueError, match="claimed by"):
+        Router({"youtube": youtube, "copy": replace(youtube, name="copy")})
+
+
+def test_beat_links_answers_every_form_with_one_json_line(router: Router, tmp_path: Path) -> None:
+    texts = [t for t, *_ in ACCEPTED] + [t for t, _ in REJECTED
+                                         if t.strip() and "\n" not in t and "\r" not in t]
+    listing = tmp_path / "links.txt"
+    listing.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
+                             str(listing)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == len(texts)
+    for text, line in zip(texts, lines):
+        assert line == next(router.lines([text]))
+        assert set(line) in ({"url", "platform", "kind", "id"}, {"url", "error"})
+    assert sum("error" not in line for line in lines) == len(ACCEPTED)
+
+
+def test_beat_links_without_resolve_only_says_what_exists() -> None:
+    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "-"], cwd=ROOT,
+                            input="", capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2 and "--resolve-only" in result.stderr
+    missing = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
+                              "/no/such/list.txt"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert missing.returncode == 2 and missing.stderr.startswith("beat: cannot read")

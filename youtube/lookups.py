@@ -1,0 +1,146 @@
+"""What the generic read endpoints (core/api/entities.py) can look up on YouTube: channels by
+handle, by channel id and by Beat's row id, videos by id, and a channel's recent videos; each
+with the flow that refreshes it. The answers' shapes are the models below (the OpenAPI)."""
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from core.platforms import InvalidId, Lookup, Lookups, Page, RecentPosts, Refresh
+from core.validation import INT64_MAX, check_timestamp
+from youtube.store import fetch_one, sql
+
+CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
+VIDEO_ID = re.compile(r"[0-9A-Za-z_-]{11}")
+HANDLE = re.compile(r"@?[\w.·-]{3,30}")
+
+
+class Stored(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    platform: Literal["youtube"] = "youtube"
+    id: int
+    source: str | None = None
+    metric_sources: dict[str, str] = {}
+    created_at: datetime
+    updated_at: datetime
+    refreshed_at: datetime | None = None
+
+
+class YoutubeChannel(Stored):
+    """A stored YouTube channel (youtube_account)."""
+
+    channel_id: str
+    handle: str | None = None
+    title: str | None = None
+    description: str | None = None
+    published_at: datetime | None = None
+    country: str | None = None
+    thumbnail_url: str | None = None
+    subscribers: int | None = None
+    views: int | None = None
+    video_count: int | None = None
+    uploads_playlist_id: str | None = None
+    avg_views: float | None = None
+    avg_likes: float | None = None
+    avg_comments: float | None = None
+    engagement_rate: float | None = None
+    uploads_per_week: float | None = None
+    insights_videos: int | None = None
+
+
+class YoutubeVideo(Stored):
+    """A stored YouTube video (youtube_post)."""
+
+    video_id: str
+    channel_id: str | None = None
+    channel_title: str | None = None
+    title: str | None = None
+    description: str | None = None
+    published_at: datetime | None = None
+    duration_s: int | None = None
+    views: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    comments_disabled: bool | None = None
+    tags: list[str] = []
+    thumbnail_url: str | None = None
+    category_id: str | None = None
+
+
+def _valid(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise InvalidId(f"{value!r} is not a YouTube {what}")
+    return value
+
+
+def _channel(channel_id: str) -> Lookup:
+    _valid(channel_id, CHANNEL_ID, "channel id (UC + 22 of A-Z a-z 0-9 _ -)")
+    return Lookup(lambda pool: fetch_one(pool, "channel_by_channel_id", channel_id),
+                  Refresh("refresh_yt_profiles", {"channel_ids": [channel_id]},
+                          f"yt:profile:{channel_id}", live_target=channel_id))
+
+
+def _handle(handle: str) -> Lookup:
+    handle = "@" + _valid(handle, HANDLE, "handle (3-30 letters, digits, _ - . ·)").lstrip("@")
+    return Lookup(lambda pool: fetch_one(pool, "channel_by_handle", handle),
+                  Refresh("refresh_yt_profiles", {"handles": [handle]},
+                          f"yt:profile:{handle.lower()}", live_target=handle.lower()))
+
+
+async def _channel_of_row(pool: Any, row_id: int) -> str | None:
+    row = await fetch_one(pool, "channel_by_id", row_id)
+    return str(row["channel_id"]) if row else None
+
+
+def _video(video_id: str) -> Lookup:
+    _valid(video_id, VIDEO_ID, "video id (11 of A-Z a-z 0-9 _ -)")
+    return Lookup(lambda pool: fetch_one(pool, "video_by_video_id", video_id),
+                  Refresh("refresh_yt_posts", {"video_ids": [video_id]}, f"yt:post:{video_id}"))
+
+
+def _video_by_type(post_type: str, video_id: str) -> Lookup:
+    if post_type not in ("video", "short", "live"):
+        raise InvalidId(f"YouTube has no post type {post_type!r} (video, short, live)")
+    return _video(video_id)
+
+
+def _recent(channel_id: str, limit: int) -> RecentPosts:
+    _valid(channel_id, CHANNEL_ID, "channel id (UC + 22 of A-Z a-z 0-9 _ -)")
+
+    async def page(pool: Any, cursor: str | None, size: int) -> Page:
+        after_time, after_id = _decode_cursor(cursor)
+        rows = await pool.fetch(sql("recent_videos"), channel_id, after_time, after_id,
+                                size + 1)
+        items = [dict(r) for r in rows[:size]]
+        next_cursor = None
+        if len(rows) > size and items[-1]["published_at"] is not None:
+            next_cursor = f"{items[-1]['published_at'].isoformat()}|{items[-1]['id']}"
+        return items, next_cursor
+
+    freshness = Lookup(lambda pool: fetch_one(pool, "videos_refreshed_at", channel_id),
+                       Refresh("refresh_yt_posts_by_channel_id",
+                               {"channel_id": channel_id, "max_videos": limit},
+                               f"yt:recent:{channel_id}"))
+    return RecentPosts(freshness, page)
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
+    if cursor is None:
+        return None, None
+    moment, _, row_id = cursor.rpartition("|")
+    try:
+        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
+    except ValueError:
+        raise InvalidId("cursor is not a next_cursor this API gave") from None
+    if not 1 <= after_id <= INT64_MAX:
+        raise InvalidId("cursor is not a next_cursor this API gave")
+    return after_time, after_id
+
+
+LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_channel,
+                  profile_id_of_row=_channel_of_row, post_by_shortcode=_video,
+                  post_by_type=_video_by_type, recent_posts=_recent,
+                  profile_model=YoutubeChannel, post_model=YoutubeVideo)
