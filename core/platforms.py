@@ -194,7 +194,8 @@ def load_attribute(spec: str, kind: type[Any] | None = None) -> Any:
     except (ImportError, AttributeError) as exc:
         raise ConfigError(f"cannot load {spec!r}: {exc}") from None
     if kind is not None and not isinstance(value, kind):
-        raise ConfigError(f"{spec!r} is a {type(value).__name__}, not a {kind.__name__}")
+        what = value.__name__ if isinstance(value, type) else f"a {type(value).__name__}"
+        raise ConfigError(f"{spec!r} names {what}, not a {kind.__name__}")
     return value
 
 

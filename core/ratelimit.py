@@ -18,6 +18,7 @@ from redis.exceptions import RedisError
 
 from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
+from core.platforms import registry
 
 SCRIPT = Path(__file__).with_name("ratelimit.lua").read_text()
 DAY_S = 86_400
@@ -237,11 +238,14 @@ def process_limiter(settings: Settings) -> RateLimiter | None:
 
 
 def source_limits(settings: Settings) -> dict[str, list[Limit]]:
-    """SOURCE_LIMITS by source name (sources declare their own limits to the director)."""
-    limits: dict[str, list[Limit]] = {}
-    for name, specs in settings.source_limits.items():
-        limits.setdefault(name, []).extend(parse_limit(f"source:{name}:{s}") for s in specs)
-    return limits
+    """Each source's limits: SOURCE_LIMITS where it names the source, else the defaults its
+    platform declares (`Platform.source_limits`)."""
+    specs_by_source: dict[str, list[str]] = {}
+    for platform in registry(settings).values():
+        specs_by_source.update(platform.source_limits)
+    specs_by_source.update(settings.source_limits)
+    return {name: [parse_limit(f"source:{name}:{spec}") for spec in specs]
+            for name, specs in specs_by_source.items() if specs}
 
 
 def credential_budget(limiter: RateLimiter | None, rates: list[str]

@@ -182,7 +182,7 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
     @router.get("/posts/{platform}/{post_type}/{code}", response_model=post,
                 responses=responses)
     async def post_by_type(platform: PlatformName, post_type: Annotated[str, Path(
-                               max_length=40, description="YouTube: video, short, live")],
+                               max_length=40, description="The platform's post type")],
                            code: Ident, request: Request, queue: QueueDep,
                            max_age: MaxAge = 3600, wait: Wait = 10) -> Any:
         """A post of a given type by its code."""
