@@ -21,8 +21,8 @@ except ImportError:  # pragma: no cover - older typer on click
 NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
 UsageError = _click_errors.UsageError
 
+from bench.cli import bench_app
 from core import db
-from core.bench.cli import bench_app
 from core.cli_support import (
     UserError,
     run_async,

@@ -16,9 +16,9 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.queue_bench import schedule
+from bench.scratch import beat_process, rounded, scratch_database
 from core import db
-from core.bench.queue_bench import schedule
-from core.bench.scratch import beat_process, rounded, scratch_database
 from core.config import Settings
 from core.services import SANDBOX_KEYS, free_port
 
