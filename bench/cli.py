@@ -1,4 +1,5 @@
-"""`beat bench …`: the benchmark commands, a typer sub-app registered by core/cli.py.
+"""`beat bench …`: the benchmark commands, a typer sub-app `beat` finds through the
+`beat.commands` entry point group (pyproject.toml).
 
 Each benchmark prints one line per measured system (JSON with --json).
 """

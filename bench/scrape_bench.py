@@ -20,7 +20,8 @@ from bench.queue_bench import schedule
 from bench.scratch import beat_process, rounded, scratch_database
 from core import db
 from core.config import Settings
-from core.services import SANDBOX_KEYS, free_port
+from core.services import free_port
+from sandbox.quota import SANDBOX_KEYS
 
 ENQUEUE_CHUNK = 10_000
 CONCURRENCY = 50  # tasks per worker process: one 50-id videos.list in flight per process

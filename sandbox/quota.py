@@ -11,7 +11,8 @@ from sandbox import youtube_errors as errors
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 DEFAULT_LIMIT = 10_000
-DEFAULT_KEYS: dict[str, int] = {"sandbox-key-1": DEFAULT_LIMIT, "sandbox-key-2": DEFAULT_LIMIT}
+SANDBOX_KEYS = ("sandbox-key-1", "sandbox-key-2")  # the built-in test keys
+DEFAULT_KEYS: dict[str, int] = {key: DEFAULT_LIMIT for key in SANDBOX_KEYS}
 Clock = Callable[[], datetime]
 
 
