@@ -30,7 +30,7 @@ Line = dict[str, Any]
 
 
 def video_ids(items: int) -> list[str]:
-    from sandbox.youtube_data import build_world
+    from sandbox.youtube.world import build_world
 
     world = build_world(SEED)
     ids = [v for c in world.channels for v in world.videos_of(c.channel_id)]

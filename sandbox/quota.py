@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox import youtube_errors as errors
+from sandbox.youtube import errors
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 DEFAULT_LIMIT = 10_000
