@@ -70,7 +70,7 @@ def server(host: Annotated[str | None, typer.Option(
     """Run the HTTP API (uvicorn + uvloop)."""
     import uvicorn
 
-    from core.api.auth import InsecureBind, check_bind
+    from core.exposure import InsecureBind, check_bind
 
     host = host or get_settings().server_host
     try:
@@ -340,7 +340,7 @@ def up(host: Annotated[str | None, typer.Option(
        port: Annotated[int | None, typer.Option(
            help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
-    from core.api.auth import InsecureBind, check_bind
+    from core.exposure import InsecureBind, check_bind
     from core.services import run_up
 
     settings = get_settings()
