@@ -1,4 +1,5 @@
-"""The `beat` command line: run the service, enqueue and inspect tasks, migrate, benchmark."""
+"""The `beat` command line: run the service, enqueue and inspect tasks, migrate. Commands from
+outside core (`beat bench`, `beat sandbox`) come through entry points: core/plugins.py."""
 
 import json
 import logging
@@ -22,7 +23,6 @@ NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
 UsageError = _click_errors.UsageError
 
 from core import db
-from core.bench.cli import bench_app
 from core.cli_support import (
     UserError,
     run_async,
@@ -37,11 +37,11 @@ from core.events_cli import events_app
 from core.flows import Flow, load_flows
 from core.links_cli import links_command, platforms_command
 from core.logs import setup_logging
+from core.plugins import add_commands
 from core.queue import NewTask, Queue, Status, Task
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
-app.add_typer(bench_app, name="bench")
 app.add_typer(events_app, name="events")
 app.add_typer(credentials_app, name="credentials")
 app.command("links")(links_command)
@@ -73,7 +73,7 @@ def server(host: Annotated[str | None, typer.Option(
     """Run the HTTP API (uvicorn + uvloop)."""
     import uvicorn
 
-    from core.api.auth import InsecureBind, check_bind
+    from core.exposure import InsecureBind, check_bind
 
     host = host or get_settings().server_host
     try:
@@ -333,29 +333,12 @@ def parse(file: Annotated[Path, typer.Argument(help="A raw API response (JSON)")
 
 
 @app.command()
-def sandbox(host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
-            port: Annotated[int, typer.Option(help="Port")] = 8900,
-            seed: Annotated[int, typer.Option(help="World seed (same seed, same data)")] = 1,
-            quota: Annotated[int | None, typer.Option(help="Daily units per API key")] = None,
-            latency_ms: Annotated[float, typer.Option(help="Added to every call")] = 0.0,
-            error_rate: Annotated[float, typer.Option(help="Share of calls answered 503")] = 0.0,
-            ) -> None:
-    """Run the local stand-in for the platform APIs (YouTube Data API v3, Invidious)."""
-    from sandbox.faults import Faults
-    from sandbox.server import run
-    from youtube.settings import SANDBOX_KEYS
-
-    keys = None if quota is None else {k: quota for k in SANDBOX_KEYS}
-    run(host, port, seed, keys, Faults(latency_ms=latency_ms, error_rate=error_rate))
-
-
-@app.command()
 def up(host: Annotated[str | None, typer.Option(
            help="API bind address  [default: SERVER_HOST, 127.0.0.1]")] = None,
        port: Annotated[int | None, typer.Option(
            help="API port  [default: SERVER_PORT, 8000]")] = None) -> None:
     """Run everything: server + workers; embedded PostgreSQL/Redis when none is configured."""
-    from core.api.auth import InsecureBind, check_bind
+    from core.exposure import InsecureBind, check_bind
     from core.services import run_up
 
     settings = get_settings()
@@ -396,6 +379,7 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as exc:
         _fail(str(exc), 2)
     setup_logging(log_level)
+    add_commands(app, sys.argv[1:] if argv is None else argv)
     _plain_help(app)
     try:
         code = app(args=argv, prog_name="beat", standalone_mode=False)

@@ -3,11 +3,13 @@ fallback (/invidious/api/v1/) and the control API (/_sandbox/), behind the fault
 
 from fastapi import FastAPI
 
-from sandbox import control, graph_api, invidious_api, youtube_api
+from sandbox import control
 from sandbox.faults import FaultBook, FaultMiddleware, Faults, Usage
+from sandbox.graph import debug_token
 from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
 from sandbox.state import SandboxState
-from sandbox.youtube_data import build_world
+from sandbox.youtube import data_api, invidious_api
+from sandbox.youtube.world import build_world
 
 
 def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
@@ -23,10 +25,10 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
         initial_keys=initial_keys,
     )
     app.state.sandbox = state
-    app.include_router(youtube_api.router)
+    app.include_router(data_api.router)
     app.include_router(invidious_api.router)
-    app.include_router(graph_api.router)
+    app.include_router(debug_token.router)
     app.include_router(control.router)
-    routes = [*youtube_api.router.routes, *invidious_api.router.routes]
+    routes = [*data_api.router.routes, *invidious_api.router.routes]
     app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
     return app

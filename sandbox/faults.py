@@ -18,8 +18,8 @@ from pydantic import BaseModel, Field, model_validator
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sandbox import youtube_errors
 from sandbox.rng import unit
+from sandbox.youtube import errors as youtube_errors
 
 CONTROL_PREFIX = "/_sandbox"
 

@@ -7,11 +7,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox import youtube_errors as errors
+from sandbox.youtube import errors
+from youtube.settings import SANDBOX_KEYS  # the built-in test keys, which YouTube knows
 
 PACIFIC = ZoneInfo("America/Los_Angeles")
 DEFAULT_LIMIT = 10_000
-DEFAULT_KEYS: dict[str, int] = {"sandbox-key-1": DEFAULT_LIMIT, "sandbox-key-2": DEFAULT_LIMIT}
+DEFAULT_KEYS: dict[str, int] = {key: DEFAULT_LIMIT for key in SANDBOX_KEYS}
 Clock = Callable[[], datetime]
 
 

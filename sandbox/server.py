@@ -7,6 +7,7 @@ import uvicorn
 
 from sandbox.app import create_sandbox_app
 from sandbox.faults import Faults
+from sandbox.quota import SANDBOX_KEYS
 
 
 def run(host: str = "127.0.0.1", port: int = 8900, seed: int = 1,
@@ -29,8 +30,7 @@ def main(argv: list[str] | None = None) -> None:
                  "slow-body-ms"):
         parser.add_argument(f"--{name}", type=float, default=0.0)
     args = parser.parse_args(argv)
-    keys = None if args.quota is None else {k: args.quota for k in
-                                            ("sandbox-key-1", "sandbox-key-2")}
+    keys = None if args.quota is None else {k: args.quota for k in SANDBOX_KEYS}
     faults = Faults(latency_ms=args.latency_ms, error_rate=args.error_rate,
                     rate_limit_rate=args.rate_limit_rate, malformed_rate=args.malformed_rate,
                     slow_body_ms=args.slow_body_ms)

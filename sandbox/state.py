@@ -7,7 +7,7 @@ from starlette.requests import Request
 
 from sandbox.faults import FaultBook, Faults, Usage
 from sandbox.quota import QuotaBook
-from sandbox.youtube_data import World
+from sandbox.youtube.world import World
 
 
 @dataclass

@@ -14,8 +14,9 @@ from fastapi import FastAPI
 from pydantic import SecretStr
 
 from core.api.app import create_app
-from core.api.auth import InsecureBind, bearer, check_bind, is_loopback, matches
+from core.api.auth import bearer, matches
 from core.config import ConfigError, Settings
+from core.exposure import InsecureBind, check_bind, is_loopback
 
 API_KEY, OTHER_KEY, ADMIN_KEY = "api-key-one", "api-key-two", "admin-key-one"
 

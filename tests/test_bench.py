@@ -4,9 +4,9 @@ worker processes) and its peers (pgqueuer, procrastinate, the bare SKIP LOCKED c
 import asyncpg
 import pytest
 
-from core.bench.bare import bench_bare
-from core.bench.peers import PEERS, Result, bench_pgqueuer, bench_procrastinate
-from core.bench.queue_bench import run_queue_bench, schedule, summary
+from bench.bare import bench_bare
+from bench.peers import PEERS, Result, bench_pgqueuer, bench_procrastinate
+from bench.queue_bench import run_queue_bench, schedule, summary
 from core.config import Settings
 
 
@@ -104,7 +104,7 @@ def test_unknown_peer_is_refused(database_url: str) -> None:
 
 
 def test_scrape_bench_refreshes_every_item_through_server_and_workers(database_url: str) -> None:
-    from core.bench.scrape_bench import run_scrape_bench
+    from bench.scrape_bench import run_scrape_bench
 
     beat, bare = run_scrape_bench(Settings(database_url=database_url), items=300, processes=1,
                                   latency_ms=5, repeat=2)

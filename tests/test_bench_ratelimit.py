@@ -5,7 +5,7 @@ import os
 
 import redis
 
-from core.bench.ratelimit_bench import (
+from bench.ratelimit_bench import (
     GLOBAL,
     KEYS,
     PER_KEY,

@@ -1,4 +1,5 @@
-"""The code's own checks run with the suite: ruff on everything, mypy --strict on core/."""
+"""The code's own checks run with the suite: ruff on everything, mypy --strict on core/ and
+bench/."""
 
 import subprocess
 import sys
@@ -17,6 +18,6 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_mypy_strict_on_core(tmp_path: Path) -> None:
-    result = run("mypy", "--cache-dir", str(tmp_path / "mypy"), "core")
+def test_mypy_strict_on_core_and_bench(tmp_path: Path) -> None:
+    result = run("mypy", "--cache-dir", str(tmp_path / "mypy"), "core", "bench")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -23,8 +23,8 @@ from core.consumers import ERROR_HEADER, Listener, run_consumer_process
 from core.listeners import LISTENERS
 from credentials import store
 from credentials.crypto import Crypto
-from sandbox import graph_api
 from sandbox.app import create_sandbox_app
+from sandbox.graph import debug_token
 from tests import test_consumers as rig
 from tests.test_consumers import (
     Topology,
@@ -78,9 +78,9 @@ async def test_credentials_validate_records_the_platforms_verdict(
         tuned: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection,
         topology: Topology, sandbox: httpx.AsyncClient) -> None:
     crypto = Crypto.from_settings(tuned)
-    good, _ = await store.upsert(pool, crypto, "graphapi", {"token": graph_api.TOKEN_VALID})
+    good, _ = await store.upsert(pool, crypto, "graphapi", {"token": debug_token.TOKEN_VALID})
     lacking, _ = await store.upsert(pool, crypto, "graphapi",
-                                    {"token": graph_api.TOKEN_NO_INSIGHTS})
+                                    {"token": debug_token.TOKEN_NO_INSIGHTS})
     key, _ = await store.upsert(pool, crypto, "youtube_data_api", {"key": "not-a-sandbox-key"})
     other, _ = await store.upsert(pool, crypto, "rocketapi", {"key": "whatever"})
     validate = listener(topology, "credentials_validate")
@@ -108,7 +108,7 @@ async def test_credentials_validate_retries_a_rate_limited_platform(
         tuned: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection,
         topology: Topology, sandbox: httpx.AsyncClient) -> None:
     good, _ = await store.upsert(pool, Crypto.from_settings(tuned), "graphapi",
-                                 {"token": graph_api.TOKEN_VALID})
+                                 {"token": debug_token.TOKEN_VALID})
     await sandbox.post("/_sandbox/faults", json={"prefix": "/graph", "rate_limit_rate": 1})
     validate = listener(topology, "credentials_validate", max_attempts=3)
     async with running(tuned, validate) as consumer:

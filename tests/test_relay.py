@@ -243,7 +243,7 @@ async def test_nacked_events_are_parked_with_the_reason(
 
 
 def test_events_bench_reports_the_relay_against_bare_aio_pika(settings: Settings) -> None:
-    from core.bench.events_bench import run_events_bench
+    from bench.events_bench import run_events_bench
 
     lines = run_events_bench(settings, 500)
     assert [line["system"] for line in lines] == ["aio-pika", "beat-relay"]

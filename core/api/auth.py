@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.api.deps import CALLER_SCOPE_KEY, Caller
 from core.config import ConfigError, Settings
+from core.exposure import bind_refusal, is_loopback
 
 OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 OPEN_GET_PATHS = frozenset({"/heartbeat"})
@@ -24,10 +25,6 @@ MISSING = "send an API key: Authorization: Bearer <key>"
 WRONG = "the API key is not valid"
 NO_ADMIN_KEYS = "the /tokens endpoints need an admin key: set BEAT_ADMIN_KEYS (comma-separated)"
 HASHED = re.compile(r"sha256:([0-9a-fA-F]{64})")
-
-
-class InsecureBind(ValueError):
-    """Listening beyond loopback without API keys."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,21 +90,6 @@ def _digest(where: str, key: str) -> bytes:
     if not key:
         raise ConfigError(f"{where}: the key is empty")
     return hashlib.sha256(key.encode()).digest()
-
-
-def check_bind(host: str, settings: Settings) -> None:
-    """Raise InsecureBind for a non-loopback `host` when no BEAT_API_KEYS are set."""
-    if not _secrets(settings.beat_api_keys) and not is_loopback(host):
-        raise InsecureBind(bind_refusal(host))
-
-
-def is_loopback(host: str) -> bool:
-    if host.strip().lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
-    except ValueError:
-        return False  # another host name: it may resolve to anything
 
 
 def bearer(authorization: str | None) -> str | None:
@@ -203,11 +185,6 @@ def startup_refusal(app: FastAPI, receive: Receive) -> str | None:
     return None if is_loopback(host) else bind_refusal(host)
 
 
-def bind_refusal(host: str) -> str:
-    return (f"refusing to listen on {host or 'all interfaces'} without API keys: set "
-            "BEAT_API_KEYS (comma-separated) or bind to 127.0.0.1")
-
-
 def install(app: FastAPI, settings: Settings) -> None:
     """Parse the keys and check the secret key (an unusable setting becomes
     `app.state.startup_problem`, refused at start-up) and add the middlewares: the API key
@@ -237,7 +214,3 @@ def _exposed(scope: Scope) -> bool:
 def _open(scope: Scope) -> bool:
     path = scope["path"]
     return path in OPEN_PATHS or (path in OPEN_GET_PATHS and scope["method"] in ("GET", "HEAD"))
-
-
-def _secrets(values: Iterable[SecretStr]) -> list[str]:
-    return [v.get_secret_value().strip() for v in values if v.get_secret_value().strip()]

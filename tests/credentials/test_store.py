@@ -18,7 +18,7 @@ from credentials import store
 from credentials.crypto import Crypto, generate_key
 from credentials.manager import CredentialManager
 from credentials.validator import Validator, validate_and_record
-from sandbox.graph_api import TOKEN_VALID
+from sandbox.graph.debug_token import TOKEN_VALID
 from tests.credentials.conftest import SANDBOX
 
 SECRET = "AIzaSyD-very-secret-api-key-0123456789"

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from core.config import Settings
-from sandbox import graph_api
+from sandbox.graph import debug_token
 from tests.api.support import admin_client
 from tests.credentials.conftest import SANDBOX
 
@@ -38,7 +38,7 @@ async def test_upsert_and_list(api: httpx.AsyncClient) -> None:
                       enabled=False)
     assert same["id"] == yt["id"] and same["enabled"] is False and same["handle"] == "main"
     graph = await post(api, source="graphapi", idempotency_key="ig:brand",
-                       credentials={"token": graph_api.TOKEN_VALID, "user_id": "17"})
+                       credentials={"token": debug_token.TOKEN_VALID, "user_id": "17"})
     assert graph["idempotency_key"] == "ig:brand"
     listed = (await api.get("/tokens")).json()
     assert [t["id"] for t in listed] == [yt["id"], graph["id"]]
@@ -64,9 +64,9 @@ async def test_validation_errors_do_not_echo_secrets(api: httpx.AsyncClient) -> 
 
 
 async def test_validate_stores_the_outcome(api: httpx.AsyncClient) -> None:
-    good = await post(api, source="graphapi", credentials={"token": graph_api.TOKEN_VALID})
+    good = await post(api, source="graphapi", credentials={"token": debug_token.TOKEN_VALID})
     lacking = await post(api, source="graphapi",
-                         credentials={"token": graph_api.TOKEN_NO_INSIGHTS})
+                         credentials={"token": debug_token.TOKEN_NO_INSIGHTS})
     checked = (await api.get("/token/validate", params={"id": good["id"]})).json()
     assert checked["valid"] is True and checked["token"]["validated_at"] is not None
     assert "instagram_manage_insights" in checked["token"]["scopes"]
@@ -83,7 +83,7 @@ async def test_validate_stores_the_outcome(api: httpx.AsyncClient) -> None:
 
 async def test_validate_when_the_platform_gives_no_verdict(
         api: httpx.AsyncClient, sandbox: httpx.AsyncClient) -> None:
-    token = await post(api, source="graphapi", credentials={"token": graph_api.TOKEN_VALID})
+    token = await post(api, source="graphapi", credentials={"token": debug_token.TOKEN_VALID})
     await sandbox.post("/_sandbox/faults", json={"prefix": "/graph", "rate_limit_rate": 1,
                                                  "retry_after_s": 9})
     limited = await api.get("/token/validate", params={"id": token["id"]})

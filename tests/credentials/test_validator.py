@@ -22,7 +22,7 @@ from credentials.validator import (
     Validator,
     validate_and_record,
 )
-from sandbox import graph_api
+from sandbox.graph import debug_token
 from tests.credentials.conftest import SANDBOX
 from youtube.keys import next_quota_reset
 
@@ -48,7 +48,7 @@ async def graph(validator: Validator, token: str, **more: str) -> ValidationResu
 
 
 async def test_valid_token_with_every_scope(validator: Validator) -> None:
-    result = await graph(validator, graph_api.TOKEN_VALID)
+    result = await graph(validator, debug_token.TOKEN_VALID)
     assert result.valid and result.reason is None
     assert set(REQUIRED_SCOPES) <= set(result.scopes)
     assert result.expires_at is not None
@@ -57,36 +57,37 @@ async def test_valid_token_with_every_scope(validator: Validator) -> None:
 
 
 async def test_token_missing_a_scope_is_invalid(validator: Validator) -> None:
-    result = await graph(validator, graph_api.TOKEN_NO_INSIGHTS)
+    result = await graph(validator, debug_token.TOKEN_NO_INSIGHTS)
     assert not result.valid and result.reason == "missing scopes: instagram_manage_insights"
     assert "instagram_basic" in result.scopes
 
 
 async def test_expired_data_access_is_invalid(validator: Validator) -> None:
-    result = await graph(validator, graph_api.TOKEN_DATA_EXPIRED)
+    result = await graph(validator, debug_token.TOKEN_DATA_EXPIRED)
     assert not result.valid and result.reason is not None
     assert result.reason.startswith("data access expired at ")
 
 
 async def test_expired_session(validator: Validator) -> None:
-    itself = await graph(validator, graph_api.TOKEN_EXPIRED)
+    itself = await graph(validator, debug_token.TOKEN_EXPIRED)
     assert not itself.valid and itself.reason is not None
     assert itself.reason.startswith("OAuthException 190/463: Error validating access token: "
                                     "Session has expired on ")
-    by_app = await graph(validator, graph_api.TOKEN_EXPIRED, app_token=graph_api.SANDBOX_APP_TOKEN)
+    by_app = await graph(validator, debug_token.TOKEN_EXPIRED,
+                         app_token=debug_token.SANDBOX_APP_TOKEN)
     assert not by_app.valid and by_app.reason is not None
     assert by_app.reason.startswith("token is not valid: Error validating access token")
     assert by_app.expires_at is not None and by_app.expires_at < NOW
 
 
 async def test_invalid_token(validator: Validator) -> None:
-    itself = await graph(validator, graph_api.TOKEN_INVALID)
+    itself = await graph(validator, debug_token.TOKEN_INVALID)
     assert not itself.valid
     assert itself.reason == ("OAuthException 190: Invalid OAuth access token - Cannot parse "
                              "access token")
-    by_app = await graph(validator, "garbage", app_token=graph_api.SANDBOX_APP_TOKEN)
+    by_app = await graph(validator, "garbage", app_token=debug_token.SANDBOX_APP_TOKEN)
     assert not by_app.valid and by_app.scopes == ()
-    assert by_app.reason == "token is not valid: " + graph_api.CANNOT_PARSE
+    assert by_app.reason == "token is not valid: " + debug_token.CANNOT_PARSE
     assert not (await validator.validate(credential("graphapi", user_id="1"))).valid
 
 
@@ -106,11 +107,11 @@ async def test_no_verdict_raises(validator: Validator, sandbox: httpx.AsyncClien
     await sandbox.post("/_sandbox/faults", json={"prefix": "/graph", "rate_limit_rate": 1,
                                                  "retry_after_s": 7})
     with pytest.raises(RateLimited) as limited:
-        await graph(validator, graph_api.TOKEN_VALID)
+        await graph(validator, debug_token.TOKEN_VALID)
     assert limited.value.retry_after == 7
     await sandbox.post("/_sandbox/faults", json={"prefix": "/graph", "error_rate": 1})
     with pytest.raises(SourceUnavailable):
-        await graph(validator, graph_api.TOKEN_VALID)
+        await graph(validator, debug_token.TOKEN_VALID)
 
 
 def test_next_quota_reset() -> None:
@@ -122,9 +123,9 @@ def test_next_quota_reset() -> None:
 
 async def test_outcomes_are_stored(creds_pool: asyncpg.Pool, crypto: Crypto,
                                    validator: Validator, sandbox: httpx.AsyncClient) -> None:
-    good, _ = await store.upsert(creds_pool, crypto, "graphapi", {"token": graph_api.TOKEN_VALID})
+    good, _ = await store.upsert(creds_pool, crypto, "graphapi", {"token": debug_token.TOKEN_VALID})
     bad, _ = await store.upsert(creds_pool, crypto, "graphapi",
-                                {"token": graph_api.TOKEN_NO_INSIGHTS})
+                                {"token": debug_token.TOKEN_NO_INSIGHTS})
     key, _ = await store.upsert(creds_pool, crypto, "ytapi", {"key": "sandbox-key-2"})
     outcome = await validate_and_record(creds_pool, crypto, validator, good.id)
     assert outcome is not None
@@ -149,7 +150,7 @@ def fixture(name: str) -> Any:
 
 async def test_sandbox_debug_token_shapes(sandbox: httpx.AsyncClient) -> None:
     ok = await sandbox.get("/graph/v19.0/debug_token", params={
-        "input_token": graph_api.TOKEN_VALID, "access_token": graph_api.SANDBOX_APP_TOKEN})
+        "input_token": debug_token.TOKEN_VALID, "access_token": debug_token.SANDBOX_APP_TOKEN})
     assert ok.status_code == 200
     assert ok.headers["content-type"] == "application/json; charset=UTF-8"
     data = ok.json()["data"]
@@ -158,7 +159,7 @@ async def test_sandbox_debug_token_shapes(sandbox: httpx.AsyncClient) -> None:
                          "user_id"}
     assert data["type"] == "USER" and data["is_valid"] is True
     refused = await sandbox.get("/graph/debug_token", params={
-        "input_token": graph_api.TOKEN_VALID, "access_token": graph_api.TOKEN_INVALID})
+        "input_token": debug_token.TOKEN_VALID, "access_token": debug_token.TOKEN_INVALID})
     assert refused.status_code == 400
     assert refused.headers["www-authenticate"].startswith('OAuth "Facebook Platform" '
                                                           '"invalid_token"')
@@ -168,12 +169,12 @@ async def test_sandbox_debug_token_shapes(sandbox: httpx.AsyncClient) -> None:
     assert (error["type"], error["code"]) == ("OAuthException", 190)
     assert len(error["fbtrace_id"]) == 23
     expired = await sandbox.get("/graph/debug_token", params={
-        "input_token": graph_api.TOKEN_VALID, "access_token": graph_api.TOKEN_EXPIRED})
+        "input_token": debug_token.TOKEN_VALID, "access_token": debug_token.TOKEN_EXPIRED})
     assert expired.json()["error"]["error_subcode"] == 463
     missing = await sandbox.get("/graph/debug_token", params={"input_token": "x"})
     assert missing.json()["error"]["code"] == 104
     no_input = await sandbox.get("/graph/debug_token",
-                                 params={"access_token": graph_api.SANDBOX_APP_TOKEN})
+                                 params={"access_token": debug_token.SANDBOX_APP_TOKEN})
     shaped = fixture("fb_error_oauth_100_app_secret_proof.json")["error"]
     assert list(no_input.json()["error"]) == list(shaped)
     assert no_input.json()["error"]["message"] == "(#100) The parameter input_token is required"

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from sandbox.app import create_sandbox_app
-from sandbox.youtube_data import World, build_world
+from sandbox.youtube.world import World, build_world
 from tests.sandbox.helpers import client_for
 
 

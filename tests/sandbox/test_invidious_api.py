@@ -6,7 +6,7 @@ from typing import Any
 import httpx
 
 from sandbox.rng import iso_duration
-from sandbox.youtube_data import World
+from sandbox.youtube.world import World
 from tests.sandbox.helpers import data_api
 
 DOCUMENTED_VIDEO_KEYS = {  # iv-org/documentation docs/api.md, GET /api/v1/videos/:id

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from sandbox.app import create_sandbox_app
-from sandbox.youtube_data import World
+from sandbox.youtube.world import World
 from tests.sandbox.helpers import client_for, data_api, fixture, key_paths, without
 
 VIDEO_OPTIONAL = ("snippet.tags", "snippet.defaultLanguage", "snippet.thumbnails.maxres",

@@ -6,7 +6,7 @@ import time
 import httpx
 
 from sandbox.app import create_sandbox_app
-from sandbox.youtube_data import World, build_world
+from sandbox.youtube.world import World, build_world
 from tests.sandbox.helpers import KEY, client_for
 
 CHANNEL_ID = re.compile(r"^UC[A-Za-z0-9_-]{22}$")

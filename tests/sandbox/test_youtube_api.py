@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from sandbox.youtube_data import World
+from sandbox.youtube.world import World
 from tests.sandbox.helpers import data_api
 
 

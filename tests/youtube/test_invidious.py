@@ -8,7 +8,7 @@ import pytest
 
 from core.parsing import UnknownShape
 from sandbox.app import create_sandbox_app
-from sandbox.youtube_data import World, build_world
+from sandbox.youtube.world import World, build_world
 from youtube.invidious import (
     INVIDIOUS,
     InvidiousErrorBody,

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 import asyncpg
 
+from bench.scratch import beat_process, rounded, scratch_database
 from core import db
-from core.bench.scratch import beat_process, rounded, scratch_database
 from core.config import Settings
 from core.queue import NewTask, Queue
 
@@ -34,7 +34,7 @@ def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: 
     """One line per system (Beat, Beat on a large table when `finished_rows`, then each peer):
     the median of `repeat` runs."""
     assert settings.database_url
-    from core.bench.peers import PEERS
+    from bench.peers import PEERS
 
     unknown = [p for p in peers if p not in PEERS]
     if unknown:
@@ -56,7 +56,7 @@ def run_queue_bench(settings: Settings, jobs: int, peers: list[str], processes: 
 
 
 def _bench_peer(peer: str, url: str, jobs: int) -> Line:
-    from core.bench.peers import PEERS  # the peers are imported only when measured
+    from bench.peers import PEERS  # the peers are imported only when measured
 
     return asyncio.run(PEERS[peer](url, jobs))
 

@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from sandbox import rng as r
-from sandbox.youtube_data import Video, World
-from sandbox.youtube_text import comment_author, comment_text
+from sandbox.youtube.text import comment_author, comment_text
+from sandbox.youtube.world import Video, World
 
 Order = Literal["time", "relevance"]
 MAX_THREADS = 20_000

@@ -5,8 +5,8 @@ from collections.abc import Collection
 from typing import Any
 
 from sandbox import rng as r
-from sandbox.youtube_comments import Comment
-from sandbox.youtube_data import Channel, Playlist, Video, World
+from sandbox.youtube.comments import Comment
+from sandbox.youtube.world import Channel, Playlist, Video, World
 
 Item = dict[str, Any]
 _VIDEO_THUMBS = (("default", "default", 120, 90), ("medium", "mqdefault", 320, 180),

@@ -20,8 +20,8 @@ import aio_pika
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractIncomingMessage
 
+from bench.scratch import rounded, scratch_database
 from core import db
-from core.bench.scratch import rounded, scratch_database
 from core.config import Settings
 from core.events import Event
 from core.relay import SQL, Relay, RelayOptions

@@ -22,12 +22,12 @@ src/invidious/comments/youtube.cr, src/invidious/helpers/errors.cr):
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from sandbox import invidious_render as render
-from sandbox import youtube_comments as comments
 from sandbox.pages import continuation, read_continuation
 from sandbox.responses import CompactJSON
 from sandbox.state import state_of
-from sandbox.youtube_data import Channel, World
+from sandbox.youtube import comments
+from sandbox.youtube import invidious_render as render
+from sandbox.youtube.world import Channel, World
 
 router = APIRouter(prefix="/invidious/api/v1")
 CHANNEL_PAGE = 60

@@ -1,5 +1,5 @@
 """YouTube Data API v3 routes under /youtube/v3/: channels, videos, playlistItems, search and
-commentThreads, answered from the sandbox world in the real shapes (see youtube_render).
+commentThreads, answered from the sandbox world in the real shapes (see data_render).
 
 Every call needs `key=` (missing/unknown: 400 keyInvalid) and costs quota units as the real API
 (search.list 100, the others 1), also when the request turns out invalid; a key without units
@@ -14,13 +14,12 @@ from fastapi import APIRouter, Request
 from starlette.datastructures import QueryParams
 from starlette.responses import Response
 
-from sandbox import youtube_comments as comments
-from sandbox import youtube_errors as errors
-from sandbox import youtube_render as render
 from sandbox.pages import page_start, page_token
 from sandbox.responses import GoogleJSON
 from sandbox.state import state_of
-from sandbox.youtube_data import Video, World
+from sandbox.youtube import comments, errors
+from sandbox.youtube import data_render as render
+from sandbox.youtube.world import Video, World
 
 Handler = Callable[[World, QueryParams], dict[str, Any]]
 router = APIRouter(prefix="/youtube/v3")

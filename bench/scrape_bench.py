@@ -16,12 +16,12 @@ from typing import Any
 import asyncpg
 import httpx
 
+from bench.queue_bench import schedule
+from bench.scratch import beat_process, rounded, scratch_database
 from core import db
-from core.bench.queue_bench import schedule
-from core.bench.scratch import beat_process, rounded, scratch_database
 from core.config import Settings
 from core.services import free_port
-from youtube.settings import SANDBOX_KEYS
+from sandbox.quota import SANDBOX_KEYS
 
 ENQUEUE_CHUNK = 10_000
 CONCURRENCY = 50  # tasks per worker process: one 50-id videos.list in flight per process
@@ -30,7 +30,7 @@ Line = dict[str, Any]
 
 
 def video_ids(items: int) -> list[str]:
-    from sandbox.youtube_data import build_world
+    from sandbox.youtube.world import build_world
 
     world = build_world(SEED)
     ids = [v for c in world.channels for v in world.videos_of(c.channel_id)]

@@ -26,7 +26,7 @@ from pgqueuer.domain.types import Channel, QueueExecutionMode
 from pgqueuer.queries import Queries
 from procrastinate import App, PsycopgConnector
 
-from core.bench.bare import bench_bare
+from bench.bare import bench_bare
 
 PGQ_SCHEMA = "bench_pgqueuer"
 PGQ_CHANNEL = "bench_pgqueuer_events"

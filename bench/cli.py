@@ -1,4 +1,5 @@
-"""`beat bench …`: the benchmark commands, a typer sub-app registered by core/cli.py.
+"""`beat bench …`: the benchmark commands, a typer sub-app `beat` finds through the
+`beat.commands` entry point group (pyproject.toml).
 
 Each benchmark prints one line per measured system (JSON with --json).
 """
@@ -27,7 +28,7 @@ def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] =
                 ) -> None:
     """Enqueue N no-op tasks and drain them with the real worker runtime, `repeat` times per
     system; print one line per system with the median of its runs."""
-    from core.bench.queue_bench import run_queue_bench
+    from bench.queue_bench import run_queue_bench
 
     settings = settings_with_database()
     peers = [p.strip() for p in against.split(",") if p.strip()]
@@ -51,7 +52,7 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
 
     if platform.lower() != "youtube":
         raise UserError(f"no scrape benchmark for {platform!r} yet (youtube)")
-    from core.bench.scrape_bench import run_scrape_bench
+    from bench.scrape_bench import run_scrape_bench
 
     settings = settings_with_database()
     for line in run_scrape_bench(settings, items, processes, latency_ms, repeat):
@@ -64,7 +65,7 @@ def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processe
                     as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                     ) -> None:
     """Beat's one-round-trip stacked limiter against nested asyncio-redis-rate-limit."""
-    from core.bench.ratelimit_bench import run_ratelimit_bench
+    from bench.ratelimit_bench import run_ratelimit_bench
 
     settings = get_settings()
     if not settings.redis_url:
@@ -78,7 +79,7 @@ def bench_events(events: Annotated[int, typer.Option(help="Events per system")] 
                  as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                  ) -> None:
     """Beat's outbox relay against a bare confirmed aio-pika publisher (local RabbitMQ)."""
-    from core.bench.events_bench import run_events_bench
+    from bench.events_bench import run_events_bench
 
     settings = settings_with_database()
     if not settings.amqp_url:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 from sandbox import rng as r
-from sandbox.youtube_text import (
+from sandbox.youtube.text import (
     COUNTRIES,
     LANGUAGES,
     TOPICS,

@@ -4,8 +4,8 @@ import html
 from datetime import datetime
 from typing import Any
 
-from sandbox.youtube_comments import Comment
-from sandbox.youtube_data import Channel, Video, World
+from sandbox.youtube.comments import Comment
+from sandbox.youtube.world import Channel, Video, World
 
 Json = dict[str, Any]
 _THUMBS = (("maxres", "maxres", 1280, 720), ("maxresdefault", "maxresdefault", 1280, 720),

@@ -1,0 +1,1 @@
+"""The sandbox's YouTube: a generated world served as the Data API v3 and as Invidious."""
