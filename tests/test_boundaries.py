@@ -13,16 +13,25 @@ ROOT = Path(__file__).parent.parent
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 CONTRACTS = {contract["id"]: contract["name"] for contract in CONFIG["contracts"]}
 
-# Every contract broken once: core imports the sandbox, the benchmarks and (from outside
-# core.api) core.api; a platform imports another platform and the sandbox; credentials imports
-# the benchmarks. core.api importing its own modules is allowed.
+# Every module a contract names exists in the tree below (import-linter refuses a contract on a
+# missing module), most of them empty.
+NAMED = {module for contract in CONFIG["contracts"] for key in ("source_modules",
+         "forbidden_modules", "modules") for module in contract.get(key, ())
+         if "*" not in module}
+
+# Every contract broken once: core imports the sandbox, the benchmarks, a platform and (from
+# outside core.api) core.api; one of core's foundations imports credentials; a platform imports
+# another platform and the sandbox; credentials imports the benchmarks, a platform and one of
+# core's surfaces. core.api importing its own modules is allowed.
 VIOLATIONS = {
     "core/__init__.py": "",
-    "core/cli.py": "import bench.cli\nimport sandbox.app\nfrom core.api import auth\n",
+    "core/cli.py": "import bench.cli\nimport sandbox.app\nfrom core.api import auth\n"
+                   "import youtube\n",
+    "core/config.py": "import credentials\n",
     "core/api/__init__.py": "",
     "core/api/auth.py": "from core.api import deps\n",
     "core/api/deps.py": "",
-    "credentials/__init__.py": "import bench.cli\n",
+    "credentials/__init__.py": "import bench.cli\nimport youtube\nimport core.logs\n",
     "youtube/__init__.py": "import x\nimport sandbox.app\n",
     "instagram/__init__.py": "",
     "facebook/__init__.py": "",
@@ -32,6 +41,12 @@ VIOLATIONS = {
     "bench/__init__.py": "",
     "bench/cli.py": "",
 }
+
+
+COVERED = {path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+           for path in VIOLATIONS}
+VIOLATIONS.update({module.replace(".", "/") + ("/__init__.py" if "." not in module else ".py"):
+                   "" for module in NAMED - COVERED})
 
 
 def lint_imports(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
