@@ -10,10 +10,10 @@ from core.config import Settings
 from core.ratelimit import credential_budget, process_limiter, source_limits
 from core.sources import Director, Source, Sourced
 from credentials.crypto import Crypto
-from youtube.keys import StoredKeys
 from youtube.models import DATA_API, Video
 from youtube.settings import YoutubeSettings
 from youtube.sources.data_api import MAX_IDS, DataApiSource
+from youtube.sources.data_api.keys import StoredKeys
 from youtube.store import save_videos
 
 

@@ -16,9 +16,9 @@ from core.errors import (
 )
 from core.http import JsonResponse, get_json
 from credentials.models import Credential, ValidationResult
-from youtube.keys import ApiKey, KeyProvider, next_quota_reset
 from youtube.models import DATA_API, Channel, Comment, Page, Video
-from youtube.parse import (
+from youtube.sources.data_api.keys import ApiKey, KeyProvider, next_quota_reset
+from youtube.sources.data_api.parse import (
     parse_channels,
     parse_comment_threads,
     parse_error,
