@@ -1,6 +1,8 @@
-"""Pure functions from Invidious API v1 bodies (a keyless YouTube front-end) to Beat's YouTube
-models, with source "invidious". Shapes: the Invidious API documentation (iv-org/documentation:
-docs/api.md, docs/api/channels_endpoint.md, docs/api/common_types.md).
+"""The keyless fallback: an Invidious instance (API v1, a keyless YouTube front-end), fetched
+and parsed into Beat's YouTube models with source "invidious". One call per video or channel, so
+it serves the Data API's capabilities at a higher call count, and no handle lookups or search.
+Shapes: the Invidious API documentation (iv-org/documentation: docs/api.md,
+docs/api/channels_endpoint.md, docs/api/common_types.md).
 
     GET /api/v1/videos/:id              parse_video          -> Video
     GET /api/v1/channels/:ucid          parse_channel        -> Channel
@@ -13,20 +15,86 @@ Invidious writes 0 where YouTube hides a number, so: likes are None when `allowR
 and a channel's `subCount` of 0 is read as unknown (None). A comment without `replies` has none:
 Invidious only writes `replies` for a comment that has some, so its reply_count is 0.
 An error body (`{"error": "..."}`) raises InvidiousErrorBody; any other unexpected shape raises
-UnknownShape, never KeyError or TypeError.
+UnknownShape, never KeyError or TypeError. From the source, an unreadable body is the source
+failing (SourceUnavailable), a 404 is NotFound.
 """
 
+import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
+from core.errors import NotFound, SourceUnavailable, Unsupported
+from core.http import get_json
 from core.normalized import to_int
 from core.parsing import UnknownShape, shape_errors
 from youtube.models import Channel, Comment, Page, Video
 
 INVIDIOUS = "invidious"
-P = ParamSpec("P")
-R = TypeVar("R")
+PARALLEL_CALLS = 10
+T = TypeVar("T")
 _QUALITIES = ("maxres", "maxresdefault", "sddefault", "high", "medium", "default")
+
+
+class InvidiousSource:
+    name = INVIDIOUS
+    capabilities = frozenset({"channels", "videos", "playlist_items", "comments"})
+    needs_credential = False
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/") + "/api/v1"
+        self.calls = 0
+        self._gate = asyncio.Semaphore(PARALLEL_CALLS)
+
+    async def call(self, capability: str, **params: Any) -> Any:
+        handler = getattr(self, f"_{capability}")
+        return await handler(**params)
+
+    async def _videos(self, ids: list[str]) -> list[Video]:
+        found = await asyncio.gather(*(self._one(f"videos/{i}", parse_video) for i in ids))
+        return [video for video in found if video is not None]
+
+    async def _channels(self, ids: list[str]) -> list[Channel]:
+        found = await asyncio.gather(*(self._one(f"channels/{i}", parse_channel) for i in ids))
+        return [channel for channel in found if channel is not None]
+
+    async def _playlist_items(self, playlist_id: str, page_token: str | None = None
+                              ) -> Page[Video]:
+        if not playlist_id.startswith("UU"):
+            raise Unsupported(f"invidious: only uploads playlists, not {playlist_id}")
+        params = {"continuation": page_token} if page_token else None
+        return await self._page(f"channels/UC{playlist_id[2:]}/videos", params,
+                                parse_channel_videos)
+
+    async def _comments(self, video_id: str, page_token: str | None = None) -> Page[Comment]:
+        params = {"continuation": page_token} if page_token else None
+        return await self._page(f"comments/{video_id}", params, parse_comments)
+
+    async def _one(self, path: str, parse: Callable[[Any], T]) -> T | None:
+        """One item; None when Invidious does not know it."""
+        try:
+            return await self._page(path, None, parse)
+        except NotFound:
+            return None
+
+    async def _page(self, path: str, params: dict[str, str] | None,
+                    parse: Callable[[Any], T]) -> T:
+        async with self._gate:
+            self.calls += 1
+            response = await get_json(INVIDIOUS, f"{self.base_url}/{path}", params=params)
+        if response.status == 404:
+            raise NotFound(f"invidious: {parse_error(response.body) or 'not found'}")
+        if response.status != 200:
+            raise SourceUnavailable(f"invidious: HTTP {response.status} "
+                                    f"{parse_error(response.body) or ''}".rstrip())
+        return _parsed(parse, response.body)
+
+
+def _parsed(parse: Callable[[Any], T], body: Any) -> T:
+    try:
+        return parse(body)
+    except UnknownShape as exc:
+        raise SourceUnavailable(f"invidious: unexpected body: {exc}") from None
 
 
 class InvidiousErrorBody(UnknownShape):
