@@ -27,7 +27,7 @@ def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     sources: list[Source] = [DataApiSource(own.data_api_url(settings), keys)]
     fallback = own.invidious_base_url(settings)
     if fallback:
-        from youtube.invidious import InvidiousSource
+        from youtube.sources.invidious import InvidiousSource
 
         sources.append(InvidiousSource(fallback))
     return sources
