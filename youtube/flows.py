@@ -20,10 +20,10 @@ from youtube.refresh import (
     refresh_handle,
     refresh_videos,
     search_video_ids,
+    service,
     store_comments,
     uploads_playlist,
 )
-from youtube.service import service
 from youtube.sources.data_api import CommentsDisabled
 from youtube.store import sql
 
