@@ -1,6 +1,7 @@
-"""The keyless fallback: an Invidious instance (API v1, a keyless YouTube front-end), fetched
-and parsed into Beat's YouTube models with source "invidious". One call per video or channel, so
-it serves the Data API's capabilities at a higher call count, and no handle lookups or search.
+"""The keyless fallback source: an Invidious instance (API v1, an open YouTube front-end), its
+calls and the parsers of its bodies into Beat's YouTube models with source "invidious". One call
+per video or channel, so it serves the Data API's capabilities at a higher call count, with no
+handle lookups or search.
 Shapes: the Invidious API documentation (iv-org/documentation: docs/api.md,
 docs/api/channels_endpoint.md, docs/api/common_types.md).
 
