@@ -21,7 +21,7 @@ from bench.scratch import beat_process, rounded, scratch_database
 from core import db
 from core.config import Settings
 from core.services import free_port
-from sandbox.quota import SANDBOX_KEYS
+from youtube.settings import SANDBOX_KEYS
 
 ENQUEUE_CHUNK = 10_000
 CONCURRENCY = 50  # tasks per worker process: one 50-id videos.list in flight per process

@@ -15,8 +15,8 @@ def serve(host: Annotated[str, typer.Option(help="Bind address")] = "127.0.0.1",
           ) -> None:
     """Run the local stand-in for the platform APIs (YouTube Data API v3, Invidious)."""
     from sandbox.faults import Faults
-    from sandbox.quota import SANDBOX_KEYS
     from sandbox.server import run
+    from youtube.settings import SANDBOX_KEYS
 
     keys = None if quota is None else {k: quota for k in SANDBOX_KEYS}
     run(host, port, seed, keys, Faults(latency_ms=latency_ms, error_rate=error_rate))

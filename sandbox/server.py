@@ -7,7 +7,7 @@ import uvicorn
 
 from sandbox.app import create_sandbox_app
 from sandbox.faults import Faults
-from sandbox.quota import SANDBOX_KEYS
+from youtube.settings import SANDBOX_KEYS
 
 
 def run(host: str = "127.0.0.1", port: int = 8900, seed: int = 1,

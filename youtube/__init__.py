@@ -9,13 +9,13 @@ KEY_CHECK = "youtube.sources.data_api:check_key"
 PLATFORM = Platform(
     name="youtube",
     flows="youtube.flows",
-    parser="youtube.parse:normalize_document",
+    parser="youtube.sources.data_api.parse:normalize_document",
     hosts=HOSTS,
     resolve=resolve,
     settings=YoutubeSettings,
     credential_checks={"youtube_data_api": KEY_CHECK, "ytapi": KEY_CHECK},
     lookups="youtube.lookups:LOOKUPS",
     keyword_flow="refresh_yt_posts_by_keyword",
-    startup="youtube.keys:import_configured_keys",
+    startup="youtube.sources.data_api.keys:import_configured_keys",
     description="YouTube Data API v3, with an Invidious instance as the keyless fallback",
 )

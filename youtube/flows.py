@@ -1,7 +1,10 @@
 """YouTube flows (names from the seed): profiles, videos by id / channel / playlist, comments,
-profile insights and CSV exports. Each returns a small JSON result stored with the task."""
+profile insights and CSV exports (under BEAT_HOME/exports). Each returns a small JSON result
+stored with the task."""
 
 import asyncio
+import csv
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -9,7 +12,6 @@ from pydantic import Field, model_validator
 from core.errors import NotFound
 from core.flows import StrictParams, TaskContext, flow
 from core.sources import Director
-from youtube import exports
 from youtube.models import Channel, Video
 from youtube.refresh import (
     comment_pages,
@@ -20,15 +22,21 @@ from youtube.refresh import (
     refresh_handle,
     refresh_videos,
     search_video_ids,
+    service,
     store_comments,
     uploads_playlist,
 )
-from youtube.service import service
 from youtube.sources.data_api import CommentsDisabled
 from youtube.store import sql
 
 PLATFORM = "YOUTUBE"
 Ids = list[str]
+CHANNEL_COLUMNS = ("channel_id", "handle", "title", "subscribers", "views", "video_count",
+                   "published_at", "country", "avg_views", "engagement_rate", "source")
+VIDEO_COLUMNS = ("video_id", "channel_id", "title", "published_at", "duration_s", "views",
+                 "likes", "comments", "source")
+ENGAGEMENT_COLUMNS = ("video_id", "title", "published_at", "views", "likes", "comments",
+                      "engagement_rate")
 
 
 class ProfilesParams(StrictParams):
@@ -178,11 +186,39 @@ async def refresh_yt_profile_insights(params: InsightsParams,
     return {"channel_id": params.channel_id, **summary}
 
 
+def engagement_row(video: dict[str, Any]) -> dict[str, Any]:
+    """The video with its engagement rate: likes + comments per view, in %."""
+    views, likes, comments = video["views"], video["likes"], video["comments"]
+    rate = None
+    if views and likes is not None and comments is not None:
+        rate = round(100 * (likes + comments) / views, 4)
+    return {**video, "engagement_rate": rate}
+
+
+async def write_csv(ctx: TaskContext, columns: tuple[str, ...],
+                    rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rows as BEAT_HOME/exports/<flow>-<task id>.csv; the result holds its path."""
+    path = ctx.settings.beat_home / "exports" / f"{ctx.flow}-{ctx.task_id}.csv"
+    await ctx.progress.update(0, len(rows), "rows written")
+    await asyncio.to_thread(_write_csv_file, path, columns, rows)
+    await ctx.progress.update(len(rows), len(rows), "rows written")
+    return {"path": str(path), "rows": len(rows)}
+
+
+def _write_csv_file(path: Path, columns: tuple[str, ...], rows: list[dict[str, Any]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows({c: ("" if row.get(c) is None else row[c]) for c in columns}
+                         for row in rows)
+
+
 @flow("fetch_channels_csv", ChannelsCsvParams, platform=PLATFORM, processes=2, concurrency=3)
 async def fetch_channels_csv(params: ChannelsCsvParams, ctx: TaskContext) -> dict[str, Any]:
     """CSV of channels (refreshed first)."""
     rows = await refresh_channels(_director(ctx), ctx.pool, params.channel_ids, ctx.progress)
-    return await exports.write(ctx, exports.CHANNEL_COLUMNS, rows)
+    return await write_csv(ctx, CHANNEL_COLUMNS, rows)
 
 
 @flow("fetch_channel_videos_csv", ChannelVideosParams, platform=PLATFORM, processes=2,
@@ -193,7 +229,7 @@ async def fetch_channel_videos_csv(params: ChannelVideosParams,
     await refresh_yt_posts_by_channel_id(params, ctx)
     rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id,
                                 params.max_videos or 20_000)
-    return await exports.write(ctx, exports.VIDEO_COLUMNS, [dict(r) for r in rows])
+    return await write_csv(ctx, VIDEO_COLUMNS, [dict(r) for r in rows])
 
 
 @flow("fetch_channel_engagement_csv", InsightsParams, platform=PLATFORM, processes=2,
@@ -203,6 +239,5 @@ async def fetch_channel_engagement_csv(params: InsightsParams,
     """CSV of engagement per recent video, plus the channel's averages in the result."""
     summary = await refresh_yt_profile_insights(params, ctx)
     rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id, params.recent)
-    result = await exports.write(ctx, exports.ENGAGEMENT_COLUMNS,
-                           [exports.engagement_row(dict(r)) for r in rows])
+    result = await write_csv(ctx, ENGAGEMENT_COLUMNS, [engagement_row(dict(r)) for r in rows])
     return {**result, "summary": summary}

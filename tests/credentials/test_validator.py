@@ -24,7 +24,7 @@ from credentials.validator import (
 )
 from sandbox.graph import debug_token
 from tests.credentials.conftest import SANDBOX
-from youtube.keys import next_quota_reset
+from youtube.sources.data_api.keys import next_quota_reset
 
 FIXTURES = Path(__file__).parents[2].parent / "shared" / "fixtures" / "facebook"
 NOW = datetime.now(UTC)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from youtube.parse import (
+from youtube.sources.data_api.parse import (
     parse_channels,
     parse_comment_threads,
     parse_playlist_items,

@@ -11,8 +11,8 @@ from core import http
 from core.errors import AllSourcesFailed
 from core.sources import CircuitBreaker, Director
 from tests.test_sources import FakeSource
-from youtube.keys import KeyPool
 from youtube.sources.data_api import DataApiSource
+from youtube.sources.data_api.keys import KeyPool
 
 WRONG_SHAPE = json.dumps({"kind": "youtube#videoListResponse",
                           "items": [{"kind": "youtube#video", "snippet": "not an object"}]})

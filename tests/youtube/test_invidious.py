@@ -1,4 +1,4 @@
-"""youtube.invidious parses the sandbox's Invidious-shaped bodies into Beat's models."""
+"""youtube.sources.invidious parses the sandbox's Invidious-shaped bodies into Beat's models."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -9,7 +9,7 @@ import pytest
 from core.parsing import UnknownShape
 from sandbox.app import create_sandbox_app
 from sandbox.youtube.world import World, build_world
-from youtube.invidious import (
+from youtube.sources.invidious import (
     INVIDIOUS,
     InvidiousErrorBody,
     parse_channel,

@@ -19,7 +19,7 @@ from tests.youtube.fixture_files import (
     load,
     utc,
 )
-from youtube.parse import (
+from youtube.sources.data_api.parse import (
     ApiErrorBody,
     parse_channels,
     parse_comment_threads,

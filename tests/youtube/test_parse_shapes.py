@@ -18,7 +18,7 @@ from tests.youtube.fixture_files import (
     utc,
 )
 from youtube.models import ApiError
-from youtube.parse import (
+from youtube.sources.data_api.parse import (
     parse_channels,
     parse_duration,
     parse_error,

@@ -1,5 +1,7 @@
-"""The YouTube Data API v3 (needs an API key): channels, videos (50 ids a call), playlist items,
-comment threads. Quota: 1 unit a list call; a key whose quota is spent rests until the reset."""
+"""Calls to the YouTube Data API v3 (needs an API key): channels, videos (50 ids a call), playlist
+items, comment threads, search. Quota: 1 unit a list call, 100 a search page; a key whose quota
+is spent rests until the reset. Bodies are read by parse.py, errors classified here; check_key
+tests a stored key with one call."""
 
 from collections.abc import Callable
 from datetime import datetime
@@ -16,9 +18,9 @@ from core.errors import (
 )
 from core.http import JsonResponse, get_json
 from credentials.models import Credential, ValidationResult
-from youtube.keys import ApiKey, KeyProvider, next_quota_reset
 from youtube.models import DATA_API, Channel, Comment, Page, Video
-from youtube.parse import (
+from youtube.sources.data_api.keys import ApiKey, KeyProvider, next_quota_reset
+from youtube.sources.data_api.parse import (
     parse_channels,
     parse_comment_threads,
     parse_error,

@@ -1,4 +1,5 @@
-"""Pure functions from decoded YouTube Data API v3 bodies to models; no I/O, no state.
+"""Pure functions from decoded YouTube Data API v3 bodies to models; no I/O, no state. Among
+them normalize_document, YouTube's parser for `beat parse`.
 
 A body that is not the expected shape raises UnknownShape (an error body: ApiErrorBody), never a
 KeyError or TypeError; numbers arrive as strings and are read with `to_int`.
