@@ -12,6 +12,7 @@ from pydantic import Field, model_validator
 from core.errors import NotFound
 from core.flows import StrictParams, TaskContext, flow
 from core.sources import Director
+from youtube import PLATFORM as YOUTUBE
 from youtube.models import Channel, Video
 from youtube.refresh import (
     comment_pages,
@@ -29,7 +30,7 @@ from youtube.refresh import (
 from youtube.sources.data_api import CommentsDisabled
 from youtube.store import sql
 
-PLATFORM = "YOUTUBE"
+PLATFORM = YOUTUBE.api_name  # "YOUTUBE": the spelling of tasks and the API
 Ids = list[str]
 CHANNEL_COLUMNS = ("channel_id", "handle", "title", "subscribers", "views", "video_count",
                    "published_at", "country", "avg_views", "engagement_rate", "source")
