@@ -184,7 +184,8 @@ async def test_day_limits_are_aligned_to_utc_days(limiter: RateLimiter) -> None:
     assert all(d.granted for d in grants)
     refused = await limiter.acquire([daily])
     assert refused.refused_by == "daily:3/86400s"
-    assert refused.wait_s * 1e6 == DAY_US - refused.server_time_us % DAY_US  # next 00:00 UTC
+    # next 00:00 UTC, to the microsecond (wait_s is microseconds / 1e6: round the float back)
+    assert round(refused.wait_s * 1e6) == DAY_US - refused.server_time_us % DAY_US
     assert 0 < await limiter.redis.pttl(limiter.key(daily)) <= refused.wait_s * 1000 + 1001
 
     yesterday = refused.server_time_us - refused.server_time_us % DAY_US - DAY_US
