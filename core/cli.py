@@ -7,7 +7,6 @@ import os
 import shutil
 import sys
 from importlib import import_module
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import asyncpg
@@ -35,8 +34,8 @@ from core.console import age, columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
 from core.events_cli import events_app
 from core.flows import Flow, load_flows
-from core.links_cli import links_command, platforms_command
 from core.logs import setup_logging
+from core.platforms_cli import links_command, parse_command, platforms_command
 from core.plugins import add_commands
 from core.queue import NewTask, Queue, Status, Task
 
@@ -46,6 +45,7 @@ app.add_typer(events_app, name="events")
 app.add_typer(credentials_app, name="credentials")
 app.command("links")(links_command)
 app.command("platforms")(platforms_command)
+app.command("parse")(parse_command)
 console = Console()
 log = logging.getLogger("beat")
 T = TypeVar("T")
@@ -309,27 +309,6 @@ def _process_cap_note(settings: Settings) -> str:
                 "WORKER_PROCESS_CAP, for `beat worker` and `beat up` alike.")
     return (f"{what} `beat up` starts 1 process per flow (WORKER_PROCESS_CAP=1); "
             "`beat worker` starts the number shown.")
-
-
-@app.command()
-def parse(file: Annotated[Path, typer.Argument(help="A raw API response (JSON)")],
-          platform: Annotated[str, typer.Option(
-              help="The platform that answered (see `beat platforms`)")]) -> None:
-    """Print each entity of a raw API response as one normalized JSON line."""
-    from core.parsing import UnknownShape, parse_document
-
-    try:
-        document = json.loads(file.read_text())
-    except OSError as exc:
-        raise UserError(f"cannot read {file}: {exc.strerror}") from None
-    except ValueError as exc:
-        raise UserError(f"{file} is not JSON: {exc}") from None
-    try:
-        entities = parse_document(platform.lower(), document)
-    except UnknownShape as exc:
-        raise UserError(f"{file}: {exc}") from None
-    for entity in entities:
-        print(json.dumps(entity.line()))
 
 
 @app.command()

@@ -1,4 +1,5 @@
-"""`beat links` (what pasted URLs point at) and `beat platforms` (what is registered)."""
+"""The platform commands: `beat links` (what pasted URLs point at), `beat parse` (a raw API
+response as normalized lines) and `beat platforms` (what is registered)."""
 
 import json
 import sys
@@ -12,6 +13,7 @@ from core.cli_support import UserError
 from core.config import get_settings
 from core.console import columns
 from core.links import Router
+from core.parsing import UnknownShape, parse_document
 from core.platforms import Platform, registry
 
 CAPABILITIES = ("profile_by_handle", "profile_by_profile_id", "profile_id_of_row",
@@ -48,6 +50,24 @@ def _lines(file: str) -> Iterator[str]:
 def _read(handle: IO[str], name: str) -> Iterator[str]:
     for line in handle:
         yield line.rstrip("\r\n").lstrip("\ufeff")
+
+
+def parse_command(file: Annotated[Path, typer.Argument(help="A raw API response (JSON)")],
+          platform: Annotated[str, typer.Option(
+              help="The platform that answered (see `beat platforms`)")]) -> None:
+    """Print each entity of a raw API response as one normalized JSON line."""
+    try:
+        document = json.loads(file.read_text())
+    except OSError as exc:
+        raise UserError(f"cannot read {file}: {exc.strerror}") from None
+    except ValueError as exc:
+        raise UserError(f"{file} is not JSON: {exc}") from None
+    try:
+        entities = parse_document(platform.lower(), document)
+    except UnknownShape as exc:
+        raise UserError(f"{file}: {exc}") from None
+    for entity in entities:
+        print(json.dumps(entity.line()))
 
 
 def platforms_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")]
