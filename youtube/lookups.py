@@ -23,7 +23,7 @@ class Stored(BaseModel):
     platform: Literal["youtube"] = "youtube"
     id: int
     source: str | None = None
-    metric_sources: dict[str, str] = {}
+    metric_sources: dict[str, Any] = {}
     created_at: datetime
     updated_at: datetime
     refreshed_at: datetime | None = None
