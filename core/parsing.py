@@ -27,6 +27,16 @@ class UnknownShape(SourceUnavailable, ValueError):
     From a source, that is the source failing (it answered something unreadable): the director
     asks the next source and counts it against the source's circuit."""
 
+    kind = "unknown_shape"
+
+
+# What reading a decoded body can raise when the body is not what the parser expects: a missing
+# key or index, a wrong type, a malformed value (a duration, a date, a count), a number too large
+# for its type (an Infinity count, a year out of range; OSError from a timestamp the C library
+# cannot hold) or nesting too deep to walk. Parsers do no I/O, so an OSError is never more.
+READ_ERRORS = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, OSError,
+               RecursionError)
+
 
 # What reading a decoded body can raise when the body is not what the parser expects: a missing
 # key or index, a wrong type, a malformed value (a duration, a date, a count), a number too large

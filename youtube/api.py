@@ -14,6 +14,7 @@ from core.api.freshness import (
     fresh_or_refresh,
     is_fresh,
     live_limits,
+    not_found,
     refresh_task,
     wait_for,
 )
@@ -100,7 +101,7 @@ async def recent_posts(channel_id: ChannelId, request: Request, queue: QueueDep,
             "refresh_yt_posts_by_channel_id", PLATFORM,
             {"channel_id": channel_id, "max_videos": limit}, f"yt:recent:{channel_id}"))
         task = await wait_for(queue, task, wait)
-        if task.status == "FAILED" and (task.last_error or "").startswith("NotFound"):
+        if not_found(task):
             raise HTTPException(status.HTTP_404_NOT_FOUND, detail=task.last_error)
         if task.status != "COMPLETE":
             return JSONResponse(jsonable_encoder({"task_id": task.id, "status": task.status}),
