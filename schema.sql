@@ -250,5 +250,32 @@ CREATE VIEW outbox_stats AS
 
 UPDATE alembic_version SET version_num='0006' WHERE alembic_version.version_num = '0005';
 
+-- Running upgrade 0006 -> 0007
+
+ALTER TABLE scrape_request_log ADD COLUMN error_kind text;
+
+CREATE FUNCTION beat_task_finished_changes(
+        id bigint[], flow text[], platform text[], status text[], attempt integer[],
+        account_id text[], last_error text[], error_kind text[]
+    ) RETURNS jsonb LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+    BEGIN
+        RETURN jsonb_build_object(
+                   'id', id, 'flow', flow, 'platform', lower(platform::text)::text[],
+                   'status', status, 'attempt', attempt, 'account_id', account_id,
+                   'last_error', last_error, 'error_kind', error_kind);
+    END
+    $$;
+
+CREATE FUNCTION beat_changed_fields(fields text[], old jsonb, new jsonb)
+    RETURNS SETOF jsonb LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(jsonb_object_agg(field, jsonb_build_array(v.old -> field, v.new -> field)),
+                    '{}'::jsonb)
+      FROM (SELECT old, new OFFSET 0) AS v, unnest(fields) AS field
+     WHERE coalesce(v.old -> field, 'null'::jsonb) IS DISTINCT FROM
+           coalesce(v.new -> field, 'null'::jsonb)
+    $$;
+
+UPDATE alembic_version SET version_num='0007' WHERE alembic_version.version_num = '0006';
+
 COMMIT;
 

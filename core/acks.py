@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 import asyncpg
 
 from core.db import DB_ERRORS
+from core.errors import UNSTORABLE_RESULT
 from core.queue import Status, sql
 from core.validation import check_json, storable_text
 
@@ -33,6 +34,7 @@ class Ack:
     status: Status
     data: Any = None
     error: str | None = None
+    error_kind: str | None = None  # what `error` is (core/errors.py)
     delay: float = 0.0  # seconds before a retry (status PENDING) may run
     refund: bool = False  # give the attempt back (rate-limited retries)
 
@@ -106,11 +108,11 @@ class AckBuffer:
     async def _flush(self, number: int) -> None:
         batch = self.in_flight[number]
         try:
-            statuses, results, errors, delays = zip(*map(storable, batch), strict=True)
+            statuses, results, errors, kinds, delays = zip(*map(storable, batch), strict=True)
             await self.pool.execute(
                 sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
-                list(statuses), list(results), list(errors), list(delays),
-                [1 if a.refund else 0 for a in batch], self.worker_id)
+                list(statuses), _nullable(results), _nullable(errors), _nullable(kinds),
+                list(delays), [1 if a.refund else 0 for a in batch], self.worker_id)
             self._failures = 0
             self.flushed += len(batch)
             if self.on_flushed is not None:
@@ -137,21 +139,28 @@ class AckBuffer:
         self._wake.set()
 
 
-def storable(ack: Ack) -> tuple[str, str | None, str | None, float]:
-    """The status, result (JSON text), error text and retry delay to write for `ack`, as
-    PostgreSQL can store them. Error text keeps NUL and lone surrogates spelled out; a delay
+def _nullable(column: tuple[str | None, ...]) -> list[str | None] | None:
+    """The column, or NULL when every value in it is: unnest pads a NULL array with NULLs, and
+    the ack statement (the queue's hot path) need not encode and decode a batch's worth of them
+    (most batches carry no error, and no-op flows no result)."""
+    return list(column) if any(value is not None for value in column) else None
+
+
+def storable(ack: Ack) -> tuple[str, str | None, str | None, str | None, float]:
+    """The status, result (JSON text), error text and kind, and retry delay to write for `ack`,
+    as PostgreSQL can store them. Error text keeps NUL and lone surrogates spelled out; a delay
     (say, an upstream's Retry-After) is at most MAX_RETRY_DELAY_S; a result jsonb would refuse
     (NUL, lone surrogates, NaN, keys JSON cannot spell) fails its task saying why, as running
     it again would give the same result. One such ack must not hold up its batch."""
     error = None if ack.error is None else storable_text(ack.error)
     delay = min(ack.delay, MAX_RETRY_DELAY_S) if ack.delay >= 0 else 0.0  # NaN too: at once
     if ack.data is None:
-        return ack.status.value, None, error, delay
+        return ack.status.value, None, error, ack.error_kind, delay
     try:
         result = json.dumps(ack.data, default=str, allow_nan=False)
         if "\\u0000" in result or "\\ud" in result:  # rare: only then the full check
             check_json(json.loads(result), "result")
     except (TypeError, ValueError, RecursionError) as exc:
         return (Status.FAILED.value, None, storable_text(f"the result cannot be stored: {exc}"),
-                0.0)
-    return ack.status.value, result, error, delay
+                UNSTORABLE_RESULT, 0.0)
+    return ack.status.value, result, error, ack.error_kind, delay

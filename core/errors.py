@@ -4,11 +4,22 @@
     ├── Retryable            run again later, with exponential backoff and jitter
     │   ├── RateLimited      run again after `retry_after` seconds; does not use up an attempt
     │   ├── SourceUnavailable
-    │   │   └── UnknownShape (core/parsing.py): an answer the parser cannot read
+    │   │   ├── UnknownShape (core/parsing.py): an answer the parser cannot read
+    │   │   └── RateLimiterUnavailable (core/ratelimit.py): no call goes out unlimited
     │   ├── CredentialInvalid
-    │   └── Unsupported      this source cannot serve this request; another may
-    ├── AllSourcesFailed     every source for a capability failed: retry later
-    └── Permanent            never retry: FAILED at once (not found, private, bad params)
+    │   ├── Unsupported      this source cannot serve this request; another may
+    │   └── AllSourcesFailed every source for a capability failed: retry later
+    ├── Permanent            never retry: FAILED at once (not found, private, bad params)
+    │   ├── NotFound
+    │   └── BadParams
+    └── KeyConflict          refused at enqueue, before any task exists: an active task holds
+                             the idempotency key (the API answers 409)
+
+Every class has a `kind`, a short snake_case name that outlives class renames: a task records
+the kind of its last error in `error_kind` next to `last_error` (and in its task.* event), and
+callers test the kind, never the message. The queue adds kinds of its own for outcomes that are
+no exception: `timeout`, `lease_expired`, `expired`, `cancelled`, `unstorable_result`, and
+`unexpected` for an exception that is not a BeatError (see KINDS).
 
 Sources translate low-level errors (httpx, asyncpg) into these at the boundary; nothing above a
 source sees a library exception. An exception that is not a BeatError is treated as Retryable:
@@ -16,21 +27,42 @@ a bug fails the task after its attempts are spent, with the traceback's last lin
 """
 
 import random
+from typing import ClassVar
+
+# Kinds the queue records for outcomes that are not a BeatError.
+TIMEOUT = "timeout"  # the run outlived its flow's timeout
+LEASE_EXPIRED = "lease_expired"  # its worker stopped heartbeating (killed, frozen, cut off)
+EXPIRED = "expired"  # expires_at passed before a worker picked it
+CANCELLED = "cancelled"
+UNEXPECTED = "unexpected"  # an exception that is not a BeatError: a bug, most likely
+UNSTORABLE_RESULT = "unstorable_result"  # a result PostgreSQL cannot store as JSON
+KINDS = (TIMEOUT, LEASE_EXPIRED, EXPIRED, CANCELLED, UNEXPECTED, UNSTORABLE_RESULT)
 
 
 class BeatError(Exception):
-    """A task failed."""
+    """Something Beat was asked to do failed."""
+
+    kind: ClassVar[str] = "error"
 
     def __init__(self, message: str | None = None) -> None:
         super().__init__(message or (type(self).__doc__ or type(self).__name__).strip())
 
 
+def kind_of(exc: BaseException) -> str:
+    """The kind a task records for `exc`: its class's, or `unexpected`."""
+    return exc.kind if isinstance(exc, BeatError) else UNEXPECTED
+
+
 class Retryable(BeatError):
     """A temporary failure; the task will be tried again later."""
+
+    kind = "retryable"
 
 
 class RateLimited(Retryable):
     """A rate limit refused the call; the task will be tried again after the wait."""
+
+    kind = "rate_limited"
 
     def __init__(self, retry_after: float, message: str | None = None) -> None:
         super().__init__(message)
@@ -40,29 +72,53 @@ class RateLimited(Retryable):
 class SourceUnavailable(Retryable):
     """The source is down or answered with a server error."""
 
+    kind = "source_unavailable"
+
 
 class CredentialInvalid(Retryable):
     """The credential was refused (expired, revoked or out of quota); another may work."""
+
+    kind = "credential_invalid"
 
 
 class Unsupported(Retryable):
     """This source cannot serve this request (another source may)."""
 
+    kind = "unsupported"
+
 
 class AllSourcesFailed(Retryable):
     """Every source for this capability failed."""
+
+    kind = "all_sources_failed"
 
 
 class Permanent(BeatError):
     """A failure that retrying will not fix (not found, private, bad params)."""
 
+    kind = "permanent"
+
 
 class NotFound(Permanent):
     """The requested item does not exist on the platform."""
 
+    kind = "not_found"
+
 
 class BadParams(Permanent):
     """The task's params are invalid for its flow."""
+
+    kind = "bad_params"
+
+
+class KeyConflict(BeatError):
+    """Another active task holds this task's idempotency key."""
+
+    kind = "key_conflict"
+
+    def __init__(self, message: str | None = None, position: int | None = None) -> None:
+        super().__init__(message)
+        self.position = position  # which of the tasks given, when several were
 
 
 def backoff_seconds(attempt: int, base: float = 2.0, cap: float = 600.0,

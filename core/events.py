@@ -20,7 +20,9 @@ from core import sqlfile
 EXCHANGE = "beat.events"
 SCHEMA_VERSION = 1
 TASK_BATCH = "task.finished"
-TASK_FIELDS = ("id", "flow", "platform", "status", "attempt", "account_id", "last_error")
+TASK_FIELDS = ("id", "flow", "platform", "status", "attempt", "account_id", "last_error",
+               "error_kind")
+LATER_TASK_FIELDS = frozenset({"error_kind"})  # rows written before these lack them
 SQL = Path(__file__).with_name("sql") / "outbox.sql"
 MAX_BIGINT = 2**63 - 1
 CURSOR_FORMAT = re.compile(r"([0-9]{1,19})-([0-9]{1,19})")
@@ -91,13 +93,15 @@ def expand(row: Any) -> list[Event]:
 
 def finished_tasks(changes: dict[str, Any]) -> list[dict[str, Any]]:
     """The tasks of a `task.finished` row: one array per field, element i of each belongs to
-    task i (far cheaper for the ack statement to build than an object per task). Rows written
-    before that layout hold a list of objects under "tasks"."""
+    task i (far cheaper for the ack statement to build than an object per task). A row written
+    before a field existed (error_kind) reads it as None; rows written before that layout hold
+    a list of objects under "tasks"."""
     if "tasks" in changes:
         return list(changes["tasks"])
-    columns = [(field, changes[field]) for field in TASK_FIELDS]
-    return [{field: values[i] for field, values in columns}
-            for i in range(len(changes.get("id", [])))]
+    count = len(changes.get("id", []))
+    columns = [(field, changes[field] if field in changes or field not in LATER_TASK_FIELDS
+                else [None] * count) for field in TASK_FIELDS]
+    return [{field: values[i] for field, values in columns} for i in range(count)]
 
 
 async def read_after(pool: asyncpg.Pool, cursor: Cursor,

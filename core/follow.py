@@ -56,6 +56,7 @@ def task_lines(task: Task) -> list[str]:
         ("key", task.idempotency_key or "-"),
         ("account", task.account_id or "-"),
         ("last_error", task.last_error or "-"),
+        ("error_kind", task.error_kind or "-"),
         ("data", "-" if task.data is None else json.dumps(task.data)),
     ]
     width = max(len(name) for name, _ in fields)

@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from core.errors import RateLimited, SourceUnavailable
+from core.parsing import UnknownShape
 
 DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=200, max_keepalive_connections=50)
@@ -50,8 +51,9 @@ class JsonResponse:
 
 async def get_json(source: str, url: str, params: dict[str, Any] | None = None,
                    headers: dict[str, str] | None = None) -> JsonResponse:
-    """GET a JSON document. Transport errors, 5xx, 429 and bodies that are not JSON become
-    SourceUnavailable / RateLimited; other statuses are returned for the source to classify."""
+    """GET a JSON document. Transport errors and 5xx become SourceUnavailable, 429 RateLimited,
+    a body that is not JSON UnknownShape; other statuses are returned for the source to
+    classify."""
     try:
         response = await client().get(url, params=params, headers=headers)
         content = await response.aread()
@@ -65,9 +67,9 @@ async def get_json(source: str, url: str, params: dict[str, Any] | None = None,
         raise SourceUnavailable(f"{source}: HTTP {response.status_code}")
     try:
         body = json.loads(content)
-    except ValueError:
-        raise SourceUnavailable(
-            f"{source}: HTTP {response.status_code} with a body that is not JSON") from None
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than json reads
+        raise UnknownShape(f"{source}: HTTP {response.status_code} with a body that is not JSON "
+                           f"({type(exc).__name__})") from None
     return JsonResponse(response.status_code, body, response.headers)
 
 

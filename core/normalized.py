@@ -36,13 +36,20 @@ class Normalized(BaseModel):
         return self.model_dump(mode="json")
 
 
+MAX_COUNT = 2**63 - 1  # what a bigint column holds
+
+
 def to_int(value: Any) -> int | None:
-    """Counts arrive as strings in some APIs ("7920"); None and "" stay None."""
+    """Counts arrive as strings in some APIs ("7920"); None and "" stay None. A count no bigint
+    holds is a malformed answer (OverflowError), not one to fail the store with later."""
     if value is None or value == "":
         return None
     if isinstance(value, bool):
         raise TypeError(f"not a count: {value!r}")
-    return int(value)
+    count = int(value)
+    if abs(count) > MAX_COUNT:
+        raise OverflowError(f"not a count: {count} is out of range")
+    return count
 
 
 def parse_time(value: Any) -> datetime | None:

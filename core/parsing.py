@@ -23,9 +23,27 @@ class UnknownShape(SourceUnavailable, ValueError):
     From a source, that is the source failing (it answered something unreadable): the director
     asks the next source and counts it against the source's circuit."""
 
+    kind = "unknown_shape"
+
+
+# What reading a decoded body can raise when the body is not what the parser expects: a missing
+# key or index, a wrong type, a malformed value (a duration, a date, a count), a number too large
+# for its type (an Infinity count, a year out of range; OSError from a timestamp the C library
+# cannot hold) or nesting too deep to walk. Parsers do no I/O, so an OSError is never more.
+READ_ERRORS = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, OSError,
+               RecursionError)
+
+
+# What reading a decoded body can raise when the body is not what the parser expects: a missing
+# key or index, a wrong type, a malformed value (a duration, a date, a count), a number too large
+# for its type (an Infinity count, a year out of range; OSError from a timestamp the C library
+# cannot hold) or nesting too deep to walk. Parsers do no I/O, so an OSError is never more.
+READ_ERRORS = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, OSError,
+               RecursionError)
+
 
 def shape_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Report any failure to read the body as UnknownShape, never KeyError or TypeError."""
+    """Report any failure to read the body as UnknownShape, never KeyError or OverflowError."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -33,7 +51,7 @@ def shape_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except UnknownShape:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        except READ_ERRORS as exc:
             raise UnknownShape(f"{func.__name__}: {type(exc).__name__}: {exc}") from exc
 
     return wrapper

@@ -15,6 +15,7 @@ import asyncpg
 from pydantic import BaseModel
 
 from core import sqlfile
+from core.errors import KeyConflict
 from core.progress import Progress
 
 SQL_FILE = Path(__file__).with_name("sql") / "queue.sql"
@@ -60,6 +61,7 @@ class Task(BaseModel):
     expires_at: datetime | None
     run_after: datetime
     last_error: str | None
+    error_kind: str | None = None  # what last_error is (core/errors.py): test this, not the text
     worker_id: str | None
     lease_until: datetime | None
     progress: Progress | None = None
@@ -183,15 +185,6 @@ class Queue:
     async def outbox_stats(self) -> list[dict[str, Any]]:
         """The event outbox backlog: status, events, oldest_age_s (the outbox_stats view)."""
         return [dict(r) for r in await self.pool.fetch(sql("outbox_stats"))]
-
-
-class KeyConflict(Exception):
-    """Another active task holds this task's idempotency key (`position`: which of the tasks
-    given, when several were)."""
-
-    def __init__(self, message: str, position: int | None = None) -> None:
-        super().__init__(message)
-        self.position = position
 
 
 def _check_shared(position: int, holder: Task, may_share: Callable[[Task], bool] | None) -> None:

@@ -33,6 +33,8 @@ SPEC = re.compile(r"^(?P<name>.+):(?P<limit>\d+)/(?P<count>\d+(?:\.\d+)?)?"
 class RateLimiterUnavailable(SourceUnavailable):
     """The rate limiter's Redis cannot be reached; no call goes out unlimited."""
 
+    kind = "rate_limiter_unavailable"
+
 
 @dataclass(frozen=True, slots=True)
 class Limit:

@@ -157,7 +157,8 @@ class FlowLoop:
             task.cancel()
             self.done += 1
             self.runtime.acks.add(Ack(*claim, Status.TIMEOUT,
-                                      error=f"timed out after {self.flow.timeout_s:g}s"))
+                                      error=f"timed out after {self.flow.timeout_s:g}s",
+                                      error_kind=errors.TIMEOUT))
             log.warning("task %d (%s) hit its %gs timeout: cancelled", claim.task_id,
                         self.flow.name, self.flow.timeout_s)
 
@@ -173,7 +174,8 @@ class FlowLoop:
         try:
             params = self.flow.params_model.model_validate(row["params"])
         except ValidationError as exc:
-            return Ack(*claim, Status.FAILED, error=f"invalid params: {exc}")
+            return Ack(*claim, Status.FAILED, error=f"invalid params: {exc}",
+                       error_kind=errors.BadParams.kind)
         rt = self.runtime
         ctx = TaskContext(claim.task_id, self.flow.name, attempt, rt.pool, log, rt.settings,
                           task_progress(rt.pool, sql("set_progress"), claim.task_id,
@@ -188,18 +190,21 @@ class FlowLoop:
 
 
 def failure_ack(claim: Claim, attempt: int, max_attempts: int, exc: Exception) -> Ack:
-    """Retry (PENDING after a backoff) or fail, by the error's class."""
+    """Retry (PENDING after a backoff) or fail, by the error's class; the ack records its kind."""
     message = redact.scrub(f"{type(exc).__name__}: {exc}")[:2000]
+    kind = errors.kind_of(exc)
     if isinstance(exc, errors.Permanent):
-        return Ack(*claim, Status.FAILED, error=message)
+        return Ack(*claim, Status.FAILED, error=message, error_kind=kind)
     if isinstance(exc, errors.RateLimited):
-        return Ack(*claim, Status.PENDING, error=message, delay=exc.retry_after, refund=True)
+        return Ack(*claim, Status.PENDING, error=message, error_kind=kind,
+                   delay=exc.retry_after, refund=True)
     if isinstance(exc, RateLimiterUnavailable):  # raised outside a director: a wait all the same
-        return Ack(*claim, Status.PENDING, error=f"{message}: will run again",
+        return Ack(*claim, Status.PENDING, error=f"{message}: will run again", error_kind=kind,
                    delay=LIMITER_RETRY_S * random.uniform(0.5, 1.5), refund=True)
     if attempt >= max_attempts:
-        return Ack(*claim, Status.FAILED, error=message)
-    return Ack(*claim, Status.PENDING, error=message, delay=errors.backoff_seconds(attempt))
+        return Ack(*claim, Status.FAILED, error=message, error_kind=kind)
+    return Ack(*claim, Status.PENDING, error=message, error_kind=kind,
+               delay=errors.backoff_seconds(attempt))
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:

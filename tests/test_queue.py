@@ -105,6 +105,33 @@ async def test_acks_complete_retry_and_ignore_stale_attempts(queue: Queue,
     assert retry.run_after > datetime.now(UTC) + timedelta(seconds=50)
 
 
+async def test_a_batch_in_which_no_ack_has_a_result_or_error_is_written_all_the_same(
+        queue: Queue, pool: asyncpg.Pool) -> None:
+    """Columns no ack of a batch fills go to the statement as NULL, not as arrays of NULLs: the
+    rows land as before, each keeping the error (and its kind) of an earlier attempt."""
+    await pool.execute("TRUNCATE event_outbox")
+    retried, _ = await queue.enqueue(NewTask("noop", {}, max_attempts=3))
+    fresh, _ = await queue.enqueue(NewTask("noop", {}))
+    await pool.execute("UPDATE scrape_request_log SET last_error = 'SourceUnavailable: 503', "
+                       "error_kind = 'source_unavailable' WHERE id = $1", retried.id)
+    rows = await claim(pool)
+    acks = AckBuffer(pool, "w1", flush_ms=1)
+    runner = asyncio.create_task(acks.run())
+    for row in rows:
+        acks.add(Ack(row["id"], row["lease_token"], Status.COMPLETE))
+    await acks.close()
+    await asyncio.wait_for(runner, 5)
+    done = {t.id: t for t in [await queue.get(retried.id), await queue.get(fresh.id)] if t}
+    assert {t.status for t in done.values()} == {Status.COMPLETE}
+    assert all(t.data is None and t.worker_id is None for t in done.values())
+    assert (done[retried.id].last_error, done[retried.id].error_kind) == (
+        "SourceUnavailable: 503", "source_unavailable")
+    assert (done[fresh.id].last_error, done[fresh.id].error_kind) == (None, None)
+    finished = await pool.fetch("SELECT changes FROM event_outbox WHERE type = 'task.finished'")
+    assert sorted(t["id"] for row in finished for t in finished_tasks(row["changes"])) == sorted(
+        [retried.id, fresh.id])
+
+
 async def test_a_stale_ack_from_an_earlier_claim_changes_nothing_after_a_requeue(
         queue: Queue, pool: asyncpg.Pool, settings: Settings) -> None:
     """Worker w1 claims, its lease is reaped (the task ends FAILED), the task is requeued and w1
@@ -359,7 +386,7 @@ async def test_every_way_a_task_finishes_writes_its_event(
     await pool.execute("UPDATE scrape_request_log SET priority = 9 WHERE id = $1", done.id)
     await claim(pool, n=1, worker="w1")
     await pool.execute(queue_sql("ack_batch"), [done.id], [1], ["COMPLETE"], [None], [None],
-                       [0.0], [0], "w1")
+                       [None], [0.0], [0], "w1")
     await claim(pool, n=1, lease=0.01, worker="w2")
     await asyncio.sleep(0.05)
     async with pool.acquire() as conn:

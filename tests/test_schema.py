@@ -26,6 +26,8 @@ SELECT 'constraint', conrelid::regclass || ' ' || pg_get_constraintdef(oid)
 UNION ALL
 SELECT 'option', relname || ' ' || array_to_string(reloptions, ',')
   FROM pg_class WHERE relnamespace = 'public'::regnamespace AND reloptions IS NOT NULL
+UNION ALL
+SELECT 'function', pg_get_functiondef(oid) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
 ORDER BY 1, 2
 """
 
@@ -61,6 +63,7 @@ async def test_schema_sql_builds_the_same_database_as_the_migrations(
         await conn.close()
     from_file, migrated = await catalog(empty_database), await catalog(database_url)
     assert ("column", "scrape_request_log.lease_until timestamp with time zone YES ") in migrated
+    assert any(kind == "function" and "beat_changed_fields" in item for kind, item in migrated)
     assert from_file == migrated
 
 

@@ -20,6 +20,7 @@ from core.errors import (
     RateLimited,
     SourceUnavailable,
 )
+from core.parsing import UnknownShape
 from core.queue import NewTask, Queue
 from core.sources import CircuitBreaker, Director
 
@@ -102,7 +103,8 @@ def answer(status: int, body: bytes, headers: dict[str, str] | None = None) -> h
 
 @pytest.mark.parametrize("transport, error, message", [
     (answer(503, b"{}"), SourceUnavailable, "HTTP 503"),
-    (answer(200, b'{"items": [tru'), SourceUnavailable, "not JSON"),
+    (answer(200, b'{"items": [tru'), UnknownShape, "not JSON"),
+    (answer(200, b"[" * 100_000 + b"]" * 100_000), UnknownShape, "not JSON.*RecursionError"),
     (answer(429, b"{}", {"Retry-After": "12"}), RateLimited, "429"),
 ])
 async def test_http_failures_become_beat_errors(transport: httpx.MockTransport,

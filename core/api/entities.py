@@ -17,8 +17,8 @@ from core.api.errors import invalid
 from core.api.freshness import (
     fresh_or_refresh,
     is_fresh,
-    is_not_found,
     live_limits,
+    not_found,
     refresh_task,
     wait_for,
 )
@@ -48,6 +48,7 @@ class Refreshing(BaseModel):
     task_id: int
     status: str
     last_error: str | None = None
+    error_kind: str | None = None
     stale: dict[str, Any] | None = Field(default=None, description="What is stored, if any")
 
 
@@ -209,7 +210,7 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
             task, _ = await queue.enqueue(refresh_task(refresh.flow, found.api_name,
                                                        refresh.params, refresh.key))
             task = await wait_for(queue, task, wait)
-            if is_not_found(task):
+            if not_found(task):
                 raise HTTPException(status.HTTP_404_NOT_FOUND, detail=task.last_error)
             if task.status != Status.COMPLETE:
                 return JSONResponse(jsonable_encoder({"task_id": task.id,

@@ -16,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from core.config import Settings
+from core.errors import NotFound
 from core.queue import NewTask, Queue, Status, Task
 from core.ratelimit import Limit, RateLimiter, RateLimiterUnavailable, parse_limit
 from core.validation import RESERVED_KEY_PREFIX
@@ -34,6 +35,11 @@ async def wait_for(queue: Queue, task: Task, seconds: float) -> Task:
         await asyncio.sleep(POLL_S)
         task = await queue.get(task.id) or task
     return task
+
+
+def not_found(task: Task) -> bool:
+    """Whether the task failed because the platform has no such item."""
+    return task.status == Status.FAILED and task.error_kind == NotFound.kind
 
 
 def is_fresh(row: dict[str, Any] | None, max_age: float) -> bool:
@@ -88,17 +94,14 @@ async def fresh_or_refresh(queue: Queue, lookup: Lookup, refresh: NewTask, max_a
         row = await lookup()
         if row is not None:
             return row
-    if is_not_found(task):
+    if not_found(task):
+        # last_error is "<exception class>: <message>"; the message alone answers the 404
         raise HTTPException(status.HTTP_404_NOT_FOUND,
-                            detail=(task.last_error or "").removeprefix("NotFound: "))
+                            detail=(task.last_error or "").partition(": ")[2] or task.last_error)
     return JSONResponse(jsonable_encoder({"task_id": task.id, "status": task.status,
-                                          "last_error": task.last_error, "stale": row}),
+                                          "last_error": task.last_error,
+                                          "error_kind": task.error_kind, "stale": row}),
                         status_code=status.HTTP_202_ACCEPTED)
-
-
-def is_not_found(task: Task) -> bool:
-    """The refresh failed because the platform has no such item."""
-    return task.status == Status.FAILED and (task.last_error or "").startswith("NotFound")
 
 
 def refresh_task(flow: str, platform: str, params: dict[str, Any], key: str,

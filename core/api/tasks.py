@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from core.api.deps import ANYONE, AdminScope, CallerDep, FlowsDep, QueueDep
 from core.api.errors import error_detail, invalid
+from core.errors import KeyConflict
 from core.flows import Flow
-from core.queue import KeyConflict, NewTask, Task
+from core.queue import NewTask, Task
 from core.validation import (
     AccountId,
     FlowName,

@@ -1,5 +1,8 @@
 -- Every query of the task queue, one named block each; loaded once by core/queue.py.
 -- Statuses: PENDING, PROCESSING, COMPLETE, FAILED, TIMEOUT, EXPIRED, CANCELLED.
+-- error_kind says what last_error is (core/errors.py kinds, and timeout, lease_expired,
+-- expired, cancelled, unexpected): callers test it, never the message. Every way a task
+-- finishes writes its task.finished outbox row with beat_task_finished_changes (migration 0007).
 
 -- name: enqueue
 -- Insert one task unless an active task holds the same idempotency key; wakes workers of the flow.
@@ -74,27 +77,31 @@ RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status, t.lease_token
 -- worker_id is set only while a row is PROCESSING; matching on it (not on status) keeps the
 -- planner on the primary key instead of the lease index, whose dead entries pile up under load.
 -- A PENDING outcome is a retry: it runs again after `delay` seconds; `refund` gives the attempt back.
+-- data, error and error_kind may be NULL instead of an array of NULLs: unnest pads them.
 WITH acked AS (
 UPDATE scrape_request_log AS t
    SET status      = u.status,
        data        = u.data::jsonb,
        last_error  = coalesce(u.error, t.last_error),
+       error_kind  = coalesce(u.error_kind, t.error_kind),
        scraped_at  = CASE WHEN u.status = 'PENDING' THEN NULL ELSE now() END,
        run_after   = CASE WHEN u.status = 'PENDING'
                           THEN now() + make_interval(secs => u.delay) ELSE t.run_after END,
        retry_count = t.retry_count - u.refund,
        lease_until = NULL,
        worker_id   = NULL
-  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[],
-              $7::int[]) AS u(id, lease_token, status, data, error, delay, refund)
- WHERE t.id = u.id AND t.lease_token = u.lease_token AND t.worker_id = $8
-RETURNING t.id, t.flow, t.platform, t.status, t.retry_count, t.account_id, t.last_error
+  FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[],
+              $7::float8[], $8::int[])
+       AS u(id, lease_token, status, data, error, error_kind, delay, refund)
+ WHERE t.id = u.id AND t.lease_token = u.lease_token AND t.worker_id = $9
+RETURNING t.id, t.flow, t.platform, t.status, t.retry_count, t.account_id, t.last_error,
+          t.error_kind
 )
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object(
-           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
-           'status', array_agg(status), 'attempt', array_agg(retry_count),
-           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
+SELECT 'task.finished', beat_task_finished_changes(
+           array_agg(id), array_agg(flow), array_agg(platform), array_agg(status),
+           array_agg(retry_count), array_agg(account_id), array_agg(last_error),
+           array_agg(error_kind))
   FROM acked WHERE status <> 'PENDING'
 HAVING count(*) > 0;
 
@@ -137,18 +144,19 @@ UPDATE scrape_request_log
    SET status      = CASE WHEN retry_count >= max_attempts THEN 'FAILED' ELSE 'PENDING' END,
        scraped_at  = CASE WHEN retry_count >= max_attempts THEN now() END,
        last_error  = 'lease expired: worker ' || coalesce(worker_id, '?') || ' stopped heartbeating',
+       error_kind  = 'lease_expired',
        run_after   = now(),
        lease_until = NULL,
        worker_id   = NULL
  WHERE status = 'PROCESSING' AND lease_until < now()
-RETURNING id, status, flow, platform, retry_count, account_id, last_error,
+RETURNING id, status, flow, platform, retry_count, account_id, last_error, error_kind,
           pg_notify('beat_queue', flow) IS NULL AS notified
 ), failed AS (
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object(
-           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
-           'status', array_agg(status), 'attempt', array_agg(retry_count),
-           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
+SELECT 'task.finished', beat_task_finished_changes(
+           array_agg(id), array_agg(flow), array_agg(platform), array_agg(status),
+           array_agg(retry_count), array_agg(account_id), array_agg(last_error),
+           array_agg(error_kind))
   FROM reaped WHERE status = 'FAILED'
 HAVING count(*) > 0
 )
@@ -157,15 +165,15 @@ SELECT id, status FROM reaped;
 -- name: expire_pending
 WITH expired AS (
 UPDATE scrape_request_log
-   SET status = 'EXPIRED', scraped_at = now()
+   SET status = 'EXPIRED', scraped_at = now(), error_kind = 'expired'
  WHERE status = 'PENDING' AND expires_at < now()
-RETURNING id, status, flow, platform, retry_count, account_id, last_error
+RETURNING id, status, flow, platform, retry_count, account_id, last_error, error_kind
 ), event AS (
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object(
-           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
-           'status', array_agg(status), 'attempt', array_agg(retry_count),
-           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
+SELECT 'task.finished', beat_task_finished_changes(
+           array_agg(id), array_agg(flow), array_agg(platform), array_agg(status),
+           array_agg(retry_count), array_agg(account_id), array_agg(last_error),
+           array_agg(error_kind))
   FROM expired WHERE status = 'EXPIRED'
 HAVING count(*) > 0
 )
@@ -182,15 +190,15 @@ DELETE FROM scrape_request_log
 -- name: cancel
 WITH cancelled AS (
 UPDATE scrape_request_log
-   SET status = 'CANCELLED', scraped_at = now(), lease_until = NULL
+   SET status = 'CANCELLED', scraped_at = now(), lease_until = NULL, error_kind = 'cancelled'
  WHERE id = $1 AND status = 'PENDING'
 RETURNING *
 ), event AS (
 INSERT INTO event_outbox (type, changes)
-SELECT 'task.finished', jsonb_build_object(
-           'id', array_agg(id), 'flow', array_agg(flow), 'platform', array_agg(lower(platform)),
-           'status', array_agg(status), 'attempt', array_agg(retry_count),
-           'account_id', array_agg(account_id), 'last_error', array_agg(last_error))
+SELECT 'task.finished', beat_task_finished_changes(
+           array_agg(id), array_agg(flow), array_agg(platform), array_agg(status),
+           array_agg(retry_count), array_agg(account_id), array_agg(last_error),
+           array_agg(error_kind))
   FROM cancelled WHERE status = 'CANCELLED'
 HAVING count(*) > 0
 )
@@ -200,8 +208,9 @@ SELECT * FROM cancelled;
 -- A finished task runs again from scratch, with all its attempts. lease_token is left alone:
 -- it fences every earlier claim, whatever retry_count says.
 UPDATE scrape_request_log
-   SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL, data = NULL,
-       scraped_at = NULL, picked_at = NULL, lease_until = NULL, worker_id = NULL
+   SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL,
+       error_kind = NULL, data = NULL, scraped_at = NULL, picked_at = NULL, lease_until = NULL,
+       worker_id = NULL
  WHERE id = $1 AND status IN ('COMPLETE', 'FAILED', 'TIMEOUT', 'EXPIRED', 'CANCELLED')
 RETURNING *, pg_notify('beat_queue', flow) IS NULL AS notified;
 
@@ -221,8 +230,9 @@ WITH chosen AS (
       ORDER BY idempotency_key, id DESC)
 )
 UPDATE scrape_request_log AS t
-   SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL, data = NULL,
-       scraped_at = NULL, picked_at = NULL, lease_until = NULL, worker_id = NULL
+   SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL,
+       error_kind = NULL, data = NULL, scraped_at = NULL, picked_at = NULL, lease_until = NULL,
+       worker_id = NULL
   FROM chosen
  WHERE t.id = chosen.id AND t.status = $1
 RETURNING t.id, pg_notify('beat_queue', t.flow) IS NULL AS notified;

@@ -20,7 +20,8 @@ async def finish(client: httpx.AsyncClient, pool: asyncpg.Pool, count: int) -> l
            for _ in range(count)]
     await pool.fetch(sql("claim_batch"), "noop", count, 30.0, "w1")
     await pool.execute(sql("ack_batch"), ids, [1] * count, ["COMPLETE"] * count,
-                       [None] * count, [None] * count, [0.0] * count, [0] * count, "w1")
+                       [None] * count, [None] * count, [None] * count, [0.0] * count,
+                       [0] * count, "w1")
     return ids
 
 

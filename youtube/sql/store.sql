@@ -1,5 +1,6 @@
 -- YouTube current state and snapshots. A metric the new source does not carry (None) keeps its
 -- earlier value and the source that gave it: metric_sources says where each number came from.
+-- Change events carry [old, new] per tracked field that changed (beat_changed_fields).
 
 -- name: upsert_channels
 -- Like upsert_videos: a profile.youtube.created / .updated event when tracked fields changed.
@@ -38,20 +39,11 @@ RETURNING a.*, (a.xmax = 0) AS created
 ), events AS (
 INSERT INTO event_outbox (type, platform, entity_key, changes, source)
 SELECT CASE WHEN up.created THEN 'profile.youtube.created' ELSE 'profile.youtube.updated' END,
-       'youtube', up.channel_id,
-       jsonb_strip_nulls(jsonb_build_object(
-               'title', CASE WHEN o.title IS DISTINCT FROM up.title
-                          THEN jsonb_build_array(o.title, up.title) END,
-               'handle', CASE WHEN o.handle IS DISTINCT FROM up.handle
-                          THEN jsonb_build_array(o.handle, up.handle) END,
-               'subscribers', CASE WHEN o.subscribers IS DISTINCT FROM up.subscribers
-                          THEN jsonb_build_array(o.subscribers, up.subscribers) END,
-               'views', CASE WHEN o.views IS DISTINCT FROM up.views
-                          THEN jsonb_build_array(o.views, up.views) END,
-               'video_count', CASE WHEN o.video_count IS DISTINCT FROM up.video_count
-                          THEN jsonb_build_array(o.video_count, up.video_count) END)), up.source
-  FROM up LEFT JOIN o USING (channel_id)
- WHERE up.created OR o.title IS DISTINCT FROM up.title OR o.handle IS DISTINCT FROM up.handle OR o.subscribers IS DISTINCT FROM up.subscribers OR o.views IS DISTINCT FROM up.views OR o.video_count IS DISTINCT FROM up.video_count
+       'youtube', up.channel_id, changes, up.source
+  FROM up LEFT JOIN o USING (channel_id),
+       beat_changed_fields('{title,handle,subscribers,views,video_count}', to_jsonb(o),
+                           to_jsonb(up)) AS changes
+ WHERE up.created OR changes <> '{}'
 )
 SELECT * FROM up;
 
@@ -106,20 +98,11 @@ SELECT 'YOUTUBE', u.post_id, u.profile_id, u.metrics::jsonb, '{}'::jsonb, u.sour
 ), events AS (
 INSERT INTO event_outbox (type, platform, entity_key, changes, source)
 SELECT CASE WHEN up.created THEN 'post.youtube.created' ELSE 'post.youtube.updated' END,
-       'youtube', up.video_id,
-       jsonb_strip_nulls(jsonb_build_object(
-               'title', CASE WHEN o.title IS DISTINCT FROM up.title
-                          THEN jsonb_build_array(o.title, up.title) END,
-               'views', CASE WHEN o.views IS DISTINCT FROM up.views
-                          THEN jsonb_build_array(o.views, up.views) END,
-               'likes', CASE WHEN o.likes IS DISTINCT FROM up.likes
-                          THEN jsonb_build_array(o.likes, up.likes) END,
-               'comments', CASE WHEN o.comments IS DISTINCT FROM up.comments
-                          THEN jsonb_build_array(o.comments, up.comments) END,
-               'comments_disabled', CASE WHEN o.comments_disabled IS DISTINCT FROM up.comments_disabled
-                          THEN jsonb_build_array(o.comments_disabled, up.comments_disabled) END)), up.source
-  FROM up LEFT JOIN o USING (video_id)
- WHERE up.created OR o.title IS DISTINCT FROM up.title OR o.views IS DISTINCT FROM up.views OR o.likes IS DISTINCT FROM up.likes OR o.comments IS DISTINCT FROM up.comments OR o.comments_disabled IS DISTINCT FROM up.comments_disabled
+       'youtube', up.video_id, changes, up.source
+  FROM up LEFT JOIN o USING (video_id),
+       beat_changed_fields('{title,views,likes,comments,comments_disabled}', to_jsonb(o),
+                           to_jsonb(up)) AS changes
+ WHERE up.created OR changes <> '{}'
 )
 SELECT video_id FROM up;
 
@@ -150,18 +133,12 @@ RETURNING c.comment_id, c.video_id, c.text, c.likes, c.reply_count, c.source,
 INSERT INTO event_outbox (type, platform, entity_key, changes, source)
 SELECT CASE WHEN up.created THEN 'comment.youtube.created' ELSE 'comment.youtube.updated' END,
        'youtube', up.comment_id,
-       jsonb_strip_nulls(jsonb_build_object(
-           'video_id', CASE WHEN up.created THEN up.video_id END,
-           'text', CASE WHEN o.text IS DISTINCT FROM up.text
-                        THEN jsonb_build_array(o.text, up.text) END,
-           'likes', CASE WHEN o.likes IS DISTINCT FROM up.likes
-                         THEN jsonb_build_array(o.likes, up.likes) END,
-           'reply_count', CASE WHEN o.reply_count IS DISTINCT FROM up.reply_count
-                               THEN jsonb_build_array(o.reply_count, up.reply_count) END)),
+       changes || jsonb_strip_nulls(jsonb_build_object(
+                      'video_id', CASE WHEN up.created THEN up.video_id END)),
        up.source
-  FROM up LEFT JOIN o USING (comment_id)
- WHERE up.created OR o.text IS DISTINCT FROM up.text OR o.likes IS DISTINCT FROM up.likes
-    OR o.reply_count IS DISTINCT FROM up.reply_count;
+  FROM up LEFT JOIN o USING (comment_id),
+       beat_changed_fields('{text,likes,reply_count}', to_jsonb(o), to_jsonb(up)) AS changes
+ WHERE up.created OR changes <> '{}';
 
 -- name: mark_comments_disabled
 UPDATE youtube_post SET comments_disabled = true, updated_at = now() WHERE video_id = $1;
