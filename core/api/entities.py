@@ -31,7 +31,8 @@ T = TypeVar("T")
 MaxAge = Annotated[float, Query(ge=0, le=30 * 86400,
                                 description="Seconds stored data counts as fresh")]
 Wait = Annotated[float, Query(ge=0, le=60, description="Seconds to wait for a refresh")]
-PlatformName = Annotated[str, Path(max_length=40, description="YOUTUBE, ... (GET /platforms)")]
+PlatformName = Annotated[str, Path(max_length=40,
+                                   description="The platform's API name (GET /platforms)")]
 Ident = Annotated[SafeStr, StringConstraints(min_length=1, max_length=256)]
 
 
