@@ -147,6 +147,11 @@ class Lookups:
     profile_model: type[Any] | None = None  # pydantic models of the answers (OpenAPI)
     post_model: type[Any] | None = None
 
+    def capabilities(self) -> list[str]:
+        """The lookups this platform can do, in declaration order."""
+        return [name for name in self.__dataclass_fields__
+                if not name.endswith("_model") and getattr(self, name) is not None]
+
 
 # -- The platform --------------------------------------------------------------------------------
 

@@ -16,9 +16,6 @@ from core.links import Router
 from core.parsing import UnknownShape, parse_document
 from core.platforms import Platform, registry
 
-CAPABILITIES = ("profile_by_handle", "profile_by_profile_id", "profile_id_of_row",
-                "post_by_shortcode", "post_by_type", "recent_posts")
-
 
 def links_command(
         file: Annotated[str, typer.Argument(help="One URL per line; - reads stdin",
@@ -91,5 +88,5 @@ def describe(platform: Platform) -> dict[str, Any]:
     return {"name": platform.name, "api_name": platform.api_name, "flows": platform.flows,
             "parser": platform.parser, "hosts": sorted(platform.hosts),
             "credential_sources": sorted(platform.credential_checks),
-            "lookups": [c for c in CAPABILITIES if lookups and getattr(lookups, c)],
+            "lookups": lookups.capabilities() if lookups else [],
             "keyword_flow": platform.keyword_flow, "description": platform.description}

@@ -9,6 +9,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
 from core.http import get_json
+from core.platforms import sandboxed
 from credentials.models import Clock, Credential, ValidationResult
 
 REQUIRED_SCOPES = ("instagram_basic", "instagram_manage_insights", "pages_read_engagement",
@@ -24,8 +25,7 @@ class GraphSettings(BaseSettings):
     graph_api_url: str = "https://graph.facebook.com/v19.0"
 
     def base_url(self, settings: Settings) -> str:
-        return f"{settings.sandbox_url.rstrip('/')}/graph" if settings.sandbox_url \
-            else self.graph_api_url
+        return sandboxed(settings, "graph", self.graph_api_url)
 
 
 async def check_token(cred: Credential, settings: Settings, clock: Clock,

@@ -127,9 +127,7 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
     async def list_platforms() -> list[PlatformInfo]:
         """The platforms this server knows, and what each can look up."""
         return [PlatformInfo(name=p.name, api_name=p.api_name, description=p.description,
-                             lookups=[f for f in Lookups.__dataclass_fields__
-                                      if not f.endswith("_model")
-                                      and getattr(lookups[p.name], f) is not None])
+                             lookups=lookups[p.name].capabilities())
                 for p in platforms.values()]
 
     @router.get("/profiles/{platform}/byhandle/{handle}", response_model=profile,
