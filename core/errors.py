@@ -8,7 +8,8 @@
     │   │   └── RateLimiterUnavailable (core/ratelimit.py): no call goes out unlimited
     │   ├── CredentialInvalid
     │   ├── Unsupported      this source cannot serve this request; another may
-    │   └── AllSourcesFailed every source for a capability failed: retry later
+    │   ├── AllSourcesFailed every source for a capability failed: retry later
+    │   └── LeaseLost        the run no longer holds its task (its outcome is dropped)
     ├── Permanent            never retry: FAILED at once (not found, private, bad params)
     │   ├── NotFound
     │   └── BadParams
@@ -91,6 +92,13 @@ class AllSourcesFailed(Retryable):
     """Every source for this capability failed."""
 
     kind = "all_sources_failed"
+
+
+class LeaseLost(Retryable):
+    """This run no longer holds its task (reaped or requeued): it stops, and the task's
+    current holder goes on from the last checkpoint."""
+
+    kind = "lease_lost"
 
 
 class Permanent(BeatError):

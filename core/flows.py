@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.checkpoint import Checkpoint
 from core.config import Settings
 from core.platforms import registry
 from core.progress import ProgressReporter
@@ -37,6 +38,9 @@ class TaskContext:
     settings: Settings
     # `await ctx.progress.update(done, total, unit)`: shown by `beat task` and the task API.
     progress: ProgressReporter = dataclasses.field(default_factory=ProgressReporter)
+    # `ctx.checkpoint.state` / `await ctx.checkpoint.save(state)`: resume where an earlier
+    # attempt stopped (core/checkpoint.py).
+    checkpoint: Checkpoint = dataclasses.field(default_factory=Checkpoint)
 
 
 Handler = Callable[[Any, TaskContext], Awaitable[Any]]

@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from core.consumers import Listener, ListenerContext, Reject
 from core.errors import Unsupported
 from core.flows import Flow, load_flows
-from core.platforms import registry
+from core.platforms import Platform, registry
 from core.queue import NewTask
 from credentials import store
 from credentials.crypto import Crypto, SecretKeyError
@@ -129,8 +129,7 @@ async def identity_token(body: dict[str, Any], ctx: ListenerContext) -> None:
 async def keyword_collection(body: dict[str, Any], ctx: ListenerContext) -> None:
     """Enqueue a keyword search per keyword on each platform Beat can search."""
     request = parse(KeywordCollection, body)
-    searchable = {p.name: p.keyword_flow for p in registry(ctx.settings).values()
-                  if p.keyword_flow}
+    searchable = {p.name: p for p in registry(ctx.settings).values() if p.keyword_flow}
     wanted = list(dict.fromkeys(p.strip().lower() for p in request.platforms or searchable))
     skipped = [p for p in wanted if p not in searchable]
     if skipped:
@@ -142,9 +141,13 @@ async def keyword_collection(body: dict[str, Any], ctx: ListenerContext) -> None
                 await _enqueue_keyword(ctx, searchable[name], keyword, request)
 
 
-async def _enqueue_keyword(ctx: ListenerContext, flow_name: str, keyword: str,
+async def _enqueue_keyword(ctx: ListenerContext, platform: Platform, keyword: str,
                            request: KeywordCollection) -> None:
-    params = {"keyword": keyword, "max_videos": request.max_videos}
+    params = platform.keyword_task_params(keyword, request.max_videos)
+    flow_name = str(platform.keyword_flow)
+    if params is None:
+        ctx.log.info("keyword collection: %s cannot search %r", platform.name, keyword)
+        return
     flow = _cached(ctx, "flows", lambda: load_flows(ctx.settings)).get(flow_name)
     if flow is None:
         raise Reject(f"keyword flow {flow_name} is not registered")

@@ -19,7 +19,9 @@ The parts a platform fills in, each optional but its name:
     credential_checks  source name -> "module:function" checking a stored credential
     lookups          "module:attribute" of its Lookups (the generic read endpoints)
     source_limits    default SOURCE_LIMITS of its sources ("N/window" specs)
-    keyword_flow     the flow that collects posts by keyword, if it has one
+    keyword_flow     the flow that collects posts by keyword, if it has one, and
+    keyword_params   its params for (keyword, max items): {"keyword", "max_videos"} unless
+                     the platform says otherwise; None from it skips that keyword
     startup          "module:function" run once by `beat worker` before the workers start
 """
 
@@ -144,6 +146,10 @@ class Lookups:
     post_by_shortcode: Callable[[str], Lookup] | None = None
     post_by_type: Callable[[str, str], Lookup] | None = None  # (post_type, code)
     recent_posts: Callable[[str, int], RecentPosts] | None = None  # (profile id, limit)
+    # A profile's own analytics by handle: its insights (reach, impressions, ...) and its
+    # audience (demographics); each row is {profile_id, handle, insights, source, refreshed_at}.
+    profile_insights: Callable[[str], Lookup] | None = None
+    audience_insights: Callable[[str], Lookup] | None = None
     profile_model: type[Any] | None = None  # pydantic models of the answers (OpenAPI)
     post_model: type[Any] | None = None
 
@@ -170,6 +176,7 @@ class Platform:
     lookups: str | None = None
     source_limits: Mapping[str, list[str]] = field(default_factory=dict)
     keyword_flow: str | None = None
+    keyword_params: Callable[[str, int], dict[str, Any] | None] | None = None
     startup: str | None = None
     description: str = ""
 
@@ -183,6 +190,12 @@ class Platform:
     def api_name(self) -> str:
         """The spelling of the HTTP API and of tasks: YOUTUBE."""
         return self.name.upper()
+
+    def keyword_task_params(self, keyword: str, limit: int) -> dict[str, Any] | None:
+        """The keyword flow's params for a search of `keyword` collecting up to `limit`."""
+        if self.keyword_params is not None:
+            return self.keyword_params(keyword, limit)
+        return {"keyword": keyword, "max_videos": limit}
 
     def platform_settings(self, settings: Settings) -> PlatformSettings | None:
         return self.settings.of(settings) if self.settings else None

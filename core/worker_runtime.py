@@ -23,6 +23,7 @@ from pydantic import ValidationError
 
 from core import errors
 from core.acks import Ack, AckBuffer, Claim
+from core.checkpoint import task_checkpoint
 from core.config import Settings
 from core.console import plural
 from core.db import DB_ERRORS, asyncpg_dsn, close_pool, create_pool
@@ -179,7 +180,9 @@ class FlowLoop:
         rt = self.runtime
         ctx = TaskContext(claim.task_id, self.flow.name, attempt, rt.pool, log, rt.settings,
                           task_progress(rt.pool, sql("set_progress"), claim.task_id,
-                                        claim.lease_token))
+                                        claim.lease_token),
+                          task_checkpoint(rt.pool, sql("set_checkpoint"), claim.task_id,
+                                          claim.lease_token, row["checkpoint"]))
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome

@@ -53,6 +53,18 @@ class Refreshing(BaseModel):
     stale: dict[str, Any] | None = Field(default=None, description="What is stored, if any")
 
 
+class StoredInsights(BaseModel):
+    """A profile's stored insights or audience figures: {metric: {value, period, breakdowns}}."""
+
+    model_config = ConfigDict(extra="allow")
+    platform: str
+    profile_id: str
+    handle: str | None = None
+    insights: dict[str, Any]
+    source: str | None = None
+    refreshed_at: Any = None
+
+
 class NotFoundBody(BaseModel):
     detail: str
 
@@ -139,6 +151,28 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
         found, by_handle = capability(platform, "profiles by handle",
                                       lambda lk: lk.profile_by_handle)
         return await answer(request, queue, found, lambda: by_handle(handle), "handle",
+                            max_age, wait)
+
+    @router.get("/profiles/{platform}/byhandle/{handle}/insights", response_model=StoredInsights,
+                responses=responses)
+    async def profile_insights(platform: PlatformName, handle: Ident, request: Request,
+                               queue: QueueDep, max_age: MaxAge = 86400,
+                               wait: Wait = 10) -> Any:
+        """A profile's own insights (reach, impressions, ...), by handle."""
+        found, insights = capability(platform, "profile insights",
+                                     lambda lk: lk.profile_insights)
+        return await answer(request, queue, found, lambda: insights(handle), "handle",
+                            max_age, wait)
+
+    @router.get("/profiles/{platform}/byhandle/{handle}/audienceinsights",
+                response_model=StoredInsights, responses=responses)
+    async def audience_insights(platform: PlatformName, handle: Ident, request: Request,
+                                queue: QueueDep, max_age: MaxAge = 86400,
+                                wait: Wait = 10) -> Any:
+        """A profile's audience demographics (age, gender, city, country), by handle."""
+        found, audience = capability(platform, "audience insights",
+                                     lambda lk: lk.audience_insights)
+        return await answer(request, queue, found, lambda: audience(handle), "handle",
                             max_age, wait)
 
     @router.get("/profiles/{platform}/byprofileid/{profile_id}", response_model=profile,

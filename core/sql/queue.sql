@@ -68,7 +68,7 @@ UPDATE scrape_request_log AS t
        progress    = NULL  -- each attempt reports its own
   FROM picked
  WHERE t.id = picked.id
-RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status, t.lease_token;
+RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status, t.lease_token, t.checkpoint;
 
 -- name: ack_batch
 -- Record the outcome of finished attempts. A row is only touched while it is PROCESSING under
@@ -210,7 +210,7 @@ SELECT * FROM cancelled;
 UPDATE scrape_request_log
    SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL,
        error_kind = NULL, data = NULL, scraped_at = NULL, picked_at = NULL, lease_until = NULL,
-       worker_id = NULL
+       worker_id = NULL, checkpoint = NULL
  WHERE id = $1 AND status IN ('COMPLETE', 'FAILED', 'TIMEOUT', 'EXPIRED', 'CANCELLED')
 RETURNING *, pg_notify('beat_queue', flow) IS NULL AS notified;
 
@@ -232,7 +232,7 @@ WITH chosen AS (
 UPDATE scrape_request_log AS t
    SET status = 'PENDING', retry_count = 0, run_after = now(), last_error = NULL,
        error_kind = NULL, data = NULL, scraped_at = NULL, picked_at = NULL, lease_until = NULL,
-       worker_id = NULL
+       worker_id = NULL, checkpoint = NULL
   FROM chosen
  WHERE t.id = chosen.id AND t.status = $1
 RETURNING t.id, pg_notify('beat_queue', t.flow) IS NULL AS notified;
@@ -249,6 +249,15 @@ SELECT * FROM queue_stats ORDER BY flow;
 UPDATE scrape_request_log
    SET progress = $2::jsonb
  WHERE id = $1 AND lease_token = $3 AND status = 'PROCESSING';
+
+-- name: set_checkpoint
+-- Where a running task got to ($2), kept for its next attempt; written only while claim $3 still
+-- holds the task (a run whose task was reaped and claimed again must not move the other's
+-- cursor). Returns a row only when written.
+UPDATE scrape_request_log
+   SET checkpoint = $2::jsonb
+ WHERE id = $1 AND lease_token = $3 AND status = 'PROCESSING'
+RETURNING id;
 
 -- name: outbox_stats
 -- The event outbox backlog per status: how many events and the age of the oldest.

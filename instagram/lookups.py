@@ -1,0 +1,187 @@
+"""What the generic read endpoints (core/api/entities.py) can look up on Instagram: accounts by
+handle, by Instagram user id and by Beat's row id, posts by shortcode (any post type), an
+account's recent posts, and its insights and audience; each with the flow that refreshes it."""
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from core.platforms import InvalidId, Lookup, Lookups, Page, RecentPosts, Refresh
+from core.validation import INT64_MAX, check_timestamp
+from instagram.store import fetch_one, sql
+
+HANDLE = re.compile(r"@?[A-Za-z0-9._]{1,30}")
+PROFILE_ID = re.compile(r"[0-9]{1,25}")
+SHORTCODE = re.compile(r"[A-Za-z0-9_-]{5,64}")
+POST_TYPES = ("p", "reel", "reels", "tv", "post", "image", "carousel", "video")
+
+
+class Stored(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    platform: Literal["instagram"] = "instagram"
+    id: int
+    source: str | None = None
+    metric_sources: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
+    refreshed_at: datetime | None = None
+
+
+class InstagramAccount(Stored):
+    """A stored Instagram account (instagram_account), with the averages over recent posts."""
+
+    profile_id: str
+    handle: str
+    full_name: str | None = None
+    biography: str | None = None
+    website: str | None = None
+    followers: int | None = None
+    following: int | None = None
+    media_count: int | None = None
+    avg_likes: float | None = None
+    avg_comments: float | None = None
+    avg_reach: float | None = None
+    avg_engagement: float | None = None
+    avg_reels_plays: float | None = None
+    averages_posts: int | None = None
+    averages_source: str | None = None
+    profile_pic_url: str | None = None
+    profile_type: str | None = None
+    is_private: bool | None = None
+    is_verified: bool | None = None
+    is_business_or_creator: bool | None = None
+    category: str | None = None
+    fbid: str | None = None
+
+
+class InstagramPost(Stored):
+    """A stored Instagram post, reel or story (instagram_post)."""
+
+    post_id: str
+    shortcode: str | None = None
+    profile_id: str | None = None
+    handle: str | None = None
+    post_type: str | None = None
+    caption: str | None = None
+    permalink: str | None = None
+    thumbnail_url: str | None = None
+    display_url: str | None = None
+    likes: int | None = None
+    comments: int | None = None
+    plays: int | None = None
+    views: int | None = None
+    reach: int | None = None
+    impressions: int | None = None
+    shares: int | None = None
+    saved: int | None = None
+    publish_time: datetime | None = None
+
+
+def _valid(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise InvalidId(f"{value!r} is not an Instagram {what}")
+    return value
+
+
+def _handle_of(handle: str) -> str:
+    return _valid(handle, HANDLE, "handle (1-30 letters, digits, . and _)").lstrip("@").lower()
+
+
+def _handle(handle: str) -> Lookup:
+    handle = _handle_of(handle)
+    return Lookup(lambda pool: fetch_one(pool, "account_by_handle", handle),
+                  Refresh("refresh_profile_by_handle", {"handle": handle},
+                          f"ig:profile:{handle}", live_target=handle))
+
+
+def _profile(profile_id: str) -> Lookup:
+    _valid(profile_id, PROFILE_ID, "user id (digits)")
+    return Lookup(lambda pool: fetch_one(pool, "account_by_profile_id", profile_id),
+                  Refresh("refresh_profile_by_profile_id", {"profile_id": profile_id},
+                          f"ig:profile-id:{profile_id}", live_target=profile_id))
+
+
+async def _profile_of_row(pool: Any, row_id: int) -> str | None:
+    row = await fetch_one(pool, "account_by_id", row_id)
+    return str(row["profile_id"]) if row else None
+
+
+def _post(shortcode: str) -> Lookup:
+    _valid(shortcode, SHORTCODE, "shortcode (A-Z a-z 0-9 _ -)")
+    return Lookup(lambda pool: fetch_one(pool, "post_by_shortcode", shortcode),
+                  Refresh("refresh_post_by_shortcode", {"shortcode": shortcode},
+                          f"ig:post:{shortcode}"))
+
+
+def _post_by_type(post_type: str, shortcode: str) -> Lookup:
+    if post_type.lower() not in POST_TYPES:
+        raise InvalidId(f"Instagram has no post type {post_type!r} ({', '.join(POST_TYPES)})")
+    return _post(shortcode)
+
+
+def _insights(column: str, flow_key: str) -> Any:
+    def lookup(handle: str) -> Lookup:
+        handle = _handle_of(handle)
+
+        async def fetch(pool: Any) -> dict[str, Any] | None:
+            row = await fetch_one(pool, "account_by_handle", handle)
+            if row is None or row[column] is None:
+                return None if row is None else {
+                    "profile_id": row["profile_id"], "handle": row["handle"], "insights": {},
+                    "source": None, "refreshed_at": None}
+            return {"profile_id": row["profile_id"], "handle": row["handle"],
+                    "insights": row[column], "source": row[f"{column}_source"],
+                    "refreshed_at": row[f"{column}_at"]}
+
+        return Lookup(fetch, Refresh("refresh_profile_insights", {"handle": handle},
+                                     f"ig:{flow_key}:{handle}", live_target=handle))
+
+    return lookup
+
+
+def _recent(profile_id: str, limit: int) -> RecentPosts:
+    _valid(profile_id, PROFILE_ID, "user id (digits)")
+
+    async def page(pool: Any, cursor: str | None, size: int) -> Page:
+        after_time, after_id = _decode_cursor(cursor)
+        rows = await pool.fetch(sql("recent_posts"), profile_id, after_time, after_id,
+                                size + 1)
+        items = [dict(r) for r in rows[:size]]
+        next_cursor = None
+        if len(rows) > size and items[-1]["publish_time"] is not None:
+            next_cursor = f"{items[-1]['publish_time'].isoformat()}|{items[-1]['id']}"
+        return items, next_cursor
+
+    async def freshness(pool: Any) -> dict[str, Any] | None:
+        account = await fetch_one(pool, "account_by_profile_id", profile_id)
+        if account is None:
+            return None
+        return await fetch_one(pool, "posts_refreshed_at", profile_id)
+
+    return RecentPosts(Lookup(freshness, Refresh(
+        "refresh_profile_by_profile_id", {"profile_id": profile_id, "posts": min(limit, 50)},
+        f"ig:recent:{profile_id}")), page)
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
+    if cursor is None:
+        return None, None
+    moment, _, row_id = cursor.rpartition("|")
+    try:
+        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
+    except ValueError:
+        raise InvalidId("cursor is not a next_cursor this API gave") from None
+    if not 1 <= after_id <= INT64_MAX:
+        raise InvalidId("cursor is not a next_cursor this API gave")
+    return after_time, after_id
+
+
+LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
+                  profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
+                  post_by_type=_post_by_type, recent_posts=_recent,
+                  profile_insights=_insights("insights", "insights"),
+                  audience_insights=_insights("audience", "audience"),
+                  profile_model=InstagramAccount, post_model=InstagramPost)

@@ -1,0 +1,168 @@
+"""Refreshing Instagram data: each worker process's source chain (the Graph API, then the
+RapidAPI-style provider, then the web JSON) and the operations the flows run through it —
+fetch, store current state and snapshots, compute the account's averages, walk paginated
+listings from a checkpoint so that a killed worker's successor resumes where it stopped."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from core.config import Settings
+from core.errors import NotFound
+from core.flows import TaskContext
+from core.ratelimit import process_limiter, source_limits
+from core.sources import Director, Source, Sourced
+from instagram import metrics
+from instagram.models import Page, Post, Profile, ProfileWithPosts
+from instagram.store import fetch_one, save_posts, save_profiles
+
+StorePage = Callable[[list[Any], str], Awaitable[int]]  # (items, source) -> stored
+
+
+def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
+    """Best first: the Graph API (tokens from the credential table), the RapidAPI-style
+    provider (keys from the credential table), the keyless web JSON."""
+    from instagram.sources.graph_api import build_graph_source
+    from instagram.sources.rapidapi import build_rapidapi_source
+    from instagram.sources.web import build_web_source
+
+    return [build_graph_source(settings, pool), build_rapidapi_source(settings, pool),
+            build_web_source(settings)]
+
+
+@dataclass
+class InstagramService:
+    director: Director
+
+
+_services: dict[tuple[int, int], tuple[Settings, asyncpg.Pool, InstagramService]] = {}
+
+
+def service(settings: Settings, pool: asyncpg.Pool) -> InstagramService:
+    """One per process, settings and pool (sources keep circuit breakers and usage)."""
+    key = (id(settings), id(pool))
+    if key not in _services:
+        director = Director(build_sources(settings, pool), limiter=process_limiter(settings),
+                            limits=source_limits(settings),
+                            target_limit=settings.target_limit or None)
+        _services[key] = (settings, pool, InstagramService(director))
+    return _services[key][2]
+
+
+def director_of(ctx: TaskContext) -> Director:
+    return service(ctx.settings, ctx.pool).director
+
+
+async def refresh_profile(director: Director, pool: asyncpg.Pool, handle: str,
+                          posts: int) -> tuple[dict[str, Any], Sourced[ProfileWithPosts]]:
+    """Fetch a profile with its `posts` most recent posts (one call where the source allows),
+    store both, and store the averages over those posts; returns the stored account row."""
+    got = await director.fetch("profile_by_handle", target=handle.lower(), handle=handle,
+                               posts=posts)
+    found = got.value
+    if found.profile.profile_id is None:
+        raise NotFound(f"{got.source} gave no id for Instagram account {handle}")
+    profile = found.profile
+    owned = [p.model_copy(update={"profile_id": p.profile_id or profile.profile_id,
+                                  "handle": p.handle or profile.handle}) for p in found.posts]
+    async with pool.acquire() as conn, conn.transaction():
+        [row] = await save_profiles(conn, [profile])
+        await save_posts(conn, owned)
+        if posts:
+            row = await save_averages(conn, profile, owned, got.source) or row
+    return row, Sourced(found.model_copy(update={"posts": owned}), got.source)
+
+
+async def refresh_recent_posts(director: Director, pool: asyncpg.Pool, profile: Profile,
+                               count: int) -> tuple[dict[str, Any], int]:
+    """The account's `count` most recent posts stored, with the averages over them."""
+    got = await director.fetch("posts_of_profile", handle=profile.handle,
+                               profile_id=profile.profile_id, cursor=None)
+    posts = [p.model_copy(update={"profile_id": p.profile_id or profile.profile_id,
+                                  "handle": p.handle or profile.handle})
+             for p in got.value.items[:count]]
+    async with pool.acquire() as conn, conn.transaction():
+        await save_posts(conn, posts)
+        row = await save_averages(conn, profile, posts, got.source)
+    if row is None:
+        raise NotFound(f"Instagram account {profile.profile_id} is not stored")
+    return row, len(posts)
+
+
+async def save_averages(conn: asyncpg.Connection, profile: Profile, posts: list[Post],
+                        source: str) -> dict[str, Any] | None:
+    summary = metrics.averages(posts, profile.followers)
+    return await fetch_one(conn, "save_averages", profile.profile_id, summary["avg_likes"],
+                           summary["avg_comments"], summary["avg_reach"],
+                           summary["avg_engagement"], summary["avg_reels_plays"],
+                           len(posts), source)
+
+
+async def stored_profile(director: Director, pool: asyncpg.Pool,
+                         handle: str | None, profile_id: str | None) -> dict[str, Any]:
+    """The account row for a handle or id, fetching the profile (no posts) when not stored."""
+    row = None
+    if profile_id:
+        row = await fetch_one(pool, "account_by_profile_id", profile_id)
+    if row is None and handle:
+        row = await fetch_one(pool, "account_by_handle", handle)
+    if row is not None:
+        return row
+    if handle:
+        return (await refresh_profile(director, pool, handle, 0))[0]
+    got = await director.fetch("profile_by_id", target=profile_id, profile_id=profile_id)
+    async with pool.acquire() as conn:
+        stored = await save_profiles(conn, [got.value])
+    if not stored:
+        raise NotFound(f"no Instagram account {profile_id}")
+    return stored[0]
+
+
+async def stored_post(director: Director, pool: asyncpg.Pool, shortcode: str | None,
+                      post_id: str | None) -> dict[str, Any]:
+    """The post row for a shortcode or media id, fetching the post when not stored."""
+    row = await fetch_one(pool, "post_by_post_id", post_id) if post_id else None
+    if row is None and shortcode:
+        row = await fetch_one(pool, "post_by_shortcode", shortcode)
+    if row is not None:
+        return row
+    if shortcode:
+        got = await director.fetch("post_by_shortcode", shortcode=shortcode)
+    else:
+        got = await director.fetch("post_by_id", post_id=post_id)
+    await save_posts(pool, [got.value])
+    row = await fetch_one(pool, "post_by_post_id", got.value.post_id)
+    if row is None:
+        raise NotFound(f"Instagram post {shortcode or post_id} could not be stored")
+    return row
+
+
+async def walk_pages(ctx: TaskContext, capability: str, params: dict[str, Any], limit: int,
+                     store: StorePage, unit: str) -> dict[str, Any]:
+    """Fetch a paginated listing up to `limit` items, storing each page before asking for the
+    next and saving the cursor after it (ctx.checkpoint): a run that is killed resumes at the
+    page after the last one stored. Cursors belong to the source that gave them; when the next
+    page comes from another source, the listing starts over with it."""
+    director = director_of(ctx)
+    state = ctx.checkpoint.state or {}
+    cursor, source, done = state.get("cursor"), state.get("source"), int(state.get("done", 0))
+    pages = 0
+    while done < limit:
+        got: Sourced[Page[Any]] = await director.fetch(capability, cursor=cursor, **params)
+        if cursor is not None and got.source != source:
+            ctx.log.info("%s: %s answered instead of %s, listing again from the start",
+                         capability, got.source, source)
+            cursor, source, done = None, got.source, 0
+            continue
+        source = got.source
+        items = got.value.items[:limit - done]
+        done += await store(items, got.source)
+        pages += 1
+        cursor = got.value.next_cursor
+        await ctx.checkpoint.save({"cursor": cursor, "source": source, "done": done})
+        await ctx.progress.update(done, min(limit, got.value.total or limit), unit)
+        if not cursor or not got.value.items:
+            break
+    return {unit: done, "pages": pages, "source": source, "complete": not cursor}
