@@ -288,6 +288,7 @@ UPDATE alembic_version SET version_num='0008' WHERE alembic_version.version_num 
 CREATE TABLE instagram_account (
         id                      bigserial PRIMARY KEY,
         profile_id              text        NOT NULL UNIQUE,
+        graph_id                text,
         handle                  text        NOT NULL,
         full_name               text,
         biography               text,
@@ -327,7 +328,8 @@ CREATE INDEX instagram_account_handle_idx ON instagram_account (lower(handle));
 CREATE TABLE instagram_post (
         id              bigserial PRIMARY KEY,
         post_id         text        NOT NULL UNIQUE,
-        shortcode       text        UNIQUE,
+        graph_id        text,
+        shortcode       text,
         profile_id      text,
         handle          text,
         post_type       text,
@@ -353,6 +355,12 @@ CREATE TABLE instagram_post (
         updated_at      timestamptz NOT NULL DEFAULT now(),
         refreshed_at    timestamptz
     );
+
+CREATE INDEX instagram_post_shortcode_idx ON instagram_post (shortcode);
+
+CREATE INDEX instagram_post_graph_idx ON instagram_post (graph_id);
+
+CREATE INDEX instagram_account_graph_idx ON instagram_account (graph_id);
 
 CREATE INDEX instagram_post_profile_idx ON instagram_post (profile_id, publish_time DESC, id);
 

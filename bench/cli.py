@@ -39,7 +39,7 @@ def bench_queue(jobs: Annotated[int, typer.Option(help="No-op jobs to drain")] =
 
 @bench_app.command("scrape")
 def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "youtube",
-                 items: Annotated[int, typer.Option(help="Videos to refresh")] = 2000,
+                 items: Annotated[int, typer.Option(help="Videos or profiles to refresh")] = 2000,
                  as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
                  processes: Annotated[int, typer.Option(help="Worker processes")] = 2,
                  latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
@@ -47,15 +47,18 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
                  repeat: Annotated[int, typer.Option(
                      min=1, help="Runs per system, Beat and bare alternating; lines give "
                                  "the median")] = 3) -> None:
-    """Refresh N videos through server + workers against the sandbox, and the bare ceiling,
+    """Refresh N videos (YouTube) or profiles with their recent posts (Instagram) through
+    server + workers against the sandbox, and the bare ceiling,
     `repeat` times each; print one line per system with the median of its runs."""
 
-    if platform.lower() != "youtube":
-        raise UserError(f"no scrape benchmark for {platform!r} yet (youtube)")
-    from bench.scrape_bench import run_scrape_bench
-
+    if platform.lower() == "youtube":
+        from bench.scrape_bench import run_scrape_bench as run
+    elif platform.lower() == "instagram":
+        from bench.instagram_bench import run_instagram_bench as run
+    else:
+        raise UserError(f"no scrape benchmark for {platform!r} (youtube, instagram)")
     settings = settings_with_database()
-    for line in run_scrape_bench(settings, items, processes, latency_ms, repeat):
+    for line in run(settings, items, processes, latency_ms, repeat):
         print(json.dumps(line) if as_json else line, flush=True)
 
 

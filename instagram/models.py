@@ -24,10 +24,13 @@ T = TypeVar("T")
 
 
 class Profile(BaseModel):
-    """An account. `profile_id` is the Instagram user id (the Graph API's IG user id for
-    business accounts, the web pk otherwise); some web answers omit it (None)."""
+    """An account. `profile_id` is Instagram's own user id (the web pk, which the Graph API
+    calls `ig_id`), the same whichever source answers; `graph_id` is the Graph API's IG user id
+    of a business or creator account. A Graph answer without `ig_id` (a raw document) keeps its
+    Graph id as profile_id; some web answers omit the id (None)."""
 
     profile_id: str | None = None
+    graph_id: str | None = None
     handle: str
     full_name: str | None = None
     biography: str | None = None
@@ -50,11 +53,13 @@ class Profile(BaseModel):
 
 
 class Post(BaseModel):
-    """A post, carousel, reel, video or story. `post_id` is the media id (Graph API id or web
-    pk); `shortcode` is the code of its URL (/p/{shortcode}/), None where the source gives
-    neither shortcode nor permalink (stories)."""
+    """A post, carousel, reel, video or story. `post_id` is Instagram's own media id (the web
+    pk, the Graph API's `ig_id`), `graph_id` the Graph API's media id; `shortcode` is the code
+    of its URL (/p/{shortcode}/), None where the source gives neither shortcode nor permalink
+    (stories)."""
 
     post_id: str
+    graph_id: str | None = None
     shortcode: str | None = None
     profile_id: str | None = None
     handle: str | None = None

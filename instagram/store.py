@@ -45,8 +45,8 @@ async def save_profiles(db: Db, profiles: list[Profile]) -> list[dict[str, Any]]
         [(p.profile_id, p.handle, p.full_name, p.biography, p.website, p.followers, p.following,
           p.media_count, p.profile_pic_url, p.profile_type, p.is_private, p.is_verified,
           p.is_business_or_creator, p.category, p.fbid, p.source, _sources(m, p.source),
-          json.dumps({"handle": p.handle, "full_name": p.full_name}), json.dumps(m))
-         for p, m in zip(profiles, metrics)], 19))
+          json.dumps({"handle": p.handle, "full_name": p.full_name}), json.dumps(m), p.graph_id)
+         for p, m in zip(profiles, metrics)], 20))
     return [dict(r) for r in rows]
 
 
@@ -60,8 +60,8 @@ async def save_posts(db: Db, posts: list[Post]) -> int:
         [(p.post_id, p.shortcode, p.profile_id, p.handle, p.post_type, p.caption, p.permalink,
           p.thumbnail_url, p.display_url, p.likes, p.comments, p.plays, p.views, p.reach,
           p.impressions, p.shares, p.saved, p.children, p.published_at, p.expires_at, p.source,
-          _sources(m, p.source), json.dumps(m) if m else None)
-         for p, m in zip(posts, metrics)], 23))
+          _sources(m, p.source), json.dumps(m) if m else None, p.graph_id)
+         for p, m in zip(posts, metrics)], 24))
     return len(posts)
 
 

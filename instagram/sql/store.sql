@@ -10,20 +10,21 @@ WITH o AS (
       FROM instagram_account WHERE profile_id = ANY($1::text[])
 ), up AS (
 INSERT INTO instagram_account AS a
-       (profile_id, handle, full_name, biography, website, followers, following, media_count,
-        profile_pic_url, profile_type, is_private, is_verified, is_business_or_creator,
-        category, fbid, source, metric_sources, refreshed_at)
-SELECT u.profile_id, u.handle, u.full_name, u.biography, u.website, u.followers, u.following,
+       (profile_id, graph_id, handle, full_name, biography, website, followers, following,
+        media_count, profile_pic_url, profile_type, is_private, is_verified,
+        is_business_or_creator, category, fbid, source, metric_sources, refreshed_at)
+SELECT u.profile_id, u.graph_id, u.handle, u.full_name, u.biography, u.website, u.followers, u.following,
        u.media_count, u.profile_pic_url, u.profile_type, u.is_private, u.is_verified,
        u.is_business_or_creator, u.category, u.fbid, u.source, u.metric_sources::jsonb, now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
               $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::bool[], $12::bool[],
-              $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[])
+              $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[], $20::text[])
        AS u(profile_id, handle, full_name, biography, website, followers, following,
             media_count, profile_pic_url, profile_type, is_private, is_verified,
-            is_business_or_creator, category, fbid, source, metric_sources)
+            is_business_or_creator, category, fbid, source, metric_sources, graph_id)
 ON CONFLICT (profile_id) DO UPDATE SET
        handle                 = EXCLUDED.handle,
+       graph_id               = coalesce(EXCLUDED.graph_id, a.graph_id),
        full_name              = coalesce(EXCLUDED.full_name, a.full_name),
        biography              = coalesce(EXCLUDED.biography, a.biography),
        website                = coalesce(EXCLUDED.website, a.website),
@@ -61,27 +62,29 @@ SELECT * FROM up;
 
 -- name: upsert_posts
 -- Like upsert_accounts: a post.instagram.created / .updated event when tracked fields changed,
--- and a post_log snapshot for each post that carries metrics ($24: JSON, NULL for none).
+-- and a post_log snapshot for each post that carries metrics ($23: JSON, NULL for none).
 WITH o AS (
     SELECT post_id, caption, likes, comments, plays, views, reach, shares, saved
       FROM instagram_post WHERE post_id = ANY($1::text[])
 ), up AS (
 INSERT INTO instagram_post AS p
-       (post_id, shortcode, profile_id, handle, post_type, caption, permalink, thumbnail_url,
-        display_url, likes, comments, plays, views, reach, impressions, shares, saved, children,
-        publish_time, expires_at, source, metric_sources, refreshed_at)
-SELECT u.post_id, u.shortcode, u.profile_id, u.handle, u.post_type, u.caption, u.permalink,
+       (post_id, graph_id, shortcode, profile_id, handle, post_type, caption, permalink,
+        thumbnail_url, display_url, likes, comments, plays, views, reach, impressions, shares,
+        saved, children, publish_time, expires_at, source, metric_sources, refreshed_at)
+SELECT u.post_id, u.graph_id, u.shortcode, u.profile_id, u.handle, u.post_type, u.caption, u.permalink,
        u.thumbnail_url, u.display_url, u.likes, u.comments, u.plays, u.views, u.reach,
        u.impressions, u.shares, u.saved, u.children, u.publish_time, u.expires_at, u.source,
        u.metric_sources::jsonb, now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
               $7::text[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[],
               $13::bigint[], $14::bigint[], $15::bigint[], $16::bigint[], $17::bigint[],
-              $18::int[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::text[])
+              $18::int[], $19::timestamptz[], $20::timestamptz[], $21::text[], $22::text[],
+              $24::text[])
        AS u(post_id, shortcode, profile_id, handle, post_type, caption, permalink,
             thumbnail_url, display_url, likes, comments, plays, views, reach, impressions,
-            shares, saved, children, publish_time, expires_at, source, metric_sources)
+            shares, saved, children, publish_time, expires_at, source, metric_sources, graph_id)
 ON CONFLICT (post_id) DO UPDATE SET
+       graph_id      = coalesce(EXCLUDED.graph_id, p.graph_id),
        shortcode     = coalesce(EXCLUDED.shortcode, p.shortcode),
        profile_id    = coalesce(EXCLUDED.profile_id, p.profile_id),
        handle        = coalesce(EXCLUDED.handle, p.handle),
@@ -212,7 +215,8 @@ UPDATE instagram_post
 RETURNING *;
 
 -- name: account_by_profile_id
-SELECT * FROM instagram_account WHERE profile_id = $1;
+SELECT * FROM instagram_account WHERE profile_id = $1 OR graph_id = $1
+ ORDER BY profile_id = $1 DESC LIMIT 1;
 
 -- name: account_by_handle
 SELECT * FROM instagram_account WHERE lower(handle) = lower($1)
@@ -222,7 +226,7 @@ SELECT * FROM instagram_account WHERE lower(handle) = lower($1)
 SELECT * FROM instagram_account WHERE id = $1;
 
 -- name: post_by_shortcode
-SELECT * FROM instagram_post WHERE shortcode = $1;
+SELECT * FROM instagram_post WHERE shortcode = $1 ORDER BY refreshed_at DESC NULLS LAST LIMIT 1;
 
 -- name: post_by_post_id
 SELECT * FROM instagram_post WHERE post_id = $1;

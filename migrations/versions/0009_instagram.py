@@ -17,6 +17,7 @@ UPGRADE = [
     CREATE TABLE instagram_account (
         id                      bigserial PRIMARY KEY,
         profile_id              text        NOT NULL UNIQUE,
+        graph_id                text,
         handle                  text        NOT NULL,
         full_name               text,
         biography               text,
@@ -56,7 +57,8 @@ UPGRADE = [
     CREATE TABLE instagram_post (
         id              bigserial PRIMARY KEY,
         post_id         text        NOT NULL UNIQUE,
-        shortcode       text        UNIQUE,
+        graph_id        text,
+        shortcode       text,
         profile_id      text,
         handle          text,
         post_type       text,
@@ -83,6 +85,9 @@ UPGRADE = [
         refreshed_at    timestamptz
     )
     """,
+    "CREATE INDEX instagram_post_shortcode_idx ON instagram_post (shortcode)",
+    "CREATE INDEX instagram_post_graph_idx ON instagram_post (graph_id)",
+    "CREATE INDEX instagram_account_graph_idx ON instagram_account (graph_id)",
     "CREATE INDEX instagram_post_profile_idx ON instagram_post (profile_id, publish_time DESC, id)",
     """
     CREATE TABLE instagram_comment (
