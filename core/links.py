@@ -12,7 +12,9 @@ reading only the status and Location (no body, no automatic redirects), the land
 by the router again. In sandbox mode the platform's `share_url` sends the request to the sandbox.
 """
 
+import asyncio
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from core.platforms import LINK_KINDS, FollowRedirect, NotALink, Platform
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:(?!\d)")  # "x:" but not "host:443"
 MAX_REDIRECTS = 5
+FOLLOW_CONCURRENCY = 8  # links followed at once by `lines_following`
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 
 
@@ -149,14 +152,26 @@ class Router:
 
     async def lines_following(self, texts: Iterable[str], settings: Settings
                               ) -> AsyncIterator[dict[str, Any]]:
-        """`lines`, following share links (`resolve_following`)."""
-        for text in texts:
-            if not text.strip():
-                continue
-            try:
-                yield (await self.resolve_following(text, settings)).line()
-            except NotALink as exc:
-                yield {"url": text.strip(), "error": str(exc)}
+        """`lines`, following share links (`resolve_following`): up to FOLLOW_CONCURRENCY
+        links in flight, the lines in the order of the inputs."""
+        pending: deque[asyncio.Task[dict[str, Any]]] = deque()
+        try:
+            for text in texts:
+                if text.strip():
+                    pending.append(asyncio.create_task(self._line_following(text, settings)))
+                if len(pending) >= FOLLOW_CONCURRENCY:
+                    yield await pending.popleft()
+            while pending:
+                yield await pending.popleft()
+        finally:
+            for task in pending:
+                task.cancel()
+
+    async def _line_following(self, text: str, settings: Settings) -> dict[str, Any]:
+        try:
+            return (await self.resolve_following(text, settings)).line()
+        except NotALink as exc:
+            return {"url": text.strip(), "error": str(exc)}
 
     def lines(self, texts: Iterable[str]) -> Iterator[dict[str, Any]]:
         """One JSON-ready line per input (blank inputs skipped): the link, or its error."""

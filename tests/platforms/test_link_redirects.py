@@ -3,6 +3,7 @@ through the shared HTTP client to what it lands on, at most five hops, the body 
 loop, a long chain, an answer that is no redirect or a landing the router refuses is one line.
 The platform boundary is httpx.MockTransport, and a stand-in sandbox server for the CLI."""
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -16,7 +17,7 @@ import pytest
 
 from core import http
 from core.config import Settings
-from core.links import Link, Router
+from core.links import FOLLOW_CONCURRENCY, Link, Router
 from core.platforms import NotALink
 from tests.platforms.link_platforms import INSTAGRAM, SHORTENER
 
@@ -196,6 +197,28 @@ async def test_links_that_need_no_redirect_ask_nothing(router: Router, answer: A
     assert asked == [SHARE]
     # Without following, a share link is an error saying it must be followed.
     assert "following its redirect" in next(router.lines([SHARE]))["error"]
+
+
+async def test_links_are_followed_together_and_answered_in_order(router: Router) -> None:
+    in_flight, most = 0, 0
+
+    async def slow(request: httpx.Request) -> httpx.Response:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        number = int(request.url.path.strip("/"))
+        await asyncio.sleep(0.01 * (20 - number))  # the first link answers last
+        in_flight -= 1
+        return redirect(f"https://www.instagram.com/p/{CODE[:-2]}{number:02d}/")
+
+    http.use_client(httpx.AsyncClient(transport=httpx.MockTransport(slow)))
+    try:
+        texts = [f"https://sho.rt/{n}" for n in range(20)]
+        lines = [line async for line in router.lines_following(texts, REAL)]
+    finally:
+        http.use_client(None)
+    assert [line["id"] for line in lines] == [f"{CODE[:-2]}{n:02d}" for n in range(20)]
+    assert most == FOLLOW_CONCURRENCY
 
 
 # -- `beat links --resolve-only` against a stand-in sandbox server -------------------------------
