@@ -14,7 +14,12 @@ The parts a platform fills in, each optional but its name:
     parser           "module:function" turning a raw API response into Normalized records
                      (`beat parse`)
     hosts, resolve   the URL hosts it serves and `resolve(url) -> (kind, id)` for them
-                     (core/links.py); `resolve` raises NotALink with a reason
+                     (core/links.py); `resolve` raises NotALink with a reason, or
+                     FollowRedirect for a share/short link whose target only the platform's
+                     server knows (the router follows the redirect and resolves where it lands)
+    share_url        (settings, url) -> where to request such a link's redirect: the link
+                     itself, or its stand-in under SANDBOX_URL (without it, share links are
+                     not followed in sandbox mode)
     settings         its PlatformSettings model (env prefix of its own, e.g. YOUTUBE_)
     credential_checks  source name -> "module:function" checking a stored credential
     lookups          "module:attribute" of its Lookups (the generic read endpoints)
@@ -48,6 +53,17 @@ LINK_KINDS = ("video", "post", "profile", "playlist")
 
 class NotALink(ValueError):
     """The text is not a URL of one item this platform serves; str() is the one-line reason."""
+
+
+class FollowRedirect(NotALink):
+    """`url` is a share or short link: what it points at is known only by following the
+    redirect its platform answers with (`Router.resolve_following`). Callers that do not
+    follow redirects see a NotALink with a one-line reason."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__("a share link: what it points at is known only by following its "
+                         "redirect (beat links --resolve-only follows it)")
+        self.url = url
 
 
 class UnknownPlatform(LookupError):
@@ -162,6 +178,7 @@ class Lookups:
 # -- The platform --------------------------------------------------------------------------------
 
 Resolver = Callable[[SplitResult], tuple[str, str]]
+ShareUrl = Callable[[Settings, str], str]  # (settings, share link) -> the URL to request
 
 
 @dataclass(frozen=True)
@@ -171,6 +188,7 @@ class Platform:
     parser: str | None = None
     hosts: frozenset[str] = frozenset()
     resolve: Resolver | None = None
+    share_url: ShareUrl | None = None
     settings: type[PlatformSettings] | None = None
     credential_checks: Mapping[str, str] = field(default_factory=dict)
     lookups: str | None = None

@@ -9,8 +9,9 @@ from typing import IO, Annotated, Any
 
 import typer
 
-from core.cli_support import UserError
-from core.config import get_settings
+from core import http
+from core.cli_support import UserError, run_async
+from core.config import Settings, get_settings
 from core.console import columns
 from core.links import Router
 from core.parsing import UnknownShape, parse_document
@@ -24,13 +25,21 @@ def links_command(
             "--resolve-only", help="Print what each URL points at; fetch nothing")] = False,
 ) -> None:
     """Say what each pasted URL points at: one JSON line per input line, {"url", "platform",
-    "kind", "id"} or {"url", "error"} (an error is an answer: the exit code stays 0)."""
+    "kind", "id"} or {"url", "error"} (an error is an answer: the exit code stays 0). Share
+    links are followed to what they point at (the redirect only, no page is downloaded)."""
     if not resolve_only:
         raise UserError("only `beat links --resolve-only FILE` is available: the metrics "
                         "report for a list of links is not part of Beat yet")
-    router = Router(registry(get_settings()))
-    for line in router.lines(_lines(file)):
-        print(json.dumps(line, ensure_ascii=False), flush=True)
+    settings = get_settings()
+    run_async(lambda: _print_links(Router(registry(settings)), settings, _lines(file)))
+
+
+async def _print_links(router: Router, settings: Settings, texts: Iterator[str]) -> None:
+    try:
+        async for line in router.lines_following(texts, settings):
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+    finally:
+        await http.close_client()
 
 
 def _lines(file: str) -> Iterator[str]:
