@@ -39,7 +39,7 @@ PROFILE_FIELDS = ("profile_id", "handle", "full_name", "biography", "website", "
                   "following", "media_count", "profile_pic_url", "profile_type", "is_private",
                   "is_verified", "is_business_or_creator", "category", "fbid")
 AVERAGES = ("avg_likes", "avg_comments", "avg_reach", "avg_engagement", "avg_reels_plays")
-CustomField = Literal[PROFILE_FIELDS + AVERAGES + ("recent_posts",)]  # type: ignore[valid-type]
+CUSTOM_FIELDS = (*PROFILE_FIELDS, *AVERAGES, "recent_posts")
 
 
 def _handle(value: str) -> str:
@@ -53,7 +53,15 @@ class HandleParams(StrictParams):
 
 class CustomParams(StrictParams):
     handle: str = Field(pattern=HANDLE)
-    fields: list[CustomField] = Field(min_length=1)
+    fields: list[str] = Field(min_length=1, max_length=len(CUSTOM_FIELDS),
+                              description="any of: " + ", ".join(CUSTOM_FIELDS))
+
+    @model_validator(mode="after")
+    def _known(self) -> "CustomParams":
+        unknown = [f for f in self.fields if f not in CUSTOM_FIELDS]
+        if unknown:
+            raise ValueError(f"unknown fields {unknown}; known: {', '.join(CUSTOM_FIELDS)}")
+        return self
 
 
 class BasicParams(StrictParams):
@@ -200,16 +208,16 @@ async def refresh_post_by_shortcode(params: ShortcodeParams, ctx: TaskContext) -
             "source": got.source}
 
 
-async def _save_insights(ctx: TaskContext, post_id: str, capability: str,
+async def _save_insights(ctx: TaskContext, stored_id: str, capability: str,
                          **params: Any) -> dict[str, Any]:
     got = await director_of(ctx).fetch(capability, **params)
     figures = {i.name: i.value for i in got.value}
     named = ("reach", "impressions", "saved", "shares", "plays")
     values = [int(v) if isinstance(v := figures.get(n), (int, float)) else None for n in named]
     sources = {n: got.source for n, v in zip(named, values) if v is not None}
-    await fetch_one(ctx.pool, "save_post_insights", post_id, insights_json(got.value),
+    await fetch_one(ctx.pool, "save_post_insights", stored_id, insights_json(got.value),
                     *values, json.dumps(sources))
-    return {"post_id": post_id, "insights": figures, "source": got.source}
+    return {"post_id": stored_id, "insights": figures, "source": got.source}
 
 
 @flow("refresh_post_insights", PostParams, platform=PLATFORM, processes=3, concurrency=5)

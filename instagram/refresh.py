@@ -94,10 +94,9 @@ async def refresh_recent_posts(director: Director, pool: asyncpg.Pool, profile: 
 async def save_averages(conn: asyncpg.Connection, profile: Profile, posts: list[Post],
                         source: str) -> dict[str, Any] | None:
     summary = metrics.averages(posts, profile.followers)
-    return await fetch_one(conn, "save_averages", profile.profile_id, summary["avg_likes"],
-                           summary["avg_comments"], summary["avg_reach"],
-                           summary["avg_engagement"], summary["avg_reels_plays"],
-                           len(posts), source)
+    return await fetch_one(conn, "save_averages", profile.profile_id, summary.avg_likes,
+                           summary.avg_comments, summary.avg_reach, summary.avg_engagement,
+                           summary.avg_reels_plays, len(posts), source)
 
 
 async def stored_profile(director: Director, pool: asyncpg.Pool,

@@ -4,7 +4,7 @@ written by the same statements."""
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 
@@ -14,7 +14,7 @@ from instagram.models import Account, Comment, Insight, Post, Profile
 SQL = Path(__file__).with_name("sql") / "store.sql"
 PROFILE_METRICS = ("followers", "following", "media_count")
 POST_METRICS = ("likes", "comments", "plays", "views", "reach", "impressions", "shares", "saved")
-Db = asyncpg.Connection | asyncpg.Pool
+Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
 
 def sql(name: str) -> str:
