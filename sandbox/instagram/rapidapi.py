@@ -223,7 +223,8 @@ async def get_tags(request: Request) -> Response:
 @router.post("/user/get_stories")
 async def get_stories(request: Request) -> Response:
     def answer(world: World, payload: dict[str, Any]) -> dict[str, Any]:
-        ids = payload.get("ids") if isinstance(payload.get("ids"), list) else []
+        asked = payload.get("ids")
+        ids: list[Any] = asked if isinstance(asked, list) else []
         reels: dict[str, Any] = {}
         for account in (world.account_by_id(str(i)) for i in ids):
             if account is None or account.is_private:

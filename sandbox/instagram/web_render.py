@@ -8,7 +8,7 @@ are left out and like_and_view_counts_disabled is true."""
 from typing import Any
 
 from sandbox.instagram.media import Comment, Media
-from sandbox.instagram.world import Account, World
+from sandbox.instagram.world import PK_BASE, Account, World
 
 _TYPENAMES = {"image": "GraphImage", "carousel": "GraphSidecar", "video": "GraphVideo",
               "reels": "GraphVideo", "story": "GraphImage"}
@@ -112,6 +112,4 @@ def _comment(comment: Comment) -> dict[str, Any]:
 
 
 def _owner_pk(media: Media) -> str:
-    from sandbox.instagram.world import PK_BASE
-
     return str(PK_BASE + media.owner_index)
