@@ -1,8 +1,8 @@
 """Instagram's calls over the process's shared client (core.http.client): a GET or a JSON POST
 whose redirects and client errors come back to the source to classify, since on Instagram they
 carry meaning (a 302 to /accounts/login/ is the web's throttle, a 403 a refused key). Transport
-errors and 5xx become SourceUnavailable; a body that is not JSON (other than a redirect's)
-UnknownShape."""
+errors and 5xx become SourceUnavailable; a 200 whose body is not JSON UnknownShape (an error
+page's body that is not JSON comes back as None)."""
 
 import json
 from typing import Any
@@ -33,6 +33,8 @@ async def call_json(source: str, method: str, url: str, *, params: dict[str, Any
     try:
         decoded = json.loads(content)
     except (ValueError, RecursionError) as exc:
+        if response.status_code != 200:  # an HTML error page: its status says enough
+            return JsonResponse(response.status_code, None, response.headers)
         raise UnknownShape(f"{source}: HTTP {response.status_code} with a body that is not JSON "
                            f"({type(exc).__name__})") from None
     return JsonResponse(response.status_code, decoded, response.headers)
