@@ -7,8 +7,11 @@ from fastapi import FastAPI
 from sandbox import control
 from sandbox.faults import FaultBook, FaultMiddleware, Faults, Usage
 from sandbox.graph import debug_token
+from sandbox.instagram import graph_api as instagram_graph
+from sandbox.instagram import graph_control as instagram_graph_control
 from sandbox.instagram import rapidapi as instagram_rapidapi
 from sandbox.instagram import web as instagram_web
+from sandbox.instagram.world import build_world as build_instagram_world
 from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
 from sandbox.state import SandboxState
 from sandbox.youtube import data_api, invidious_api
@@ -28,6 +31,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
         initial_keys=initial_keys,
     )
     app.state.sandbox = state
+    app.state.instagram_graph = instagram_graph.GraphState(build_instagram_world(seed))
     app.state.instagram_web = instagram_web.WebThrottle()
     app.state.instagram_rapidapi = instagram_rapidapi.ProviderLimits()
     app.include_router(data_api.router)
@@ -35,8 +39,11 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(debug_token.router)
     app.include_router(instagram_web.router)
     app.include_router(instagram_rapidapi.router)
+    app.include_router(instagram_graph.router)  # after debug_token: its catch-all comes last
     app.include_router(control.router)
+    app.include_router(instagram_graph_control.router)
     routes = [*data_api.router.routes, *invidious_api.router.routes,
-              *instagram_web.router.routes, *instagram_rapidapi.router.routes]
+              *instagram_web.router.routes, *instagram_rapidapi.router.routes,
+              *instagram_graph.router.routes]
     app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
     return app

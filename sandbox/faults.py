@@ -170,6 +170,9 @@ def _fault_body(path: str, status: int) -> tuple[bytes, bytes]:
         if status >= 500:
             body["errorBacktrace"] = f"{message} (Exception)\n  from sandbox"
         return json.dumps(body).encode(), b"application/json"
+    if path.startswith("/graph"):
+        return json.dumps(_graph_fault(status), separators=(",", ":")).encode(), \
+            b"application/json; charset=UTF-8"
     body = youtube_errors.rate_limited() if status == 429 else youtube_errors.backend(status)
     return json.dumps(body, indent=2).encode(), b"application/json; charset=UTF-8"
 
@@ -182,6 +185,17 @@ def _instagram_fault(path: str, status: int) -> dict[str, Any]:
     message = "Please wait a few minutes before you try again." if status == 429 else \
         f"Sandbox fault {status}"
     return {"message": message, "status": "fail"}
+
+
+def _graph_fault(status: int) -> dict[str, Any]:
+    """A Graph API error body: the app rate limit (code 4) for 429, else an unknown error."""
+    if status == 429:
+        error = {"message": "(#4) Application request limit reached", "code": 4}
+    else:
+        error = {"message": "An unexpected error has occurred. Please retry your request "
+                 "later.", "code": 2}
+    return {"error": {**error, "type": "OAuthException", "is_transient": True,
+                      "fbtrace_id": "AsandboxFaultTraceId0000"}}
 
 
 async def _send_body(send: Send, status: int, body: bytes, content_type: bytes,

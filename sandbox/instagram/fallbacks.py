@@ -11,12 +11,10 @@ media's URL; a share code is the media's pk masked with a seed-derived number, i
 the mapping is deterministic and invertible without a table.
 """
 
-from functools import lru_cache
-
 from starlette.requests import Request
 
 from sandbox.instagram.media import Media
-from sandbox.instagram.world import World, build_world
+from sandbox.instagram.world import World
 from sandbox.pages import continuation, read_continuation
 from sandbox.rng import digest
 from sandbox.state import state_of
@@ -25,14 +23,10 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _MASK_BITS = 62
 
 
-@lru_cache(maxsize=8)
-def _world(seed: int) -> World:
-    return build_world(seed)
-
-
 def world_of(request: Request) -> World:
-    """The Instagram world of this sandbox app's seed (one per seed and process)."""
-    return _world(state_of(request).world.seed)
+    """The app's Instagram world, the one its Graph API answers from."""
+    world: World = request.app.state.instagram_graph.world
+    return world
 
 
 def count_page(request: Request, route: str, cursor: str | None) -> None:
