@@ -20,10 +20,12 @@ import json
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
+from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
 from core.http import JsonResponse
 from core.parsing import UnknownShape
 from instagram.models import WEB, Page, Post, ProfileWithPosts
+from instagram.settings import InstagramSettings
 from instagram.sources.errors import NotFound, Private
 from instagram.sources.http import call_json
 from instagram.sources.web_parse import (
@@ -117,6 +119,11 @@ class WebSource:
         if response.status == 200:
             return response.body
         _classify(response)
+
+
+def web_source(settings: Settings) -> WebSource:
+    """The source at the configured (or sandboxed) web URL."""
+    return WebSource(InstagramSettings.of(settings).web_base_url(settings))
 
 
 def _classify(response: JsonResponse) -> NoReturn:
