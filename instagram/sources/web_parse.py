@@ -18,12 +18,13 @@ Missing stays None, never 0. A body of another shape raises UnknownShape.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 from core.normalized import Normalized, to_int
 from core.parsing import UnknownShape, shape_errors
 from instagram.models import WEB, Page, Post, PostType, Profile, ProfileWithPosts
 
+ProfileType = Literal["personal", "business", "creator"]
 WEB_URL = "https://www.instagram.com"
 _TYPES: dict[str, PostType] = {"GraphImage": "image", "GraphSidecar": "carousel",
                                "GraphVideo": "video", "XDTGraphImage": "image",
@@ -188,7 +189,7 @@ def _children(node: dict[str, Any]) -> int | None:
     return len(sidecar.get("edges") or []) if isinstance(sidecar, dict) else None
 
 
-def _profile_type(user: dict[str, Any]) -> Any:
+def _profile_type(user: dict[str, Any]) -> ProfileType | None:
     if user.get("is_business_account"):
         return "business"
     if user.get("is_professional_account"):
