@@ -77,22 +77,27 @@ class FaultBook:
 
 
 class Usage:
-    """Calls per route, responses per status, faults injected per kind."""
+    """Calls per route, responses per status, faults injected per kind, and pages of paginated
+    listings per route and cursor ("POST /rapidapi/.../get_followers <cursor or ->"), counted by
+    the routes that page (a cursor in a POST body is out of the middleware's sight)."""
 
     def __init__(self) -> None:
         self.calls: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.faults: Counter[str] = Counter()
+        self.pages: Counter[str] = Counter()
 
     def reset(self) -> None:
         self.calls.clear()
         self.statuses.clear()
         self.faults.clear()
+        self.pages.clear()
 
     def snapshot(self) -> dict[str, Any]:
         return {"calls": dict(sorted(self.calls.items())),
                 "statuses": dict(sorted(self.statuses.items())),
-                "faults": dict(sorted(self.faults.items()))}
+                "faults": dict(sorted(self.faults.items())),
+                "pages": dict(sorted(self.pages.items()))}
 
 
 class FaultMiddleware:
@@ -157,14 +162,40 @@ class FaultMiddleware:
 
 def _fault_body(path: str, status: int) -> tuple[bytes, bytes]:
     """(body, content type) of an injected error, in the shape of the service at `path`."""
+    if path.startswith(("/rapidapi/", "/instagram-web/")):
+        return json.dumps(_instagram_fault(path, status)).encode(), b"application/json"
     if path.startswith("/invidious"):
         message = "Too Many Requests" if status == 429 else f"Sandbox fault {status}"
         body: dict[str, Any] = {"error": message}
         if status >= 500:
             body["errorBacktrace"] = f"{message} (Exception)\n  from sandbox"
         return json.dumps(body).encode(), b"application/json"
+    if path.startswith("/graph"):
+        return json.dumps(_graph_fault(status), separators=(",", ":")).encode(), \
+            b"application/json; charset=UTF-8"
     body = youtube_errors.rate_limited() if status == 429 else youtube_errors.backend(status)
     return json.dumps(body, indent=2).encode(), b"application/json; charset=UTF-8"
+
+
+def _instagram_fault(path: str, status: int) -> dict[str, Any]:
+    """The RapidAPI gateway's {"message"} or the web's {"message", "status": "fail"}."""
+    if path.startswith("/rapidapi/"):
+        return {"message": "Too many requests" if status == 429 else
+                f"Sandbox fault {status}: the API provider is unreachable"}
+    message = "Please wait a few minutes before you try again." if status == 429 else \
+        f"Sandbox fault {status}"
+    return {"message": message, "status": "fail"}
+
+
+def _graph_fault(status: int) -> dict[str, Any]:
+    """A Graph API error body: the app rate limit (code 4) for 429, else an unknown error."""
+    if status == 429:
+        error = {"message": "(#4) Application request limit reached", "code": 4}
+    else:
+        error = {"message": "An unexpected error has occurred. Please retry your request "
+                 "later.", "code": 2}
+    return {"error": {**error, "type": "OAuthException", "is_transient": True,
+                      "fbtrace_id": "AsandboxFaultTraceId0000"}}
 
 
 async def _send_body(send: Send, status: int, body: bytes, content_type: bytes,

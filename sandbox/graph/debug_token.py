@@ -9,6 +9,7 @@ The sandbox knows these tokens (timestamps relative to the sandbox clock):
     sandbox-graph-token-expired       session expired yesterday: is_valid false, error 190/463
     SANDBOX_APP_TOKEN                 "1000000000000001|sandbox-app-secret", the app's token
 
+A token expired through the control API (expired_tokens: token -> when) reads as expired.
 Any other token (e.g. sandbox-graph-token-invalid) cannot be parsed. The caller's
 `access_token` must be the app token or a valid token: otherwise HTTP 400 with an
 OAuthException (code 190; 104 when missing). An unknown `input_token` asked about by a valid
@@ -70,12 +71,22 @@ async def debug_token(request: Request) -> Response:
     now = state_of(request).quota.clock()
     caller, token = query.get("access_token"), query.get("input_token")
     trace = fbtrace_id(str(request.url))
-    refused = _refuse_caller(caller, now, trace)
+    expired = expired_tokens(request)
+    refused = _refuse_caller(caller, now, trace, expired.get(caller or ""))
     if refused is not None:
         return refused
     if not token:
         return oauth_error(100, "(#100) The parameter input_token is required", trace)
-    return GraphJSON({"data": token_data(token, now)})
+    return GraphJSON({"data": token_data(token, now, expired.get(token))})
+
+
+def expired_tokens(request: Request) -> dict[str, datetime]:
+    """Tokens whose session was ended through the control API, and when (app-wide)."""
+    state = request.app.state
+    if not hasattr(state, "graph_expired_tokens"):
+        state.graph_expired_tokens = {}
+    found: dict[str, datetime] = state.graph_expired_tokens
+    return found
 
 
 @router.get("/{version}/debug_token")
@@ -83,8 +94,9 @@ async def versioned_debug_token(request: Request, version: str) -> Response:
     return await debug_token(request)
 
 
-def token_data(token: str, now: datetime) -> dict[str, Any]:
-    """debug_token's `data` for `token` at `now`."""
+def token_data(token: str, now: datetime, expired_at: datetime | None = None
+               ) -> dict[str, Any]:
+    """debug_token's `data` for `token` at `now` (`expired_at`: its session ended then)."""
     if token == SANDBOX_APP_TOKEN:
         return {"app_id": APP_ID, "type": "APP", "application": APPLICATION, "is_valid": True,
                 "scopes": []}
@@ -92,6 +104,8 @@ def token_data(token: str, now: datetime) -> dict[str, Any]:
     if known is None:
         return {"error": {"code": 190, "message": CANNOT_PARSE}, "is_valid": False, "scopes": []}
     user_id, scopes, expires, data_expires, session_valid = known
+    if expired_at is not None:
+        expires, session_valid = expired_at - now, False
     data: dict[str, Any] = {
         "app_id": APP_ID, "type": "USER", "application": APPLICATION,
         "data_access_expires_at": _epoch(now + data_expires),
@@ -122,7 +136,8 @@ def fbtrace_id(seed: str) -> str:
     return base64.urlsafe_b64encode(digest).decode()[:23]
 
 
-def _refuse_caller(caller: str | None, now: datetime, trace: str) -> Response | None:
+def _refuse_caller(caller: str | None, now: datetime, trace: str,
+                   expired_at: datetime | None = None) -> Response | None:
     if not caller:
         return oauth_error(104, "An access token is required to request this resource.", trace)
     if caller == SANDBOX_APP_TOKEN:
@@ -130,6 +145,8 @@ def _refuse_caller(caller: str | None, now: datetime, trace: str) -> Response | 
     known = TOKENS.get(caller)
     if known is None:
         return oauth_error(190, CANNOT_PARSE, trace)
+    if expired_at is not None:
+        return oauth_error(190, _session_expired(expired_at, now), trace, subcode=463)
     if not known[4]:
         return oauth_error(190, _session_expired(now + known[2], now), trace, subcode=463)
     return None

@@ -1,0 +1,1 @@
+"""The sandbox's Instagram: a deterministic world, and the Graph API on top of it."""
