@@ -192,10 +192,10 @@ def _document(doc: Any) -> list[Normalized] | None:
     if not isinstance(doc, dict):
         return None
     if isinstance(doc.get("business_discovery"), dict):
-        found = parse_business_discovery(doc)
-        media = doc["business_discovery"].get("media")
+        found = doc["business_discovery"]
+        media = found.get("media")
         posts = parse_media_page(media).items if isinstance(media, dict) else []
-        profile = [found.profile.normalized()] if "username" in doc["business_discovery"] else []
+        profile = [parse_user(found).normalized()] if "username" in found else []
         return profile + [p.normalized() for p in posts]
     if _is_user(doc):
         return [parse_user(doc).normalized()]

@@ -102,7 +102,7 @@ class GraphApiSource:
         if handle:
             after = f".after({cursor})" if cursor else ""
             body = await self._discover(
-                handle, f"id,media.limit({self.page_size}){after}{{{MEDIA_FIELDS}}}")
+                handle, f"id,username,media.limit({self.page_size}){after}{{{MEDIA_FIELDS}}}")
             found = parse_business_discovery(body)
             more = len(found.posts) >= self.page_size
             return Page[Post](items=found.posts, next_cursor=found.next_cursor if more else None)
