@@ -127,7 +127,7 @@ def hashtag_id(name: str) -> str:
 
 
 def media_hashtags(seed: int, index: int, number: int) -> tuple[str, ...]:
-    """A post's hashtags, cheaply (hashtag pages scan many posts)."""
+    """A post's hashtags, cheaply (hashtag pages scan many posts); none without a caption."""
     raw = r.digest(seed, "hashtags", index, number)
     return tuple(dict.fromkeys(HASHTAGS[b % len(HASHTAGS)] for b in raw[1:1 + raw[0] % 5]))
 
@@ -148,7 +148,8 @@ def media(seed: int, account: "Account", number: int, now: datetime,
     key = account.index * PER_ACCOUNT + number
     likes = int(account.followers * min(0.5, r.lognormal(rand, 0.03, 0.7)))
     comments = min(MAX_COMMENTS, int(likes * rand.uniform(0.005, 0.06)))
-    hashtags = media_hashtags(seed, account.index, number)
+    has_caption = rand.random() < 0.95
+    hashtags = media_hashtags(seed, account.index, number) if has_caption else ()
     video = kind in ("video", "reels")
     pk = POST_PK + key
     others = [i for i in pool if i != account.index]
@@ -157,7 +158,7 @@ def media(seed: int, account: "Account", number: int, now: datetime,
         pk=str(pk), graph_id=str(POST_GRAPH + key), shortcode=shortcode(pk),
         owner_index=account.index, owner_handle=account.handle,
         owner_graph_id=account.graph_id, number=number, media_type=kind, video=video,
-        caption=caption(rand, hashtags) if rand.random() < 0.95 else None, hashtags=hashtags,
+        caption=caption(rand, hashtags) if has_caption else None, hashtags=hashtags,
         taken_at=taken_at(seed, account, number, now), likes=likes, comments=comments,
         plays=int(likes * rand.uniform(8, 30)) if video else None,
         display_url=_cdn(rand, "jpg"), video_url=_cdn(rand, "mp4") if video else None,
