@@ -14,7 +14,7 @@ Kind = Literal["post", "profile"]
 class Normalized(BaseModel):
     platform: str
     kind: Kind
-    id: str
+    id: str | None  # None when the answer does not carry the item's id
     likes: int | None = None
     comments: int | None = None
     shares: int | None = None

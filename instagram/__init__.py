@@ -1,2 +1,40 @@
-"""Instagram: URL recognition, models, sources (Graph API first, then a RapidAPI-style provider,
-then the web JSON), flows, storage and metrics."""
+"""Instagram: URL recognition, models, sources (the Graph API first, then a RapidAPI-style
+provider, then the web JSON), flows, storage and metrics, registered with Beat as one Platform."""
+
+import re
+from typing import Any
+
+from core.platforms import Platform
+from instagram.models import RAPIDAPI
+from instagram.settings import InstagramSettings
+from instagram.urls import HOSTS, resolve, share_url
+
+# The provider's own limits (seed: rocketapi 100 per 30 s), on top of 2 calls a second.
+SOURCE_LIMITS = {RAPIDAPI: ["2/s", "100/30s"]}
+
+
+def hashtag_search(keyword: str, limit: int) -> dict[str, Any] | None:
+    """A keyword as an Instagram hashtag search: spaces and punctuation dropped ("summer
+    sale" -> #summersale); a keyword with no letters or digits is no hashtag."""
+    hashtag = re.sub(r"\W", "", keyword).lower()
+    return {"hashtag": hashtag, "tab": "recent", "max_items": min(limit, 10_000)} \
+        if hashtag else None
+
+
+PLATFORM = Platform(
+    name="instagram",
+    flows="instagram.flows",
+    parser="instagram.parse:normalize_document",
+    hosts=HOSTS,
+    resolve=resolve,
+    share_url=share_url,
+    settings=InstagramSettings,
+    credential_checks={},  # Graph API tokens: the shared Graph check (credentials/graph.py)
+    lookups="instagram.lookups:LOOKUPS",
+    source_limits=SOURCE_LIMITS,
+    keyword_flow="fetch_hashtag_posts",
+    keyword_params=hashtag_search,
+    startup="instagram.startup:import_configured_credentials",
+    description="Instagram Graph API (business and creator accounts), then a RapidAPI-style "
+                "provider, then the public web JSON",
+)

@@ -48,7 +48,7 @@ class Profile(BaseModel):
     source: str
 
     def normalized(self) -> Normalized:
-        return Normalized(platform=PLATFORM, kind="profile", id=self.profile_id or self.handle,
+        return Normalized(platform=PLATFORM, kind="profile", id=self.profile_id,
                           followers=self.followers, author=self.handle, source=self.source)
 
 

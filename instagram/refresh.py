@@ -24,12 +24,12 @@ StorePage = Callable[[list[Any], str], Awaitable[int]]  # (items, source) -> sto
 def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     """Best first: the Graph API (tokens from the credential table), the RapidAPI-style
     provider (keys from the credential table), the keyless web JSON."""
-    from instagram.sources.graph_api import build_graph_source
-    from instagram.sources.rapidapi import build_rapidapi_source
-    from instagram.sources.web import build_web_source
+    from instagram.sources.graph_api.source import GraphApiSource
+    from instagram.sources.rapidapi import rapidapi_source
+    from instagram.sources.web import web_source
 
-    return [build_graph_source(settings, pool), build_rapidapi_source(settings, pool),
-            build_web_source(settings)]
+    return [GraphApiSource.from_settings(settings, pool), rapidapi_source(settings, pool),
+            web_source(settings)]
 
 
 @dataclass

@@ -169,10 +169,19 @@ async def test_keyword_collection_enqueues_a_search_per_keyword(
         await eventually(lambda: consumer.stats["handled"] + consumer.stats["duplicate"] == 3)
     assert consumer.stats == {"handled": 2, "duplicate": 1, "dead_lettered": 1}
     tasks = await pool.fetch("SELECT * FROM scrape_request_log ORDER BY id")
-    assert [(t["flow"], t["params"]["keyword"], t["params"]["max_videos"], t["status"],
-             t["platform"], t["account_id"]) for t in tasks] == [
-        ("refresh_yt_posts_by_keyword", "lofi beats", 20, "PENDING", "YOUTUBE", "collection-7"),
-        ("refresh_yt_posts_by_keyword", "chess openings", 20, "PENDING", "YOUTUBE", "collection-7")]
+    assert [(t["flow"], t["params"], t["status"], t["platform"], t["account_id"])
+            for t in tasks] == [
+        ("refresh_yt_posts_by_keyword", {"keyword": "lofi beats", "max_videos": 20}, "PENDING",
+         "YOUTUBE", "collection-7"),
+        ("refresh_yt_posts_by_keyword", {"keyword": "chess openings", "max_videos": 20},
+         "PENDING", "YOUTUBE", "collection-7"),
+        # Instagram searches a keyword as a hashtag: spaces dropped, recent posts.
+        ("fetch_hashtag_posts", {"hashtag": "lofibeats", "tab": "recent", "max_items": 20},
+         "PENDING", "INSTAGRAM", "collection-7"),
+        ("fetch_hashtag_posts", {"hashtag": "chessopenings", "tab": "recent", "max_items": 20},
+         "PENDING", "INSTAGRAM", "collection-7"),
+        ("fetch_hashtag_posts", {"hashtag": "reels", "tab": "recent", "max_items": 50},
+         "PENDING", "INSTAGRAM", None)]
 
 
 async def test_a_keyword_collection_without_an_event_id_enqueues_nothing(

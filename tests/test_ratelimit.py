@@ -346,7 +346,11 @@ async def test_fails_closed_while_redis_is_unreachable_then_recovers() -> None:
         await proxy.close()
 
 
-def test_source_limits_are_configured_not_built_in() -> None:
-    assert source_limits(Settings(source_limits={})) == {}
-    assert source_limits(Settings(source_limits={"invidious": ["10/1s", "100/1min"]})) == {
+def test_source_limits_come_from_the_platforms_unless_configured() -> None:
+    provider = "instagram_rapidapi"  # Instagram declares its provider's plan: 2/s, 100/30 s
+    assert source_limits(Settings(source_limits={})) == {
+        provider: [Limit(f"source:{provider}", 2, 1.0), Limit(f"source:{provider}", 100, 30.0)]}
+    assert provider not in source_limits(Settings(source_limits={provider: []}))
+    assert source_limits(Settings(source_limits={"invidious": ["10/1s", "100/1min"],
+                                                  provider: []})) == {
         "invidious": [Limit("source:invidious", 10, 1.0), Limit("source:invidious", 100, 60.0)]}

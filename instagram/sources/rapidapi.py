@@ -61,8 +61,6 @@ from instagram.sources.rapidapi_parse import (
 
 log = logging.getLogger(__name__)
 
-# Default limits of the stacked limiter (core.ratelimit.source_limits): the provider's plan.
-SOURCE_LIMITS = {RAPIDAPI: ["2/s", "100/30s"]}
 PAGE = 12  # media per page, as Instagram's own feed pages
 LIST_PAGE = 50  # accounts per page of followers / following
 DEFAULT_WAIT_S = 1.0

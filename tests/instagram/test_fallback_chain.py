@@ -8,8 +8,9 @@ from core.config import Settings
 from core.errors import RateLimited
 from core.ratelimit import parse_limit
 from core.sources import Director
+from instagram import SOURCE_LIMITS
 from instagram.models import RAPIDAPI, WEB
-from instagram.sources.rapidapi import SOURCE_LIMITS, RapidApiSource
+from instagram.sources.rapidapi import RapidApiSource
 from instagram.sources.rapidapi_keys import KeyPool
 from instagram.sources.web import web_source
 from sandbox.instagram.world import MILLION_HANDLE

@@ -77,8 +77,11 @@ async def test_profile_by_handle_is_one_call(source: GraphApiSource,
     assert await graph_calls(sandbox) == before + 1
     million = world.million()
     assert found.profile.followers == 1_000_000 and found.profile.handle == MILLION_HANDLE
-    assert found.profile.profile_id == million.graph_id and found.profile.source == GRAPH_API
-    assert [p.post_id for p in found.posts] == [m.graph_id for m in world.media_of(million, 0, 12)]
+    # Keyed by Instagram's own id (ig_id), as every source keys it; the Graph id kept beside.
+    assert found.profile.profile_id == million.pk and found.profile.graph_id == million.graph_id
+    assert found.profile.source == GRAPH_API
+    assert [p.post_id for p in found.posts] == [m.pk for m in world.media_of(million, 0, 12)]
+    assert [p.graph_id for p in found.posts] == [m.graph_id for m in world.media_of(million, 0, 12)]
     assert all(p.handle == MILLION_HANDLE and p.likes is not None for p in found.posts)
     assert found.next_cursor is not None
 
@@ -87,10 +90,10 @@ async def test_posts_page_on(source: GraphApiSource) -> None:
     first = await source.call("posts_of_profile", handle=MILLION_HANDLE)
     second = await source.call("posts_of_profile", handle=MILLION_HANDLE,
                                cursor=first.next_cursor)
-    expected = [m.graph_id for m in world.media_of(world.million(), 0, 20)]
+    expected = [m.pk for m in world.media_of(world.million(), 0, 20)]
     assert [p.post_id for p in first.items + second.items] == expected
     by_id = await source.call("posts_of_profile", profile_id=IG_USER_ID)
-    assert [p.post_id for p in by_id.items] == [m.graph_id for m in
+    assert [p.post_id for p in by_id.items] == [m.pk for m in
                                                 world.media_of(world.owner(), 0, 10)]
 
 
@@ -123,7 +126,7 @@ async def test_stories_and_story_insights(source: GraphApiSource) -> None:
     assert len(stories) == 3 and all(s.post_type == "story" for s in stories)
     assert all(s.expires_at - s.published_at == timedelta(hours=24) for s in stories)
     insights = {i.name: i for i in await source.call("story_insights",
-                                                     story_id=stories[0].post_id)}
+                                                     story_id=stories[0].graph_id)}
     assert insights["navigation"].value is not None and insights["reach"].value
 
 
@@ -152,7 +155,7 @@ async def test_comments_hashtags_tags(source: GraphApiSource) -> None:
                                cursor=top.next_cursor)
     assert recent.items
     tagged = await source.call("tagged_posts", profile_id=IG_USER_ID)
-    assert [p.post_id for p in tagged.items] == [m.graph_id for m in
+    assert [p.post_id for p in tagged.items] == [m.pk for m in
                                                  world.tagged_media(world.owner())[:10]]
 
 

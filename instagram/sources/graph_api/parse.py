@@ -56,7 +56,10 @@ def parse_user(body: Any, source: str = GRAPH_API) -> Profile:
     """An IG user object (/{ig-user-id}?fields=... or business_discovery's)."""
     _require_dict(body, "IG user")
     return Profile(
-        profile_id=_str(body.get("id")), handle=str(body["username"]),
+        # Instagram's own id (ig_id) keys the account whichever source answers; a body
+        # without it (a raw document) keeps the Graph id.
+        profile_id=_str(body.get("ig_id")) or _str(body.get("id")), graph_id=_str(body.get("id")),
+        handle=str(body["username"]),
         full_name=body.get("name"), biography=body.get("biography"),
         website=body.get("website"), followers=to_int(body.get("followers_count")),
         following=to_int(body.get("follows_count")), media_count=to_int(body.get("media_count")),
@@ -78,8 +81,9 @@ def parse_media(body: Any, source: str = GRAPH_API, handle: str | None = None,
     children = body.get("children")
     owner: dict[str, Any] = body["owner"] if isinstance(body.get("owner"), dict) else {}
     return Post(
-        post_id=str(body["id"]), shortcode=body.get("shortcode") or _shortcode(permalink),
-        profile_id=_str(owner.get("id")) or profile_id,
+        post_id=_str(body.get("ig_id")) or str(body["id"]), graph_id=_str(body.get("id")),
+        shortcode=body.get("shortcode") or _shortcode(permalink),
+        profile_id=profile_id or _str(owner.get("id")),
         handle=body.get("username") or handle, post_type=post_type, caption=body.get("caption"),
         permalink=permalink, thumbnail_url=body.get("thumbnail_url") if video else media_url,
         display_url=media_url, likes=to_int(body.get("like_count")),

@@ -39,12 +39,13 @@ from instagram.sources.graph_api.parse import (
 from instagram.sources.graph_api.tokens import GraphToken, StoredTokens, TokenProvider
 from instagram.sources.graph_api.usage import GraphUsage, read_usage
 
-USER_FIELDS = ("id,username,name,biography,website,followers_count,follows_count,media_count,"
+# ig_id is Instagram's own id of the account or media: the key every source shares.
+USER_FIELDS = ("id,ig_id,username,name,biography,website,followers_count,follows_count,media_count,"
                "profile_picture_url")
-MEDIA_FIELDS = ("id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,"
+MEDIA_FIELDS = ("id,ig_id,caption,media_type,media_product_type,media_url,thumbnail_url,permalink,"
                 "timestamp,like_count,comments_count,children{id}")
 POST_FIELDS = MEDIA_FIELDS + ",shortcode,username,owner"
-STORY_FIELDS = "id,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp"
+STORY_FIELDS = "id,ig_id,media_type,media_product_type,media_url,thumbnail_url,permalink,timestamp"
 COMMENT_FIELDS = "id,text,timestamp,username,like_count,from"
 POST_METRICS = "impressions,reach,saved,shares,total_interactions,likes,comments"
 VIDEO_METRICS = POST_METRICS + ",plays"
