@@ -188,8 +188,9 @@ async def refresh_profile_insights(params: AccountParams, ctx: TaskContext) -> d
     row = await stored_profile(director, ctx.pool, params.handle and _handle(params.handle),
                                params.profile_id)
     profile_id = row["profile_id"]
-    insights = await director.fetch("profile_insights", profile_id=profile_id)
-    audience = await director.fetch("audience_insights", profile_id=profile_id)
+    graph_id = row["graph_id"] or profile_id  # insights are the Graph API's alone
+    insights = await director.fetch("profile_insights", profile_id=graph_id)
+    audience = await director.fetch("audience_insights", profile_id=graph_id)
     await fetch_one(ctx.pool, "save_insights", profile_id, insights_json(insights.value),
                     insights.source)
     await fetch_one(ctx.pool, "save_audience", profile_id, insights_json(audience.value),
@@ -224,7 +225,8 @@ async def _save_insights(ctx: TaskContext, stored_id: str, capability: str,
 async def refresh_post_insights(params: PostParams, ctx: TaskContext) -> dict[str, Any]:
     """A post's insights: reach, impressions, saved, shares, plays (Graph API, own media)."""
     row = await stored_post(director_of(ctx), ctx.pool, params.shortcode, params.post_id)
-    return await _save_insights(ctx, row["post_id"], "post_insights", post_id=row["post_id"],
+    return await _save_insights(ctx, row["post_id"], "post_insights",
+                                post_id=row["graph_id"] or row["post_id"],
                                 post_type=row["post_type"])
 
 
@@ -234,8 +236,9 @@ async def refresh_stories_posts(params: AccountParams, ctx: TaskContext) -> dict
     director = director_of(ctx)
     row = await stored_profile(director, ctx.pool, params.handle and _handle(params.handle),
                                params.profile_id)
-    got = await director.fetch("stories", profile_id=row["profile_id"], handle=row["handle"])
-    stories = [s.model_copy(update={"profile_id": s.profile_id or row["profile_id"],
+    got = await director.fetch("stories", profile_id=row["profile_id"], handle=row["handle"],
+                               graph_id=row["graph_id"])
+    stories = [s.model_copy(update={"profile_id": row["profile_id"],
                                     "handle": s.handle or row["handle"], "post_type": "story"})
                for s in got.value]
     await save_posts(ctx.pool, stories)
@@ -245,9 +248,12 @@ async def refresh_stories_posts(params: AccountParams, ctx: TaskContext) -> dict
 
 @flow("refresh_story_insights", StoryParams, platform=PLATFORM, processes=1, concurrency=5)
 async def refresh_story_insights(params: StoryParams, ctx: TaskContext) -> dict[str, Any]:
-    """A story's insights (Graph API, own stories, while the story is live)."""
-    return await _save_insights(ctx, params.story_id, "story_insights",
-                                story_id=params.story_id)
+    """A story's insights (Graph API, own stories, while the story is live); `story_id` is
+    the story's id as stored or its Graph API id."""
+    row = await fetch_one(ctx.pool, "post_by_post_id", params.story_id)
+    stored_id = row["post_id"] if row else params.story_id
+    return await _save_insights(ctx, stored_id, "story_insights",
+                                story_id=(row and row["graph_id"]) or params.story_id)
 
 
 async def _relations(params: ListingParams, ctx: TaskContext, kind: str,
@@ -289,7 +295,7 @@ async def fetch_post_comments(params: PostListingParams, ctx: TaskContext) -> di
     async def store(comments: list[Comment], source: str) -> int:
         return await save_comments(ctx.pool, post_id, comments)
 
-    result = await walk_pages(ctx, "comments", {"post_id": post_id,
+    result = await walk_pages(ctx, "comments", {"post_id": post_id, "graph_id": row["graph_id"],
                                                 "shortcode": row["shortcode"]},
                               params.max_items, store, "comments")
     return {"post_id": post_id, **result}
@@ -341,6 +347,7 @@ async def fetch_tagged_posts(params: ListingParams, ctx: TaskContext) -> dict[st
         return await _linked_posts(ctx, "tagged", profile_id, posts)
 
     result = await walk_pages(ctx, "tagged_posts", {"profile_id": profile_id,
+                                                    "graph_id": row["graph_id"],
                                                     "handle": row["handle"]},
                               params.max_items, store, "posts")
     return {"profile_id": profile_id, **result}

@@ -16,6 +16,7 @@ from core.ratelimit import process_limiter, source_limits
 from core.sources import Director, Source, Sourced
 from instagram import metrics
 from instagram.models import Page, Post, Profile, ProfileWithPosts
+from instagram.sources.errors import Private
 from instagram.store import fetch_one, save_posts, save_profiles
 
 StorePage = Callable[[list[Any], str], Awaitable[int]]  # (items, source) -> stored
@@ -65,24 +66,32 @@ async def refresh_profile(director: Director, pool: asyncpg.Pool, handle: str,
     if found.profile.profile_id is None:
         raise NotFound(f"{got.source} gave no id for Instagram account {handle}")
     profile = found.profile
-    owned = [p.model_copy(update={"profile_id": p.profile_id or profile.profile_id,
-                                  "handle": p.handle or profile.handle}) for p in found.posts]
+    owned = owned_by(profile, found.posts)
     async with pool.acquire() as conn, conn.transaction():
         [row] = await save_profiles(conn, [profile])
         await save_posts(conn, owned)
-        if posts:
+        if posts and not profile.is_private:
             row = await save_averages(conn, profile, owned, got.source) or row
+    if posts and profile.is_private:
+        raise Private(f"Instagram account {profile.handle} is private: its posts cannot be "
+                      f"read (profile stored from {got.source})")
     return row, Sourced(found.model_copy(update={"posts": owned}), got.source)
+
+
+def owned_by(profile: Profile, posts: list[Post]) -> list[Post]:
+    """The account's posts keyed to it by Instagram's own id (a source may name the owner by
+    another id, or not at all)."""
+    return [p.model_copy(update={"profile_id": profile.profile_id,
+                                 "handle": p.handle or profile.handle}) for p in posts]
 
 
 async def refresh_recent_posts(director: Director, pool: asyncpg.Pool, profile: Profile,
                                count: int) -> tuple[dict[str, Any], int]:
     """The account's `count` most recent posts stored, with the averages over them."""
     got = await director.fetch("posts_of_profile", handle=profile.handle,
-                               profile_id=profile.profile_id, cursor=None)
-    posts = [p.model_copy(update={"profile_id": p.profile_id or profile.profile_id,
-                                  "handle": p.handle or profile.handle})
-             for p in got.value.items[:count]]
+                               profile_id=profile.profile_id, graph_id=profile.graph_id,
+                               cursor=None)
+    posts = owned_by(profile, got.value.items[:count])
     async with pool.acquire() as conn, conn.transaction():
         await save_posts(conn, posts)
         row = await save_averages(conn, profile, posts, got.source)

@@ -55,6 +55,7 @@ class WebSource:
         self.calls = 0
 
     async def call(self, capability: str, **params: Any) -> Any:
+        params.pop("graph_id", None)  # the Graph API's own id of the target: not ours
         handler = getattr(self, f"_{capability}")
         return await handler(**params)
 

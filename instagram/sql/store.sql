@@ -229,7 +229,8 @@ SELECT * FROM instagram_account WHERE id = $1;
 SELECT * FROM instagram_post WHERE shortcode = $1 ORDER BY refreshed_at DESC NULLS LAST LIMIT 1;
 
 -- name: post_by_post_id
-SELECT * FROM instagram_post WHERE post_id = $1;
+SELECT * FROM instagram_post WHERE post_id = $1 OR graph_id = $1
+ ORDER BY post_id = $1 DESC LIMIT 1;
 
 -- name: recent_posts
 -- Newest first; the cursor is (publish_time, id) of the last row of the previous page.

@@ -84,6 +84,9 @@ class GraphApiSource:
     async def call(self, capability: str, **params: Any) -> Any:
         if capability not in self.capabilities:
             raise Unsupported(f"{GRAPH_API} cannot {capability}")
+        graph_id = params.pop("graph_id", None)
+        if graph_id:  # the flows give both ids: Instagram's own and the Graph API's
+            params.update(_graph_ids(capability, graph_id))
         handler = getattr(self, f"_{capability}")
         return await handler(**params)
 
@@ -257,3 +260,10 @@ def _error_class(error: GraphErrorInfo, status: int) -> type[Exception]:
     if error.code in (1, 2) or status >= 500:
         return SourceUnavailable
     return Permanent
+
+
+def _graph_ids(capability: str, graph_id: str) -> dict[str, str]:
+    """The Graph API id in place of Instagram's own where the call addresses the object by
+    id: a media's for comments and likes, the account's otherwise."""
+    return {"post_id": graph_id} if capability in ("comments", "post_insights") \
+        else {"profile_id": graph_id}
