@@ -9,6 +9,7 @@ shortcode is the pk in Instagram's base64 alphabet (A-Za-z0-9-_), as Instagram d
 
 import random
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import date, datetime, timedelta
 from itertools import product
 from typing import TYPE_CHECKING, Literal
@@ -141,6 +142,7 @@ def taken_at(seed: int, account: "Account", number: int, now: datetime) -> datet
     return (newest - span * (position + jitter)).replace(microsecond=0)
 
 
+@lru_cache(maxsize=65_536)  # a pure function, and the hot path of profile answers
 def media(seed: int, account: "Account", number: int, now: datetime,
           pool: tuple[int, ...]) -> Media:
     rand = r.rng_for(seed, "media", account.index, number)
