@@ -168,3 +168,58 @@ async def test_profile_insights_and_audience_are_stored(beat: Beat, world: World
     ages = world.follower_demographics(owner, "age")
     assert row["audience"]["follower_demographics_age"]["breakdowns"] == ages
     assert row["insights_source"] == row["audience_source"] == GRAPH_API
+
+
+async def test_a_post_by_shortcode(beat: Beat, world: World) -> None:
+    media = world.media_of(world.million(), 3, 1)[0]
+    result = await flows.refresh_post_by_shortcode(
+        flows.ShortcodeParams(shortcode=media.shortcode), beat.ctx())
+    assert result["post_id"] == media.pk and result["shortcode"] == media.shortcode
+    row = await beat.pool.fetchrow("SELECT * FROM instagram_post WHERE post_id = $1", media.pk)
+    assert (row["likes"], row["comments"]) == (media.likes, media.comments)
+    assert row["post_type"] == media.media_type and row["profile_id"] == world.million().pk
+    assert row["source"] == result["source"]
+    assert await beat.pool.fetchval("SELECT count(*) FROM post_log WHERE post_id = $1",
+                                    media.pk) == 1
+
+
+async def test_post_insights_of_a_post_the_graph_api_listed(beat: Beat, world: World) -> None:
+    """The Graph API addresses media by its own id: the post is known from the profile's."""
+    media = world.media_of(world.owner(), 0, 1)[0]
+    await flows.refresh_profile_by_handle(flows.HandleParams(handle=OWNER_HANDLE), beat.ctx())
+    result = await flows.refresh_post_insights(flows.PostParams(shortcode=media.shortcode),
+                                               beat.ctx())
+    figures = world.media_insights(media)
+    assert result["post_id"] == media.pk and result["source"] == GRAPH_API
+    assert result["insights"]["reach"] == figures["reach"]
+    row = await beat.pool.fetchrow("SELECT * FROM instagram_post WHERE post_id = $1", media.pk)
+    assert (row["reach"], row["impressions"]) == (figures["reach"], figures["impressions"])
+    assert row["insights"]["saved"]["value"] == figures["saved"]
+    assert row["metric_sources"]["reach"] == GRAPH_API
+
+
+async def test_live_stories_are_stored_with_their_expiry(beat: Beat, world: World) -> None:
+    owner = world.owner()
+    live = world.stories_of(owner)
+    result = await flows.refresh_stories_posts(flows.AccountParams(handle=OWNER_HANDLE),
+                                               beat.ctx())
+    assert len(live) == 3 and result["stories"] == [s.pk for s in live]
+    rows = await beat.pool.fetch("SELECT * FROM instagram_post WHERE post_type = 'story' "
+                                 "ORDER BY publish_time DESC")
+    assert [r["post_id"] for r in rows] == [s.pk for s in live]
+    assert all(r["profile_id"] == owner.pk for r in rows)
+    assert all(r["expires_at"] - r["publish_time"] == timedelta(hours=24) for r in rows)
+    assert [r["publish_time"] for r in rows] == [s.taken_at for s in live]
+
+
+async def test_story_insights(beat: Beat, world: World) -> None:
+    story = world.stories_of(world.owner())[0]
+    await flows.refresh_stories_posts(flows.AccountParams(handle=OWNER_HANDLE), beat.ctx())
+    result = await flows.refresh_story_insights(flows.StoryParams(story_id=story.pk),
+                                                beat.ctx())
+    figures = world.media_insights(story)
+    assert result["post_id"] == story.pk and result["source"] == GRAPH_API
+    assert result["insights"]["replies"] == figures["replies"]
+    row = await beat.pool.fetchrow("SELECT reach, shares FROM instagram_post WHERE post_id = $1",
+                                   story.pk)
+    assert (row["reach"], row["shares"]) == (figures["reach"], figures["shares"])
