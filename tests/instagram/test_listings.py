@@ -144,3 +144,21 @@ async def test_a_cursor_of_another_source_starts_the_listing_over(
     rows = await beat.pool.fetch("SELECT user_id FROM instagram_relationship "
                                  "WHERE profile_id = $1", million.pk)
     assert {r["user_id"] for r in rows} == {a.pk for a in world.followers_of(million, 0, 150)}
+
+
+async def test_a_listing_whose_source_fails_mid_way_starts_over_with_the_next(
+        beat: Beat, sandbox: Sandbox, caplog: pytest.LogCaptureFixture) -> None:
+    """A Graph API cursor is never handed to the provider: the hashtag is listed again."""
+    params = flows.HashtagParams(hashtag="coffee", tab="recent", max_items=25)
+    first = beat.ctx()
+    await flows.fetch_hashtag_posts(params, first)
+    stopped = dict(first.checkpoint.state or {})
+    assert stopped["source"] == GRAPH_API and stopped["cursor"]
+    await sandbox.client.post("/_sandbox/instagram/graph/tokens/sandbox-graph-token/expire")
+    with caplog.at_level(logging.INFO):
+        result = await flows.fetch_hashtag_posts(params.model_copy(update={"max_items": 40}),
+                                                 beat.ctx(stopped))
+    assert "listing again from the start" in caplog.text
+    assert result["source"] == RAPIDAPI and result["posts"] == 40
+    pages = (await sandbox.usage())["pages"]
+    assert all(stopped["cursor"] not in key for key in pages)
