@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 from core.config import Settings
-from core.errors import NotFound
+from core.errors import AllSourcesFailed, NotFound
 from core.flows import TaskContext
 from core.ratelimit import process_limiter, source_limits
 from core.sources import Director, Source, Sourced
@@ -151,18 +151,20 @@ async def walk_pages(ctx: TaskContext, capability: str, params: dict[str, Any], 
                      store: StorePage, unit: str) -> dict[str, Any]:
     """Fetch a paginated listing up to `limit` items, storing each page before asking for the
     next and saving the cursor after it (ctx.checkpoint): a run that is killed resumes at the
-    page after the last one stored. Cursors belong to the source that gave them; when the next
-    page comes from another source, the listing starts over with it."""
+    page after the last one stored. Cursors belong to the source that gave them: a later page
+    is asked of that source alone, and when it cannot answer while another source could, the
+    listing starts over with the chain."""
     director = director_of(ctx)
     state = ctx.checkpoint.state or {}
     cursor, source, done = state.get("cursor"), state.get("source"), int(state.get("done", 0))
     pages = 0
     while done < limit:
-        got: Sourced[Page[Any]] = await director.fetch(capability, cursor=cursor, **params)
-        if cursor is not None and got.source != source:
-            ctx.log.info("%s: %s answered instead of %s, listing again from the start",
-                         capability, got.source, source)
-            cursor, source, done = None, got.source, 0
+        try:
+            got: Sourced[Page[Any]] = await _next_page(director, capability, params, cursor,
+                                                       source)
+        except SourceGone as exc:
+            ctx.log.info("%s: %s, listing again from the start", capability, exc)
+            cursor, source, done = None, None, 0
             continue
         source = got.source
         items = got.value.items[:limit - done]
@@ -174,3 +176,29 @@ async def walk_pages(ctx: TaskContext, capability: str, params: dict[str, Any], 
         if not cursor or not got.value.items:
             break
     return {unit: done, "pages": pages, "source": source, "complete": not cursor}
+
+
+class SourceGone(Exception):
+    """The source of a cursor cannot go on with the listing, and another source could."""
+
+
+async def _next_page(director: Director, capability: str, params: dict[str, Any],
+                     cursor: str | None, source: str | None) -> Sourced[Page[Any]]:
+    """The first page from the chain; a later one from the source of its cursor (a cursor
+    means nothing to another source). SourceGone when that source is not in the chain or
+    fails where another one could list; otherwise its failure is the task's (a retry resumes
+    from the same cursor)."""
+    if cursor is None:
+        return await director.fetch(capability, cursor=None, **params)
+    listers = director.for_capability(capability)
+    own = [s for s in listers if s.name == source]
+    if not own:
+        raise SourceGone(f"no source {source} to go on from the checkpoint's cursor")
+    alone = Director(own, breaker=director.breaker, limiter=director.limiter,
+                     limits=director.limits, max_wait_s=director.max_wait_s)
+    try:
+        return await alone.fetch(capability, cursor=cursor, **params)
+    except AllSourcesFailed as exc:
+        if len(listers) == 1:
+            raise
+        raise SourceGone(f"{source} cannot go on from its cursor ({exc})") from exc

@@ -66,10 +66,12 @@ async def save_posts(db: Db, posts: list[Post]) -> int:
 
 
 async def save_comments(db: Db, post_id: str, comments: list[Comment]) -> int:
+    """Comments of the post `post_id` (Instagram's own id: a source may name the post by its
+    own, the Graph API by its media id)."""
     comments = list({c.comment_id: c for c in comments}.values())
     if comments:
         await db.execute(sql("upsert_comments"), *_columns(
-            [(c.comment_id, c.post_id or post_id, c.text, c.author_handle, c.author_id, c.likes,
+            [(c.comment_id, post_id, c.text, c.author_handle, c.author_id, c.likes,
               c.replies, c.published_at, c.source) for c in comments], 9))
     return len(comments)
 

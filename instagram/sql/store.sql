@@ -193,24 +193,26 @@ UPDATE instagram_account
 RETURNING *;
 
 -- name: save_insights
+-- JSON arrives as text ($2::text: the pool's jsonb codec would store a str as a JSON string).
 UPDATE instagram_account
-   SET insights = $2::jsonb, insights_source = $3, insights_at = now(), updated_at = now()
+   SET insights = $2::text::jsonb, insights_source = $3, insights_at = now(), updated_at = now()
  WHERE profile_id = $1
 RETURNING *;
 
 -- name: save_audience
 UPDATE instagram_account
-   SET audience = $2::jsonb, audience_source = $3, audience_at = now(), updated_at = now()
+   SET audience = $2::text::jsonb, audience_source = $3, audience_at = now(), updated_at = now()
  WHERE profile_id = $1
 RETURNING *;
 
 -- name: save_post_insights
 -- A post's insights: the named columns take what they can, the whole set stays in `insights`.
+-- JSON arrives as text, as for save_insights.
 UPDATE instagram_post
-   SET insights = $2::jsonb,
+   SET insights = $2::text::jsonb,
        reach = coalesce($3, reach), impressions = coalesce($4, impressions),
        saved = coalesce($5, saved), shares = coalesce($6, shares), plays = coalesce($7, plays),
-       metric_sources = metric_sources || $8::jsonb, updated_at = now()
+       metric_sources = metric_sources || $8::text::jsonb, updated_at = now()
  WHERE post_id = $1
 RETURNING *;
 

@@ -84,9 +84,9 @@ class GraphApiSource:
     async def call(self, capability: str, **params: Any) -> Any:
         if capability not in self.capabilities:
             raise Unsupported(f"{GRAPH_API} cannot {capability}")
-        graph_id = params.pop("graph_id", None)
-        if graph_id:  # the flows give both ids: Instagram's own and the Graph API's
-            params.update(_graph_ids(capability, graph_id))
+        if "graph_id" in params:  # the flows give both ids: Instagram's own and the Graph API's
+            graph_id = params.pop("graph_id")
+            params.update(_graph_ids(capability, graph_id) if graph_id else _no_graph_ids(params))
         handler = getattr(self, f"_{capability}")
         return await handler(**params)
 
@@ -99,7 +99,11 @@ class GraphApiSource:
         return found
 
     async def _profile_by_id(self, profile_id: str) -> Profile:
-        return parse_user(await self._get(profile_id, {"fields": USER_FIELDS}))
+        try:
+            return parse_user(await self._get(profile_id, {"fields": USER_FIELDS}))
+        except NotFound as exc:  # Instagram's own user id is no Graph node: others know it
+            raise Unsupported(f"{exc} (the Graph API knows an account by its Graph id only)") \
+                from exc
 
     async def _posts_of_profile(self, handle: str | None = None, profile_id: str | None = None,
                                 cursor: str | None = None) -> Page[Post]:
@@ -260,6 +264,12 @@ def _error_class(error: GraphErrorInfo, status: int) -> type[Exception]:
     if error.code in (1, 2) or status >= 500:
         return SourceUnavailable
     return Permanent
+
+
+def _no_graph_ids(params: dict[str, Any]) -> dict[str, None]:
+    """Without the Graph API's id, Instagram's own ids are dropped (the Graph API does not
+    know them): the call goes by handle where it can, else is Unsupported."""
+    return {name: None for name in ("profile_id", "post_id") if name in params}
 
 
 def _graph_ids(capability: str, graph_id: str) -> dict[str, str]:
