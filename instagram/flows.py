@@ -14,6 +14,7 @@ from instagram.models import PLATFORM as NAME
 from instagram.models import Account, Comment, Post
 from instagram.refresh import (
     director_of,
+    instagram_of,
     refresh_profile,
     refresh_recent_posts,
     stored_post,
@@ -128,6 +129,12 @@ class HashtagParams(StrictParams):
         return self
 
 
+async def _account(ctx: TaskContext, params: AccountParams) -> dict[str, Any]:
+    """The stored account the params name (fetched first when not stored)."""
+    return await stored_profile(instagram_of(ctx), ctx.pool,
+                                params.handle and _handle(params.handle), params.profile_id)
+
+
 def _summary(row: dict[str, Any], source: str, posts: int) -> dict[str, Any]:
     return {"profile_id": row["profile_id"], "handle": row["handle"], "source": source,
             "posts": posts, **{name: row.get(name) for name in AVERAGES}}
@@ -136,7 +143,7 @@ def _summary(row: dict[str, Any], source: str, posts: int) -> dict[str, Any]:
 @flow("refresh_profile_by_handle", HandleParams, platform=PLATFORM, processes=10, concurrency=5)
 async def refresh_profile_by_handle(params: HandleParams, ctx: TaskContext) -> dict[str, Any]:
     """A profile and its recent posts (one Graph API call), with the averages over them."""
-    row, got = await refresh_profile(director_of(ctx), ctx.pool, _handle(params.handle),
+    row, got = await refresh_profile(instagram_of(ctx), _handle(params.handle),
                                      params.posts)
     return _summary(row, got.source, len(got.value.posts))
 
@@ -145,7 +152,7 @@ async def refresh_profile_by_handle(params: HandleParams, ctx: TaskContext) -> d
 async def refresh_profile_custom(params: CustomParams, ctx: TaskContext) -> dict[str, Any]:
     """A profile refreshed and answered with only the fields the caller names."""
     wants_posts = "recent_posts" in params.fields or any(f in AVERAGES for f in params.fields)
-    row, got = await refresh_profile(director_of(ctx), ctx.pool, _handle(params.handle),
+    row, got = await refresh_profile(instagram_of(ctx), _handle(params.handle),
                                      12 if wants_posts else 0)
     answer: dict[str, Any] = {"source": got.source}
     for name in params.fields:
@@ -160,7 +167,7 @@ async def refresh_profile_custom(params: CustomParams, ctx: TaskContext) -> dict
 @flow("refresh_profile_basic", BasicParams, platform=PLATFORM, processes=3, concurrency=5)
 async def refresh_profile_basic(params: BasicParams, ctx: TaskContext) -> dict[str, Any]:
     """The profile alone: counts and attributes, no posts."""
-    row, got = await refresh_profile(director_of(ctx), ctx.pool, _handle(params.handle), 0)
+    row, got = await refresh_profile(instagram_of(ctx), _handle(params.handle), 0)
     return {"profile_id": row["profile_id"], "handle": row["handle"], "source": got.source,
             "followers": row["followers"]}
 
@@ -176,7 +183,7 @@ async def refresh_profile_by_profile_id(params: ProfileIdParams,
     [row] = await save_profiles(ctx.pool, [got.value])
     posts = 0
     if params.posts:
-        row, posts = await refresh_recent_posts(director, ctx.pool, got.value, params.posts)
+        row, posts = await refresh_recent_posts(instagram_of(ctx), got.value, params.posts)
     return {**_summary(row, got.source, posts)}
 
 
@@ -185,8 +192,7 @@ async def refresh_profile_insights(params: AccountParams, ctx: TaskContext) -> d
     """The account's insights (reach, impressions, ...) and audience demographics (Graph API:
     the token's own account or one it manages)."""
     director = director_of(ctx)
-    row = await stored_profile(director, ctx.pool, params.handle and _handle(params.handle),
-                               params.profile_id)
+    row = await _account(ctx, params)
     profile_id = row["profile_id"]
     graph_id = row["graph_id"] or profile_id  # insights are the Graph API's alone
     insights = await director.fetch("profile_insights", profile_id=graph_id)
@@ -234,8 +240,7 @@ async def refresh_post_insights(params: PostParams, ctx: TaskContext) -> dict[st
 async def refresh_stories_posts(params: AccountParams, ctx: TaskContext) -> dict[str, Any]:
     """The account's live stories."""
     director = director_of(ctx)
-    row = await stored_profile(director, ctx.pool, params.handle and _handle(params.handle),
-                               params.profile_id)
+    row = await _account(ctx, params)
     got = await director.fetch("stories", profile_id=row["profile_id"], handle=row["handle"],
                                graph_id=row["graph_id"])
     stories = [s.model_copy(update={"profile_id": row["profile_id"],
@@ -258,8 +263,7 @@ async def refresh_story_insights(params: StoryParams, ctx: TaskContext) -> dict[
 
 async def _relations(params: ListingParams, ctx: TaskContext, kind: str,
                      capability: str) -> dict[str, Any]:
-    row = await stored_profile(director_of(ctx), ctx.pool,
-                               params.handle and _handle(params.handle), params.profile_id)
+    row = await _account(ctx, params)
     profile_id = row["profile_id"]
 
     async def store(accounts: list[Account], source: str) -> int:
@@ -339,8 +343,7 @@ async def fetch_hashtag_posts(params: HashtagParams, ctx: TaskContext) -> dict[s
       timeout_s=1800)
 async def fetch_tagged_posts(params: ListingParams, ctx: TaskContext) -> dict[str, Any]:
     """Posts in which the account is tagged."""
-    row = await stored_profile(director_of(ctx), ctx.pool,
-                               params.handle and _handle(params.handle), params.profile_id)
+    row = await _account(ctx, params)
     profile_id = row["profile_id"]
 
     async def store(posts: list[Post], source: str) -> int:

@@ -9,6 +9,7 @@ from typing import Any
 
 import asyncpg
 
+from core.batching import MicroBatcher
 from core.config import Settings
 from core.errors import AllSourcesFailed, NotFound
 from core.flows import TaskContext
@@ -33,9 +34,36 @@ def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
             web_source(settings)]
 
 
+@dataclass(frozen=True, slots=True)
+class ProfileWrite:
+    """One refreshed account to store: its posts, and the averages over them when the
+    refresh computed them (their post count beside)."""
+
+    profile: Profile
+    posts: list[Post]
+    averages: tuple[metrics.Averages, int] | None
+
+
+def profile_writer(pool: asyncpg.Pool) -> MicroBatcher[ProfileWrite, dict[str, Any]]:
+    """Accounts refreshed by concurrent tasks, written together: one upsert of the accounts
+    (averages included) and one of all their posts, in one transaction."""
+
+    async def write(items: list[ProfileWrite]) -> list[dict[str, Any]]:
+        latest = {str(i.profile.profile_id): i for i in items}
+        averages = {key: i.averages for key, i in latest.items() if i.averages is not None}
+        async with pool.acquire() as conn, conn.transaction():
+            rows = await save_profiles(conn, [i.profile for i in latest.values()], averages)
+            await save_posts(conn, [p for i in latest.values() for p in i.posts])
+        by_id = {row["profile_id"]: row for row in rows}
+        return [by_id[str(i.profile.profile_id)] for i in items]
+
+    return MicroBatcher(write, max_size=200, settle=True)
+
+
 @dataclass
 class InstagramService:
     director: Director
+    profiles: MicroBatcher[ProfileWrite, dict[str, Any]]
 
 
 _services: dict[tuple[int, int], tuple[Settings, asyncpg.Pool, InstagramService]] = {}
@@ -48,30 +76,33 @@ def service(settings: Settings, pool: asyncpg.Pool) -> InstagramService:
         director = Director(build_sources(settings, pool), limiter=process_limiter(settings),
                             limits=source_limits(settings),
                             target_limit=settings.target_limit or None)
-        _services[key] = (settings, pool, InstagramService(director))
+        _services[key] = (settings, pool, InstagramService(director, profile_writer(pool)))
     return _services[key][2]
 
 
+def instagram_of(ctx: TaskContext) -> InstagramService:
+    return service(ctx.settings, ctx.pool)
+
+
 def director_of(ctx: TaskContext) -> Director:
-    return service(ctx.settings, ctx.pool).director
+    return instagram_of(ctx).director
 
 
-async def refresh_profile(director: Director, pool: asyncpg.Pool, handle: str,
-                          posts: int) -> tuple[dict[str, Any], Sourced[ProfileWithPosts]]:
+async def refresh_profile(instagram: InstagramService, handle: str, posts: int
+                          ) -> tuple[dict[str, Any], Sourced[ProfileWithPosts]]:
     """Fetch a profile with its `posts` most recent posts (one call where the source allows),
-    store both, and store the averages over those posts; returns the stored account row."""
-    got = await director.fetch("profile_by_handle", target=handle.lower(), handle=handle,
-                               posts=posts)
+    store both with the averages over those posts; returns the stored account row."""
+    got = await instagram.director.fetch("profile_by_handle", target=handle.lower(),
+                                         handle=handle, posts=posts)
     found = got.value
     if found.profile.profile_id is None:
         raise NotFound(f"{got.source} gave no id for Instagram account {handle}")
     profile = found.profile
     owned = owned_by(profile, found.posts)
-    async with pool.acquire() as conn, conn.transaction():
-        [row] = await save_profiles(conn, [profile])
-        await save_posts(conn, owned)
-        if posts and not profile.is_private:
-            row = await save_averages(conn, profile, owned, got.source) or row
+    summary = None
+    if posts and not profile.is_private:
+        summary = (metrics.averages(owned, profile.followers), len(owned))
+    row = await instagram.profiles.submit(ProfileWrite(profile, owned, summary))
     if posts and profile.is_private:
         raise Private(f"Instagram account {profile.handle} is private: its posts cannot be "
                       f"read (profile stored from {got.source})")
@@ -85,30 +116,19 @@ def owned_by(profile: Profile, posts: list[Post]) -> list[Post]:
                                  "handle": p.handle or profile.handle}) for p in posts]
 
 
-async def refresh_recent_posts(director: Director, pool: asyncpg.Pool, profile: Profile,
+async def refresh_recent_posts(instagram: InstagramService, profile: Profile,
                                count: int) -> tuple[dict[str, Any], int]:
     """The account's `count` most recent posts stored, with the averages over them."""
-    got = await director.fetch("posts_of_profile", handle=profile.handle,
-                               profile_id=profile.profile_id, graph_id=profile.graph_id,
-                               cursor=None)
+    got = await instagram.director.fetch("posts_of_profile", handle=profile.handle,
+                                         profile_id=profile.profile_id,
+                                         graph_id=profile.graph_id, cursor=None)
     posts = owned_by(profile, got.value.items[:count])
-    async with pool.acquire() as conn, conn.transaction():
-        await save_posts(conn, posts)
-        row = await save_averages(conn, profile, posts, got.source)
-    if row is None:
-        raise NotFound(f"Instagram account {profile.profile_id} is not stored")
+    summary = (metrics.averages(posts, profile.followers), len(posts))
+    row = await instagram.profiles.submit(ProfileWrite(profile, posts, summary))
     return row, len(posts)
 
 
-async def save_averages(conn: asyncpg.Connection, profile: Profile, posts: list[Post],
-                        source: str) -> dict[str, Any] | None:
-    summary = metrics.averages(posts, profile.followers)
-    return await fetch_one(conn, "save_averages", profile.profile_id, summary.avg_likes,
-                           summary.avg_comments, summary.avg_reach, summary.avg_engagement,
-                           summary.avg_reels_plays, len(posts), source)
-
-
-async def stored_profile(director: Director, pool: asyncpg.Pool,
+async def stored_profile(instagram: InstagramService, pool: asyncpg.Pool,
                          handle: str | None, profile_id: str | None) -> dict[str, Any]:
     """The account row for a handle or id, fetching the profile (no posts) when not stored."""
     row = None
@@ -119,8 +139,9 @@ async def stored_profile(director: Director, pool: asyncpg.Pool,
     if row is not None:
         return row
     if handle:
-        return (await refresh_profile(director, pool, handle, 0))[0]
-    got = await director.fetch("profile_by_id", target=profile_id, profile_id=profile_id)
+        return (await refresh_profile(instagram, handle, 0))[0]
+    got = await instagram.director.fetch("profile_by_id", target=profile_id,
+                                         profile_id=profile_id)
     async with pool.acquire() as conn:
         stored = await save_profiles(conn, [got.value])
     if not stored:

@@ -3,12 +3,14 @@ hashtag/tagged links (current state), with profile_log / post_log snapshots and 
 written by the same statements."""
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeAlias
 
 import asyncpg
 
 from core import sqlfile
+from instagram.metrics import Averages
 from instagram.models import Account, Comment, Insight, Post, Profile
 
 SQL = Path(__file__).with_name("sql") / "store.sql"
@@ -34,25 +36,40 @@ def _columns(rows: list[tuple[Any, ...]], width: int) -> list[list[Any]]:
     return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]
 
 
-async def save_profiles(db: Db, profiles: list[Profile]) -> list[dict[str, Any]]:
-    """Upsert accounts (one snapshot each); a profile without an id cannot be keyed and is
-    skipped. Returns the stored rows."""
-    profiles = list({p.profile_id: p for p in profiles if p.profile_id}.values())
+async def save_profiles(db: Db, profiles: list[Profile],
+                        averages: Mapping[str, tuple[Averages, int]] | None = None
+                        ) -> list[dict[str, Any]]:
+    """Upsert accounts (one snapshot each), with the averages over `averages[profile_id]`'s
+    posts (count) where given; a profile without an id cannot be keyed and is skipped.
+    Returns the stored rows."""
+    unique = {p.profile_id: p for p in profiles if p.profile_id}
+    profiles = [unique[key] for key in sorted(unique)]  # one lock order for every writer
     if not profiles:
         return []
     metrics = [_metrics(p, PROFILE_METRICS) for p in profiles]
+    given = averages or {}
     rows = await db.fetch(sql("upsert_accounts"), *_columns(
         [(p.profile_id, p.handle, p.full_name, p.biography, p.website, p.followers, p.following,
           p.media_count, p.profile_pic_url, p.profile_type, p.is_private, p.is_verified,
           p.is_business_or_creator, p.category, p.fbid, p.source, _sources(m, p.source),
-          json.dumps({"handle": p.handle, "full_name": p.full_name}), json.dumps(m), p.graph_id)
-         for p, m in zip(profiles, metrics)], 20))
+          json.dumps({"handle": p.handle, "full_name": p.full_name}), json.dumps(m), p.graph_id,
+          *_averages(given.get(str(p.profile_id))))
+         for p, m in zip(profiles, metrics)], 26))
     return [dict(r) for r in rows]
+
+
+def _averages(found: tuple[Averages, int] | None) -> tuple[float | int | None, ...]:
+    if found is None:
+        return (None,) * 6
+    summary, posts = found
+    return (summary.avg_likes, summary.avg_comments, summary.avg_reach, summary.avg_engagement,
+            summary.avg_reels_plays, posts)
 
 
 async def save_posts(db: Db, posts: list[Post]) -> int:
     """Upsert posts; those with metrics get a post_log snapshot. One statement."""
-    posts = list({p.post_id: p for p in posts}.values())
+    unique = {p.post_id: p for p in posts}
+    posts = [unique[key] for key in sorted(unique)]  # one lock order for every writer
     if not posts:
         return 0
     metrics = [_metrics(p, POST_METRICS) for p in posts]

@@ -4,7 +4,8 @@
 
 -- name: upsert_accounts
 -- A profile.instagram.created / .updated event when tracked fields changed, and one
--- profile_log snapshot per account ($19: metrics JSON), in the same statement.
+-- profile_log snapshot per account ($19: metrics JSON), in the same statement. $21-$26: the
+-- averages over recent posts, NULL for an account refreshed without them.
 WITH o AS (
     SELECT profile_id, handle, full_name, followers, following, media_count, is_private
       FROM instagram_account WHERE profile_id = ANY($1::text[])
@@ -12,16 +13,25 @@ WITH o AS (
 INSERT INTO instagram_account AS a
        (profile_id, graph_id, handle, full_name, biography, website, followers, following,
         media_count, profile_pic_url, profile_type, is_private, is_verified,
-        is_business_or_creator, category, fbid, source, metric_sources, refreshed_at)
-SELECT u.profile_id, u.graph_id, u.handle, u.full_name, u.biography, u.website, u.followers, u.following,
-       u.media_count, u.profile_pic_url, u.profile_type, u.is_private, u.is_verified,
-       u.is_business_or_creator, u.category, u.fbid, u.source, u.metric_sources::jsonb, now()
+        is_business_or_creator, category, fbid, source, metric_sources, avg_likes,
+        avg_comments, avg_reach, avg_engagement, avg_reels_plays, averages_posts,
+        averages_source, refreshed_at)
+SELECT u.profile_id, u.graph_id, u.handle, u.full_name, u.biography, u.website, u.followers,
+       u.following, u.media_count, u.profile_pic_url, u.profile_type, u.is_private,
+       u.is_verified, u.is_business_or_creator, u.category, u.fbid, u.source,
+       u.metric_sources::jsonb, u.avg_likes, u.avg_comments, u.avg_reach, u.avg_engagement,
+       u.avg_reels_plays, u.averages_posts, CASE WHEN u.averages_posts IS NOT NULL
+                                                 THEN u.source END, now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
               $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::bool[], $12::bool[],
-              $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[], $20::text[])
+              $13::bool[], $14::text[], $15::text[], $16::text[], $17::text[], $20::text[],
+              $21::float8[], $22::float8[], $23::float8[], $24::float8[], $25::float8[],
+              $26::int[])
        AS u(profile_id, handle, full_name, biography, website, followers, following,
             media_count, profile_pic_url, profile_type, is_private, is_verified,
-            is_business_or_creator, category, fbid, source, metric_sources, graph_id)
+            is_business_or_creator, category, fbid, source, metric_sources, graph_id,
+            avg_likes, avg_comments, avg_reach, avg_engagement, avg_reels_plays,
+            averages_posts)
 ON CONFLICT (profile_id) DO UPDATE SET
        handle                 = EXCLUDED.handle,
        graph_id               = coalesce(EXCLUDED.graph_id, a.graph_id),
@@ -41,6 +51,19 @@ ON CONFLICT (profile_id) DO UPDATE SET
        fbid                   = coalesce(EXCLUDED.fbid, a.fbid),
        source                 = EXCLUDED.source,
        metric_sources         = a.metric_sources || EXCLUDED.metric_sources,
+       -- Averages move only with a refresh that computed them (over its recent posts).
+       avg_likes       = CASE WHEN EXCLUDED.averages_posts IS NULL THEN a.avg_likes
+                              ELSE EXCLUDED.avg_likes END,
+       avg_comments    = CASE WHEN EXCLUDED.averages_posts IS NULL THEN a.avg_comments
+                              ELSE EXCLUDED.avg_comments END,
+       avg_reach       = CASE WHEN EXCLUDED.averages_posts IS NULL THEN a.avg_reach
+                              ELSE EXCLUDED.avg_reach END,
+       avg_engagement  = CASE WHEN EXCLUDED.averages_posts IS NULL THEN a.avg_engagement
+                              ELSE EXCLUDED.avg_engagement END,
+       avg_reels_plays = CASE WHEN EXCLUDED.averages_posts IS NULL THEN a.avg_reels_plays
+                              ELSE EXCLUDED.avg_reels_plays END,
+       averages_posts  = coalesce(EXCLUDED.averages_posts, a.averages_posts),
+       averages_source = coalesce(EXCLUDED.averages_source, a.averages_source),
        updated_at             = now(),
        refreshed_at           = now()
 RETURNING a.*, (a.xmax = 0) AS created
@@ -184,13 +207,6 @@ ON CONFLICT (post_id, user_id) DO UPDATE SET
 INSERT INTO instagram_post_link AS k (kind, key, post_id, source)
 SELECT $1, $2, u.post_id, u.source FROM unnest($3::text[], $4::text[]) AS u(post_id, source)
 ON CONFLICT (kind, key, post_id) DO UPDATE SET source = EXCLUDED.source, last_seen_at = now();
-
--- name: save_averages
-UPDATE instagram_account
-   SET avg_likes = $2, avg_comments = $3, avg_reach = $4, avg_engagement = $5,
-       avg_reels_plays = $6, averages_posts = $7, averages_source = $8, updated_at = now()
- WHERE profile_id = $1
-RETURNING *;
 
 -- name: save_insights
 -- JSON arrives as text ($2::text: the pool's jsonb codec would store a str as a JSON string).
