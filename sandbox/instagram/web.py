@@ -7,6 +7,7 @@ https://www.instagram.com), answering from the shared world (sandbox/instagram/w
     GET /graphql/query/?query_hash=...&variables={"id": ID, "first": N, "after": CURSOR}
                     {"data": {"user": {"edge_owner_to_timeline_media": ...}}, "status": "ok"}
     GET /share/p/{code}/, /share/reel/{code}/    301 to https://www.instagram.com/p|reel/{sc}/
+    GET /share/{code}/                           301 to https://www.instagram.com/p/{sc}/
 
 As the web does: an unknown handle, id or shortcode answers a null user or media; a private
 account answers its profile with is_private true and no edges (its timeline: a count and no
@@ -129,3 +130,9 @@ async def share(request: Request, kind: str, code: str) -> Response:
     if media is None:
         return Response("Page Not Found", status_code=404, media_type="text/html")
     return RedirectResponse(f"{WEB_URL}/{kind}/{media.shortcode}/", status_code=301)
+
+
+@router.get("/share/{code}/")
+async def share_any(request: Request, code: str) -> Response:
+    """The newer share link without a kind: a post's page (reels redirect onwards there)."""
+    return await share(request, "p", code)

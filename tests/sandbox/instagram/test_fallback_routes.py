@@ -55,6 +55,9 @@ async def test_share_links_redirect_to_the_media(client: httpx.AsyncClient, worl
     assert response.headers["location"] == f"https://www.instagram.com/p/{post.shortcode}/"
     response = await client.get(f"/instagram-web/share/reel/{share_code(1, reel)}/")
     assert response.headers["location"] == f"https://www.instagram.com/reel/{reel.shortcode}/"
+    response = await client.get(f"/instagram-web/share/{code}/")  # the newer form, no kind
+    assert response.status_code == 301
+    assert response.headers["location"] == f"https://www.instagram.com/p/{post.shortcode}/"
     assert shared_media(world, code) == post and share_code(2, post) != code
     for unknown in ("0", "zzzzzzzzzzzzzzzz", code[:-1] + ("A" if code[-1] != "A" else "B")):
         assert (await client.get(f"/instagram-web/share/p/{unknown}/")).status_code == 404
