@@ -19,4 +19,14 @@ def normalize_document(document: Any) -> list[Normalized]:
         found = read(document)
         if found is not None:
             return found
+    if _is_insights(document):
+        raise UnknownShape("a Graph API insights answer: metrics of one account or media, no "
+                           "post or profile to print")
     raise UnknownShape("not an Instagram Graph API, web JSON or provider answer Beat knows")
+
+
+def _is_insights(document: Any) -> bool:
+    data = document.get("data") if isinstance(document, dict) else None
+    return isinstance(data, list) and bool(data) and all(
+        isinstance(item, dict) and "name" in item and ("values" in item or "total_value" in item)
+        for item in data)

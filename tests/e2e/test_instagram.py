@@ -25,7 +25,7 @@ from tests.e2e.procs import (
 )
 from tests.e2e.support import wait_for, wait_gone
 
-FLOWS = "refresh_profile_by_handle,fetch_profile_followers"
+FLOWS = "refresh_profile_by_handle,refresh_profile_insights,fetch_profile_followers"
 GRAPH_TOKEN = SANDBOX_GRAPH_TOKENS[0].partition(":")[2]
 PRIVATE, MILLION, PERSONAL = "hidden.person", "million.brand", "just.a.person"
 FOLLOWERS_PAGE = 50  # the provider's page of followers
@@ -82,7 +82,7 @@ async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[Stack]:
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
     server = launcher.server(api_port, **settings)
     await wait_server_ready(server, api_port)
-    await wait_worker_ready(worker, database_url, workers=2)
+    await wait_worker_ready(worker, database_url, workers=3)
     pool = await db.create_pool(database_url)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as api, \
             httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
@@ -155,6 +155,23 @@ async def test_with_the_graph_token_expired_a_fallback_finishes_and_the_token_is
         await stack.sandbox.delete(f"/_sandbox/instagram/graph/tokens/{GRAPH_TOKEN}/expire")
         await stack.pool.execute("UPDATE credential SET enabled = true, "
                                  "data_access_expired = false, disabled_till = NULL")
+
+
+async def test_insights_and_audience_are_refreshed_on_demand(stack: Stack) -> None:
+    handle = (await stack.world())["owner"]["handle"]
+    answer = await stack.api.get(f"/profiles/INSTAGRAM/byhandle/{handle}/insights",
+                                 params={"wait": 30})
+    assert answer.status_code == 200, answer.text
+    found = answer.json()
+    assert found["platform"] == "instagram" and found["source"] == "instagram_graph_api"
+    assert found["insights"]["reach"]["value"] > 0
+    audience = await stack.api.get(f"/profiles/INSTAGRAM/byhandle/{handle}/audienceinsights")
+    assert audience.status_code == 200, audience.text
+    ages = audience.json()["insights"]["follower_demographics_age"]["breakdowns"]
+    assert ages and all(isinstance(n, int) for n in ages.values())
+    calls = await stack.graph_calls()
+    again = await stack.api.get(f"/profiles/INSTAGRAM/byhandle/{handle}/insights")
+    assert again.json() == found and await stack.graph_calls() == calls  # fresh: stored
 
 
 async def test_a_private_account_fails_at_once_for_good(stack: Stack) -> None:
