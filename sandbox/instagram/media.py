@@ -9,8 +9,8 @@ shortcode is the pk in Instagram's base64 alphabet (A-Za-z0-9-_), as Instagram d
 
 import random
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from itertools import product
 from typing import TYPE_CHECKING, Literal
 
