@@ -17,6 +17,7 @@ DocumentParser = Callable[[Any], list[Normalized]]
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
 class UnknownShape(SourceUnavailable, ValueError):
     """The document is not a response shape the platform's parser knows (or is an error body).
 
@@ -24,14 +25,6 @@ class UnknownShape(SourceUnavailable, ValueError):
     asks the next source and counts it against the source's circuit."""
 
     kind = "unknown_shape"
-
-
-# What reading a decoded body can raise when the body is not what the parser expects: a missing
-# key or index, a wrong type, a malformed value (a duration, a date, a count), a number too large
-# for its type (an Infinity count, a year out of range; OSError from a timestamp the C library
-# cannot hold) or nesting too deep to walk. Parsers do no I/O, so an OSError is never more.
-READ_ERRORS = (LookupError, TypeError, ValueError, AttributeError, ArithmeticError, OSError,
-               RecursionError)
 
 
 # What reading a decoded body can raise when the body is not what the parser expects: a missing
