@@ -2,6 +2,8 @@
 listings' pages (a 1M-follower account's included), and the provider's and Instagram's
 refusals classified."""
 
+import time
+
 import asyncpg
 import pytest
 
@@ -157,10 +159,24 @@ async def test_the_provider_rate_limit_is_a_wait(sandbox: Sandbox, world: World)
     with pytest.raises(RateLimited) as limited:
         await rapidapi.call("profile_by_id", profile_id=million(world).pk)
     assert limited.value.retry_after == 1.0  # x-ratelimit-requests-reset
-    assert (await sandbox.usage())["statuses"]["429"] == 1
+    # A one-second throttle is waited out once in place; refused again, the key rests.
+    assert (await sandbox.usage())["statuses"]["429"] == 2
     with pytest.raises(RateLimited):  # the key rests: no call goes out
         await rapidapi.call("profile_by_id", profile_id=million(world).pk)
+    assert (await sandbox.usage())["statuses"]["429"] == 2
+
+
+async def test_a_throttle_at_the_window_edge_is_waited_out(sandbox: Sandbox,
+                                                           world: World) -> None:
+    """Calls paced at the provider's own 2/s meet its window a few milliseconds early: the
+    source waits the second it is told and the call goes through, the key never resting."""
+    sandbox.app.state.instagram_rapidapi.clock = time.monotonic
+    rapidapi = source()
+    for _ in range(3):
+        found = await rapidapi.call("profile_by_id", profile_id=million(world).pk)
+        assert found.handle == million(world).handle
     assert (await sandbox.usage())["statuses"]["429"] == 1
+    assert (await sandbox.usage())["statuses"]["200"] == 3
 
 
 async def test_a_key_not_subscribed_is_retired(sandbox: Sandbox, world: World) -> None:
