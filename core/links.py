@@ -99,7 +99,11 @@ class Router:
         url = split_url(text)
         platform = self._platform(url)
         assert platform.resolve is not None
-        kind, item = platform.resolve(url)
+        try:
+            kind, item = platform.resolve(url)
+        except FollowRedirect as share:
+            share.platform = platform.name
+            raise
         if kind not in LINK_KINDS:
             raise ValueError(f"{platform.name} resolved {text!r} to unknown kind {kind!r}")
         return Link(text.strip(), platform.name, kind, item)
@@ -174,12 +178,18 @@ class Router:
             return {"url": text.strip(), "error": str(exc)}
 
     def lines(self, texts: Iterable[str]) -> Iterator[dict[str, Any]]:
-        """One JSON-ready line per input (blank inputs skipped): the link, or its error."""
+        """One JSON-ready line per input (blank inputs skipped): the link, or its error. No
+        redirect is followed: a share link's line names its platform and says it needs
+        resolution."""
         for text in texts:
             if not text.strip():
                 continue
             try:
                 yield self.resolve(text).line()
+            except FollowRedirect as share:
+                yield {"url": text.strip(), "platform": share.platform,
+                       "error": "needs resolution: a share link, known only by following its "
+                                "redirect (run without --offline)"}
             except NotALink as exc:
                 yield {"url": text.strip(), "error": str(exc)}
 

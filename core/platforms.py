@@ -64,6 +64,7 @@ class FollowRedirect(NotALink):
         super().__init__("a share link: what it points at is known only by following its "
                          "redirect (beat links --resolve-only follows it)")
         self.url = url
+        self.platform: str | None = None  # the platform whose link it is (set by the router)
 
 
 class UnknownPlatform(LookupError):

@@ -23,15 +23,23 @@ def links_command(
                                             metavar="FILE")],
         resolve_only: Annotated[bool, typer.Option(
             "--resolve-only", help="Print what each URL points at; fetch nothing")] = False,
+        offline: Annotated[bool, typer.Option(
+            "--offline", help="Follow no share link: report it as needing resolution")] = False,
 ) -> None:
     """Say what each pasted URL points at: one JSON line per input line, {"url", "platform",
     "kind", "id"} or {"url", "error"} (an error is an answer: the exit code stays 0). Share
-    links are followed to what they point at (the redirect only, no page is downloaded)."""
+    links are followed to what they point at (the redirect only, no page is downloaded);
+    with --offline they are reported as needing resolution, never guessed."""
     if not resolve_only:
         raise UserError("only `beat links --resolve-only FILE` is available: the metrics "
                         "report for a list of links is not part of Beat yet")
     settings = get_settings()
-    run_async(lambda: _print_links(Router(registry(settings)), settings, _lines(file)))
+    router = Router(registry(settings))
+    if offline:
+        for line in router.lines(_lines(file)):
+            print(json.dumps(line, ensure_ascii=False), flush=True)
+        return
+    run_async(lambda: _print_links(router, settings, _lines(file)))
 
 
 async def _print_links(router: Router, settings: Settings, texts: Iterator[str]) -> None:

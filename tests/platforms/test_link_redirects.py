@@ -283,3 +283,22 @@ def test_beat_links_follows_share_links_through_the_sandbox(stand_in: str,
         {"url": texts[4], "platform": "instagram", "kind": "post", "id": CODE},
         {"url": texts[5], "platform": "youtube", "kind": "video", "id": "dQw4w9WgXcQ"},
     ]
+
+
+def test_offline_a_share_link_is_reported_as_needing_resolution(stand_in: str,
+                                                                tmp_path: Path) -> None:
+    """--offline follows nothing (the stand-in would answer): a share link names its platform
+    and needs resolution, never a guessed id; other links resolve as usual."""
+    texts = ["https://www.instagram.com/share/p/LvMJ2HrXsvC/", f"https://www.instagram.com/p/{CODE}/"]
+    listing = tmp_path / "links.txt"
+    listing.write_text("\n".join(texts) + "\n", encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "SANDBOX_URL": stand_in,
+           "BEAT_PLATFORMS": "tests.platforms.link_platforms:INSTAGRAM"}
+    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
+                             "--offline", str(listing)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert first["platform"] == "instagram" and first["error"].startswith("needs resolution")
+    assert "id" not in first and "kind" not in first
+    assert second == {"url": texts[1], "platform": "instagram", "kind": "post", "id": CODE}
