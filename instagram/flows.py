@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
+from core.errors import Permanent
 from core.flows import StrictParams, TaskContext, flow
 from instagram.models import PLATFORM as NAME
 from instagram.models import Account, Comment, Post
@@ -176,10 +177,13 @@ async def refresh_profile_basic(params: BasicParams, ctx: TaskContext) -> dict[s
       concurrency=5)
 async def refresh_profile_by_profile_id(params: ProfileIdParams,
                                         ctx: TaskContext) -> dict[str, Any]:
-    """A profile by its Instagram user id (and its recent posts, when `posts` asks)."""
+    """A profile by its Instagram user id (and its recent posts, when `posts` asks); the
+    Graph API answers for an account stored with its Graph id."""
     director = director_of(ctx)
+    known = await fetch_one(ctx.pool, "account_by_profile_id", params.profile_id)
     got = await director.fetch("profile_by_id", target=params.profile_id,
-                               profile_id=params.profile_id)
+                               profile_id=params.profile_id,
+                               graph_id=known["graph_id"] if known else None)
     [row] = await save_profiles(ctx.pool, [got.value])
     posts = 0
     if params.posts:
@@ -231,6 +235,10 @@ async def _save_insights(ctx: TaskContext, stored_id: str, capability: str,
 async def refresh_post_insights(params: PostParams, ctx: TaskContext) -> dict[str, Any]:
     """A post's insights: reach, impressions, saved, shares, plays (Graph API, own media)."""
     row = await stored_post(director_of(ctx), ctx.pool, params.shortcode, params.post_id)
+    if row["graph_id"] is None:
+        raise Permanent(f"Instagram post {row['post_id']} has no Graph API id: insights come "
+                        "from the Graph API alone, for media of accounts it can read (refresh "
+                        "the account through the Graph API first)")
     return await _save_insights(ctx, row["post_id"], "post_insights",
                                 post_id=row["graph_id"] or row["post_id"],
                                 post_type=row["post_type"])

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from core.errors import NotFound
+from core.errors import NotFound, Permanent
 from instagram import flows, metrics
 from instagram.models import GRAPH_API, RAPIDAPI, Post
 from instagram.sources.errors import Private
@@ -155,6 +155,17 @@ async def test_a_profile_by_its_instagram_id_with_recent_posts(beat: Beat, world
     assert row["avg_comments"] == pytest.approx(expected.avg_comments)
 
 
+async def test_a_stored_business_account_by_id_is_asked_of_the_graph_api(beat: Beat,
+                                                                        world: World) -> None:
+    handle = world.business_handles(3)[2]
+    await flows.refresh_profile_basic(flows.BasicParams(handle=handle), beat.ctx())
+    account = world.account_by_handle(handle)
+    assert account is not None
+    result = await flows.refresh_profile_by_profile_id(
+        flows.ProfileIdParams(profile_id=account.pk), beat.ctx())
+    assert result["profile_id"] == account.pk and result["source"] == GRAPH_API
+
+
 async def test_profile_insights_and_audience_are_stored(beat: Beat, world: World) -> None:
     owner = world.owner()
     result = await flows.refresh_profile_insights(flows.AccountParams(handle=OWNER_HANDLE),
@@ -181,6 +192,18 @@ async def test_a_post_by_shortcode(beat: Beat, world: World) -> None:
     assert row["source"] == result["source"]
     assert await beat.pool.fetchval("SELECT count(*) FROM post_log WHERE post_id = $1",
                                     media.pk) == 1
+
+
+async def test_post_insights_of_a_post_only_a_fallback_knows_fail_for_good(
+        beat: Beat, world: World) -> None:
+    personal = world.account_by_handle(PERSONAL_HANDLE)  # no Graph id: a fallback answers
+    assert personal is not None
+    media = world.media_of(personal, 0, 1)[0]
+    await flows.refresh_post_by_shortcode(flows.ShortcodeParams(shortcode=media.shortcode),
+                                          beat.ctx())
+    with pytest.raises(Permanent, match="no Graph API id"):
+        await flows.refresh_post_insights(flows.PostParams(shortcode=media.shortcode),
+                                          beat.ctx())
 
 
 async def test_post_insights_of_a_post_the_graph_api_listed(beat: Beat, world: World) -> None:

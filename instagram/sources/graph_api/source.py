@@ -98,7 +98,9 @@ class GraphApiSource:
             found.next_cursor = None
         return found
 
-    async def _profile_by_id(self, profile_id: str) -> Profile:
+    async def _profile_by_id(self, profile_id: str | None) -> Profile:
+        if not profile_id:
+            raise Unsupported(f"{GRAPH_API}: the account's Graph id is not known")
         try:
             return parse_user(await self._get(profile_id, {"fields": USER_FIELDS}))
         except NotFound as exc:  # Instagram's own user id is no Graph node: others know it
