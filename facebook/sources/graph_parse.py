@@ -67,7 +67,8 @@ def parse_page(node: dict[str, Any], source: str = GRAPH_API) -> Page:
 def parse_post(node: dict[str, Any], source: str = GRAPH_API) -> Post:
     """A post, or a video or reel (post_type "video" / "reel")."""
     video = is_video(node)
-    author = node.get("from") if isinstance(node.get("from"), dict) else {}
+    owner = node.get("from")
+    author: dict[str, Any] = owner if isinstance(owner, dict) else {}
     post_id = str(node["id"])
     return Post(
         post_id=post_id, post_type=_post_type(node, video),
