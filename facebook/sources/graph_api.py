@@ -104,8 +104,10 @@ class GraphApiSource:
             wait = await self._classify(response, token, usage)
             if wait is not None:
                 waits.append(wait)
-        if waits:
-            raise RateLimited(min(waits), f"{GRAPH_API}: every token is throttled")
+        resting = await self.tokens.resting_s()
+        if waits or resting is not None:
+            raise RateLimited(min([*waits, *([resting] if resting is not None else [])]),
+                              f"{GRAPH_API}: every token is throttled")
         raise CredentialInvalid(f"{GRAPH_API}: no usable Graph API token")
 
     async def _rest(self, token: GraphToken, seconds: float) -> float:
@@ -138,9 +140,11 @@ def error_class(error: GraphErrorInfo, status: int) -> type[Exception]:
     text = error.message.lower()
     if error.code == 10 or 200 <= (error.code or 0) < 300:
         return Private  # the token may not read it: no retry will
+    if error.code == 100 and error.subcode == 33:
+        return NotFound  # "Unsupported get request. Object with ID … does not exist"
     if error.code == 100 and "missing permission" in text:
         return Private
-    if error.code == 100 and (error.subcode == 33 or "does not exist" in text):
+    if error.code == 100 and "does not exist" in text:
         return NotFound
     if error.code == 100:
         return BadParams

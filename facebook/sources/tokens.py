@@ -7,6 +7,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 import asyncpg
@@ -30,6 +31,7 @@ class TokenProvider(Protocol):
     async def pick(self) -> GraphToken | None: ...
     async def rate_limited(self, token: GraphToken, retry_after_s: float) -> None: ...
     async def invalid(self, token: GraphToken, reason: str) -> None: ...
+    async def resting_s(self) -> float | None: ...
 
 
 class TokenPool:
@@ -51,6 +53,11 @@ class TokenPool:
 
     async def invalid(self, token: GraphToken, reason: str) -> None:
         self.refused[token.token] = reason
+
+    async def resting_s(self) -> float | None:
+        """Seconds until a resting token is usable again (None: none rests)."""
+        ends = [end for token, end in self.resting.items() if token not in self.refused]
+        return max(0.0, min(ends) - time.time()) if ends else None
 
 
 class StoredTokens:
@@ -78,6 +85,11 @@ class StoredTokens:
     async def invalid(self, token: GraphToken, reason: str) -> None:
         if token.credential:
             await self.manager.invalid(token.credential, reason)
+
+    async def resting_s(self) -> float | None:
+        """Seconds until a resting token is usable again (None: none rests)."""
+        until = await self.manager.next_available(GRAPH_API)
+        return None if until is None else max(0.0, (until - datetime.now(UTC)).total_seconds())
 
 
 async def import_tokens(pool: asyncpg.Pool, crypto: Crypto, tokens: list[str]) -> None:
