@@ -39,8 +39,9 @@ async def test_a_page_is_stored_with_its_followers_snapshot_and_event(beat: Beat
     await refresh_fb_page(PageParams(page=page.page_id), beat.ctx())
     events = await beat.pool.fetch("SELECT type FROM event_outbox WHERE platform = 'facebook'")
     assert len(events) == 1  # nothing changed: no second event
-    lookup = LOOKUPS.profile_by_handle("millionfans")  # type: ignore[misc]
-    assert (await lookup.fetch(beat.pool))["page_id"] == page.page_id
+    assert LOOKUPS.profile_by_handle is not None
+    stored = await LOOKUPS.profile_by_handle("millionfans").fetch(beat.pool)
+    assert stored is not None and stored["page_id"] == page.page_id
 
 
 async def test_posts_with_and_without_shares_stored_from_one_batch(
@@ -57,8 +58,9 @@ async def test_posts_with_and_without_shares_stored_from_one_batch(
     row = await beat.pool.fetchrow("SELECT * FROM facebook_post WHERE post_id = $1",
                                    unshared.post_id)
     assert row["shares"] is None and "shares" not in row["metric_sources"]
-    lookup = LOOKUPS.post_by_shortcode(shared.pfbid)  # type: ignore[misc]
-    assert (await lookup.fetch(beat.pool))["post_id"] == shared.post_id  # by its alias
+    assert LOOKUPS.post_by_shortcode is not None
+    by_alias = await LOOKUPS.post_by_shortcode(shared.pfbid).fetch(beat.pool)
+    assert by_alias is not None and by_alias["post_id"] == shared.post_id
 
 
 async def test_a_reel_is_stored_with_its_views(beat: Beat) -> None:
