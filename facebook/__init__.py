@@ -1,1 +1,20 @@
-"""Facebook: URL recognition, models, sources and flows."""
+"""Facebook: URL recognition, the Graph API source (pages, posts, videos and reels, `?ids=`
+batches), flows, storage and lookups, registered with Beat as one Platform."""
+
+from core.platforms import Platform
+from facebook.settings import FacebookSettings
+from facebook.urls import HOSTS, resolve, share_url
+
+PLATFORM = Platform(
+    name="facebook",
+    flows="facebook.flows",
+    parser="facebook.parse:normalize_document",
+    hosts=HOSTS,
+    resolve=resolve,
+    share_url=share_url,
+    settings=FacebookSettings,
+    credential_checks={},  # Graph API tokens: the shared Graph check (credentials/graph.py)
+    lookups="facebook.lookups:LOOKUPS",
+    startup="facebook.startup:import_configured_tokens",
+    description="Facebook Graph API (pages, posts, videos and reels; page or user tokens)",
+)

@@ -1,10 +1,16 @@
 """The sandbox as one FastAPI app: Data API v3 (/youtube/v3/), the Invidious-shaped keyless
 fallback (/invidious/api/v1/), Instagram's web JSON (/instagram-web/) and RapidAPI-style provider
-(/rapidapi/instagram/), and the control API (/_sandbox/), behind the fault middleware."""
+(/rapidapi/instagram/), Facebook's Graph API
+(/facebook/graph/) and share redirects (/facebook/www/share/, /facebook/fbwatch/), and the
+control API (/_sandbox/), behind the fault middleware."""
 
 from fastapi import FastAPI
 
 from sandbox import control
+from sandbox.facebook import control as facebook_control
+from sandbox.facebook import graph_api as facebook_graph
+from sandbox.facebook import share as facebook_share
+from sandbox.facebook.world import build_world as build_facebook_world
 from sandbox.faults import FaultBook, FaultMiddleware, Faults, Usage
 from sandbox.graph import debug_token
 from sandbox.instagram import graph_api as instagram_graph
@@ -33,6 +39,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.state.sandbox = state
     app.state.instagram_graph = instagram_graph.GraphState(build_instagram_world(seed))
     app.state.instagram_web = instagram_web.WebThrottle()
+    app.state.facebook_graph = facebook_graph.FacebookGraph(build_facebook_world(seed))
     app.state.instagram_rapidapi = instagram_rapidapi.ProviderLimits()
     app.include_router(data_api.router)
     app.include_router(invidious_api.router)
@@ -40,10 +47,14 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(instagram_web.router)
     app.include_router(instagram_rapidapi.router)
     app.include_router(instagram_graph.router)  # after debug_token: its catch-all comes last
+    app.include_router(facebook_graph.router)
+    app.include_router(facebook_share.router)
     app.include_router(control.router)
+    app.include_router(facebook_control.router)
     app.include_router(instagram_graph_control.router)
     routes = [*data_api.router.routes, *invidious_api.router.routes,
               *instagram_web.router.routes, *instagram_rapidapi.router.routes,
-              *instagram_graph.router.routes]
+              *instagram_graph.router.routes, *facebook_graph.router.routes,
+              *facebook_share.router.routes]
     app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
     return app

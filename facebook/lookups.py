@@ -1,0 +1,148 @@
+"""What the generic read endpoints (core/api/entities.py) can look up on Facebook: pages by user
+name (the "handle"), by numeric page id and by Beat's row id; posts, videos and reels by id (the
+"shortcode": "{page_id}_{story_id}", a pfbid id, or a video's numeric id); a page's recent
+stored posts; each with the flow that refreshes it."""
+
+import re
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from core.platforms import InvalidId, Lookup, Lookups, Page, RecentPosts, Refresh
+from core.validation import INT64_MAX, check_timestamp
+from facebook.store import fetch_one, sql
+
+PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,79}")
+NUMERIC_ID = re.compile(r"[0-9]{1,25}")
+POST_ID = re.compile(r"[0-9]{1,25}_[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}")
+POST_TYPES = ("post", "video", "reel", "watch")
+
+
+class Stored(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    platform: Literal["facebook"] = "facebook"
+    id: int
+    source: str | None = None
+    metric_sources: dict[str, Any] = {}
+    created_at: datetime
+    updated_at: datetime
+    refreshed_at: datetime | None = None
+
+
+class FacebookPage(Stored):
+    """A stored Facebook page (facebook_page)."""
+
+    page_id: str
+    username: str | None = None
+    name: str | None = None
+    link: str | None = None
+    category: str | None = None
+    verification_status: str | None = None
+    fan_count: int | None = None
+    followers: int | None = None
+    talking_about: int | None = None
+
+
+class FacebookPost(Stored):
+    """A stored Facebook post, video or reel (facebook_post)."""
+
+    post_id: str
+    aliases: list[str] = []
+    post_type: str | None = None
+    page_id: str | None = None
+    author: str | None = None
+    message: str | None = None
+    title: str | None = None
+    permalink: str | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    length_s: float | None = None
+    publish_time: datetime | None = None
+
+
+def _handle(handle: str) -> Lookup:
+    name = handle.lstrip("@")
+    if not PAGE_NAME.fullmatch(name):
+        raise InvalidId(f"{handle!r} is not a Facebook page name (letters, digits, . and -)")
+    name = name.lower()
+    return Lookup(lambda pool: fetch_one(pool, "page_by_username", name),
+                  Refresh("refresh_fb_page", {"page": name}, f"fb:page:{name}",
+                          live_target=name))
+
+
+def _profile(page_id: str) -> Lookup:
+    if not NUMERIC_ID.fullmatch(page_id):
+        raise InvalidId(f"{page_id!r} is not a Facebook page id (digits)")
+    return Lookup(lambda pool: fetch_one(pool, "page_by_page_id", page_id),
+                  Refresh("refresh_fb_page", {"page": page_id}, f"fb:page:{page_id}",
+                          live_target=page_id))
+
+
+async def _profile_of_row(pool: Any, row_id: int) -> str | None:
+    row = await fetch_one(pool, "page_by_id", row_id)
+    return str(row["page_id"]) if row else None
+
+
+def _post(ident: str, video: bool | None = None) -> Lookup:
+    """A post by "{page}_{story}" or pfbid id, a video or reel by its numeric id (a bare
+    number is a video unless the caller says post)."""
+    if POST_ID.fullmatch(ident):
+        video = False
+    elif not NUMERIC_ID.fullmatch(ident):
+        raise InvalidId(f"{ident!r} is not a Facebook post or video id")
+    video = True if video is None else video
+    flow, param = ("refresh_fb_video", "video_id") if video else ("refresh_fb_post", "post_id")
+    return Lookup(lambda pool: fetch_one(pool, "post_by_post_id", ident),
+                  Refresh(flow, {param: ident}, f"fb:post:{ident}"))
+
+
+def _post_by_type(post_type: str, ident: str) -> Lookup:
+    kind = post_type.lower()
+    if kind not in POST_TYPES:
+        raise InvalidId(f"Facebook has no post type {post_type!r} ({', '.join(POST_TYPES)})")
+    return _post(ident, video=kind != "post")
+
+
+def _recent(page_id: str, limit: int) -> RecentPosts:
+    if not NUMERIC_ID.fullmatch(page_id):
+        raise InvalidId(f"{page_id!r} is not a Facebook page id (digits)")
+
+    async def page(pool: Any, cursor: str | None, size: int) -> Page:
+        after_time, after_id = _decode_cursor(cursor)
+        rows = await pool.fetch(sql("recent_posts"), page_id, after_time, after_id, size + 1)
+        items = [dict(r) for r in rows[:size]]
+        next_cursor = None
+        if len(rows) > size and items[-1]["publish_time"] is not None:
+            next_cursor = f"{items[-1]['publish_time'].isoformat()}|{items[-1]['id']}"
+        return items, next_cursor
+
+    async def freshness(pool: Any) -> dict[str, Any] | None:
+        if await fetch_one(pool, "page_by_page_id", page_id) is None:
+            return None
+        return await fetch_one(pool, "posts_refreshed_at", page_id)
+
+    return RecentPosts(Lookup(freshness, Refresh("refresh_fb_page", {"page": page_id},
+                                                 f"fb:recent:{page_id}")), page)
+
+
+def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
+    if cursor is None:
+        return None, None
+    moment, _, row_id = cursor.rpartition("|")
+    try:
+        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
+    except ValueError:
+        raise InvalidId("cursor is not a next_cursor this API gave") from None
+    if not 1 <= after_id <= INT64_MAX:
+        raise InvalidId("cursor is not a next_cursor this API gave")
+    return after_time, after_id
+
+
+LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
+                  profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
+                  post_by_type=_post_by_type, recent_posts=_recent,
+                  profile_model=FacebookPage, post_model=FacebookPost)

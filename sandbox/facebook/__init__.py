@@ -1,0 +1,1 @@
+"""The sandbox's Facebook: a small world, its Graph API and share redirects."""
