@@ -25,8 +25,12 @@ def graphql(settings: Settings, pool: Any = None, **own: Any) -> Any:
 
 
 def test_the_syndication_token_is_the_webs() -> None:
-    # What react-tweet's getToken gives for these ids (zeros and the point dropped).
+    # What the web's ((id / 1e15) * Math.PI).toString(36) minus zeros and point gives
+    # (computed with node for these ids).
     assert syndication_token("20") == "6dq1a2xwd93"
+    assert syndication_token("1629262255744503809") == "3y6h7x4gn61"
+    assert syndication_token("2023357708301455483") == "4wkkd5uwebk"
+    assert syndication_token("1848831595014459513") == "4hc9xdp8g2s"
     assert all(c not in "0." for c in syndication_token("1850000000000000001"))
 
 
