@@ -15,8 +15,8 @@ from sandbox.instagram import web as instagram_web
 from sandbox.instagram.world import build_world as build_instagram_world
 from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
 from sandbox.state import SandboxState
-from sandbox.youtube import data_api, invidious_api
 from sandbox.x import api as x_api
+from sandbox.youtube import data_api, invidious_api
 from sandbox.youtube.world import build_world
 
 

@@ -64,7 +64,7 @@ async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[Stack]:
     sandbox_port, api_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], launcher.env())
-    settings = {"SANDBOX_URL": sandbox_url, "X_BEARER_TOKEN": SANDBOX_BEARER}
+    settings: dict[str, Any] = {"SANDBOX_URL": sandbox_url, "X_BEARER_TOKEN": SANDBOX_BEARER}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
     server = launcher.server(api_port, **settings)

@@ -14,14 +14,15 @@ guest); a refused guest token is activated again once.
 """
 
 import json
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
 
 import asyncpg
 
 from core.config import Settings
 from core.errors import CredentialInvalid, RateLimited, SourceUnavailable, Unsupported
 from core.http import JsonResponse
-from core.parsing import UnknownShape
+from core.parsing import READ_ERRORS, UnknownShape
 from credentials.crypto import Crypto
 from credentials.manager import CredentialManager
 from credentials.models import Credential
@@ -42,6 +43,7 @@ FEATURES = {
     "verified_phone_label_enabled": False,
 }
 REFUSED = {401, 403}
+T = TypeVar("T")
 
 
 class GraphqlSource:
@@ -171,10 +173,12 @@ def _message(body: Any) -> str:
     return ""
 
 
-def _read(parse: Any, *args: Any) -> Any:
+def _read(parse: Callable[..., T], *args: Any) -> T:
+    """A parser's result; an unreadable body is the source failing, with the parser's reason
+    (Deleted and Protected pass through: they are the answer)."""
     try:
         return parse(*args)
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        if isinstance(exc, UnknownShape):
-            raise
+    except UnknownShape:
+        raise
+    except READ_ERRORS as exc:
         raise UnknownShape(f"{GRAPHQL}: {type(exc).__name__}: {exc}") from None
