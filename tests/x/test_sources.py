@@ -153,3 +153,29 @@ async def test_a_stored_credential_is_used_and_a_refused_one_marked_invalid(
 
 def test_the_source_names_its_capabilities() -> None:
     assert SyndicationSource("http://s").capabilities == {"tweet"}
+
+
+async def test_configured_credentials_are_imported_at_worker_start_and_used(
+        sandbox: Sandbox, settings: Settings, pool: Any) -> None:
+    from x.settings import SANDBOX_AUTH_TOKENS
+    from x.startup import import_configured_credentials
+
+    await pool.execute("TRUNCATE credential RESTART IDENTITY")
+    tuned = sandbox_settings(settings, auth_tokens=list(SANDBOX_AUTH_TOKENS))
+    await import_configured_credentials(tuned, pool)
+    await import_configured_credentials(tuned, pool)  # a second worker start adds nothing
+    [info] = await store.list_infos(pool, GRAPHQL)
+    assert "sandbox-x-auth" not in str(info.masked)  # stored encrypted, shown masked
+    source = graphql_source(tuned, pool)
+    await source.call("tweet", tweet_id=w.QUOTE)
+    assert source.activations == 0
+    await pool.execute("TRUNCATE credential RESTART IDENTITY")
+
+
+def test_a_credential_must_be_auth_token_and_ct0(settings: Settings) -> None:
+    from core.config import ConfigError
+    from x.settings import XSettings
+
+    with pytest.raises(ConfigError):
+        XSettings.of(settings.model_copy(update={"platform_settings": {
+            "x": {"auth_tokens": "only-a-token"}}}))
