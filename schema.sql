@@ -471,5 +471,61 @@ CREATE INDEX facebook_post_page_idx ON facebook_post (page_id, publish_time DESC
 
 UPDATE alembic_version SET version_num='0010' WHERE alembic_version.version_num = '0009';
 
+-- Running upgrade 0010 -> 0011
+
+CREATE TABLE x_account (
+        id                  bigserial PRIMARY KEY,
+        user_id             text        NOT NULL UNIQUE,
+        handle              text        NOT NULL,
+        name                text,
+        description         text,
+        location            text,
+        followers           bigint,
+        following           bigint,
+        tweets              bigint,
+        listed              bigint,
+        media_count         bigint,
+        favourites          bigint,
+        verified            boolean,
+        blue_verified       boolean,
+        protected           boolean,
+        profile_image_url   text,
+        account_created_at  timestamptz,
+        source              text,
+        metric_sources      jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        created_at          timestamptz NOT NULL DEFAULT now(),
+        updated_at          timestamptz NOT NULL DEFAULT now(),
+        refreshed_at        timestamptz
+    );
+
+CREATE INDEX x_account_handle_idx ON x_account (lower(handle));
+
+CREATE TABLE x_post (
+        id               bigserial PRIMARY KEY,
+        tweet_id         text        NOT NULL UNIQUE,
+        user_id          text,
+        handle           text,
+        text             text,
+        likes            bigint,
+        comments         bigint,
+        shares           bigint,
+        quotes           bigint,
+        bookmarks        bigint,
+        views            bigint,
+        lang             text,
+        quoted_tweet_id  text,
+        has_video        boolean,
+        published_at     timestamptz,
+        source           text,
+        metric_sources   jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        created_at       timestamptz NOT NULL DEFAULT now(),
+        updated_at       timestamptz NOT NULL DEFAULT now(),
+        refreshed_at     timestamptz
+    );
+
+CREATE INDEX x_post_user_idx ON x_post (user_id, published_at);
+
+UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
+
 COMMIT;
 

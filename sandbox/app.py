@@ -1,8 +1,8 @@
 """The sandbox as one FastAPI app: Data API v3 (/youtube/v3/), the Invidious-shaped keyless
 fallback (/invidious/api/v1/), Instagram's web JSON (/instagram-web/) and RapidAPI-style provider
-(/rapidapi/instagram/), Facebook's Graph API
-(/facebook/graph/) and share redirects (/facebook/www/share/, /facebook/fbwatch/), and the
-control API (/_sandbox/), behind the fault middleware."""
+(/rapidapi/instagram/), Facebook's Graph API (/facebook/graph/) and share redirects
+(/facebook/www/share/, /facebook/fbwatch/), X's syndication, GraphQL and t.co stand-ins
+(/x/), and the control API (/_sandbox/), behind the fault middleware."""
 
 from fastapi import FastAPI
 
@@ -20,6 +20,7 @@ from sandbox.instagram import web as instagram_web
 from sandbox.instagram.world import build_world as build_instagram_world
 from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
 from sandbox.state import SandboxState
+from sandbox.x import api as x_api
 from sandbox.youtube import data_api, invidious_api
 from sandbox.youtube.world import build_world
 
@@ -41,6 +42,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.state.instagram_web = instagram_web.WebThrottle()
     app.state.facebook_graph = facebook_graph.FacebookGraph(build_facebook_world(seed))
     app.state.instagram_rapidapi = instagram_rapidapi.ProviderLimits()
+    app.state.x = x_api.new_state(seed)
     app.include_router(data_api.router)
     app.include_router(invidious_api.router)
     app.include_router(debug_token.router)
@@ -49,12 +51,13 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(instagram_graph.router)  # after debug_token: its catch-all comes last
     app.include_router(facebook_graph.router)
     app.include_router(facebook_share.router)
+    app.include_router(x_api.router)
     app.include_router(control.router)
     app.include_router(facebook_control.router)
     app.include_router(instagram_graph_control.router)
     routes = [*data_api.router.routes, *invidious_api.router.routes,
               *instagram_web.router.routes, *instagram_rapidapi.router.routes,
               *instagram_graph.router.routes, *facebook_graph.router.routes,
-              *facebook_share.router.routes]
+              *facebook_share.router.routes, *x_api.router.routes]
     app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
     return app

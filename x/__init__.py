@@ -1,1 +1,26 @@
-"""X: URL recognition, models, sources and flows."""
+"""X (Twitter): URL recognition, models, sources (the web app's GraphQL API as a guest or
+with a stored credential, then the keyless syndication answer of embedded tweets), flows,
+storage and lookups, registered with Beat as one Platform."""
+
+from core.platforms import Platform
+from x.models import GRAPHQL, SYNDICATION
+from x.settings import XSettings
+from x.urls import HOSTS, resolve, share_url
+
+# Guests get a few hundred GraphQL calls per 15 minutes; syndication is a CDN, paced anyway.
+SOURCE_LIMITS = {GRAPHQL: ["1/s", "150/900s"], SYNDICATION: ["5/s"]}
+
+PLATFORM = Platform(
+    name="x",
+    flows="x.flows",
+    parser="x.parse:normalize_document",
+    hosts=HOSTS,
+    resolve=resolve,
+    share_url=share_url,
+    settings=XSettings,
+    lookups="x.lookups:LOOKUPS",
+    source_limits=SOURCE_LIMITS,
+    startup="x.startup:import_configured_credentials",
+    description="X's GraphQL API (guest token or stored credential), then the keyless "
+                "syndication answer of embedded tweets",
+)

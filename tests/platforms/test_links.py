@@ -49,7 +49,7 @@ def test_every_rejected_youtube_form_is_an_error(router: Router, text: str,
 @pytest.mark.parametrize("text", [
     "https://youtube.com.evil.example/watch?v=dQw4w9WgXcQ",
     "https://www.facebook.com.evil.example/watch/?v=10153231379946729",
-    "https://x.com/jack/status/20",
+    "https://www.tiktok.com/@scout2015/video/6718335390845095173",
     "https://evil-youtube.com/watch?v=dQw4w9WgXcQ",
 ])
 def test_hosts_no_platform_serves_are_unsupported(router: Router, text: str) -> None:

@@ -1,0 +1,1 @@
+"""The sandbox's X: syndication, GraphQL, guest activation and t.co redirects."""
