@@ -9,7 +9,7 @@ Facebook world (its /graph/ belongs to Instagram's sandbox):
 `access_token` must be a sandbox token (sandbox/graph/debug_token.py: TOKENS); an expired one
 (or one expired through /_sandbox/facebook/graph/tokens/{token}/expire) answers 400
 OAuthException 190/463. Every answer carries x-app-usage and x-business-use-case-usage; a spent
-budget answers code 4 (app) or 32 (token). The world's private post answers 100 "missing
+budget answers code 4 (app) or 17 (a user token). The world's private post answers 100 "missing
 permission", its deleted post and unknown ids 100 "does not exist".
 """
 

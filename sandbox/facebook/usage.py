@@ -1,7 +1,8 @@
 """The sandbox Facebook Graph API's rate limiting: calls counted per token and for the app in a
 rolling window, against budgets changeable while the server runs. Every answer reports usage in
 x-app-usage and x-business-use-case-usage (percentages); a call finding a budget spent is refused
-with code 4 (the app) or 32 (the page token) and is not counted."""
+with code 4 (the app) or 17 (the token: every sandbox token is a user token, whose limit is #17;
+a page token's would be #32) and is not counted."""
 
 import json
 import math
@@ -11,8 +12,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, Field
 
 MESSAGES = {4: "(#4) Application request limit reached",
-            17: "(#17) User request limit reached",
-            32: "(#32) Page request limit reached"}
+            17: "(#17) User request limit reached"}
 
 
 class Budgets(BaseModel):
@@ -36,7 +36,7 @@ class UsageBook:
         """(the error code refusing the call or None, the usage headers)."""
         app, mine = self._window("app", now), self._window(token, now)
         code = 4 if len(app) >= self.budgets.app_calls else \
-            32 if len(mine) >= self.budgets.token_calls else None
+            17 if len(mine) >= self.budgets.token_calls else None
         if code is None:
             app.append(now)
             mine.append(now)

@@ -91,13 +91,15 @@ async def test_an_expired_token_is_refused_190_463(client: httpx.AsyncClient) ->
     assert (await get(client, "beatsandbox")).status_code == 200
 
 
-async def test_a_spent_budget_answers_32_with_usage_headers(client: httpx.AsyncClient) -> None:
+async def test_a_spent_token_budget_answers_17_with_usage_headers(
+        client: httpx.AsyncClient) -> None:
     await client.post("/_sandbox/facebook/graph/usage", json={"token_calls": 2, "reset": True})
     first = await get(client, "beatsandbox")
     assert json.loads(first.headers["x-app-usage"])["call_count"] >= 0
     await get(client, "beatsandbox")
     refused = await get(client, "beatsandbox")
-    assert refused.json()["error"]["code"] == 32
+    assert refused.json()["error"]["code"] == 17  # a user token's limit
+    assert refused.status_code == 403
     usage = json.loads(refused.headers["x-business-use-case-usage"])
     [entry] = next(iter(usage.values()))
     assert entry["call_count"] == 100 and entry["estimated_time_to_regain_access"] >= 1
