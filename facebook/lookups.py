@@ -7,10 +7,10 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
-from core.platforms import InvalidId, Lookup, Lookups, Page, RecentPosts, Refresh
-from core.validation import INT64_MAX, check_timestamp
+from core.platforms import InvalidId, Lookup, Lookups, RecentPosts, Refresh
+from core.stored import StoredRow, newest_first
 from facebook.store import fetch_one, sql
 
 PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,79}")
@@ -19,16 +19,8 @@ POST_ID = re.compile(r"[0-9]{1,25}_[0-9]{1,25}|pfbid0[A-Za-z0-9]{20,80}")
 POST_TYPES = ("post", "video", "reel", "watch")
 
 
-class Stored(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class Stored(StoredRow):
     platform: Literal["facebook"] = "facebook"
-    id: int
-    source: str | None = None
-    metric_sources: dict[str, Any] = {}
-    created_at: datetime
-    updated_at: datetime
-    refreshed_at: datetime | None = None
 
 
 class FacebookPage(Stored):
@@ -49,7 +41,7 @@ class FacebookPost(Stored):
     """A stored Facebook post, video or reel (facebook_post)."""
 
     post_id: str
-    aliases: list[str] = []
+    aliases: list[str] = Field(default_factory=list)
     post_type: str | None = None
     page_id: str | None = None
     author: str | None = None
@@ -111,14 +103,7 @@ def _recent(page_id: str, limit: int) -> RecentPosts:
     if not NUMERIC_ID.fullmatch(page_id):
         raise InvalidId(f"{page_id!r} is not a Facebook page id (digits)")
 
-    async def page(pool: Any, cursor: str | None, size: int) -> Page:
-        after_time, after_id = _decode_cursor(cursor)
-        rows = await pool.fetch(sql("recent_posts"), page_id, after_time, after_id, size + 1)
-        items = [dict(r) for r in rows[:size]]
-        next_cursor = None
-        if len(rows) > size and items[-1]["publish_time"] is not None:
-            next_cursor = f"{items[-1]['publish_time'].isoformat()}|{items[-1]['id']}"
-        return items, next_cursor
+    page = newest_first(sql("recent_posts"), page_id, "publish_time")
 
     async def freshness(pool: Any) -> dict[str, Any] | None:
         if await fetch_one(pool, "page_by_page_id", page_id) is None:
@@ -128,18 +113,6 @@ def _recent(page_id: str, limit: int) -> RecentPosts:
     return RecentPosts(Lookup(freshness, Refresh("refresh_fb_page", {"page": page_id},
                                                  f"fb:recent:{page_id}")), page)
 
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
-    if cursor is None:
-        return None, None
-    moment, _, row_id = cursor.rpartition("|")
-    try:
-        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
-    except ValueError:
-        raise InvalidId("cursor is not a next_cursor this API gave") from None
-    if not 1 <= after_id <= INT64_MAX:
-        raise InvalidId("cursor is not a next_cursor this API gave")
-    return after_time, after_id
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,

@@ -6,10 +6,8 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
-from core.platforms import InvalidId, Lookup, Lookups, Page, RecentPosts, Refresh
-from core.validation import INT64_MAX, check_timestamp
+from core.platforms import InvalidId, Lookup, Lookups, RecentPosts, Refresh
+from core.stored import StoredRow, newest_first
 from instagram.store import fetch_one, sql
 
 HANDLE = re.compile(r"@?[A-Za-z0-9._]{1,30}")
@@ -18,16 +16,8 @@ SHORTCODE = re.compile(r"[A-Za-z0-9_-]{5,64}")
 POST_TYPES = ("p", "reel", "reels", "tv", "post", "image", "carousel", "video")
 
 
-class Stored(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class Stored(StoredRow):
     platform: Literal["instagram"] = "instagram"
-    id: int
-    source: str | None = None
-    metric_sources: dict[str, Any] = {}
-    created_at: datetime
-    updated_at: datetime
-    refreshed_at: datetime | None = None
 
 
 class InstagramAccount(Stored):
@@ -145,15 +135,7 @@ def _insights(column: str, flow_key: str) -> Any:
 def _recent(profile_id: str, limit: int) -> RecentPosts:
     _valid(profile_id, PROFILE_ID, "user id (digits)")
 
-    async def page(pool: Any, cursor: str | None, size: int) -> Page:
-        after_time, after_id = _decode_cursor(cursor)
-        rows = await pool.fetch(sql("recent_posts"), profile_id, after_time, after_id,
-                                size + 1)
-        items = [dict(r) for r in rows[:size]]
-        next_cursor = None
-        if len(rows) > size and items[-1]["publish_time"] is not None:
-            next_cursor = f"{items[-1]['publish_time'].isoformat()}|{items[-1]['id']}"
-        return items, next_cursor
+    page = newest_first(sql("recent_posts"), profile_id, "publish_time")
 
     async def freshness(pool: Any) -> dict[str, Any] | None:
         account = await fetch_one(pool, "account_by_profile_id", profile_id)
@@ -165,18 +147,6 @@ def _recent(profile_id: str, limit: int) -> RecentPosts:
         "refresh_profile_by_profile_id", {"profile_id": profile_id, "posts": min(limit, 50)},
         f"ig:recent:{profile_id}")), page)
 
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
-    if cursor is None:
-        return None, None
-    moment, _, row_id = cursor.rpartition("|")
-    try:
-        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
-    except ValueError:
-        raise InvalidId("cursor is not a next_cursor this API gave") from None
-    if not 1 <= after_id <= INT64_MAX:
-        raise InvalidId("cursor is not a next_cursor this API gave")
-    return after_time, after_id
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,

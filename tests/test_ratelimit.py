@@ -348,9 +348,11 @@ async def test_fails_closed_while_redis_is_unreachable_then_recovers() -> None:
 
 def test_source_limits_come_from_the_platforms_unless_configured() -> None:
     provider = "instagram_rapidapi"  # Instagram declares its provider's plan: 2/s, 100/30 s
-    assert source_limits(Settings(source_limits={})) == {
-        provider: [Limit(f"source:{provider}", 2, 1.0), Limit(f"source:{provider}", 100, 30.0)]}
+    assert source_limits(Settings(source_limits={}))[provider] == [
+        Limit(f"source:{provider}", 2, 1.0), Limit(f"source:{provider}", 100, 30.0)]
+    configured = source_limits(Settings(source_limits={"invidious": ["10/1s", "100/1min"],
+                                                       provider: ["1/1s"]}))
+    assert configured["invidious"] == [Limit("source:invidious", 10, 1.0),
+                                       Limit("source:invidious", 100, 60.0)]
+    assert configured[provider] == [Limit(f"source:{provider}", 1, 1.0)]  # configured wins
     assert provider not in source_limits(Settings(source_limits={provider: []}))
-    assert source_limits(Settings(source_limits={"invidious": ["10/1s", "100/1min"],
-                                                  provider: []})) == {
-        "invidious": [Limit("source:invidious", 10, 1.0), Limit("source:invidious", 100, 60.0)]}

@@ -6,25 +6,16 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
-
 from core.platforms import InvalidId, Lookup, Lookups, Refresh
+from core.stored import StoredRow
 from x.store import fetch_one
 
 HANDLE = re.compile(r"@?[A-Za-z0-9_]{1,15}")
 NUMERIC_ID = re.compile(r"[0-9]{1,20}")
 
 
-class Stored(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class Stored(StoredRow):
     platform: Literal["x"] = "x"
-    id: int
-    source: str | None = None
-    metric_sources: dict[str, Any] = {}
-    created_at: datetime
-    updated_at: datetime
-    refreshed_at: datetime | None = None
 
 
 class XAccount(Stored):

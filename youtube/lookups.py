@@ -6,10 +6,10 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import Field
 
-from core.platforms import InvalidId, Lookup, Lookups, Page, RecentPosts, Refresh
-from core.validation import INT64_MAX, check_timestamp
+from core.platforms import InvalidId, Lookup, Lookups, RecentPosts, Refresh
+from core.stored import StoredRow, newest_first
 from youtube.store import fetch_one, sql
 
 CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
@@ -17,16 +17,8 @@ VIDEO_ID = re.compile(r"[0-9A-Za-z_-]{11}")
 HANDLE = re.compile(r"@?[\w.·-]{3,30}")
 
 
-class Stored(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
+class Stored(StoredRow):
     platform: Literal["youtube"] = "youtube"
-    id: int
-    source: str | None = None
-    metric_sources: dict[str, Any] = {}
-    created_at: datetime
-    updated_at: datetime
-    refreshed_at: datetime | None = None
 
 
 class YoutubeChannel(Stored):
@@ -65,7 +57,7 @@ class YoutubeVideo(Stored):
     likes: int | None = None
     comments: int | None = None
     comments_disabled: bool | None = None
-    tags: list[str] = []
+    tags: list[str] = Field(default_factory=list)
     thumbnail_url: str | None = None
     category_id: str | None = None
 
@@ -110,15 +102,7 @@ def _video_by_type(post_type: str, video_id: str) -> Lookup:
 def _recent(channel_id: str, limit: int) -> RecentPosts:
     _valid(channel_id, CHANNEL_ID, "channel id (UC + 22 of A-Z a-z 0-9 _ -)")
 
-    async def page(pool: Any, cursor: str | None, size: int) -> Page:
-        after_time, after_id = _decode_cursor(cursor)
-        rows = await pool.fetch(sql("recent_videos"), channel_id, after_time, after_id,
-                                size + 1)
-        items = [dict(r) for r in rows[:size]]
-        next_cursor = None
-        if len(rows) > size and items[-1]["published_at"] is not None:
-            next_cursor = f"{items[-1]['published_at'].isoformat()}|{items[-1]['id']}"
-        return items, next_cursor
+    page = newest_first(sql("recent_videos"), channel_id, "published_at")
 
     freshness = Lookup(lambda pool: fetch_one(pool, "videos_refreshed_at", channel_id),
                        Refresh("refresh_yt_posts_by_channel_id",
@@ -126,18 +110,6 @@ def _recent(channel_id: str, limit: int) -> RecentPosts:
                                f"yt:recent:{channel_id}"))
     return RecentPosts(freshness, page)
 
-
-def _decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
-    if cursor is None:
-        return None, None
-    moment, _, row_id = cursor.rpartition("|")
-    try:
-        after_time, after_id = check_timestamp(datetime.fromisoformat(moment)), int(row_id)
-    except ValueError:
-        raise InvalidId("cursor is not a next_cursor this API gave") from None
-    if not 1 <= after_id <= INT64_MAX:
-        raise InvalidId("cursor is not a next_cursor this API gave")
-    return after_time, after_id
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_channel,

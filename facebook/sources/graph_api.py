@@ -26,11 +26,11 @@ from core.errors import (
 from core.http import JsonResponse, get_json
 from credentials.crypto import Crypto
 from credentials.graph import GRAPH_RATE_CODES
+from credentials.graph_usage import GraphUsage, read_usage
 from facebook.models import GRAPH_API, Page, Post
 from facebook.sources.errors import Private
 from facebook.sources.graph_parse import GraphErrorInfo, parse_batch, parse_error, parse_page
 from facebook.sources.tokens import GraphToken, StoredTokens, TokenProvider
-from facebook.sources.usage import Usage, read_usage
 
 PAGE_FIELDS = ("id,name,username,link,category,verification_status,fan_count,followers_count,"
                "talking_about_count")
@@ -115,7 +115,7 @@ class GraphApiSource:
         return seconds
 
     async def _classify(self, response: JsonResponse, token: GraphToken,
-                        usage: Usage) -> float | None:
+                        usage: GraphUsage) -> float | None:
         """Raise for the error in `response`, or return after putting `token` aside: the wait
         of a throttled token, None for a refused one."""
         error = parse_error(response.body)

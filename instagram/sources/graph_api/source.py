@@ -25,6 +25,7 @@ from core.errors import (
 from core.http import JsonResponse, get_json
 from credentials.crypto import Crypto
 from credentials.graph import GRAPH_RATE_CODES
+from credentials.graph_usage import GraphUsage, read_usage
 from instagram.models import GRAPH_API, Comment, Insight, Page, Post, Profile, ProfileWithPosts
 from instagram.sources.graph_api.parse import (
     GraphErrorInfo,
@@ -37,7 +38,6 @@ from instagram.sources.graph_api.parse import (
     parse_user,
 )
 from instagram.sources.graph_api.tokens import GraphToken, StoredTokens, TokenProvider
-from instagram.sources.graph_api.usage import GraphUsage, read_usage
 
 # ig_id is Instagram's own id of the account or media: the key every source shares.
 USER_FIELDS = ("id,ig_id,username,name,biography,website,followers_count,follows_count,media_count,"

@@ -1,6 +1,8 @@
-"""The Graph API's usage headers: x-app-usage {"call_count", "total_cputime", "total_time"} and
-x-business-use-case-usage {"<ig-user-id>": [{"type", "call_count", ...,
-"estimated_time_to_regain_access"}]}, figures in percent, the wait in minutes."""
+"""The Graph API's usage headers, read the same for every Graph-based platform: x-app-usage
+{"call_count", "total_cputime", "total_time"} and x-business-use-case-usage {"<object id>":
+[{"type", "call_count", ..., "estimated_time_to_regain_access"}]}, figures in percent, the wait
+in minutes. A token whose fullest figure reaches SLOW_DOWN_PCT rests before the platform
+throttles it."""
 
 import json
 from collections.abc import Mapping
