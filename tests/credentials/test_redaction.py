@@ -22,8 +22,8 @@ from core.api.app import create_app
 from core.api.freshness import LiveLimits
 from core.config import Settings
 from core.errors import CredentialInvalid
+from core.flow_loop import failure_ack
 from core.ratelimit import RateLimiter, parse_limit
-from core.worker_runtime import failure_ack
 from credentials import redact, store
 from credentials.crypto import Crypto
 from credentials.manager import CredentialManager

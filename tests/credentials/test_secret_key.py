@@ -21,8 +21,8 @@ from core.acks import Claim
 from core.api.app import create_app
 from core.config import ConfigError, Settings
 from core.errors import AllSourcesFailed
+from core.flow_loop import failure_ack
 from core.flows import TaskContext
-from core.worker_runtime import failure_ack
 from credentials import store
 from credentials.crypto import Crypto, generate_key
 from sandbox.app import create_sandbox_app
