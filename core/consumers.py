@@ -25,7 +25,6 @@ a reject still dead-letters it, without the reason). An unreachable database bur
 """
 
 import asyncio
-import json
 import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -34,7 +33,6 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 
-import aio_pika
 import asyncpg
 from aio_pika import abc
 from aio_pika.abc import AbstractIncomingMessage, ExchangeType
@@ -42,21 +40,25 @@ from aio_pika.abc import AbstractIncomingMessage, ExchangeType
 from core import db
 from core.broker import connect_until_stopped, goodbye
 from core.config import Settings
+from core.messages import (
+    ATTEMPTS_HEADER,
+    CONSUMER_HEADER,
+    ERROR_HEADER,
+    LAST_ERROR_HEADER,
+    MAX_REASON,
+    MalformedMessage,
+    NoEventId,
+    copied_headers,
+    copy_message,
+    message_event_id,
+    parse_body,
+    previous_attempts,
+)
 from core.process import run_process, unless_stopped
 from core.queue import Queue
 
 log = logging.getLogger(__name__)
 
-ATTEMPTS_HEADER = "x-beat-attempts"
-ERROR_HEADER = "x-beat-error"
-LAST_ERROR_HEADER = "x-beat-last-error"
-CONSUMER_HEADER = "x-beat-consumer"
-EXCHANGE_HEADER = "x-beat-exchange"
-ROUTING_KEY_HEADER = "x-beat-routing-key"
-# RabbitMQ's own dead-letter bookkeeping; our headers replace it on the copies we publish.
-BROKER_HEADERS = ("x-death", "x-first-death-", "x-last-death-")
-MAX_REASON = 1000
-MAX_EVENT_ID = 512  # characters; ids are a primary key, whose entries must stay small
 DB_RETRY_PAUSE_S = 2.0
 PRUNE_INTERVAL_S = 3600.0
 PRUNE_BATCH = 10_000
@@ -71,14 +73,6 @@ SEEN = "SELECT true FROM consumed_event WHERE consumer = $1 AND event_id = $2"
 RECORD = "INSERT INTO consumed_event (consumer, event_id) VALUES ($1, $2)"
 PRUNE = ("DELETE FROM consumed_event WHERE (consumer, event_id) IN (SELECT consumer, event_id "
          "FROM consumed_event WHERE consumed_at < now() - make_interval(secs => $1) LIMIT $2)")
-
-
-class MalformedMessage(ValueError):
-    """The body is not a JSON object."""
-
-
-class NoEventId(ValueError):
-    """Neither the body's `event_id` nor the AMQP `message_id` gives the message an id."""
 
 
 class Reject(Exception):
@@ -271,7 +265,7 @@ class Consumer:
 
     async def _deliver(self, sub: _Subscription, message: AbstractIncomingMessage) -> None:
         listener = sub.listener
-        attempt = _previous_attempts(message) + 1
+        attempt = previous_attempts(message) + 1
         try:
             body = parse_body(message.body)
         except MalformedMessage as exc:
@@ -337,12 +331,12 @@ class Consumer:
         log.warning("%s: message %s failed (attempt %d of %d), retried in %.1fs: %s",
                     listener.name, message.message_id, attempt, listener.max_attempts,
                     listener.retry_delay_s, reason)
-        headers = _copied_headers(message) | {ATTEMPTS_HEADER: attempt, LAST_ERROR_HEADER: reason}
+        headers = copied_headers(message) | {ATTEMPTS_HEADER: attempt, LAST_ERROR_HEADER: reason}
         delay = listener.retry_delay_s
         target = listener.retry_queue if delay > 0 else listener.queue
         try:
             await sub.channel.default_exchange.publish(
-                _copy(message, headers, expiration=delay or None), routing_key=target)
+                copy_message(message, headers, expiration=delay or None), routing_key=target)
         except Exception as publish_error:  # noqa: BLE001 - the broker redelivers it
             log.warning("%s: retry publish failed (%s): requeueing", listener.name, publish_error)
             await message.nack(requeue=True)
@@ -355,11 +349,12 @@ class Consumer:
         listener = sub.listener
         log.warning("%s: message %s dead-lettered to %s: %s", listener.name, message.message_id,
                     listener.dead_letter_queue, reason)
-        headers = _copied_headers(message) | {
+        headers = copied_headers(message) | {
             ATTEMPTS_HEADER: attempt, ERROR_HEADER: reason[:MAX_REASON],
             CONSUMER_HEADER: listener.name}
         try:
-            await sub.dead_letters.publish(_copy(message, headers), routing_key=listener.queue)
+            await sub.dead_letters.publish(copy_message(message, headers),
+                                           routing_key=listener.queue)
         except Exception as publish_error:  # noqa: BLE001 - the queue's DLX takes it
             log.warning("%s: dead-letter publish failed (%s): rejecting", listener.name,
                         publish_error)
@@ -367,64 +362,6 @@ class Consumer:
         else:
             await message.ack()
         self.stats["dead_lettered"] += 1
-
-
-def parse_body(raw: bytes) -> dict[str, Any]:
-    """The message body as a JSON object (MalformedMessage says why it is not one)."""
-    try:
-        body = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedMessage(f"body is not JSON ({exc})") from None
-    if not isinstance(body, dict):
-        raise MalformedMessage(f"body is a JSON {type(body).__name__}, not an object")
-    return body
-
-
-def message_event_id(body: dict[str, Any], message_id: str | None) -> str:
-    """The id a message is deduplicated by: the body's `event_id` (a string or an integer),
-    else the AMQP `message_id`; NoEventId says why there is none."""
-    given = body.get("event_id")
-    if given is None or given == "":
-        if not message_id:
-            raise NoEventId("the body has no event_id and the message no message_id; "
-                            "give one of them, kept when the message is sent again")
-        return _checked_id(message_id, "message_id")
-    if isinstance(given, bool) or not isinstance(given, str | int):
-        raise NoEventId(f"event_id is a JSON {type(given).__name__}, not a string or integer")
-    return _checked_id(str(given), "event_id")
-
-
-def _checked_id(event_id: str, name: str) -> str:
-    if len(event_id) > MAX_EVENT_ID:
-        raise NoEventId(f"{name} is longer than {MAX_EVENT_ID} characters")
-    if "\x00" in event_id:
-        raise NoEventId(f"{name} holds a NUL character")
-    return event_id
-
-
-def _previous_attempts(message: AbstractIncomingMessage) -> int:
-    value = (message.headers or {}).get(ATTEMPTS_HEADER)
-    return max(0, value) if isinstance(value, int) else 0
-
-
-def _copied_headers(message: AbstractIncomingMessage) -> dict[str, Any]:
-    """The message's headers without the broker's death records, remembering where it came from
-    (a retried copy arrives from the default exchange)."""
-    headers = {k: v for k, v in (message.headers or {}).items()
-               if not k.startswith(BROKER_HEADERS)}
-    headers.setdefault(EXCHANGE_HEADER, message.exchange or "")
-    headers.setdefault(ROUTING_KEY_HEADER, message.routing_key or "")
-    return headers
-
-
-def _copy(message: AbstractIncomingMessage, headers: dict[str, Any],
-          expiration: float | None = None) -> aio_pika.Message:
-    return aio_pika.Message(
-        message.body, headers=headers, content_type=message.content_type,
-        content_encoding=message.content_encoding, message_id=message.message_id,
-        correlation_id=message.correlation_id, type=message.type, app_id=message.app_id,
-        timestamp=message.timestamp, priority=message.priority, expiration=expiration,
-        delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
 
 
 def run_consumer_process(settings: Settings, names: Sequence[str] | None = None) -> None:
