@@ -73,6 +73,36 @@ async def get_json(source: str, url: str, params: dict[str, Any] | None = None,
     return JsonResponse(response.status_code, body, response.headers)
 
 
+async def request_json(source: str, method: str, url: str, *,
+                       params: dict[str, Any] | None = None, body: Any = None,
+                       headers: dict[str, str] | None = None) -> JsonResponse:
+    """One call whose answer the source classifies itself, since on some platforms a redirect
+    or a client error carries meaning (a 302 to a login page is a throttle, a 404 a deleted
+    item, a 403 a refused key). Transport errors and 5xx become SourceUnavailable; a redirect
+    or an empty body comes back as None, so does a non-JSON error page (its status says
+    enough); a 200 whose body is not JSON is UnknownShape. `body` is sent as JSON."""
+    try:
+        response = await client().request(method, url, params=params, json=body,
+                                          headers=headers)
+        content = await response.aread()
+    except httpx.TimeoutException as exc:
+        raise SourceUnavailable(f"{source}: timed out ({type(exc).__name__})") from None
+    except httpx.HTTPError as exc:
+        raise SourceUnavailable(f"{source}: {type(exc).__name__}: {exc}") from None
+    if response.status_code >= 500:
+        raise SourceUnavailable(f"{source}: HTTP {response.status_code}")
+    if response.is_redirect or not content.strip():
+        return JsonResponse(response.status_code, None, response.headers)
+    try:
+        decoded = json.loads(content)
+    except (ValueError, RecursionError) as exc:
+        if response.status_code != 200:
+            return JsonResponse(response.status_code, None, response.headers)
+        raise UnknownShape(f"{source}: HTTP {response.status_code} with a body that is not JSON "
+                           f"({type(exc).__name__})") from None
+    return JsonResponse(response.status_code, decoded, response.headers)
+
+
 def retry_after(headers: httpx.Headers) -> float:
     """Seconds from a Retry-After header (delta-seconds form), else a default."""
     value = headers.get("retry-after", "")

@@ -32,7 +32,7 @@ import asyncpg
 
 from core.config import Settings
 from core.errors import CredentialInvalid, RateLimited, SourceUnavailable
-from core.http import JsonResponse
+from core.http import JsonResponse, request_json
 from core.parsing import UnknownShape
 from credentials import store
 from credentials.crypto import Crypto
@@ -48,7 +48,6 @@ from instagram.models import (
 )
 from instagram.settings import SANDBOX_RAPIDAPI_KEYS, InstagramSettings
 from instagram.sources.errors import NotFound, Private
-from instagram.sources.http import call_json
 from instagram.sources.rapidapi_keys import ApiKey, KeyProvider, StoredKeys
 from instagram.sources.rapidapi_parse import (
     parse_accounts,
@@ -184,7 +183,7 @@ class RapidApiSource:
         waited = False
         while (key := await self.keys.pick()) is not None:
             self.calls += 1
-            response = await call_json(RAPIDAPI, "POST", f"{self.base_url}/instagram/{path}",
+            response = await request_json(RAPIDAPI, "POST", f"{self.base_url}/instagram/{path}",
                                        body=payload, headers=self._headers(key))
             if response.status == 200:
                 return _instagram_body(response.body)

@@ -22,12 +22,11 @@ from typing import Any, NoReturn, TypeVar
 
 from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
-from core.http import JsonResponse
+from core.http import JsonResponse, request_json
 from core.parsing import UnknownShape
 from instagram.models import WEB, Page, Post, ProfileWithPosts
 from instagram.settings import InstagramSettings
 from instagram.sources.errors import NotFound, Private
-from instagram.sources.http import call_json
 from instagram.sources.web_parse import (
     media_of,
     parse_media,
@@ -115,7 +114,7 @@ class WebSource:
 
     async def _get(self, path: str, params: dict[str, str]) -> Any:
         self.calls += 1
-        response = await call_json(WEB, "GET", f"{self.base_url}/{path}", params=params,
+        response = await request_json(WEB, "GET", f"{self.base_url}/{path}", params=params,
                                    headers={"X-IG-App-ID": APP_ID})
         if response.status == 200:
             return response.body

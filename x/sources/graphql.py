@@ -21,7 +21,7 @@ import asyncpg
 
 from core.config import Settings
 from core.errors import CredentialInvalid, RateLimited, SourceUnavailable, Unsupported
-from core.http import JsonResponse
+from core.http import JsonResponse, request_json
 from core.parsing import READ_ERRORS, UnknownShape
 from credentials.crypto import Crypto
 from credentials.manager import CredentialManager
@@ -30,7 +30,7 @@ from x.models import GRAPHQL, Account, Tweet
 from x.settings import XSettings
 from x.sources.errors import Deleted, NotFound
 from x.sources.graphql_parse import parse_tweet, parse_user, tweet_result_of, user_result_of
-from x.sources.http import call_json, reset_wait
+from x.sources.http import reset_wait
 
 # The feature switches the web app sends; X answers 400 when a required one is missing.
 FEATURES = {
@@ -92,7 +92,7 @@ class GraphqlSource:
         for attempt in (1, 2):
             credential = await self.manager.pick(GRAPHQL) if self.manager else None
             headers = await self._headers(credential)
-            response = await call_json(GRAPHQL, "GET", f"{self.graphql_url}/{query_id}/"
+            response = await request_json(GRAPHQL, "GET", f"{self.graphql_url}/{query_id}/"
                                        f"{operation}", params=_params(variables),
                                        headers=headers)
             if response.status == 200 and isinstance(response.body, dict):
@@ -118,7 +118,7 @@ class GraphqlSource:
 
     async def _guest(self) -> str:
         if self.guest_token is None:
-            response = await call_json(GRAPHQL, "POST",
+            response = await request_json(GRAPHQL, "POST",
                                        f"{self.api_url}/1.1/guest/activate.json",
                                        headers={"authorization":
                                                 f"Bearer {self.own.bearer_token}"})

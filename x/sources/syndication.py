@@ -16,11 +16,11 @@ from typing import Any, NoReturn
 
 from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
-from core.http import JsonResponse
+from core.http import JsonResponse, request_json
 from x.models import SYNDICATION, Tweet
 from x.settings import XSettings
 from x.sources.errors import Deleted
-from x.sources.http import call_json, reset_wait
+from x.sources.http import reset_wait
 from x.sources.syndication_parse import parse_syndication
 
 DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -91,7 +91,7 @@ class SyndicationSource:
         return await self.tweet(str(params["tweet_id"]))
 
     async def tweet(self, tweet_id: str) -> Tweet:
-        response = await call_json(SYNDICATION, "GET", f"{self.base_url}/tweet-result", params={
+        response = await request_json(SYNDICATION, "GET", f"{self.base_url}/tweet-result", params={
             "id": tweet_id, "lang": "en", "token": syndication_token(tweet_id)})
         if response.status == 200 and response.body:
             return parse_syndication(response.body)
