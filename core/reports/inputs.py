@@ -94,12 +94,14 @@ def _csv_rows(path: Path, delimiter: str) -> list[list[str]]:
 
 def _xlsx_rows(path: Path) -> list[list[Any]]:
     """The cells of the first sheet; a hyperlink cell gives its target when it shows text."""
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=False, data_only=True)
-    except (InvalidFileException, OSError, KeyError, ValueError) as exc:
+    except (InvalidFileException, BadZipFile, OSError, KeyError, ValueError) as exc:
         raise InputError(f"{path}: not a readable XLSX workbook ({exc})") from None
     sheet = book.worksheets[0]
     rows: list[list[Any]] = []
