@@ -4,6 +4,7 @@ and X in several URL forms each, with duplicates, a t.co share link followed thr
 sandbox, dead and private items, junk and an unsupported host; every cell of the XLSX is
 checked against the stored rows, and every status reason."""
 
+import asyncio
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +45,13 @@ FB_VIDEO = next(v for v in FB.videos.values() if not v.reel)
 FB_REEL = next(v for v in FB.videos.values() if v.reel)
 TCO = next(code for code, tweet in xw.build_world(1).tco.items() if tweet == xw.VIDEO)
 
+
+
+def permalink(post_id: str) -> str:
+    page, story = post_id.split("_")
+    return f"https://www.facebook.com/permalink.php?story_fbid={story}&id={page}"
+
+
 # (input, platform, table key or None, expected status); the key names the stored row.
 SHEET: list[tuple[str, str | None, tuple[str, str] | None, str]] = [
     (f"https://www.youtube.com/watch?v={V1}", "youtube", ("yt", V1), "ok"),
@@ -76,10 +84,8 @@ SHEET: list[tuple[str, str | None, tuple[str, str] | None, str]] = [
      ("fb", FB_REEL.video_id), "ok"),
     (f"https://www.facebook.com/{FB_POST.page.username}", "facebook",
      ("fbp", FB_POST.page.page_id), "ok"),
-    (f"https://www.facebook.com/permalink.php?story_fbid={PRIVATE_POST.split('_')[1]}"
-     f"&id={PRIVATE_POST.split('_')[0]}", "facebook", None, "private"),
-    (f"https://www.facebook.com/permalink.php?story_fbid={DELETED_POST.split('_')[1]}"
-     f"&id={DELETED_POST.split('_')[0]}", "facebook", None, "not found / deleted"),
+    (permalink(PRIVATE_POST), "facebook", None, "private"),
+    (permalink(DELETED_POST), "facebook", None, "not found / deleted"),
     (f"https://x.com/beatnews/status/{xw.WITH_VIEWS}", "x", ("x", xw.WITH_VIEWS), "ok"),
     (f"https://twitter.com/beatnews/status/{xw.WITH_VIEWS}?s=20", "x", ("x", xw.WITH_VIEWS),
      "ok (duplicate of row 23)"),
@@ -126,10 +132,11 @@ async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[dict[str
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], launcher.env())
-    settings = {"SANDBOX_URL": sandbox_url, "YOUTUBE_API_KEYS": "sandbox-key-1,sandbox-key-2",
-                "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
-                "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
-                "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER}
+    settings: dict[str, Any] = {
+        "SANDBOX_URL": sandbox_url, "YOUTUBE_API_KEYS": "sandbox-key-1,sandbox-key-2",
+        "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
+        "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
+        "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
     await wait_worker_ready(worker, database_url, workers=9)
@@ -204,9 +211,10 @@ async def test_a_sheet_of_links_becomes_a_checked_report(
         stack: dict[str, str], database_url: str, tmp_path: Path) -> None:
     sheet, out = tmp_path / "links.xlsx", tmp_path / "out.xlsx"
     write_sheet(sheet)
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", str(sheet), "-o",
-                             str(out), "--timeout", "120"], cwd=ROOT, env=stack,
-                            capture_output=True, text=True, timeout=180, check=False)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "core.cli", "links", str(sheet), "-o", str(out),
+                         "--timeout", "120"], cwd=ROOT, env=stack, capture_output=True,
+        text=True, timeout=180, check=False)
     assert result.returncode == 0, result.stderr
     book = load_workbook(out).active
     assert [c.value for c in book[1]] == list(COLUMNS)
@@ -223,9 +231,9 @@ async def test_a_sheet_of_links_becomes_a_checked_report(
         await pool.close()
     ok = sum(status.startswith("ok") for *_, status in SHEET)
     assert result.stdout.startswith(f"{len(SHEET)} rows, {ok} ok, {len(SHEET) - ok} failed (")
-    for row in cells:  # the stored numbers are real: every ok row has some
-        assert row[-1] != "" and (not row[-1].startswith("ok") or row[8] is not None
-                                  or row[3] is not None), row
+    for line in cells:  # the stored numbers are real: every ok row has some
+        assert line[-1] and (not line[-1].startswith("ok") or line[8] is not None
+                             or line[3] is not None), line
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
