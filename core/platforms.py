@@ -34,6 +34,7 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from importlib import import_module, metadata
 from typing import Any, ClassVar, Self
 from urllib.parse import SplitResult
@@ -151,6 +152,28 @@ class RecentPosts:
     page: Callable[[Any, str | None, int], Awaitable[Page]]
 
 
+@dataclass(frozen=True, slots=True)
+class LinkFigures:
+    """The numbers a links report shows for one stored item (core/reports): None where the
+    platform does not say (never 0 for unknown). For a post, `author` is its page, channel or
+    account name and `followers` that account's count when its row is stored."""
+
+    author: str | None = None
+    followers: int | None = None
+    likes: int | None = None
+    comments: int | None = None
+    shares: int | None = None
+    views: int | None = None
+    caption: str | None = None
+    published_at: datetime | None = None
+    thumbnail_url: str | None = None
+
+
+# (asyncpg pool, stored row of a `Lookups.link` lookup) -> its figures. Async because a post's
+# followers live on its author's row, a second read.
+Figures = Callable[[Any, Row], Awaitable[LinkFigures]]
+
+
 @dataclass(frozen=True)
 class Lookups:
     """What a platform can look up for the generic endpoints; None where it cannot. Each
@@ -167,6 +190,11 @@ class Lookups:
     # audience (demographics); each row is {profile_id, handle, insights, source, refreshed_at}.
     profile_insights: Callable[[str], Lookup] | None = None
     audience_insights: Callable[[str], Lookup] | None = None
+    # The links report: (kind, id) as the URL router gives them -> the Lookup reading and
+    # refreshing that item (InvalidId for a kind the platform cannot report, e.g. a playlist),
+    # and a stored row of it -> its LinkFigures.
+    link: Callable[[str, str], Lookup] | None = None
+    figures: Figures | None = None
     profile_model: type[Any] | None = None  # pydantic models of the answers (OpenAPI)
     post_model: type[Any] | None = None
 

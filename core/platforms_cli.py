@@ -1,5 +1,6 @@
-"""The platform commands: `beat links` (what pasted URLs point at), `beat parse` (a raw API
-response as normalized lines) and `beat platforms` (what is registered)."""
+"""The platform commands: `beat links` (a metrics report for pasted URLs, or what they point
+at), `beat parse` (a raw API response as normalized lines) and `beat platforms` (what is
+registered)."""
 
 import json
 import sys
@@ -19,20 +20,32 @@ from core.platforms import Platform, registry
 
 
 def links_command(
-        file: Annotated[str, typer.Argument(help="One URL per line; - reads stdin",
-                                            metavar="FILE")],
+        file: Annotated[str, typer.Argument(
+            help="A CSV or XLSX with a URL column, or one URL per line (- reads stdin with "
+                 "--resolve-only)", metavar="INPUT")],
+        output: Annotated[Path | None, typer.Option(
+            "--output", "-o", help="The report to write: REPORT.xlsx or REPORT.csv")] = None,
+        timeout: Annotated[float, typer.Option(
+            help="Seconds to wait for the refreshes; later ones say \"timed out\"")] = 600.0,
         resolve_only: Annotated[bool, typer.Option(
             "--resolve-only", help="Print what each URL points at; fetch nothing")] = False,
         offline: Annotated[bool, typer.Option(
             "--offline", help="Follow no share link: report it as needing resolution")] = False,
 ) -> None:
-    """Say what each pasted URL points at: one JSON line per input line, {"url", "platform",
-    "kind", "id"} or {"url", "error"} (an error is an answer: the exit code stays 0). Share
-    links are followed to what they point at (the redirect only, no page is downloaded);
-    with --offline they are reported as needing resolution, never guessed."""
+    """A metrics report for pasted links (-o REPORT.xlsx|.csv): one row per link with its
+    platform, author, followers, likes, comments, shares, views, engagement, caption, date,
+    thumbnail and a status; the refreshes run as tasks on the queue (start `beat up` or `beat
+    worker`). With --resolve-only: one JSON line per input line, {"url", "platform", "kind",
+    "id"} or {"url", "error"} (an error is an answer: the exit code stays 0); share links are
+    followed (the redirect only), or with --offline reported as needing resolution."""
     if not resolve_only:
-        raise UserError("only `beat links --resolve-only FILE` is available: the metrics "
-                        "report for a list of links is not part of Beat yet")
+        if output is None:
+            raise UserError("say where to write the report: beat links INPUT -o REPORT.xlsx "
+                            "(or --resolve-only to print what each URL points at)")
+        from core.reports.command import report_command
+
+        report_command(file, output, timeout)
+        return
     settings = get_settings()
     router = Router(registry(settings))
     if offline:

@@ -149,6 +149,11 @@ class Queue:
         row = await self.pool.fetchrow(sql("get_task"), task_id)
         return Task.from_record(row) if row else None
 
+    async def get_many(self, task_ids: list[int]) -> dict[int, Task]:
+        """The tasks still stored among `task_ids`, by id (one statement)."""
+        rows = await self.pool.fetch(sql("get_tasks"), task_ids)
+        return {task.id: task for task in map(Task.from_record, rows)}
+
     async def list_by_account(self, account_id: str, limit: int,
                               before_id: int | None = None) -> list[Task]:
         rows = await self.pool.fetch(sql("list_by_account"), account_id, before_id, limit)

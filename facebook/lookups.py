@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from core.platforms import InvalidId, Lookup, Lookups, RecentPosts, Refresh
+from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
 from core.stored import StoredRow, newest_first
 from facebook.store import fetch_one, sql
 
@@ -113,9 +113,33 @@ def _recent(page_id: str, limit: int) -> RecentPosts:
     return RecentPosts(Lookup(freshness, Refresh("refresh_fb_page", {"page": page_id},
                                                  f"fb:recent:{page_id}")), page)
 
+def _link(kind: str, ident: str) -> Lookup:
+    """A post ("{page}_{story}", pfbid, or a bare photo id), a video or reel, or a page."""
+    if kind in ("post", "video"):
+        return _post(ident, video=kind == "video")
+    if kind == "profile":
+        return _profile(ident) if NUMERIC_ID.fullmatch(ident) else _handle(ident)
+    raise InvalidId(f"Facebook has no {kind} links")
+
+
+async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
+    if "post_id" not in row:  # a page
+        followers = row.get("followers")
+        return LinkFigures(author=row.get("name") or row.get("username"),
+                           followers=followers if followers is not None else row.get("fan_count"))
+    page = await fetch_one(pool, "page_by_page_id", row["page_id"]) \
+        if row.get("page_id") else None
+    followers = (page or {}).get("followers")
+    if followers is None:
+        followers = (page or {}).get("fan_count")
+    return LinkFigures(
+        author=row.get("author") or (page or {}).get("name"), followers=followers,
+        likes=row.get("likes"), comments=row.get("comments"), shares=row.get("shares"),
+        views=row.get("views"), caption=row.get("message") or row.get("title"),
+        published_at=row.get("publish_time"))
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
                   post_by_type=_post_by_type, recent_posts=_recent,
-                  profile_model=FacebookPage, post_model=FacebookPost)
+                  link=_link, figures=_figures, profile_model=FacebookPage, post_model=FacebookPost)

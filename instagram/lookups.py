@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from core.platforms import InvalidId, Lookup, Lookups, RecentPosts, Refresh
+from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
 from core.stored import StoredRow, newest_first
 from instagram.store import fetch_one, sql
 
@@ -147,11 +147,33 @@ def _recent(profile_id: str, limit: int) -> RecentPosts:
         "refresh_profile_by_profile_id", {"profile_id": profile_id, "posts": min(limit, 50)},
         f"ig:recent:{profile_id}")), page)
 
+def _link(kind: str, ident: str) -> Lookup:
+    if kind == "post":
+        return _post(ident)
+    if kind == "profile":
+        return _handle(ident)
+    raise InvalidId(f"Instagram has no {kind} links")
+
+
+async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
+    if "post_id" not in row:  # an account
+        return LinkFigures(author=row.get("handle"), followers=row.get("followers"),
+                           caption=row.get("biography"),
+                           thumbnail_url=row.get("profile_pic_url"))
+    account = await fetch_one(pool, "account_by_profile_id", row["profile_id"]) \
+        if row.get("profile_id") else None
+    views = row.get("views") if row.get("views") is not None else row.get("plays")
+    return LinkFigures(
+        author=row.get("handle") or (account or {}).get("handle"),
+        followers=(account or {}).get("followers"), likes=row.get("likes"),
+        comments=row.get("comments"), shares=row.get("shares"), views=views,
+        caption=row.get("caption"), published_at=row.get("publish_time"),
+        thumbnail_url=row.get("thumbnail_url") or row.get("display_url"))
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
                   post_by_type=_post_by_type, recent_posts=_recent,
-                  profile_insights=_insights("insights", "insights"),
+                  link=_link, figures=_figures, profile_insights=_insights("insights", "insights"),
                   audience_insights=_insights("audience", "audience"),
                   profile_model=InstagramAccount, post_model=InstagramPost)

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from core.platforms import InvalidId, Lookup, Lookups, Refresh
+from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, Refresh
 from core.stored import StoredRow
 from x.store import fetch_one
 
@@ -87,8 +87,28 @@ def _post(tweet_id: str) -> Lookup:
     _valid(tweet_id, NUMERIC_ID, "tweet id (digits)")
     return Lookup(lambda pool: fetch_one(pool, "post_by_tweet_id", tweet_id),
                   Refresh("refresh_x_post", {"tweet_id": tweet_id}, f"x:post:{tweet_id}"))
+def _link(kind: str, ident: str) -> Lookup:
+    if kind == "post":
+        return _post(ident)
+    if kind == "profile":
+        return _handle(ident)
+    raise InvalidId(f"X has no {kind} links")
+
+
+async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
+    if "tweet_id" not in row:  # an account
+        return LinkFigures(author=row.get("name") or row.get("handle"),
+                           followers=row.get("followers"), caption=row.get("description"),
+                           thumbnail_url=row.get("profile_image_url"))
+    account = await fetch_one(pool, "account_by_user_id", row["user_id"]) \
+        if row.get("user_id") else None
+    return LinkFigures(
+        author=(account or {}).get("name") or row.get("handle"),
+        followers=(account or {}).get("followers"), likes=row.get("likes"),
+        comments=row.get("comments"), shares=row.get("shares"), views=row.get("views"),
+        caption=row.get("text"), published_at=row.get("published_at"))
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
-                  profile_model=XAccount, post_model=XPost)
+                  link=_link, figures=_figures, profile_model=XAccount, post_model=XPost)

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from core.platforms import InvalidId, Lookup, Lookups, RecentPosts, Refresh
+from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
 from core.stored import StoredRow, newest_first
 from youtube.store import fetch_one, sql
 
@@ -110,9 +110,36 @@ def _recent(channel_id: str, limit: int) -> RecentPosts:
                                f"yt:recent:{channel_id}"))
     return RecentPosts(freshness, page)
 
+def _link(kind: str, ident: str) -> Lookup:
+    """A video, or a channel by id or @handle; a playlist or a /c/ or /user/ name is no one
+    item with numbers of its own."""
+    if kind == "video":
+        return _video(ident)
+    if kind == "profile" and ident.startswith("@"):
+        return _handle(ident)
+    if kind == "profile" and CHANNEL_ID.fullmatch(ident):
+        return _channel(ident)
+    what = "a playlist" if kind == "playlist" else f"a legacy channel name ({ident})"
+    raise InvalidId(f"{what} has no figures of its own: paste a video or channel link")
+
+
+async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
+    if "video_id" not in row:  # a channel
+        return LinkFigures(author=row.get("title") or row.get("handle"),
+                           followers=row.get("subscribers"), views=row.get("views"),
+                           caption=row.get("description"), published_at=row.get("published_at"),
+                           thumbnail_url=row.get("thumbnail_url"))
+    channel = await fetch_one(pool, "channel_by_channel_id", row["channel_id"]) \
+        if row.get("channel_id") else None
+    return LinkFigures(
+        author=row.get("channel_title") or (channel or {}).get("title"),
+        followers=(channel or {}).get("subscribers"), likes=row.get("likes"),
+        comments=row.get("comments"), views=row.get("views"), caption=row.get("title"),
+        published_at=row.get("published_at"), thumbnail_url=row.get("thumbnail_url"))
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_channel,
                   profile_id_of_row=_channel_of_row, post_by_shortcode=_video,
                   post_by_type=_video_by_type, recent_posts=_recent,
-                  profile_model=YoutubeChannel, post_model=YoutubeVideo)
+                  link=_link, figures=_figures, profile_model=YoutubeChannel,
+                  post_model=YoutubeVideo)

@@ -39,6 +39,9 @@ SELECT * FROM scrape_request_log
 -- name: get_task
 SELECT * FROM scrape_request_log WHERE id = $1;
 
+-- name: get_tasks
+SELECT * FROM scrape_request_log WHERE id = ANY($1::bigint[]);
+
 -- name: list_by_account
 -- Newest first; the cursor is the id of the last row of the previous page.
 SELECT * FROM scrape_request_log

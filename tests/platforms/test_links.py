@@ -80,10 +80,11 @@ def test_beat_links_answers_every_form_with_one_json_line(router: Router, tmp_pa
     assert sum("error" not in line for line in lines) == len(ACCEPTED)
 
 
-def test_beat_links_without_resolve_only_says_what_exists() -> None:
+def test_beat_links_without_an_output_says_what_to_give() -> None:
     result = subprocess.run([sys.executable, "-m", "core.cli", "links", "-"], cwd=ROOT,
                             input="", capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2 and "--resolve-only" in result.stderr
+    assert result.returncode == 2 and "-o REPORT.xlsx" in result.stderr
+    assert "--resolve-only" in result.stderr
     missing = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
                               "/no/such/list.txt"], cwd=ROOT, capture_output=True, text=True,
                              timeout=60, check=False)

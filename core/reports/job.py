@@ -1,0 +1,239 @@
+"""The links report job: route every input link (following share links), de-duplicate by
+(platform, kind, id), refresh each unique item as an ordinary task on the queue (its Refresh,
+under its idempotency key, so more workers make it faster and a refresh already queued is
+shared), wait for them, re-enqueue once the ones that failed with a retryable error, then read
+the stored rows and build one ReportRow per input link.
+
+Entry point: `await run_report(pool, settings, links, progress=..., timeout=...)`.
+"""
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config import Settings
+from core.errors import NotFound
+from core.links import Link, Router
+from core.platforms import (
+    Figures,
+    FollowRedirect,
+    InvalidId,
+    LinkFigures,
+    Lookup,
+    Lookups,
+    NotALink,
+    Platform,
+    registry,
+)
+from core.queue import NewTask, Queue, Status, Task
+from core.reports import report as r
+from core.reports.report import ReportRow
+from core.validation import RESERVED_KEY_PREFIX
+
+REPORT_PRIORITY = 50  # below a live API refresh (100), above background collection
+ROUTE_CONCURRENCY = 8
+POLL_S = 0.25
+# Error kinds that a retry cannot fix (core/errors.py Permanent, and the platforms' own
+# Permanent kinds: a deleted or private item).
+PERMANENT_KINDS = frozenset({NotFound.kind, "deleted", "private", "bad_params", "permanent"})
+GONE_KINDS = frozenset({NotFound.kind, "deleted"})
+ACTIVE = (Status.PENDING, Status.PROCESSING)
+
+# (phase, done, total): "routing", "refreshing", "retrying", "reading"
+OnProgress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Item:
+    """One unique (platform, kind, id) and its refresh."""
+
+    link: Link
+    api_name: str
+    lookup: Lookup
+    figures: Figures
+    task: Task | None = None
+    first_row: int = 0  # the report row (header = row 1) of its first input line
+
+
+@dataclass
+class Routed:
+    """Where one input line went: an Item, or a status saying why it has no numbers."""
+
+    text: str
+    item: Item | None = None
+    status: str = ""
+    platform: str | None = None
+
+
+@dataclass
+class Job:
+    pool: Any
+    settings: Settings
+    progress: OnProgress = field(default=lambda phase, done, total: None)
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    lookups: dict[str, Lookups | None] = field(default_factory=dict)
+
+
+async def run_report(pool: Any, settings: Settings, links: Sequence[str],
+                     progress: OnProgress | None = None, timeout: float = 600.0
+                     ) -> list[ReportRow]:
+    """One ReportRow per link, in order. Refreshes that are still queued or running after
+    `timeout` seconds answer "timed out" (their tasks go on: a later report shares them)."""
+    job = Job(pool, settings, progress or (lambda phase, done, total: None),
+              registry(settings))
+    deadline = time.monotonic() + timeout
+    routed = await route_all(job, links)
+    items = unique_items(routed)
+    queue = Queue(pool)
+    await refresh(queue, items, deadline, "refreshing", job.progress)
+    await refresh(queue, [i for i in items if retryable(i.task)], deadline, "retrying",
+                  job.progress)
+    return await build_rows(job, routed, items)
+
+
+# -- routing --------------------------------------------------------------------------------------
+
+async def route_all(job: Job, links: Sequence[str]) -> list[Routed]:
+    router = Router(job.platforms)
+    gate = asyncio.Semaphore(ROUTE_CONCURRENCY)
+    done = 0
+
+    async def one(text: str) -> Routed:
+        nonlocal done
+        async with gate:
+            routed = await route(job, router, text)
+        done += 1
+        job.progress("routing", done, len(links))
+        return routed
+
+    return list(await asyncio.gather(*(one(text) for text in links)))
+
+
+async def route(job: Job, router: Router, text: str) -> Routed:
+    """The item `text` links to, or the status saying why it links to none."""
+    try:
+        router.resolve(text)
+    except FollowRedirect as share:
+        try:
+            link = await router.resolve_following(text, job.settings)
+        except NotALink as exc:
+            return Routed(text, status=f"{r.NEEDS_RESOLUTION}: {exc}", platform=share.platform)
+        return item_of(job, text, link)
+    except NotALink as exc:
+        reason = str(exc)
+        if reason.startswith(r.UNSUPPORTED_PLATFORM):
+            return Routed(text, status=r.UNSUPPORTED_PLATFORM)
+        return Routed(text, status=f"{r.UNSUPPORTED_URL}: {reason}")
+    return item_of(job, text, router.resolve(text))
+
+
+def item_of(job: Job, text: str, link: Link) -> Routed:
+    if link.platform not in job.lookups:
+        job.lookups[link.platform] = job.platforms[link.platform].load_lookups()
+    lookups = job.lookups[link.platform]
+    if lookups is None or lookups.link is None or lookups.figures is None:
+        return Routed(text, status=r.UNSUPPORTED_PLATFORM, platform=link.platform)
+    try:
+        lookup = lookups.link(link.kind, link.id)
+    except InvalidId as exc:
+        return Routed(text, status=f"{r.UNSUPPORTED_URL}: {exc}", platform=link.platform)
+    api_name = job.platforms[link.platform].api_name
+    return Routed(text, Item(link, api_name, lookup, lookups.figures), platform=link.platform)
+
+
+def unique_items(routed: list[Routed]) -> list[Item]:
+    """One Item per (platform, kind, id); every line that repeats one shares its Item."""
+    by_key: dict[tuple[str, str, str], Item] = {}
+    for number, line in enumerate(routed, start=2):
+        if line.item is None:
+            continue
+        link = line.item.link
+        key = (link.platform, link.kind, link.id)
+        if key not in by_key:
+            line.item.first_row = number
+            by_key[key] = line.item
+        line.item = by_key[key]
+    return list(by_key.values())
+
+
+# -- refreshing ----------------------------------------------------------------------------------
+
+def task_of(item: Item) -> NewTask:
+    refresh = item.lookup.refresh
+    return NewTask(flow=refresh.flow, params=refresh.params, platform=item.api_name,
+                   priority=REPORT_PRIORITY, idempotency_key=RESERVED_KEY_PREFIX + refresh.key)
+
+
+async def refresh(queue: Queue, items: list[Item], deadline: float, phase: str,
+                  progress: OnProgress) -> None:
+    """Enqueue the items' refreshes and wait for them until `deadline`."""
+    if not items or time.monotonic() >= deadline:
+        return
+    enqueued = await queue.enqueue_many([task_of(item) for item in items])
+    for item, (task, _) in zip(items, enqueued, strict=True):
+        item.task = task
+    await wait_all(queue, items, deadline, phase, progress)
+
+
+async def wait_all(queue: Queue, items: list[Item], deadline: float, phase: str,
+                   progress: OnProgress) -> None:
+    while True:
+        active = [item for item in items if item.task and item.task.status in ACTIVE]
+        progress(phase, len(items) - len(active), len(items))
+        if not active or time.monotonic() >= deadline:
+            return
+        await asyncio.sleep(POLL_S)
+        found = await queue.get_many([item.task.id for item in active if item.task])
+        for item in active:
+            assert item.task is not None
+            item.task = found.get(item.task.id, item.task)
+
+
+def retryable(task: Task | None) -> bool:
+    """A finished refresh worth a second pass: it failed, but not for good."""
+    if task is None or task.status in ACTIVE or task.status == Status.COMPLETE:
+        return False
+    return task.status != Status.FAILED or task.error_kind not in PERMANENT_KINDS
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+async def build_rows(job: Job, routed: list[Routed], items: list[Item]) -> list[ReportRow]:
+    outcomes: dict[int, tuple[str, LinkFigures | None]] = {}
+    for done, item in enumerate(items, start=1):
+        outcomes[id(item)] = await outcome(job.pool, item)
+        job.progress("reading", done, len(items))
+    rows = []
+    for number, line in enumerate(routed, start=2):
+        if line.item is None:
+            rows.append(ReportRow(line.text.strip(), line.status, line.platform))
+            continue
+        status, figures = outcomes[id(line.item)]
+        if status == r.OK and line.item.first_row != number:
+            status = f"ok (duplicate of row {line.item.first_row})"
+        rows.append(ReportRow(line.text.strip(), status, line.platform, figures))
+    return rows
+
+
+async def outcome(pool: Any, item: Item) -> tuple[str, LinkFigures | None]:
+    """The item's status and, when refreshed and stored, its figures."""
+    task = item.task
+    if task is None or task.status in ACTIVE:
+        return r.TIMED_OUT, None
+    if task.status != Status.COMPLETE:
+        return failure(task), None
+    row = await item.lookup.fetch(pool)
+    if row is None:
+        return f"{r.SOURCE_FAILED}: refreshed, but nothing is stored for it", None
+    return r.OK, await item.figures(pool, row)
+
+
+def failure(task: Task) -> str:
+    if task.error_kind in GONE_KINDS:
+        return r.NOT_FOUND
+    if task.error_kind == "private":
+        return r.PRIVATE
+    error = (task.last_error or task.error_kind or task.status.value).replace("\n", " ")
+    return f"{r.SOURCE_FAILED}: {error}"

@@ -1,0 +1,248 @@
+"""The links report end to end: the sandbox, a worker for all four platforms and `beat links
+INPUT -o out.xlsx` as real processes. A sheet of ~40 links mixing YouTube, Instagram, Facebook
+and X in several URL forms each, with duplicates, a t.co share link followed through the
+sandbox, dead and private items, junk and an unsupported host; every cell of the XLSX is
+checked against the stored rows, and every status reason."""
+
+import asyncio
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from core import db
+from core.reports.report import COLUMNS
+from instagram.settings import SANDBOX_GRAPH_TOKENS, SANDBOX_RAPIDAPI_KEYS
+from sandbox.facebook.world import DELETED_POST, PRIVATE_POST
+from sandbox.facebook.world import build_world as fb_world
+from sandbox.instagram.world import OWNER_HANDLE, PRIVATE_HANDLE
+from sandbox.instagram.world import build_world as ig_world
+from sandbox.x import world as xw
+from sandbox.youtube.world import build_world as yt_world
+from tests.e2e.procs import Launcher, free_port, wait_worker_ready
+from x.settings import SANDBOX_BEARER
+
+ROOT = Path(__file__).parents[2]
+FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
+         "refresh_profile_by_handle,refresh_fb_post,refresh_fb_video,refresh_fb_page,"
+         "refresh_x_post,refresh_x_profile")
+YT = yt_world(1)
+IG = ig_world(1)
+FB = fb_world(1)
+V1, V2 = (v.video_id for v in YT.find_videos(limit=2))
+CHANNEL = next(c for c in YT.channels if not c.hidden_subscribers)
+OWN = IG.media_of(IG.owner(), count=2)
+PRIVATE_ACCOUNT = IG.account_by_handle(PRIVATE_HANDLE)
+FB_POST = next(p for p in FB.post_list() if p.shares)
+FB_PAGE_ID, FB_STORY = FB_POST.post_id.split("_")
+FB_VIDEO = next(v for v in FB.videos.values() if not v.reel)
+FB_REEL = next(v for v in FB.videos.values() if v.reel)
+TCO = next(code for code, tweet in xw.build_world(1).tco.items() if tweet == xw.VIDEO)
+
+
+
+def permalink(post_id: str) -> str:
+    page, story = post_id.split("_")
+    return f"https://www.facebook.com/permalink.php?story_fbid={story}&id={page}"
+
+
+# (input, platform, table key or None, expected status); the key names the stored row.
+SHEET: list[tuple[str, str | None, tuple[str, str] | None, str]] = [
+    (f"https://www.youtube.com/watch?v={V1}", "youtube", ("yt", V1), "ok"),
+    (f"https://youtu.be/{V1}", "youtube", ("yt", V1), "ok (duplicate of row 2)"),
+    (f"https://www.youtube.com/shorts/{V2}", "youtube", ("yt", V2), "ok"),
+    (f"m.youtube.com/watch?v={V2}&t=42", "youtube", ("yt", V2), "ok (duplicate of row 4)"),
+    (f"https://www.youtube.com/embed/{V1}", "youtube", ("yt", V1), "ok (duplicate of row 2)"),
+    (f"https://www.youtube.com/channel/{CHANNEL.channel_id}", "youtube",
+     ("ytc", CHANNEL.channel_id), "ok"),
+    ("https://www.youtube.com/watch?v=aaaaaaaaaaa", "youtube", None, "not found / deleted"),
+    ("https://www.youtube.com/playlist?list=PL" + "Q" * 30, "youtube", None,
+     "unsupported URL: a playlist has no figures of its own: paste a video or channel link"),
+    (f"https://www.instagram.com/p/{OWN[0].shortcode}/", "instagram", ("ig", OWN[0].shortcode),
+     "ok"),
+    (f"https://instagram.com/reel/{OWN[0].shortcode}/?igsh=abc", "instagram",
+     ("ig", OWN[0].shortcode), "ok (duplicate of row 10)"),
+    (f"instagram.com/p/{OWN[1].shortcode}", "instagram", ("ig", OWN[1].shortcode), "ok"),
+    (f"https://www.instagram.com/{OWNER_HANDLE}/", "instagram", ("igp", OWNER_HANDLE), "ok"),
+    (f"https://www.instagram.com/p/{IG.media_of(PRIVATE_ACCOUNT, count=1)[0].shortcode}/"
+     if PRIVATE_ACCOUNT else "", "instagram", None, "private"),
+    (f"https://www.facebook.com/permalink.php?story_fbid={FB_STORY}&id={FB_PAGE_ID}",
+     "facebook", ("fb", FB_POST.post_id), "ok"),
+    (f"https://www.facebook.com/{FB_POST.page.username}/posts/{FB_POST.pfbid}", "facebook",
+     ("fb", FB_POST.post_id), "ok"),
+    (f"https://www.facebook.com/watch/?v={FB_VIDEO.video_id}", "facebook",
+     ("fb", FB_VIDEO.video_id), "ok"),
+    (f"https://m.facebook.com/watch?v={FB_VIDEO.video_id}", "facebook",
+     ("fb", FB_VIDEO.video_id), "ok (duplicate of row 17)"),
+    (f"https://www.facebook.com/reel/{FB_REEL.video_id}", "facebook",
+     ("fb", FB_REEL.video_id), "ok"),
+    (f"https://www.facebook.com/{FB_POST.page.username}", "facebook",
+     ("fbp", FB_POST.page.page_id), "ok"),
+    (permalink(PRIVATE_POST), "facebook", None, "private"),
+    (permalink(DELETED_POST), "facebook", None, "not found / deleted"),
+    (f"https://x.com/beatnews/status/{xw.WITH_VIEWS}", "x", ("x", xw.WITH_VIEWS), "ok"),
+    (f"https://twitter.com/beatnews/status/{xw.WITH_VIEWS}?s=20", "x", ("x", xw.WITH_VIEWS),
+     "ok (duplicate of row 23)"),
+    (f"https://mobile.twitter.com/i/web/status/{xw.OLD_TWEET}", "x", ("x", xw.OLD_TWEET),
+     "ok"),
+    (f"https://t.co/{TCO}", "x", ("x", xw.VIDEO), "ok"),
+    (f"https://x.com/beatnews/status/{xw.VIDEO}/video/1", "x", ("x", xw.VIDEO),
+     "ok (duplicate of row 26)"),
+    (f"https://x.com/beatnews/status/{xw.DELETED}", "x", None, "not found / deleted"),
+    (f"https://x.com/someone/status/{xw.PROTECTED}", "x", None, "private"),
+    ("https://x.com/BeatNews", "x", ("xp", "beatnews"), "ok"),
+    ("https://t.co/NoSuchCode9", "x", None,
+     "needs resolution: the share link answered HTTP 404, not a redirect"),
+    ("https://www.tiktok.com/@someone/video/7300000000000000000", None, None,
+     "unsupported platform"),
+    ("hello there", None, None,
+     "unsupported URL: URL contains spaces, backslashes or invisible characters"),
+    ("ftp://youtube.com/watch?v=" + V1, None, None,
+     "unsupported URL: scheme 'ftp' is not http or https"),
+    ("@beatnews", None, None,
+     "unsupported URL: a bare @handle names no platform; paste the profile's URL"),
+    (f"https://www.youtube.com/watch?v={V1}", "youtube", ("yt", V1), "ok (duplicate of row 2)"),
+    (f"https://www.instagram.com/p/{OWN[1].shortcode}/", "instagram", ("ig", OWN[1].shortcode),
+     "ok (duplicate of row 12)"),
+    (f"https://facebook.com/reel/{FB_REEL.video_id}", "facebook", ("fb", FB_REEL.video_id),
+     "ok (duplicate of row 19)"),
+    (f"https://x.com/beatnews/status/{xw.OLD_TWEET}", "x", ("x", xw.OLD_TWEET),
+     "ok (duplicate of row 25)"),
+    (f"https://youtube.com/watch?v={V2}", "youtube", ("yt", V2), "ok (duplicate of row 4)"),
+]
+
+
+@pytest.fixture(scope="module")
+def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    launcher = Launcher(database_url, tmp_path_factory.mktemp("links-e2e"))
+    try:
+        yield launcher
+    finally:
+        launcher.stop_all()
+
+
+@pytest.fixture(scope="module")
+async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[dict[str, str]]:
+    sandbox_port = free_port()
+    sandbox_url = f"http://127.0.0.1:{sandbox_port}"
+    launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], launcher.env())
+    settings: dict[str, Any] = {
+        "SANDBOX_URL": sandbox_url, "YOUTUBE_API_KEYS": "sandbox-key-1,sandbox-key-2",
+        "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
+        "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
+        "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER}
+    worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
+                             QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
+    await wait_worker_ready(worker, database_url, workers=9)
+    yield launcher.env(**settings)
+
+
+def write_sheet(path: Path) -> None:
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["State", "Post Link", "Page Name"])
+    for number, (url, *_) in enumerate(SHEET):
+        sheet.append(["UP" if number % 2 else "MP", url, f"page {number}"])
+    sheet.append(["KA", None, "a row without a link"])  # skipped: no input line
+    book.save(path)
+
+
+async def stored(pool: asyncpg.Pool, key: tuple[str, str]) -> dict[str, Any]:
+    """The report cells (platform .. thumbnail) a stored row and its author's row make."""
+    table, ident = key
+    queries = {
+        "yt": ("SELECT p.channel_title AS author, a.subscribers AS followers, p.likes, "
+               "p.comments, NULL::bigint AS shares, p.views, p.title AS caption, "
+               "p.published_at AS date, p.thumbnail_url AS thumb FROM youtube_post p LEFT JOIN "
+               "youtube_account a USING (channel_id) WHERE p.video_id = $1"),
+        "ytc": ("SELECT title AS author, subscribers AS followers, NULL::bigint AS likes, "
+                "NULL::bigint AS comments, NULL::bigint AS shares, views, description AS "
+                "caption, published_at AS date, thumbnail_url AS thumb FROM youtube_account "
+                "WHERE channel_id = $1"),
+        "ig": ("SELECT p.handle AS author, a.followers, p.likes, p.comments, p.shares, "
+               "coalesce(p.views, p.plays) AS views, p.caption, p.publish_time AS date, "
+               "coalesce(p.thumbnail_url, p.display_url) AS thumb FROM instagram_post p "
+               "LEFT JOIN instagram_account a USING (profile_id) WHERE p.shortcode = $1"),
+        "igp": ("SELECT handle AS author, followers, NULL::bigint AS likes, NULL::bigint AS "
+                "comments, NULL::bigint AS shares, NULL::bigint AS views, biography AS "
+                "caption, NULL::timestamptz AS date, profile_pic_url AS thumb FROM "
+                "instagram_account WHERE handle = $1"),
+        "fb": ("SELECT coalesce(p.author, g.name) AS author, coalesce(g.followers, "
+               "g.fan_count) AS followers, p.likes, p.comments, p.shares, p.views, "
+               "coalesce(p.message, p.title) AS caption, p.publish_time AS date, NULL AS thumb "
+               "FROM facebook_post p LEFT JOIN facebook_page g USING (page_id) "
+               "WHERE p.post_id = $1"),
+        "fbp": ("SELECT name AS author, coalesce(followers, fan_count) AS followers, "
+                "NULL::bigint AS likes, NULL::bigint AS comments, NULL::bigint AS shares, "
+                "NULL::bigint AS views, NULL AS caption, NULL::timestamptz AS date, NULL AS "
+                "thumb FROM facebook_page WHERE page_id = $1"),
+        "x": ("SELECT coalesce(a.name, p.handle) AS author, a.followers, p.likes, p.comments, "
+              "p.shares, p.views, p.text AS caption, p.published_at AS date, NULL AS thumb "
+              "FROM x_post p LEFT JOIN x_account a USING (user_id) WHERE p.tweet_id = $1"),
+        "xp": ("SELECT coalesce(name, handle) AS author, followers, NULL::bigint AS likes, "
+               "NULL::bigint AS comments, NULL::bigint AS shares, NULL::bigint AS views, "
+               "description AS caption, NULL::timestamptz AS date, profile_image_url AS "
+               "thumb FROM x_account WHERE handle = $1"),
+    }
+    row = await pool.fetchrow(queries[table], ident)
+    assert row is not None, f"{key} is not stored"
+    return dict(row)
+
+
+def expected_cells(url: str, platform: str | None, row: dict[str, Any] | None, status: str
+                   ) -> list[Any]:
+    if row is None:
+        return [url.strip(), platform] + [None] * 10 + [status]
+    counts = [row["likes"], row["comments"], row["shares"]]
+    known = [n for n in counts if n is not None]
+    date = row["date"].astimezone(UTC).replace(tzinfo=None, microsecond=0) if row["date"] \
+        else None
+    return [url.strip(), platform, row["author"], row["followers"], *counts, row["views"],
+            sum(known) if known else None, row["caption"], date, row["thumb"], status]
+
+
+async def test_a_sheet_of_links_becomes_a_checked_report(
+        stack: dict[str, str], database_url: str, tmp_path: Path) -> None:
+    sheet, out = tmp_path / "links.xlsx", tmp_path / "out.xlsx"
+    write_sheet(sheet)
+    result = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-m", "core.cli", "links", str(sheet), "-o", str(out),
+                         "--timeout", "120"], cwd=ROOT, env=stack, capture_output=True,
+        text=True, timeout=180, check=False)
+    assert result.returncode == 0, result.stderr
+    book = load_workbook(out).active
+    assert [c.value for c in book[1]] == list(COLUMNS)
+    cells = [[cell.value for cell in row] for row in book.iter_rows(min_row=2)]
+    assert len(cells) == len(SHEET)
+    pool = await db.create_pool(database_url)
+    try:
+        for got, (url, platform, key, status) in zip(cells, SHEET, strict=True):
+            row = await stored(pool, key) if key else None
+            if got[10] is not None:
+                got[10] = got[10].replace(microsecond=0)
+            assert got == expected_cells(url, platform, row, status), url
+    finally:
+        await pool.close()
+    ok = sum(status.startswith("ok") for *_, status in SHEET)
+    assert result.stdout.startswith(f"{len(SHEET)} rows, {ok} ok, {len(SHEET) - ok} failed (")
+    for line in cells:  # the stored numbers are real: every ok row has some
+        assert line[-1] and (not line[-1].startswith("ok") or line[8] is not None
+                             or line[3] is not None), line
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    cases = [([str(tmp_path / "missing.csv"), "-o", str(tmp_path / "r.xlsx")], "no such file"),
+             ([str(tmp_path / "missing.csv"), "-o", str(tmp_path / "r.pdf")], ".xlsx or .csv"),
+             ([str(tmp_path / "nourl.csv"), "-o", str(tmp_path / "r.csv")], "no URL column")]
+    (tmp_path / "nourl.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    for args, message in cases:
+        result = subprocess.run([sys.executable, "-m", "core.cli", "links", *args], cwd=ROOT,
+                                capture_output=True, text=True, timeout=60, check=False)
+        assert result.returncode == 2 and message in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -1,0 +1,95 @@
+"""Each platform's Lookups.link and figures over stored rows: a post's numbers from its row,
+its author's followers from the author's stored row (None when that row is not stored, never
+0), and the kinds a platform cannot report refused with a reason."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+import pytest
+
+from core.config import Settings
+from core.platforms import InvalidId, LinkFigures, Lookups, registry
+
+WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
+CHANNEL = "UC" + "a" * 22
+
+
+def lookups(name: str) -> Lookups:
+    found = registry(Settings())[name].load_lookups()
+    assert found is not None and found.link is not None and found.figures is not None
+    return found
+
+
+async def figures_of(pool: asyncpg.Pool, platform: str, kind: str, ident: str
+                     ) -> LinkFigures | None:
+    found = lookups(platform)
+    assert found.link is not None and found.figures is not None
+    row: dict[str, Any] | None = await found.link(kind, ident).fetch(pool)
+    return None if row is None else await found.figures(pool, row)
+
+
+async def test_a_youtube_video_with_its_channels_subscribers(pool: asyncpg.Pool) -> None:
+    await pool.execute("INSERT INTO youtube_account (channel_id, title, subscribers) "
+                       "VALUES ($1, 'Beat TV', 12345)", CHANNEL)
+    await pool.execute(
+        "INSERT INTO youtube_post (video_id, channel_id, channel_title, title, views, likes, "
+        "comments, published_at, thumbnail_url) VALUES ('dQw4w9WgXcQ', $1, 'Beat TV', "
+        "'A song', 1000, 50, 7, $2, 'https://i.ytimg.com/vi/x/hq.jpg')", CHANNEL, WHEN)
+    assert await figures_of(pool, "youtube", "video", "dQw4w9WgXcQ") == LinkFigures(
+        author="Beat TV", followers=12345, likes=50, comments=7, shares=None, views=1000,
+        caption="A song", published_at=WHEN, thumbnail_url="https://i.ytimg.com/vi/x/hq.jpg")
+    channel = await figures_of(pool, "youtube", "profile", CHANNEL)
+    assert channel is not None and (channel.author, channel.followers) == ("Beat TV", 12345)
+
+
+def test_youtube_cannot_report_a_playlist_or_a_legacy_name() -> None:
+    link = lookups("youtube").link
+    assert link is not None
+    with pytest.raises(InvalidId, match="playlist"):
+        link("playlist", "PL" + "b" * 30)
+    with pytest.raises(InvalidId, match="legacy"):
+        link("profile", "c/somename")
+
+
+async def test_an_instagram_post_without_its_account_has_no_followers(pool: asyncpg.Pool
+                                                                      ) -> None:
+    await pool.execute(
+        "INSERT INTO instagram_post (post_id, shortcode, profile_id, handle, caption, likes, "
+        "comments, shares, plays, publish_time, display_url) VALUES ('9001', 'Cabcdefgh12', "
+        "'777', 'beat.gram', 'hello', 10, 2, NULL, 300, $1, 'https://cdn/x.jpg')", WHEN)
+    alone = await figures_of(pool, "instagram", "post", "Cabcdefgh12")
+    assert alone == LinkFigures(author="beat.gram", followers=None, likes=10, comments=2,
+                                shares=None, views=300, caption="hello", published_at=WHEN,
+                                thumbnail_url="https://cdn/x.jpg")
+    await pool.execute("INSERT INTO instagram_account (profile_id, handle, followers) "
+                       "VALUES ('777', 'beat.gram', 4321)")
+    stored = await figures_of(pool, "instagram", "post", "Cabcdefgh12")
+    assert stored is not None and stored.followers == 4321
+
+
+async def test_a_facebook_post_with_its_pages_followers(pool: asyncpg.Pool) -> None:
+    await pool.execute("INSERT INTO facebook_page (page_id, name, fan_count, followers) "
+                       "VALUES ('111', 'Beat Page', 90, 100)")
+    await pool.execute(
+        "INSERT INTO facebook_post (post_id, page_id, author, message, likes, comments, shares, "
+        "views, publish_time) VALUES ('111_222', '111', 'Beat Page', 'news', 5, 6, 7, NULL, $1)",
+        WHEN)
+    assert await figures_of(pool, "facebook", "post", "111_222") == LinkFigures(
+        author="Beat Page", followers=100, likes=5, comments=6, shares=7, views=None,
+        caption="news", published_at=WHEN)
+    page = await figures_of(pool, "facebook", "profile", "111")
+    assert page is not None and (page.author, page.followers) == ("Beat Page", 100)
+
+
+async def test_a_tweet_with_its_authors_name_and_followers(pool: asyncpg.Pool) -> None:
+    await pool.execute("INSERT INTO x_account (user_id, handle, name, followers) "
+                       "VALUES ('42', 'beatnews', 'Beat News', 5000)")
+    await pool.execute(
+        "INSERT INTO x_post (tweet_id, user_id, handle, text, likes, comments, shares, views, "
+        "published_at) VALUES ('1234567890', '42', 'beatnews', 'breaking', 1, 2, 3, 400, $1)",
+        WHEN)
+    assert await figures_of(pool, "x", "post", "1234567890") == LinkFigures(
+        author="Beat News", followers=5000, likes=1, comments=2, shares=3, views=400,
+        caption="breaking", published_at=WHEN)
+    assert await figures_of(pool, "x", "post", "999") is None  # not stored
