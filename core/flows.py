@@ -23,7 +23,7 @@ from core.progress import ProgressReporter
 from core.validation import StrictModel
 
 # Modules whose import registers Beat's own flows (platforms bring theirs).
-BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows",)
+BUILTIN_FLOW_MODULES: tuple[str, ...] = ("core.flows", "core.reports.flow")
 
 
 @dataclass(frozen=True, slots=True)

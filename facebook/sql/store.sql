@@ -69,7 +69,8 @@ SELECT u.post_id, CASE WHEN u.alias IS NULL OR u.alias = u.post_id THEN '{}'::te
        AS u(post_id, post_type, page_id, author, message, title, permalink, likes, comments,
             shares, views, length_s, publish_time, source, metric_sources, alias)
 ON CONFLICT (post_id) DO UPDATE SET
-       aliases      = (SELECT array_agg(DISTINCT a) FROM unnest(p.aliases || EXCLUDED.aliases) a),
+       aliases      = coalesce((SELECT array_agg(DISTINCT a)
+                                  FROM unnest(p.aliases || EXCLUDED.aliases) a), '{}'),
        post_type    = coalesce(EXCLUDED.post_type, p.post_type),
        page_id      = coalesce(EXCLUDED.page_id, p.page_id),
        author       = coalesce(EXCLUDED.author, p.author),

@@ -5,6 +5,8 @@ sandbox, dead and private items, junk and an unsupported host; every cell of the
 checked against the stored rows, and every status reason."""
 
 import asyncio
+import csv
+import io
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -13,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from openpyxl import Workbook, load_workbook
 
@@ -25,13 +28,13 @@ from sandbox.instagram.world import OWNER_HANDLE, PRIVATE_HANDLE
 from sandbox.instagram.world import build_world as ig_world
 from sandbox.x import world as xw
 from sandbox.youtube.world import build_world as yt_world
-from tests.e2e.procs import Launcher, free_port, wait_worker_ready
+from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
 from x.settings import SANDBOX_BEARER
 
 ROOT = Path(__file__).parents[2]
 FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
          "refresh_profile_by_handle,refresh_fb_post,refresh_fb_video,refresh_fb_page,"
-         "refresh_x_post,refresh_x_profile")
+         "refresh_x_post,refresh_x_profile,build_link_report")
 YT = yt_world(1)
 IG = ig_world(1)
 FB = fb_world(1)
@@ -139,7 +142,7 @@ async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[dict[str
         "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
-    await wait_worker_ready(worker, database_url, workers=9)
+    await wait_worker_ready(worker, database_url, workers=10)
     yield launcher.env(**settings)
 
 
@@ -234,6 +237,56 @@ async def test_a_sheet_of_links_becomes_a_checked_report(
     for line in cells:  # the stored numbers are real: every ok row has some
         assert line[-1] and (not line[-1].startswith("ok") or line[8] is not None
                              or line[3] is not None), line
+
+
+@pytest.fixture(scope="module")
+async def api(launcher: Launcher, stack: dict[str, str]) -> AsyncIterator[httpx.AsyncClient]:
+    port = free_port()
+    server = launcher.server(port)
+    await wait_server_ready(server, port)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
+        yield client
+
+
+async def test_the_same_report_over_http(api: httpx.AsyncClient, database_url: str) -> None:
+    started = await api.post("/links", json={"urls": [url for url, *_ in SHEET],
+                                             "timeout_s": 120})
+    assert started.status_code == 202, started.text
+    job = started.json()
+    assert job["links"] == len(SHEET) and job["status"] in ("PENDING", "PROCESSING")
+    early = await api.get(f"/links/{job['job_id']}/report.xlsx")
+    assert early.status_code in (200, 409)  # 409 while it runs, saying how far it is
+    for _ in range(1800):
+        job = (await api.get(f"/links/{job['job_id']}")).json()
+        if job["status"] not in ("PENDING", "PROCESSING"):
+            break
+        await asyncio.sleep(0.1)
+    assert job["status"] == "COMPLETE", job
+    ok = sum(status.startswith("ok") for *_, status in SHEET)
+    report_csv = (await api.get(f"/links/{job['job_id']}/report.csv")).text
+    assert job["summary"]["rows"] == len(SHEET) and job["summary"]["ok"] == ok, \
+        [line for line in report_csv.splitlines() if "source failed" in line]
+    answer = await api.get(f"/links/{job['job_id']}/report.xlsx")
+    assert answer.status_code == 200 and answer.content[:2] == b"PK"
+    book = load_workbook(io.BytesIO(answer.content)).active
+    assert [c.value for c in book[1]] == list(COLUMNS)
+    cells = [[cell.value for cell in row] for row in book.iter_rows(min_row=2)]
+    pool = await db.create_pool(database_url)
+    try:
+        for got, (url, platform, key, status) in zip(cells, SHEET, strict=True):
+            row = await stored(pool, key) if key else None
+            if got[10] is not None:
+                got[10] = got[10].replace(microsecond=0)
+            assert got == expected_cells(url, platform, row, status), url
+    finally:
+        await pool.close()
+    csv_answer = await api.get(f"/links/{job['job_id']}/report.csv")
+    assert csv_answer.status_code == 200
+    csv_rows = list(csv.reader(io.StringIO(csv_answer.text)))  # captions hold line breaks
+    assert csv_rows[0] == list(COLUMNS) and len(csv_rows) == len(SHEET) + 1
+    assert [line[-1] for line in csv_rows[1:]] == [row[-1] for row in cells]
+    assert (await api.get("/links/999999999")).status_code == 404
+    assert (await api.get(f"/links/{job['job_id']}/report.pdf")).status_code == 404
 
 
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:

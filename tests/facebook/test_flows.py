@@ -69,6 +69,10 @@ async def test_a_reel_is_stored_with_its_views(beat: Beat) -> None:
     assert (result["post_type"], result["views"]) == ("reel", reel.views)
     row = await beat.pool.fetchrow("SELECT * FROM post_log WHERE post_id = $1", reel.video_id)
     assert row["metrics"]["views"] == reel.views and row["source"] == GRAPH_API
+    again = await refresh_fb_video(VideoParams(video_id=reel.video_id), beat.ctx())
+    assert again["views"] == reel.views  # a second refresh of an item with no alias updates it
+    assert await beat.pool.fetchval("SELECT aliases FROM facebook_post WHERE post_id = $1",
+                                    reel.video_id) == []
 
 
 async def test_private_and_deleted_posts_fail_permanently(beat: Beat) -> None:
