@@ -62,6 +62,29 @@ def bench_scrape(platform: Annotated[str, typer.Option(help="Platform")] = "yout
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+@bench_app.command("links")
+def bench_links(urls: Annotated[int, typer.Option(help="Post URLs in the report")] = 2000,
+                as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                processes: Annotated[int, typer.Option(help="Worker processes per refresh flow")]
+                = 2,
+                latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
+                = 50.0,
+                repeat: Annotated[int, typer.Option(
+                    min=1, help="Timed reports; the line gives the median")] = 3) -> None:
+    """One links report of N post URLs (YouTube, Instagram, Facebook, X; ~10% duplicates)
+    through server + workers against the sandbox, timed from POST /links to COMPLETE; print
+    the rate, ok rows and the upstream calls per link."""
+    from bench.links_bench import run_links_bench
+
+    settings = settings_with_database()
+    try:
+        lines = run_links_bench(settings, urls, processes, latency_ms, repeat)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    for line in lines:
+        print(json.dumps(line) if as_json else line, flush=True)
+
+
 @bench_app.command("ratelimit")
 def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processes")] = 8,
                     seconds: Annotated[float, typer.Option(help="Seconds per system")] = 10.0,

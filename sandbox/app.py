@@ -55,6 +55,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(control.router)
     app.include_router(facebook_control.router)
     app.include_router(instagram_graph_control.router)
+    app.include_router(x_api.control)
     routes = [*data_api.router.routes, *invidious_api.router.routes,
               *instagram_web.router.routes, *instagram_rapidapi.router.routes,
               *instagram_graph.router.routes, *facebook_graph.router.routes,

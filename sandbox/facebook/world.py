@@ -4,6 +4,7 @@ private and a deleted post, and share codes that redirect to posts, reels and vi
 
 Ids follow Facebook's forms: a page's numeric id, a post's "{page_id}_{story_id}" (also reachable
 by its pfbid id), a video's numeric id. Counts come from the seed alone.
+Behind the named pages, CROWD_PAGES ordinary ones give a benchmark enough distinct items.
 """
 
 import hashlib
@@ -20,6 +21,7 @@ DELETED_POST = f"{PAGE_BASE + 1}_999000000000002"
 MILLION_PAGE = "millionfans"
 POSTS_PER_PAGE = 6
 VIDEOS_PER_PAGE = 3  # the last of them a reel
+CROWD_PAGES = 80
 _PFBID_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 
@@ -106,7 +108,22 @@ def build_world(seed: int = 1) -> World:
         world.pages[page.page_id] = world.pages[username] = page
         _add_posts(world, page, index, rng)
         _add_videos(world, page, index, rng)
+    _add_crowd(world, random.Random(f"facebook-crowd:{seed}"))
     return world
+
+
+def _add_crowd(world: World, rng: random.Random) -> None:
+    """CROWD_PAGES ordinary pages after the named ones, with their posts and videos: enough
+    distinct items for a benchmark (their own generator: the named pages stay as they were)."""
+    for number in range(CROWD_PAGES):
+        index = len(_PAGES) + number
+        followers = 1_000 + rng.randrange(50_000)
+        page = FbPage(str(PAGE_BASE + index + 1), f"crowdpage{number}", f"Crowd Page {number}",
+                      "Community", fan_count=int(followers * 0.93), followers=followers,
+                      talking_about=followers // 40, verified=False)
+        world.pages[page.page_id] = world.pages[page.username] = page
+        _add_posts(world, page, index, rng)
+        _add_videos(world, page, index, rng)
 
 
 def _add_posts(world: World, page: FbPage, index: int, rng: random.Random) -> None:

@@ -9,6 +9,11 @@
     GET  /x/graphql/{query id}/UserByRestId          same
     GET  /x/tco/{code}                               301 to https://x.com/{user}/status/{id}
 
+and its control (never faulted, never counted):
+
+    POST /_sandbox/x/budget   {"budget"?, "reset"?}: calls per caller per window (reset: forget
+                              the calls counted so far first)
+
 GraphQL calls need the sandbox bearer and either a guest token this sandbox activated or the
 sandbox credential's cookies (auth_token and ct0 with x-csrf-token); anything else is 401
 (bad bearer or credential) or 403 (unknown guest token). Each guest token and credential has
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
 from starlette.responses import RedirectResponse, Response
 
 from sandbox.responses import CompactJSON
@@ -31,6 +37,7 @@ from x.settings import SANDBOX_AUTH_TOKENS, SANDBOX_BEARER
 from x.sources.syndication import syndication_token
 
 router = APIRouter(prefix="/x")
+control = APIRouter(prefix="/_sandbox/x")
 WINDOW_S = 900
 
 
@@ -119,6 +126,22 @@ async def tco(request: Request, code: str) -> Response:
         return Response(status_code=404)
     handle = world.accounts[tweet.user_id].handle
     return RedirectResponse(f"https://x.com/{handle}/status/{tweet.tweet_id}", status_code=301)
+
+
+class BudgetChange(BaseModel):
+    budget: int | None = Field(default=None, ge=1)
+    reset: bool = False
+
+
+@control.post("/budget")
+async def change_budget(request: Request, change: BudgetChange) -> dict[str, int]:
+    """A benchmark raises the window's budget so X's 429s do not pace it."""
+    state = state_of(request)
+    if change.reset:
+        state.used.clear()
+    if change.budget is not None:
+        state.budget = change.budget
+    return {"budget": state.budget}
 
 
 def _caller(request: Request, state: XState) -> tuple[str, Response | None]:

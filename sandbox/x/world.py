@@ -3,11 +3,14 @@ the sources must tell apart — a tweet with views, an old tweet without a view 
 with its views, a quote tweet, a deleted tweet (a tombstone), a protected account's tweet —
 and the t.co codes that redirect to them.
 
-The ids are fixed (tests and the e2e name them); the counts move with the seed.
+The ids are fixed (tests and the e2e name them); the counts move with the seed. Behind them,
+CROWD_TWEETS ordinary tweets of @beatnews (ids CROWD_BASE + n, n from 0) give a benchmark
+enough distinct posts to ask for.
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from random import Random
 
 from sandbox.rng import rng_for
 
@@ -65,6 +68,8 @@ VIDEO = "1850000000000000002"
 QUOTE = "1850000000000000003"
 DELETED = "1850000000000000004"
 PROTECTED = "1850000000000000005"
+CROWD_BASE = 1_860_000_000_000_000_000
+CROWD_TWEETS = 5000
 
 
 def build_world(seed: int = 1) -> World:
@@ -81,6 +86,8 @@ def build_world(seed: int = 1) -> World:
     ):
         world.accounts[account.user_id] = account
     for tweet in _tweets(rng.randint(0, 1_000)):
+        world.tweets[tweet.tweet_id] = tweet
+    for tweet in _crowd(rng_for(seed, "x-crowd")):
         world.tweets[tweet.tweet_id] = tweet
     world.tco = {"bEaT001": WITH_VIEWS, "bEaT020": OLD_TWEET, "bEaTvid": VIDEO,
                  "bEaTq01": QUOTE, "bEaTdel": DELETED}
@@ -103,3 +110,13 @@ def _tweets(bump: int) -> list[Tweet]:
               deleted=True),
         Tweet(PROTECTED, LOCKED, "only my followers see this", day, 3, 1, 0, 0, 0, 50),
     ]
+
+
+def _crowd(rng: Random) -> list[Tweet]:
+    """Ordinary tweets with views, an hour apart (their own generator: the named tweets'
+    counts stay what they were)."""
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    return [Tweet(str(CROWD_BASE + n), NEWS, f"Beat News crowd tweet {n}",
+                  start + timedelta(hours=n), rng.randint(0, 5_000), rng.randint(0, 300),
+                  rng.randint(0, 800), rng.randint(0, 50), rng.randint(0, 100),
+                  rng.randint(1_000, 500_000)) for n in range(CROWD_TWEETS)]
