@@ -8,8 +8,8 @@ sandbox counted: in all, per input link and per platform. Before the timed runs 
 of the same URLs asks the sandbox for every item once (it generates an item's details on first
 use, and no run should pay for that), and every run starts from empty entity and task tables, so
 each refreshes every item again. The platforms' rate limits are raised out of the way (Instagram's
-and Facebook's Graph usage budgets, X's calls per window): the benchmark measures the report, not
-the platforms' throttling.
+and Facebook's Graph usage budgets, Instagram's web and provider limits, X's calls per window):
+the benchmark measures the report, not the platforms' throttling.
 
 There is no bare-loop line: a report is routing, de-duplication, refresh tasks and reading back,
 and no plain loop does the same work to compare with.
@@ -178,6 +178,9 @@ async def _prepare(client: httpx.AsyncClient, sandbox_url: str) -> None:
                            "insights_calls": HUGE, "reset": True}),
                        ("/_sandbox/facebook/graph/usage", {
                            "app_calls": HUGE, "token_calls": HUGE, "reset": True}),
+                       ("/_sandbox/instagram/limits", {
+                           "web_calls": HUGE, "provider_windows": [[HUGE, 1.0]],
+                           "reset": True}),
                        ("/_sandbox/x/budget", {"budget": HUGE, "reset": True})):
         answer = await client.post(f"{sandbox_url}{path}", json=body)
         answer.raise_for_status()

@@ -15,6 +15,7 @@ from sandbox.faults import FaultBook, FaultMiddleware, Faults, Usage
 from sandbox.graph import debug_token
 from sandbox.instagram import graph_api as instagram_graph
 from sandbox.instagram import graph_control as instagram_graph_control
+from sandbox.instagram import limits_control as instagram_limits_control
 from sandbox.instagram import rapidapi as instagram_rapidapi
 from sandbox.instagram import web as instagram_web
 from sandbox.instagram.world import build_world as build_instagram_world
@@ -55,6 +56,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(control.router)
     app.include_router(facebook_control.router)
     app.include_router(instagram_graph_control.router)
+    app.include_router(instagram_limits_control.router)
     app.include_router(x_api.control)
     routes = [*data_api.router.routes, *invidious_api.router.routes,
               *instagram_web.router.routes, *instagram_rapidapi.router.routes,
