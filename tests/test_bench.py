@@ -130,3 +130,27 @@ def test_queue_bench_runs_without_a_secret_key_of_the_users(database_url: str,
     [line] = run_queue_bench(Settings(database_url=database_url), jobs=300, peers=[],
                              processes=1, finished_rows=0, repeat=1)
     assert line["system"] == "beat" and line["jobs"] == 300 and line["jobs_per_s"] > 0
+
+
+def test_links_bench_reports_every_link_through_server_and_workers(database_url: str) -> None:
+    """`beat bench links` on a small scale: every URL (a quarter per platform, a tenth of them
+    repeats) comes back ok, and the sandbox counted calls on all four platforms."""
+    from bench.links_bench import bench_urls, run_links_bench
+
+    urls, unique = bench_urls(40)
+    assert len(urls) == 40 and unique == 36 and len(set(urls)) <= 40
+    [line] = run_links_bench(Settings(database_url=database_url), urls=40, processes=1,
+                             latency_ms=0, repeat=1)
+    assert set(line) == {"system", "urls", "unique", "seconds", "links_per_s", "ok",
+                         "upstream_calls", "upstream_calls_per_link", "by_platform",
+                         "processes", "latency_ms", "runs"}
+    assert (line["system"], line["urls"], line["unique"]) == ("beat", 40, 36)
+    assert line["ok"] == 40, "every input row, repeats included, is ok"
+    assert line["links_per_s"] == pytest.approx(40 / line["seconds"], rel=1e-3)
+    assert set(line["by_platform"]) == {"youtube", "instagram", "facebook", "x"}
+    assert all(calls > 0 for calls in line["by_platform"].values())
+    assert line["upstream_calls"] == sum(line["by_platform"].values())
+    assert 0 < line["upstream_calls_per_link"] == pytest.approx(line["upstream_calls"] / 40,
+                                                                 abs=1e-3)
+    # A tenth repeats items in another URL form: fewer calls than links on the batched APIs.
+    assert line["by_platform"]["youtube"] < 10 and len(line["runs"]) == 1
