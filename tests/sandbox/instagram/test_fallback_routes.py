@@ -114,6 +114,26 @@ async def test_the_provider_rate_limit_answers_the_real_429(app: FastAPI,
     assert other.status_code == 403, "limits are per key, checked after the key"
 
 
+async def test_the_limits_control_lifts_the_wall_and_the_provider_pacing(
+        app: FastAPI, client: httpx.AsyncClient) -> None:
+    app.state.instagram_web.limit = 1
+    app.state.instagram_rapidapi.clock = lambda: 50.0
+    path = "/instagram-web/api/v1/users/web_profile_info/"
+    for _ in range(2):
+        await client.get(path, params={"username": MILLION_HANDLE})
+        await client.post(GET_INFO, json={"username": "x"}, headers=KEY)
+    assert (await client.get(path, params={"username": MILLION_HANDLE})).status_code == 302
+    assert (await client.post(GET_INFO, json={"username": "x"}, headers=KEY)).status_code == 429
+    changed = await client.post("/_sandbox/instagram/limits", json={
+        "web_calls": 5, "provider_windows": [[5, 1.0]], "reset": True})
+    assert changed.json() == {"web_calls": 5, "provider_windows": [[5, 1.0]]}
+    web = [(await client.get(path, params={"username": MILLION_HANDLE})).status_code
+           for _ in range(6)]
+    provider = [(await client.post(GET_INFO, json={"username": "x"}, headers=KEY)).status_code
+                for _ in range(6)]
+    assert (web, provider) == ([200] * 5 + [302], [200] * 5 + [429])
+
+
 def test_the_thirty_second_window() -> None:
     now = [0.0]
     limits = ProviderLimits(keys=["k"], windows=((100, 30.0),), clock=lambda: now[0])

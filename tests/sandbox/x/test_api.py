@@ -101,6 +101,28 @@ async def test_past_the_budget_the_answer_is_429_with_the_reset(
     assert limited.headers["x-rate-limit-reset"] == "1800900"
 
 
+async def test_the_control_raises_the_budget_and_forgets_the_calls(
+        client: httpx.AsyncClient) -> None:
+    state(client).budget = 1
+    headers = await guest(client)
+    assert (await tweet(client, headers, w.VIDEO)).status_code == 200
+    assert (await tweet(client, headers, w.VIDEO)).status_code == 429
+    changed = await client.post("/_sandbox/x/budget", json={"budget": 3, "reset": True})
+    assert changed.json() == {"budget": 3}
+    answers = [(await tweet(client, headers, w.VIDEO)).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    assert (await client.post("/_sandbox/x/budget", json={"budget": 0})).status_code == 422
+
+
+async def test_crowd_tweets_are_ordinary_tweets_with_views(client: httpx.AsyncClient) -> None:
+    headers = await guest(client)
+    last = str(w.CROWD_BASE + w.CROWD_TWEETS - 1)
+    found = (await tweet(client, headers, last)).json()["data"]["tweetResult"]["result"]
+    assert found["rest_id"] == last and int(found["views"]["count"]) >= 1_000
+    beyond = (await tweet(client, headers, str(w.CROWD_BASE + w.CROWD_TWEETS))).json()
+    assert beyond["data"]["tweetResult"] == {}
+
+
 async def test_protected_deleted_and_unknown_tweets_in_graphql(
         client: httpx.AsyncClient) -> None:
     headers = await guest(client)
