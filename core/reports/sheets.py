@@ -6,6 +6,7 @@ failure a user can fix is a SheetsError whose str() is one line."""
 
 import asyncio
 import json
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,6 +106,8 @@ class SheetsClient:
                 info, scopes=SCOPES)
         except (ValueError, KeyError) as exc:
             raise SheetsError(f"the service account's key cannot be used: {exc}") from None
+        # it warns of every 403 and retried 429/5xx; the SheetsError says it once, in one line
+        logging.getLogger("googleapiclient.http").setLevel(logging.ERROR)
         self.email = str(info["client_email"])
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         http = google_auth_httplib2.AuthorizedHttp(credentials,
