@@ -32,7 +32,7 @@ from core.reports.sheets import (
     write_report_tab,
 )
 from sandbox.app import create_sandbox_app
-from sandbox.sheets.account import ServiceAccount, write_service_account
+from sandbox.sheets.account import EMAIL, ServiceAccount, write_service_account
 
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 ROWS = [
@@ -192,6 +192,8 @@ def test_urls_and_credentials_are_checked(sandbox: tuple[str, FastAPI], settings
                            "?gid=7#gid=42").gid == 42
     with pytest.raises(SheetsError, match="no Google credentials: set GOOGLE_SERVICE_ACC"):
         service_account_info(Settings(sandbox_url=None))
+    own = service_account_info(Settings(sandbox_url=sandbox[0]))  # sandbox mode, no key set
+    assert own["client_email"] == EMAIL and own["token_uri"] == f"{sandbox[0]}/sheets/token"
     bad = tmp_path / "bad.json"
     bad.write_text('{"type": "service_account"}')
     with pytest.raises(SheetsError, match="not a service account's JSON key"):
