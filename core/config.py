@@ -113,6 +113,13 @@ class Settings(BaseSettings):
     events_unsent_retention_days: float = Field(default=7.0, gt=0)
     events_parked_retention_days: float = Field(default=14.0, gt=0)
 
+    # Google Sheets (`beat links --sheet`): a service account, as the path of its JSON key file
+    # or the JSON itself (a secret: never printed); the sheet must be shared with its email.
+    # SHEETS_API_URL is the Sheets API v4 base (under SANDBOX_URL + "/sheets" in sandbox mode).
+    google_service_account_file: Path | None = None
+    google_service_account_json: SecretStr | None = None
+    sheets_api_url: str = "https://sheets.googleapis.com/"
+
     server_host: str = "127.0.0.1"
     server_port: int = 8000
     max_body_bytes: int = 1_048_576

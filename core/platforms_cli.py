@@ -20,9 +20,9 @@ from core.platforms import Platform, registry
 
 
 def links_command(
-        file: Annotated[str, typer.Argument(
+        file: Annotated[str | None, typer.Argument(
             help="A CSV or XLSX with a URL column, or one URL per line (- reads stdin with "
-                 "--resolve-only)", metavar="INPUT")],
+                 "--resolve-only)", metavar="INPUT")] = None,
         output: Annotated[Path | None, typer.Option(
             "--output", "-o", help="The report to write: REPORT.xlsx or REPORT.csv")] = None,
         timeout: Annotated[float, typer.Option(
@@ -31,13 +31,30 @@ def links_command(
             "--resolve-only", help="Print what each URL points at; fetch nothing")] = False,
         offline: Annotated[bool, typer.Option(
             "--offline", help="Follow no share link: report it as needing resolution")] = False,
+        sheet: Annotated[str | None, typer.Option(
+            "--sheet", help="A Google Sheets URL: read its URL column, write the report to a "
+                            "new tab (GOOGLE_SERVICE_ACCOUNT_FILE or _JSON)",
+            metavar="SHEET_URL")] = None,
 ) -> None:
     """A metrics report for pasted links (-o REPORT.xlsx|.csv): one row per link with its
     platform, author, followers, likes, comments, shares, views, engagement, caption, date,
     thumbnail and a status; the refreshes run as tasks on the queue (start `beat up` or `beat
     worker`). With --resolve-only: one JSON line per input line, {"url", "platform", "kind",
     "id"} or {"url", "error"} (an error is an answer: the exit code stays 0); share links are
-    followed (the redirect only), or with --offline reported as needing resolution."""
+    followed (the redirect only), or with --offline reported as needing resolution. With
+    --sheet SHEET_URL: the links come from the sheet's tab (the first, or the URL's #gid=) and
+    the report goes to a new tab "Beat report YYYY-MM-DD HH:MM" (UTC) of the same sheet."""
+    if sheet is not None:
+        if file is not None or output is not None or resolve_only:
+            raise UserError("--sheet reads and writes the sheet: give no INPUT, -o or "
+                            "--resolve-only with it")
+        from core.reports.command import sheet_command
+
+        sheet_command(sheet, timeout)
+        return
+    if file is None:
+        raise UserError("say what to read: beat links INPUT -o REPORT.xlsx, or "
+                        "beat links --sheet SHEET_URL")
     if not resolve_only:
         if output is None:
             raise UserError("say where to write the report: beat links INPUT -o REPORT.xlsx "

@@ -1,6 +1,7 @@
-"""`beat links INPUT -o REPORT`: read the links, run the report job against DATABASE_URL (the
-workers of `beat up` or `beat worker` do the refreshes) with a rich progress bar on stderr,
-write the XLSX or CSV and print a one-line summary. Bad input is a one-line UserError."""
+"""`beat links INPUT -o REPORT` and `beat links --sheet SHEET_URL`: read the links (a file, or
+a Google Sheet), run the report job against DATABASE_URL (the workers of `beat up` or `beat
+worker` do the refreshes) with a rich progress bar on stderr, write the XLSX or CSV (or a new
+tab of the sheet) and print a one-line summary. Bad input is a one-line UserError."""
 
 import time
 from collections import Counter
@@ -18,6 +19,13 @@ from core.reports.csvfile import write_csv
 from core.reports.inputs import InputError, read_links
 from core.reports.job import run_report
 from core.reports.report import ReportRow, reason_of
+from core.reports.sheets import (
+    SheetsClient,
+    SheetsError,
+    parse_sheet_url,
+    read_sheet_links,
+    write_report_tab,
+)
 from core.reports.xlsx import write_xlsx
 
 Writer = Callable[[Sequence[ReportRow], Path], None]
@@ -52,6 +60,29 @@ def report_command(source: str, output: Path, timeout: float) -> None:
     print(summary(rows, time.monotonic() - started, output))
 
 
+def sheet_command(url: str, timeout: float) -> None:
+    """Read the sheet's links, run the job, write the report to a new tab of the sheet."""
+    try:
+        ref = parse_sheet_url(url)
+    except SheetsError as exc:
+        raise UserError(str(exc)) from None
+    settings = settings_with_database()
+    try:
+        client = SheetsClient.from_settings(settings)
+        links = run_async(lambda: read_sheet_links(client, ref))
+    except SheetsError as exc:
+        raise UserError(str(exc)) from None
+    if not links:
+        raise UserError(f"{url}: no links in it")
+    started = time.monotonic()
+    rows = run_async(lambda: _run(settings, links, timeout))
+    try:
+        title = run_async(lambda: write_report_tab(client, ref, rows))
+    except SheetsError as exc:
+        raise UserError(f"the report is done but was not written: {exc}") from None
+    print(summary(rows, time.monotonic() - started, f"tab {title!r} of {url}"))
+
+
 async def _run(settings: Settings, links: list[str], timeout: float) -> list[ReportRow]:
     assert settings.database_url
     await db.check_schema(settings.database_url)
@@ -71,7 +102,7 @@ async def _run(settings: Settings, links: list[str], timeout: float) -> list[Rep
         await http.close_client()
 
 
-def summary(rows: Sequence[ReportRow], seconds: float, output: Path) -> str:
+def summary(rows: Sequence[ReportRow], seconds: float, output: Path | str) -> str:
     """"40 rows, 31 ok, 9 failed (3 unsupported URL, 2 private, ...) in 12.3s -> out.xlsx"."""
     ok = sum(row.ok for row in rows)
     failed = Counter(reason_of(row.status) for row in rows if not row.ok)
