@@ -28,7 +28,13 @@ from sandbox.instagram.world import OWNER_HANDLE, PRIVATE_HANDLE
 from sandbox.instagram.world import build_world as ig_world
 from sandbox.x import world as xw
 from sandbox.youtube.world import build_world as yt_world
-from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
+from tests.e2e.procs import (
+    BeatProcess,
+    Launcher,
+    free_port,
+    wait_server_ready,
+    wait_worker_ready,
+)
 from x.settings import SANDBOX_BEARER
 
 ROOT = Path(__file__).parents[2]
@@ -131,10 +137,16 @@ def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture(scope="module")
-async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[dict[str, str]]:
+async def stack(launcher: Launcher, database_url: str) -> dict[str, str]:
+    return await start_stack(launcher, database_url)
+
+
+async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
+    """The sandbox and a worker for every flow the report needs; the environment they share
+    (each test module that uses it starts its own, under its own launcher)."""
     sandbox_port = free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], launcher.env())
+    sandbox = launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], launcher.env())
     settings: dict[str, Any] = {
         "SANDBOX_URL": sandbox_url, "YOUTUBE_API_KEYS": "sandbox-key-1,sandbox-key-2",
         "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
@@ -143,7 +155,23 @@ async def stack(launcher: Launcher, database_url: str) -> AsyncIterator[dict[str
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
     await wait_worker_ready(worker, database_url, workers=10)
-    yield launcher.env(**settings)
+    await sandbox_ready(sandbox, sandbox_url)
+    return launcher.env(**settings)
+
+
+async def sandbox_ready(sandbox: BeatProcess, url: str, timeout: float = 30) -> None:
+    """The sandbox answers (the workers may be ready before it is)."""
+    async with httpx.AsyncClient(timeout=2) as client:
+        for _ in range(int(timeout / 0.1)):
+            try:
+                if (await client.get(f"{url}/_sandbox/faults")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if not sandbox.alive():
+                raise sandbox.fail(f"exited with {sandbox.returncode} before it answered")
+            await asyncio.sleep(0.1)
+    raise sandbox.fail(f"did not answer in {timeout}s")
 
 
 def write_sheet(path: Path) -> None:
