@@ -1,8 +1,8 @@
 """The links report end to end: the sandbox, a worker for all four platforms and `beat links
-INPUT -o out.xlsx` as real processes. A sheet of ~40 links mixing YouTube, Instagram, Facebook
-and X in several URL forms each, with duplicates, a t.co share link followed through the
-sandbox, dead and private items, junk and an unsupported host; every cell of the XLSX is
-checked against the stored rows, and every status reason."""
+INPUT -o out.xlsx` as real processes. A sheet of 200+ links (tests/e2e/link_sheet_data.py) mixing
+YouTube, Instagram, Facebook and X in every URL form their routers accept, with duplicates, share
+links followed through the sandbox, dead and private items, refused links, junk and unsupported
+hosts; every cell of the XLSX is checked against the stored rows, and every status reason."""
 
 import asyncio
 import csv
@@ -22,12 +22,7 @@ from openpyxl import Workbook, load_workbook
 from core import db
 from core.reports.report import COLUMNS
 from instagram.settings import SANDBOX_GRAPH_TOKENS, SANDBOX_RAPIDAPI_KEYS
-from sandbox.facebook.world import DELETED_POST, PRIVATE_POST
-from sandbox.facebook.world import build_world as fb_world
-from sandbox.instagram.world import OWNER_HANDLE, PRIVATE_HANDLE
-from sandbox.instagram.world import build_world as ig_world
-from sandbox.x import world as xw
-from sandbox.youtube.world import build_world as yt_world
+from tests.e2e.link_sheet_data import SHEET
 from tests.e2e.procs import (
     BeatProcess,
     Launcher,
@@ -41,90 +36,6 @@ ROOT = Path(__file__).parents[2]
 FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
          "refresh_profile_by_handle,refresh_fb_post,refresh_fb_video,refresh_fb_page,"
          "refresh_x_post,refresh_x_profile,build_link_report")
-YT = yt_world(1)
-IG = ig_world(1)
-FB = fb_world(1)
-V1, V2 = (v.video_id for v in YT.find_videos(limit=2))
-CHANNEL = next(c for c in YT.channels if not c.hidden_subscribers)
-OWN = IG.media_of(IG.owner(), count=2)
-PRIVATE_ACCOUNT = IG.account_by_handle(PRIVATE_HANDLE)
-FB_POST = next(p for p in FB.post_list() if p.shares)
-FB_PAGE_ID, FB_STORY = FB_POST.post_id.split("_")
-FB_VIDEO = next(v for v in FB.videos.values() if not v.reel)
-FB_REEL = next(v for v in FB.videos.values() if v.reel)
-TCO = next(code for code, tweet in xw.build_world(1).tco.items() if tweet == xw.VIDEO)
-
-
-
-def permalink(post_id: str) -> str:
-    page, story = post_id.split("_")
-    return f"https://www.facebook.com/permalink.php?story_fbid={story}&id={page}"
-
-
-# (input, platform, table key or None, expected status); the key names the stored row.
-SHEET: list[tuple[str, str | None, tuple[str, str] | None, str]] = [
-    (f"https://www.youtube.com/watch?v={V1}", "youtube", ("yt", V1), "ok"),
-    (f"https://youtu.be/{V1}", "youtube", ("yt", V1), "ok (duplicate of row 2)"),
-    (f"https://www.youtube.com/shorts/{V2}", "youtube", ("yt", V2), "ok"),
-    (f"m.youtube.com/watch?v={V2}&t=42", "youtube", ("yt", V2), "ok (duplicate of row 4)"),
-    (f"https://www.youtube.com/embed/{V1}", "youtube", ("yt", V1), "ok (duplicate of row 2)"),
-    (f"https://www.youtube.com/channel/{CHANNEL.channel_id}", "youtube",
-     ("ytc", CHANNEL.channel_id), "ok"),
-    ("https://www.youtube.com/watch?v=aaaaaaaaaaa", "youtube", None, "not found / deleted"),
-    ("https://www.youtube.com/playlist?list=PL" + "Q" * 30, "youtube", None,
-     "unsupported URL: a playlist has no figures of its own: paste a video or channel link"),
-    (f"https://www.instagram.com/p/{OWN[0].shortcode}/", "instagram", ("ig", OWN[0].shortcode),
-     "ok"),
-    (f"https://instagram.com/reel/{OWN[0].shortcode}/?igsh=abc", "instagram",
-     ("ig", OWN[0].shortcode), "ok (duplicate of row 10)"),
-    (f"instagram.com/p/{OWN[1].shortcode}", "instagram", ("ig", OWN[1].shortcode), "ok"),
-    (f"https://www.instagram.com/{OWNER_HANDLE}/", "instagram", ("igp", OWNER_HANDLE), "ok"),
-    (f"https://www.instagram.com/p/{IG.media_of(PRIVATE_ACCOUNT, count=1)[0].shortcode}/"
-     if PRIVATE_ACCOUNT else "", "instagram", None, "private"),
-    (f"https://www.facebook.com/permalink.php?story_fbid={FB_STORY}&id={FB_PAGE_ID}",
-     "facebook", ("fb", FB_POST.post_id), "ok"),
-    (f"https://www.facebook.com/{FB_POST.page.username}/posts/{FB_POST.pfbid}", "facebook",
-     ("fb", FB_POST.post_id), "ok"),
-    (f"https://www.facebook.com/watch/?v={FB_VIDEO.video_id}", "facebook",
-     ("fb", FB_VIDEO.video_id), "ok"),
-    (f"https://m.facebook.com/watch?v={FB_VIDEO.video_id}", "facebook",
-     ("fb", FB_VIDEO.video_id), "ok (duplicate of row 17)"),
-    (f"https://www.facebook.com/reel/{FB_REEL.video_id}", "facebook",
-     ("fb", FB_REEL.video_id), "ok"),
-    (f"https://www.facebook.com/{FB_POST.page.username}", "facebook",
-     ("fbp", FB_POST.page.page_id), "ok"),
-    (permalink(PRIVATE_POST), "facebook", None, "private"),
-    (permalink(DELETED_POST), "facebook", None, "not found / deleted"),
-    (f"https://x.com/beatnews/status/{xw.WITH_VIEWS}", "x", ("x", xw.WITH_VIEWS), "ok"),
-    (f"https://twitter.com/beatnews/status/{xw.WITH_VIEWS}?s=20", "x", ("x", xw.WITH_VIEWS),
-     "ok (duplicate of row 23)"),
-    (f"https://mobile.twitter.com/i/web/status/{xw.OLD_TWEET}", "x", ("x", xw.OLD_TWEET),
-     "ok"),
-    (f"https://t.co/{TCO}", "x", ("x", xw.VIDEO), "ok"),
-    (f"https://x.com/beatnews/status/{xw.VIDEO}/video/1", "x", ("x", xw.VIDEO),
-     "ok (duplicate of row 26)"),
-    (f"https://x.com/beatnews/status/{xw.DELETED}", "x", None, "not found / deleted"),
-    (f"https://x.com/someone/status/{xw.PROTECTED}", "x", None, "private"),
-    ("https://x.com/BeatNews", "x", ("xp", "beatnews"), "ok"),
-    ("https://t.co/NoSuchCode9", "x", None,
-     "needs resolution: the share link answered HTTP 404, not a redirect"),
-    ("https://www.tiktok.com/@someone/video/7300000000000000000", None, None,
-     "unsupported platform"),
-    ("hello there", None, None,
-     "unsupported URL: URL contains spaces, backslashes or invisible characters"),
-    ("ftp://youtube.com/watch?v=" + V1, None, None,
-     "unsupported URL: scheme 'ftp' is not http or https"),
-    ("@beatnews", None, None,
-     "unsupported URL: a bare @handle names no platform; paste the profile's URL"),
-    (f"https://www.youtube.com/watch?v={V1}", "youtube", ("yt", V1), "ok (duplicate of row 2)"),
-    (f"https://www.instagram.com/p/{OWN[1].shortcode}/", "instagram", ("ig", OWN[1].shortcode),
-     "ok (duplicate of row 12)"),
-    (f"https://facebook.com/reel/{FB_REEL.video_id}", "facebook", ("fb", FB_REEL.video_id),
-     "ok (duplicate of row 19)"),
-    (f"https://x.com/beatnews/status/{xw.OLD_TWEET}", "x", ("x", xw.OLD_TWEET),
-     "ok (duplicate of row 25)"),
-    (f"https://youtube.com/watch?v={V2}", "youtube", ("yt", V2), "ok (duplicate of row 4)"),
-]
 
 
 @pytest.fixture(scope="module")

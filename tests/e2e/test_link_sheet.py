@@ -18,8 +18,9 @@ import pytest
 from core import db
 from core.reports.report import COLUMNS
 from sandbox.sheets.account import write_service_account
+from tests.e2e.link_sheet_data import SHEET
 from tests.e2e.procs import Launcher
-from tests.e2e.test_link_report import ROOT, SHEET, expected_cells, start_stack, stored
+from tests.e2e.test_link_report import ROOT, expected_cells, start_stack, stored
 from tests.reports.test_sheets import check_formatting
 
 EPOCH = datetime(1899, 12, 30)
