@@ -137,9 +137,9 @@ def instagram() -> list[Entry]:
         return Ok(url, ig, ("igp", OWNER_HANDLE))
 
     return [
-        # First, so its refresh is claimed before the others spend the RapidAPI stand-in's
-        # 2 calls a second: only that source tells a private post from a missing one (the web
-        # JSON answers null media for both, which the report calls "not found / deleted").
+        # Only the provider tells a private post from a missing one (the web JSON answers null
+        # media for both, which the report calls "not found / deleted"): the stack lets the
+        # provider answer every lookup (test_link_report.start_stack).
         Fail(f"https://www.instagram.com/p/{hidden.shortcode}/", ig, "private"),
         media(f"https://www.instagram.com/p/{sc}/", sc),
         media(f"https://instagram.com/p/{sc}/?igsh=abc", sc),

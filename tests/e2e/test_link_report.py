@@ -62,11 +62,18 @@ async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
         "SANDBOX_URL": sandbox_url, "YOUTUBE_API_KEYS": "sandbox-key-1,sandbox-key-2",
         "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
         "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
-        "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER}
+        "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER,
+        # Instagram's provider answers every post lookup (no pacing past the limiter's wait,
+        # so the web source, which cannot tell a private post from a missing one, never does).
+        "SOURCE_LIMITS": '{"instagram_rapidapi": []}'}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
     await wait_worker_ready(worker, database_url, workers=10)
     await sandbox_ready(sandbox, sandbox_url)
+    async with httpx.AsyncClient(timeout=10) as client:
+        unpaced = await client.post(f"{sandbox_url}/_sandbox/instagram/limits", json={
+            "provider_windows": [[1_000_000, 1.0]], "reset": True})
+        unpaced.raise_for_status()
     return launcher.env(**settings)
 
 
