@@ -144,8 +144,8 @@ def error_class(error: GraphErrorInfo, status: int) -> type[Exception]:
         return NotFound  # "Unsupported get request. Object with ID … does not exist"
     if error.code == 100 and "missing permission" in text:
         return Private
-    if error.code == 100 and "does not exist" in text:
-        return NotFound
+    if error.code == 100 and ("does not exist" in text or "do not exist" in text):
+        return NotFound  # an id, or a page name ("Some of the aliases you requested do not …")
     if error.code == 100:
         return BadParams
     if error.code in (1, 2) or status >= 500:

@@ -262,9 +262,7 @@ def facebook() -> list[Entry]:
         Fail(f"https://www.facebook.com/{DELETED_POST.split('_')[0]}/posts/"
              f"{DELETED_POST.split('_')[1]}", fb, "not found / deleted"),
         Fail("https://www.facebook.com/watch/?v=1399999999999999", fb, "not found / deleted"),
-        # Left out: a page name that does not exist (facebook.com/no.such.page.anywhere) is
-        # "source failed: BadParams: … (#100) Some of the aliases you requested do not exist",
-        # where it should be "not found / deleted".
+        Fail("https://www.facebook.com/no.such.page.anywhere", fb, "not found / deleted"),
         Fail("https://www.facebook.com/share/p/NoSuchShare9/", fb,
              "needs resolution: the share link answered HTTP 404, not a redirect"),
         Fail("https://fb.watch/NoSuchCode9/", fb,

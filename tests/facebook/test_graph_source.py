@@ -47,6 +47,13 @@ async def test_a_page_by_name_with_its_followers(source: GraphApiSource) -> None
         expected.page_id, "millionfans", expected.followers, expected.fan_count)
 
 
+async def test_a_page_name_no_page_has_is_not_found(source: GraphApiSource) -> None:
+    """The Graph API says "(#100) Some of the aliases you requested do not exist": a page
+    that does not exist, for good (not a bad request to retry or report as a failure)."""
+    with pytest.raises(NotFound):
+        await source.call("page", page="no.such.page.anywhere")
+
+
 async def test_posts_in_one_batch_with_shares_none_when_never_shared(
         source: GraphApiSource, sandbox: httpx.AsyncClient) -> None:
     posts = world.post_list()[:4]
