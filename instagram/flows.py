@@ -188,7 +188,7 @@ async def refresh_profile_by_profile_id(params: ProfileIdParams,
     posts = 0
     if params.posts:
         row, posts = await refresh_recent_posts(instagram_of(ctx), got.value, params.posts)
-    return {**_summary(row, got.source, posts)}
+    return _summary(row, got.source, posts)
 
 
 @flow("refresh_profile_insights", AccountParams, platform=PLATFORM, processes=3, concurrency=5)
