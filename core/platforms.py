@@ -49,7 +49,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "beat.platforms"
 
 # What a URL points at, in every platform's words.
-LINK_KINDS = ("video", "post", "profile", "playlist")
+LINK_KINDS = ("video", "post", "story", "profile", "playlist")
 
 
 class NotALink(ValueError):

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
-from core.errors import Permanent
+from core.errors import NotFound, Permanent
 from core.flows import StrictParams, TaskContext, flow
 from instagram.models import PLATFORM as NAME
 from instagram.models import Account, Comment, Post
@@ -115,6 +115,13 @@ class PostListingParams(PostParams):
 
 class StoryParams(StrictParams):
     story_id: str = Field(pattern=NUMERIC_ID)
+
+
+class StoriesParams(AccountParams):
+    """An account's live stories; with `story_id`, the task fails as not found when that story
+    is not among them (a story lives 24 hours)."""
+
+    story_id: str | None = Field(default=None, pattern=NUMERIC_ID)
 
 
 class HashtagParams(StrictParams):
@@ -244,8 +251,8 @@ async def refresh_post_insights(params: PostParams, ctx: TaskContext) -> dict[st
                                 post_type=row["post_type"])
 
 
-@flow("refresh_stories_posts", AccountParams, platform=PLATFORM, processes=1, concurrency=5)
-async def refresh_stories_posts(params: AccountParams, ctx: TaskContext) -> dict[str, Any]:
+@flow("refresh_stories_posts", StoriesParams, platform=PLATFORM, processes=1, concurrency=5)
+async def refresh_stories_posts(params: StoriesParams, ctx: TaskContext) -> dict[str, Any]:
     """The account's live stories."""
     director = director_of(ctx)
     row = await _account(ctx, params)
@@ -255,8 +262,11 @@ async def refresh_stories_posts(params: AccountParams, ctx: TaskContext) -> dict
                                     "handle": s.handle or row["handle"], "post_type": "story"})
                for s in got.value]
     await save_posts(ctx.pool, stories)
-    return {"profile_id": row["profile_id"], "stories": [s.post_id for s in stories],
-            "source": got.source}
+    ids = [s.post_id for s in stories]
+    if params.story_id and params.story_id not in ids + [s.graph_id for s in stories]:
+        raise NotFound(f"story {params.story_id} of @{row['handle']} is not live (a story "
+                       "lasts 24 hours)")
+    return {"profile_id": row["profile_id"], "stories": ids, "source": got.source}
 
 
 @flow("refresh_story_insights", StoryParams, platform=PLATFORM, processes=1, concurrency=5)

@@ -147,9 +147,22 @@ def _recent(profile_id: str, limit: int) -> RecentPosts:
         "refresh_profile_by_profile_id", {"profile_id": profile_id, "posts": min(limit, 50)},
         f"ig:recent:{profile_id}")), page)
 
+def _story(ident: str) -> Lookup:
+    """A story by "{user}/{media id}", as the URL router names one: refreshed with its
+    account's live stories (a story no longer live fails as not found)."""
+    handle, _, story_id = ident.partition("/")
+    handle = _handle_of(handle)
+    _valid(story_id, PROFILE_ID, "story id (digits)")
+    return Lookup(lambda pool: fetch_one(pool, "post_by_post_id", story_id),
+                  Refresh("refresh_stories_posts", {"handle": handle, "story_id": story_id},
+                          f"ig:story:{story_id}"))
+
+
 def _link(kind: str, ident: str) -> Lookup:
     if kind == "post":
         return _post(ident)
+    if kind == "story":
+        return _story(ident)
     if kind == "profile":
         return _handle(ident)
     raise InvalidId(f"Instagram has no {kind} links")

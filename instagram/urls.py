@@ -1,10 +1,11 @@
 """Recognise the Instagram URLs people paste (posts, reels, stories, profiles, share links) for the
 URL router (core/links.py), and convert between a post's shortcode and its media id.
 
-A post link's id is always a shortcode: a story's media id is converted to one, so that every
-"post" id can be looked up the same way. Share links (/share/…) name no post until Instagram's
-redirect is followed: `resolve` raises FollowRedirect and the router follows it (`share_url` says
-where to ask, the sandbox in sandbox mode).
+A post link's id is always a shortcode. A story link is its own kind, "story", with the id
+"{user}/{media id}": a story is found only among its account's live stories, so both are needed.
+Share links (/share/…) name no post until Instagram's redirect is followed: `resolve` raises
+FollowRedirect and the router follows it (`share_url` says where to ask, the sandbox in sandbox
+mode).
 """
 
 import re
@@ -155,10 +156,10 @@ def _stories(page: str, rest: Segments) -> Link:
                               "link (/stories/{user}/{story id}/)")
     if len(rest) > 2:
         raise NotInstagramUrl(f"unrecognised story page /stories/{'/'.join(rest)}")
-    _username(rest[0])
+    user = _username(rest[0])
     if not MEDIA_ID.fullmatch(rest[1]) or int(rest[1]) > MAX_MEDIA_ID:
         raise NotInstagramUrl(f"{rest[1]!r} is not a story id (a media id, digits)")
-    return "post", media_id_to_shortcode(rest[1])
+    return "story", f"{user}/{int(rest[1])}"
 
 
 def _explore(page: str, rest: Segments) -> Link:

@@ -129,6 +129,7 @@ def instagram() -> list[Entry]:
     hidden = world.media_of(private, count=1)[0]
     ig = "instagram"
     sc, rc = post.shortcode, reel.shortcode
+    story = world.stories_of(owner)[0]
 
     def media(url: str, code: str) -> Ok:
         return Ok(url, ig, ("ig", code))
@@ -163,9 +164,12 @@ def instagram() -> list[Entry]:
         media(f"https://www.instagram.com/{OWNER_HANDLE}/reel/{rc}/", rc),
         media(f"https://www.instagram.com/share/reel/{share_code(1, reel)}/", rc),
         media(f"https://www.instagram.com/p/{third.shortcode}/media/", third.shortcode),
-        # Left out: /stories/{user}/{story id}/ of a live story routes to the story's shortcode,
-        # but no Instagram source looks a story up by shortcode (the sandbox answers as
-        # Instagram does), so the report calls a live story "not found / deleted".
+        # A story is found among its account's live stories; one that is not live is gone.
+        Ok(f"https://www.instagram.com/stories/{OWNER_HANDLE}/{story.pk}/", ig, ("igs", story.pk)),
+        Ok(f"https://instagram.com/stories/{OWNER_HANDLE.upper()}/{story.pk}"
+           "?utm_source=ig_story_item_share", ig, ("igs", story.pk)),
+        Fail(f"https://www.instagram.com/stories/{OWNER_HANDLE}/{int(story.pk) + 97}/", ig,
+             "not found / deleted"),
         profile(f"https://www.instagram.com/{OWNER_HANDLE}/"),
         profile(f"https://www.instagram.com/{OWNER_HANDLE}/reels/"),
         profile(f"https://www.instagram.com/{OWNER_HANDLE}/tagged/"),

@@ -34,8 +34,8 @@ from x.settings import SANDBOX_BEARER
 
 ROOT = Path(__file__).parents[2]
 FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
-         "refresh_profile_by_handle,refresh_fb_post,refresh_fb_video,refresh_fb_page,"
-         "refresh_x_post,refresh_x_profile,build_link_report")
+         "refresh_profile_by_handle,refresh_stories_posts,refresh_fb_post,refresh_fb_video,"
+         "refresh_fb_page,refresh_x_post,refresh_x_profile,build_link_report")
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
         "SOURCE_LIMITS": '{"instagram_rapidapi": []}'}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
-    await wait_worker_ready(worker, database_url, workers=10)
+    await wait_worker_ready(worker, database_url, workers=11)
     await sandbox_ready(sandbox, sandbox_url)
     async with httpx.AsyncClient(timeout=10) as client:
         unpaced = await client.post(f"{sandbox_url}/_sandbox/instagram/limits", json={
@@ -118,6 +118,10 @@ async def stored(pool: asyncpg.Pool, key: tuple[str, str]) -> dict[str, Any]:
                "coalesce(p.views, p.plays) AS views, p.caption, p.publish_time AS date, "
                "coalesce(p.thumbnail_url, p.display_url) AS thumb FROM instagram_post p "
                "LEFT JOIN instagram_account a USING (profile_id) WHERE p.shortcode = $1"),
+        "igs": ("SELECT p.handle AS author, a.followers, p.likes, p.comments, p.shares, "
+                "coalesce(p.views, p.plays) AS views, p.caption, p.publish_time AS date, "
+                "coalesce(p.thumbnail_url, p.display_url) AS thumb FROM instagram_post p "
+                "LEFT JOIN instagram_account a USING (profile_id) WHERE p.post_id = $1"),
         "igp": ("SELECT handle AS author, followers, NULL::bigint AS likes, NULL::bigint AS "
                 "comments, NULL::bigint AS shares, NULL::bigint AS views, biography AS "
                 "caption, NULL::timestamptz AS date, profile_pic_url AS thumb FROM "

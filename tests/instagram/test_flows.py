@@ -224,9 +224,11 @@ async def test_post_insights_of_a_post_the_graph_api_listed(beat: Beat, world: W
 async def test_live_stories_are_stored_with_their_expiry(beat: Beat, world: World) -> None:
     owner = world.owner()
     live = world.stories_of(owner)
-    result = await flows.refresh_stories_posts(flows.AccountParams(handle=OWNER_HANDLE),
+    result = await flows.refresh_stories_posts(flows.StoriesParams(handle=OWNER_HANDLE),
                                                beat.ctx())
     assert len(live) == 3 and result["stories"] == [s.pk for s in live]
+    one = flows.StoriesParams(handle=OWNER_HANDLE, story_id=live[1].pk)
+    assert (await flows.refresh_stories_posts(one, beat.ctx()))["stories"] == result["stories"]
     rows = await beat.pool.fetch("SELECT * FROM instagram_post WHERE post_type = 'story' "
                                  "ORDER BY publish_time DESC")
     assert [r["post_id"] for r in rows] == [s.pk for s in live]
@@ -235,9 +237,19 @@ async def test_live_stories_are_stored_with_their_expiry(beat: Beat, world: Worl
     assert [r["publish_time"] for r in rows] == [s.taken_at for s in live]
 
 
+async def test_a_story_no_longer_live_is_not_found(beat: Beat, world: World) -> None:
+    gone = str(int(world.stories_of(world.owner())[-1].pk) + 1)
+    with pytest.raises(NotFound, match=f"story {gone} of @{OWNER_HANDLE} is not live"):
+        await flows.refresh_stories_posts(
+            flows.StoriesParams(handle=OWNER_HANDLE, story_id=gone), beat.ctx())
+    stored = await beat.pool.fetchval("SELECT count(*) FROM instagram_post WHERE post_type = "
+                                      "'story'")
+    assert stored == 3  # the live ones are stored all the same
+
+
 async def test_story_insights(beat: Beat, world: World) -> None:
     story = world.stories_of(world.owner())[0]
-    await flows.refresh_stories_posts(flows.AccountParams(handle=OWNER_HANDLE), beat.ctx())
+    await flows.refresh_stories_posts(flows.StoriesParams(handle=OWNER_HANDLE), beat.ctx())
     result = await flows.refresh_story_insights(flows.StoryParams(story_id=story.pk),
                                                 beat.ctx())
     figures = world.media_insights(story)

@@ -54,10 +54,11 @@ ACCEPTED = [
     (f"https://www.instagram.com/tresenrayaperu/p/{CODE}/", "post", CODE),
     (f"https://www.instagram.com/natgeo/reel/{CODE}/?igsh=abc", "post", CODE),
     (f"https://www.instagram.com/natgeo/tv/{CODE}", "post", CODE),
-    # Stories: the story's media id, given as its shortcode like every post id.
-    (f"https://www.instagram.com/stories/tresenrayaperu/{STORY_ID}/", "post", CODE),
-    (f"https://www.instagram.com/stories/tresenrayaperu/{STORY_ID}?utm_source=ig_story_item_share",
-     "post", CODE),
+    # Stories: their own kind, the user and the story's media id.
+    (f"https://www.instagram.com/stories/tresenrayaperu/{STORY_ID}/", "story",
+     f"tresenrayaperu/{STORY_ID}"),
+    (f"https://www.instagram.com/stories/TresEnRayaPeru/{STORY_ID}?utm_source=ig_story_item_share",
+     "story", f"tresenrayaperu/{STORY_ID}"),
     # Profiles: the user name in lower case, tabs included.
     ("https://www.instagram.com/natgeo/", "profile", "natgeo"),
     ("https://www.instagram.com/natgeo", "profile", "natgeo"),
