@@ -527,5 +527,15 @@ CREATE INDEX x_post_user_idx ON x_post (user_id, published_at);
 
 UPDATE alembic_version SET version_num='0011' WHERE alembic_version.version_num = '0010';
 
+-- Running upgrade 0011 -> 0012
+
+ALTER TABLE facebook_page ADD COLUMN picture_url text;
+
+ALTER TABLE facebook_post ADD COLUMN thumbnail_url text;
+
+ALTER TABLE x_post ADD COLUMN thumbnail_url text;
+
+UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
+
 COMMIT;
 

@@ -35,6 +35,7 @@ class FacebookPage(Stored):
     fan_count: int | None = None
     followers: int | None = None
     talking_about: int | None = None
+    picture_url: str | None = None
 
 
 class FacebookPost(Stored):
@@ -53,6 +54,7 @@ class FacebookPost(Stored):
     shares: int | None = None
     views: int | None = None
     length_s: float | None = None
+    thumbnail_url: str | None = None
     publish_time: datetime | None = None
 
 
@@ -126,7 +128,8 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
     if "post_id" not in row:  # a page
         followers = row.get("followers")
         return LinkFigures(author=row.get("name") or row.get("username"),
-                           followers=followers if followers is not None else row.get("fan_count"))
+                           followers=followers if followers is not None else row.get("fan_count"),
+                           thumbnail_url=row.get("picture_url"))
     page = await fetch_one(pool, "page_by_page_id", row["page_id"]) \
         if row.get("page_id") else None
     followers = (page or {}).get("followers")
@@ -136,7 +139,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         author=row.get("author") or (page or {}).get("name"), followers=followers,
         likes=row.get("likes"), comments=row.get("comments"), shares=row.get("shares"),
         views=row.get("views"), caption=row.get("message") or row.get("title"),
-        published_at=row.get("publish_time"))
+        published_at=row.get("publish_time"), thumbnail_url=row.get("thumbnail_url"))
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,

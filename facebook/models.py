@@ -33,6 +33,7 @@ class Page(BaseModel):
     fan_count: int | None = None  # page likes
     followers: int | None = None  # followers_count
     talking_about: int | None = None
+    picture_url: str | None = None  # the page's profile picture
     source: str
 
     def normalized(self) -> Normalized:
@@ -59,6 +60,7 @@ class Post(BaseModel):
     shares: int | None = None
     views: int | None = None
     length_s: float | None = None
+    thumbnail_url: str | None = None  # a post's full picture, a video's thumbnail
     source: str
 
     @property

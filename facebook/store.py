@@ -43,8 +43,8 @@ async def save_pages(db: Db, pages: list[Page]) -> list[dict[str, Any]]:
     rows = await db.fetch(sql("upsert_pages"), *_columns(
         [(p.page_id, p.username, p.name, p.link, p.category, p.verification_status,
           p.fan_count, p.followers, p.talking_about, p.source, _sources(m, p.source),
-          json.dumps({"username": p.username, "name": p.name}), json.dumps(m))
-         for p, m in zip(pages, metrics)], 13))
+          json.dumps({"username": p.username, "name": p.name}), json.dumps(m), p.picture_url)
+         for p, m in zip(pages, metrics)], 14))
     return [dict(r) for r in rows]
 
 
@@ -62,8 +62,8 @@ async def save_posts(db: Db, posts: list[Post], asked: dict[str, str] | None = N
         [(p.post_id, p.post_type, p.page_id, p.author, p.message, p.title, p.permalink,
           p.likes, p.comments, p.shares, p.views, p.length_s, p.published_at, p.source,
           _sources(m, p.source), json.dumps(m) if m else None,
-          aliases.get(p.post_id))
-         for p, m in zip(posts, metrics)], 17))
+          aliases.get(p.post_id), p.thumbnail_url)
+         for p, m in zip(posts, metrics)], 18))
     return [dict(r) for r in rows]
 
 

@@ -55,6 +55,7 @@ class XPost(Stored):
     lang: str | None = None
     quoted_tweet_id: str | None = None
     has_video: bool | None = None
+    thumbnail_url: str | None = None
     published_at: datetime | None = None
 
 
@@ -106,7 +107,8 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         author=(account or {}).get("name") or row.get("handle"),
         followers=(account or {}).get("followers"), likes=row.get("likes"),
         comments=row.get("comments"), shares=row.get("shares"), views=row.get("views"),
-        caption=row.get("text"), published_at=row.get("published_at"))
+        caption=row.get("text"), published_at=row.get("published_at"),
+        thumbnail_url=row.get("thumbnail_url"))
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,

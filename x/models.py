@@ -61,6 +61,7 @@ class Tweet(BaseModel):
     lang: str | None = None
     quoted_tweet_id: str | None = None
     has_video: bool | None = None
+    thumbnail_url: str | None = None  # the first photo, or a video's poster frame
     created_at: datetime | None = None
     source: str
 

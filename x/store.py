@@ -67,8 +67,8 @@ async def save_posts(db: Db, tweets: list[Tweet]) -> list[dict[str, Any]]:
     rows = await db.fetch(sql("upsert_posts"), *_columns(
         [(t.tweet_id, t.user_id, t.handle, t.text, t.likes, t.replies, t.retweets, t.quotes,
           t.bookmarks, t.views, t.lang, t.quoted_tweet_id, t.has_video, t.created_at,
-          t.source, _sources(m, t.source), json.dumps(m) if m else None)
-         for t, m in zip(tweets, metrics)], 17))
+          t.source, _sources(m, t.source), json.dumps(m) if m else None, t.thumbnail_url)
+         for t, m in zip(tweets, metrics)], 18))
     return [dict(r) for r in rows]
 
 

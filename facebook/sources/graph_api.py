@@ -33,10 +33,10 @@ from facebook.sources.graph_parse import GraphErrorInfo, parse_batch, parse_erro
 from facebook.sources.tokens import GraphToken, StoredTokens, TokenProvider
 
 PAGE_FIELDS = ("id,name,username,link,category,verification_status,fan_count,followers_count,"
-               "talking_about_count")
-POST_FIELDS = ("id,message,created_time,permalink_url,status_type,from,shares,"
+               "talking_about_count,picture")
+POST_FIELDS = ("id,message,created_time,permalink_url,status_type,from,shares,full_picture,"
                "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)")
-VIDEO_FIELDS = ("id,title,description,created_time,permalink_url,length,views,from,"
+VIDEO_FIELDS = ("id,title,description,created_time,permalink_url,length,views,from,picture,"
                 "reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)")
 MAX_IDS = 50
 APP_RATE_CODE = 4  # the whole app is throttled: another token does not help

@@ -61,7 +61,8 @@ def parse_page(node: dict[str, Any], source: str = GRAPH_API) -> Page:
                 verification_status=node.get("verification_status"),
                 fan_count=to_int(node.get("fan_count")),
                 followers=to_int(node.get("followers_count")),
-                talking_about=to_int(node.get("talking_about_count")), source=source)
+                talking_about=to_int(node.get("talking_about_count")),
+                picture_url=_picture(node.get("picture")), source=source)
 
 
 def parse_post(node: dict[str, Any], source: str = GRAPH_API) -> Post:
@@ -79,7 +80,30 @@ def parse_post(node: dict[str, Any], source: str = GRAPH_API) -> Post:
         likes=_likes(node), comments=_comments(node.get("comments")),
         shares=to_int(node["shares"].get("count")) if isinstance(node.get("shares"), dict)
         else None,
-        views=to_int(node.get("views")), length_s=_float(node.get("length")), source=source)
+        views=to_int(node.get("views")), length_s=_float(node.get("length")),
+        thumbnail_url=_thumbnail(node), source=source)
+
+
+def _picture(value: Any) -> str | None:
+    """A page's `picture` edge ({"data": {"url": ...}}), or a plain URL."""
+    if isinstance(value, dict):
+        data = value.get("data")
+        return str(data["url"]) if isinstance(data, dict) and data.get("url") else None
+    return str(value) if value else None
+
+
+def _thumbnail(node: dict[str, Any]) -> str | None:
+    """A post's full_picture (its image, or a link's preview), a video's picture (its
+    thumbnail), else the first attachment's image."""
+    for field in ("full_picture", "picture"):
+        if isinstance(node.get(field), str) and node[field]:
+            return str(node[field])
+    attachments = node.get("attachments")
+    data = attachments.get("data") if isinstance(attachments, dict) else None
+    first = data[0] if isinstance(data, list) and data and isinstance(data[0], dict) else {}
+    image = (first.get("media") or {}).get("image") if isinstance(first.get("media"), dict) \
+        else None
+    return str(image["src"]) if isinstance(image, dict) and image.get("src") else None
 
 
 def _post_type(node: dict[str, Any], video: bool) -> Any:

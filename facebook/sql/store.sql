@@ -4,20 +4,20 @@
 
 -- name: upsert_pages
 -- A profile.facebook.created / .updated event when tracked fields changed, and one profile_log
--- snapshot per page ($13: metrics JSON, $14: dimensions JSON), in the same statement.
+-- snapshot per page ($13: metrics JSON, $12: dimensions JSON), in the same statement.
 WITH o AS (
     SELECT page_id, username, name, fan_count, followers, talking_about
       FROM facebook_page WHERE page_id = ANY($1::text[])
 ), up AS (
 INSERT INTO facebook_page AS p
        (page_id, username, name, link, category, verification_status, fan_count, followers,
-        talking_about, source, metric_sources, refreshed_at)
+        talking_about, picture_url, source, metric_sources, refreshed_at)
 SELECT u.page_id, u.username, u.name, u.link, u.category, u.verification_status, u.fan_count,
-       u.followers, u.talking_about, u.source, u.metric_sources::jsonb, now()
+       u.followers, u.talking_about, u.picture_url, u.source, u.metric_sources::jsonb, now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-              $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[])
+              $7::bigint[], $8::bigint[], $9::bigint[], $10::text[], $11::text[], $14::text[])
        AS u(page_id, username, name, link, category, verification_status, fan_count,
-            followers, talking_about, source, metric_sources)
+            followers, talking_about, source, metric_sources, picture_url)
 ON CONFLICT (page_id) DO UPDATE SET
        username            = coalesce(EXCLUDED.username, p.username),
        name                = coalesce(EXCLUDED.name, p.name),
@@ -27,6 +27,7 @@ ON CONFLICT (page_id) DO UPDATE SET
        fan_count           = coalesce(EXCLUDED.fan_count, p.fan_count),
        followers           = coalesce(EXCLUDED.followers, p.followers),
        talking_about       = coalesce(EXCLUDED.talking_about, p.talking_about),
+       picture_url         = coalesce(EXCLUDED.picture_url, p.picture_url),
        source              = EXCLUDED.source,
        metric_sources      = p.metric_sources || EXCLUDED.metric_sources,
        updated_at          = now(),
@@ -51,23 +52,27 @@ SELECT * FROM up;
 -- name: upsert_posts
 -- Like upsert_pages: a post.facebook.created / .updated event when tracked fields changed, and a
 -- post_log snapshot for each post that carries metrics ($16: JSON, NULL for none). $17: the id
--- each post was asked by (a pfbid id, a story id alone), kept as an alias.
+-- each post was asked by (a pfbid id, a story id alone), kept as an alias; $18: its thumbnail.
 WITH o AS (
     SELECT post_id, message, likes, comments, shares, views
       FROM facebook_post WHERE post_id = ANY($1::text[])
 ), up AS (
 INSERT INTO facebook_post AS p
        (post_id, aliases, post_type, page_id, author, message, title, permalink, likes,
-        comments, shares, views, length_s, publish_time, source, metric_sources, refreshed_at)
+        comments, shares, views, length_s, publish_time, thumbnail_url, source, metric_sources,
+        refreshed_at)
 SELECT u.post_id, CASE WHEN u.alias IS NULL OR u.alias = u.post_id THEN '{}'::text[]
                        ELSE ARRAY[u.alias] END,
        u.post_type, u.page_id, u.author, u.message, u.title, u.permalink, u.likes, u.comments,
-       u.shares, u.views, u.length_s, u.publish_time, u.source, u.metric_sources::jsonb, now()
+       u.shares, u.views, u.length_s, u.publish_time, u.thumbnail_url, u.source,
+       u.metric_sources::jsonb, now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
               $7::text[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[],
-              $12::float8[], $13::timestamptz[], $14::text[], $15::text[], $17::text[])
+              $12::float8[], $13::timestamptz[], $14::text[], $15::text[], $17::text[],
+              $18::text[])
        AS u(post_id, post_type, page_id, author, message, title, permalink, likes, comments,
-            shares, views, length_s, publish_time, source, metric_sources, alias)
+            shares, views, length_s, publish_time, source, metric_sources, alias,
+            thumbnail_url)
 ON CONFLICT (post_id) DO UPDATE SET
        aliases      = coalesce((SELECT array_agg(DISTINCT a)
                                   FROM unnest(p.aliases || EXCLUDED.aliases) a), '{}'),
@@ -83,6 +88,7 @@ ON CONFLICT (post_id) DO UPDATE SET
        views        = coalesce(EXCLUDED.views, p.views),
        length_s     = coalesce(EXCLUDED.length_s, p.length_s),
        publish_time = coalesce(EXCLUDED.publish_time, p.publish_time),
+       thumbnail_url = coalesce(EXCLUDED.thumbnail_url, p.thumbnail_url),
        source       = EXCLUDED.source,
        metric_sources = p.metric_sources || EXCLUDED.metric_sources,
        updated_at   = now(),

@@ -34,7 +34,10 @@ def syndication(world: World, tweet: Tweet) -> Json:
     }
     if tweet.video:
         body["mediaDetails"] = [{"type": "video", "media_url_https": _media(tweet)}]
-        body["video"] = {"viewCount": tweet.views, "variants": []}
+        body["video"] = {"viewCount": tweet.views, "variants": [], "poster": _media(tweet)}
+    elif tweet.photo:
+        body["mediaDetails"] = [{"type": "photo", "media_url_https": _photo(tweet)}]
+        body["photos"] = [{"url": _photo(tweet), "width": 1200, "height": 675}]
     if tweet.quoted_id and tweet.quoted_id in world.tweets:
         quoted = syndication(world, world.tweets[tweet.quoted_id])
         body["quoted_tweet"] = {**quoted, "reply_count": tweet.replies,
@@ -71,9 +74,10 @@ def tweet_result(world: World, tweet: Tweet, depth: int = 0) -> Json:
                     "is_translatable": False, "views": views,
                     "source": '<a href="https://x.com" rel="nofollow">X Web App</a>',
                     "legacy": legacy}
-    if tweet.video:
-        legacy["extended_entities"] = {"media": [{"type": "video", "id_str": tweet.tweet_id,
-                                                  "media_url_https": _media(tweet)}]}
+    if tweet.video or tweet.photo:
+        kind, url = ("video", _media(tweet)) if tweet.video else ("photo", _photo(tweet))
+        legacy["extended_entities"] = {"media": [{"type": kind, "id_str": tweet.tweet_id,
+                                                  "media_url_https": url}]}
     if tweet.quoted_id and depth == 0 and tweet.quoted_id in world.tweets:
         legacy["quoted_status_id_str"] = tweet.quoted_id
         result["quoted_status_result"] = {
@@ -125,3 +129,7 @@ def _avatar(user: Account) -> str:
 
 def _media(tweet: Tweet) -> str:
     return f"https://pbs.twimg.com/amplify_video_thumb/{tweet.tweet_id}/img/sandbox.jpg"
+
+
+def _photo(tweet: Tweet) -> str:
+    return f"https://pbs.twimg.com/media/sandbox{tweet.tweet_id}.jpg"

@@ -45,6 +45,7 @@ class Tweet:
     bookmarks: int
     views: int | None  # None: an old tweet, views state "Enabled" without a count
     video: bool = False
+    photo: bool = False  # one attached photo
     quoted_id: str | None = None
     deleted: bool = False
 
@@ -98,7 +99,7 @@ def _tweets(bump: int) -> list[Tweet]:
     day = datetime(2024, 10, 22, 20, 59, 36, tzinfo=UTC)
     return [
         Tweet(WITH_VIEWS, NEWS, "Beat News: the sandbox is up and counting", day,
-              1_200 + bump, 45, 310, 12, 80, 98_765 + bump),
+              1_200 + bump, 45, 310, 12, 80, 98_765 + bump, photo=True),
         Tweet(OLD_TWEET, OLD, "just setting up my sandbox",
               datetime(2006, 3, 21, 20, 50, 14, tzinfo=UTC), 263_922, 15_818, 123_879, 2_886,
               10_651, None),
@@ -119,4 +120,4 @@ def _crowd(rng: Random) -> list[Tweet]:
     return [Tweet(str(CROWD_BASE + n), NEWS, f"Beat News crowd tweet {n}",
                   start + timedelta(hours=n), rng.randint(0, 5_000), rng.randint(0, 300),
                   rng.randint(0, 800), rng.randint(0, 50), rng.randint(0, 100),
-                  rng.randint(1_000, 500_000)) for n in range(CROWD_TWEETS)]
+                  rng.randint(1_000, 500_000), photo=n % 3 == 0) for n in range(CROWD_TWEETS)]

@@ -128,16 +128,17 @@ async def stored(pool: asyncpg.Pool, key: tuple[str, str]) -> dict[str, Any]:
                 "instagram_account WHERE handle = $1"),
         "fb": ("SELECT coalesce(p.author, g.name) AS author, coalesce(g.followers, "
                "g.fan_count) AS followers, p.likes, p.comments, p.shares, p.views, "
-               "coalesce(p.message, p.title) AS caption, p.publish_time AS date, NULL AS thumb "
-               "FROM facebook_post p LEFT JOIN facebook_page g USING (page_id) "
+               "coalesce(p.message, p.title) AS caption, p.publish_time AS date, "
+               "p.thumbnail_url AS thumb FROM facebook_post p LEFT JOIN facebook_page g "
+               "USING (page_id) "
                "WHERE p.post_id = $1"),
         "fbp": ("SELECT name AS author, coalesce(followers, fan_count) AS followers, "
                 "NULL::bigint AS likes, NULL::bigint AS comments, NULL::bigint AS shares, "
-                "NULL::bigint AS views, NULL AS caption, NULL::timestamptz AS date, NULL AS "
-                "thumb FROM facebook_page WHERE page_id = $1"),
+                "NULL::bigint AS views, NULL AS caption, NULL::timestamptz AS date, "
+                "picture_url AS thumb FROM facebook_page WHERE page_id = $1"),
         "x": ("SELECT coalesce(a.name, p.handle) AS author, a.followers, p.likes, p.comments, "
-              "p.shares, p.views, p.text AS caption, p.published_at AS date, NULL AS thumb "
-              "FROM x_post p LEFT JOIN x_account a USING (user_id) WHERE p.tweet_id = $1"),
+              "p.shares, p.views, p.text AS caption, p.published_at AS date, p.thumbnail_url "
+              "AS thumb FROM x_post p LEFT JOIN x_account a USING (user_id) WHERE p.tweet_id = $1"),
         "xp": ("SELECT coalesce(name, handle) AS author, followers, NULL::bigint AS likes, "
                "NULL::bigint AS comments, NULL::bigint AS shares, NULL::bigint AS views, "
                "description AS caption, NULL::timestamptz AS date, profile_image_url AS "
@@ -187,6 +188,8 @@ async def test_a_sheet_of_links_becomes_a_checked_report(
     for line in cells:  # the stored numbers are real: every ok row has some
         assert line[-1] and (not line[-1].startswith("ok") or line[8] is not None
                              or line[3] is not None), line
+    with_thumbnail = {line[1] for line in cells if line[-1].startswith("ok") and line[-2]}
+    assert with_thumbnail == {"youtube", "instagram", "facebook", "x"}
 
 
 @pytest.fixture(scope="module")

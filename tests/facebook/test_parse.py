@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from core.parsing import UnknownShape, parse_document
+from facebook.sources.graph_parse import parse_page, parse_post
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "facebook"
@@ -91,3 +92,19 @@ def test_the_command_prints_the_expected_lines() -> None:
     assert result.returncode == 0, result.stderr
     matches([json.loads(line) for line in result.stdout.splitlines()],
             as_list(json.loads(expected.read_text("utf-8"))))
+
+
+def test_pictures_are_read_for_the_links_report() -> None:
+    posts = json.loads((FIXTURES / "fb_posts_ids_batch.json").read_text("utf-8"))
+    for post_id, node in posts.items():
+        assert parse_post(node).thumbnail_url == node["full_picture"], post_id
+    pages = json.loads((FIXTURES / "fb_pages_ids_batch.json").read_text("utf-8"))
+    for page_id, node in pages.items():
+        assert parse_page(node).picture_url == node["picture"]["data"]["url"], page_id
+    # Without full_picture: a video's picture, else the first attachment's image.
+    video = {"id": "5", "length": 12.5, "picture": "https://cdn.example/v.jpg"}
+    assert parse_post(video).thumbnail_url == "https://cdn.example/v.jpg"
+    linked = {"id": "1_2", "message": "m", "attachments": {"data": [
+        {"media": {"image": {"src": "https://cdn.example/a.jpg", "height": 9, "width": 9}}}]}}
+    assert parse_post(linked).thumbnail_url == "https://cdn.example/a.jpg"
+    assert parse_post({"id": "1_3", "message": "text only"}).thumbnail_url is None

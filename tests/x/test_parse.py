@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 
 from core.parsing import UnknownShape, parse_document
+from x.sources.graphql_parse import parse_tweet, tweet_result_of, unwrap
+from x.sources.syndication_parse import parse_syndication
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "x"
@@ -99,3 +101,18 @@ def test_the_command_prints_the_expected_lines() -> None:
     assert result.returncode == 0, result.stderr
     matches([json.loads(line) for line in result.stdout.splitlines()],
             as_list(json.loads(expected.read_text("utf-8"))))
+
+
+def test_a_tweet_s_first_photo_or_poster_is_its_thumbnail() -> None:
+    body = read("x_syndication_tweet_with_image.json")
+    assert parse_syndication(body).thumbnail_url == body["mediaDetails"][0]["media_url_https"]
+    video = read("x_gql_TweetResultByRestId_video.json")
+    result = tweet_result_of(video)
+    assert result is not None
+    media = unwrap(result)["legacy"]["extended_entities"]["media"]
+    assert parse_tweet(result).thumbnail_url == media[0]["media_url_https"]
+    text_only = read("x_syndication_tweet_text_only_2026.json")
+    assert parse_syndication(text_only).thumbnail_url is None
+    # A syndication answer with only the video block: its poster.
+    poster = {**body, "mediaDetails": [], "video": {"poster": "https://pbs.example/p.jpg"}}
+    assert parse_syndication(poster).thumbnail_url == "https://pbs.example/p.jpg"

@@ -86,9 +86,18 @@ def parse_tweet(result: Json, source: str = GRAPHQL) -> Tweet:
         lang=legacy.get("lang"),
         quoted_tweet_id=legacy.get("quoted_status_id_str") or quoted.get("rest_id"),
         has_video=any(m.get("type") in VIDEO_TYPES for m in media),
+        thumbnail_url=first_media_url(media),
         created_at=twitter_time(legacy.get("created_at")),
         source=source,
     )
+
+
+def first_media_url(media: list[Json]) -> str | None:
+    """The first attached photo, or a video's poster frame (media_url_https of either)."""
+    for item in media:
+        if isinstance(item, dict) and item.get("media_url_https"):
+            return str(item["media_url_https"])
+    return None
 
 
 def _text(tweet: Json, legacy: Json) -> str | None:

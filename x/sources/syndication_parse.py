@@ -9,6 +9,7 @@ from core.normalized import parse_time, to_int
 from core.parsing import UnknownShape
 from x.models import SYNDICATION, Tweet
 from x.sources.errors import Deleted
+from x.sources.graphql_parse import first_media_url
 
 Json = dict[str, Any]
 
@@ -39,5 +40,17 @@ def parse_syndication(body: Any, source: str = SYNDICATION) -> Tweet:
         lang=tweet.get("lang"),
         quoted_tweet_id=(tweet.get("quoted_tweet") or {}).get("id_str"),
         has_video="video" in tweet or any(m.get("type") == "video" for m in media),
+        thumbnail_url=first_media_url(media) or _poster(tweet),
         created_at=parse_time(tweet.get("created_at")),
         source=source)
+
+
+def _poster(tweet: Json) -> str | None:
+    """A video's poster frame where mediaDetails is absent; else the first photo."""
+    video = tweet.get("video")
+    if isinstance(video, dict) and video.get("poster"):
+        return str(video["poster"])
+    photos = tweet.get("photos")
+    if isinstance(photos, list) and photos and isinstance(photos[0], dict):
+        return photos[0].get("url")
+    return None

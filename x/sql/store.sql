@@ -71,15 +71,18 @@ WITH o AS (
 ), up AS (
 INSERT INTO x_post AS p
        (tweet_id, user_id, handle, text, likes, comments, shares, quotes, bookmarks, views,
-        lang, quoted_tweet_id, has_video, published_at, source, metric_sources, refreshed_at)
+        lang, quoted_tweet_id, has_video, thumbnail_url, published_at, source, metric_sources,
+        refreshed_at)
 SELECT u.tweet_id, u.user_id, u.handle, u.text, u.likes, u.comments, u.shares, u.quotes,
-       u.bookmarks, u.views, u.lang, u.quoted_tweet_id, u.has_video, u.published_at,
-       u.source, u.metric_sources::jsonb, now()
+       u.bookmarks, u.views, u.lang, u.quoted_tweet_id, u.has_video, u.thumbnail_url,
+       u.published_at, u.source, u.metric_sources::jsonb, now()
   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],
               $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[],
-              $12::text[], $13::bool[], $14::timestamptz[], $15::text[], $16::text[])
+              $12::text[], $13::bool[], $14::timestamptz[], $15::text[], $16::text[],
+              $18::text[])
        AS u(tweet_id, user_id, handle, text, likes, comments, shares, quotes, bookmarks,
-            views, lang, quoted_tweet_id, has_video, published_at, source, metric_sources)
+            views, lang, quoted_tweet_id, has_video, published_at, source, metric_sources,
+            thumbnail_url)
 ON CONFLICT (tweet_id) DO UPDATE SET
        user_id         = coalesce(EXCLUDED.user_id, p.user_id),
        handle          = coalesce(EXCLUDED.handle, p.handle),
@@ -93,6 +96,7 @@ ON CONFLICT (tweet_id) DO UPDATE SET
        lang            = coalesce(EXCLUDED.lang, p.lang),
        quoted_tweet_id = coalesce(EXCLUDED.quoted_tweet_id, p.quoted_tweet_id),
        has_video       = coalesce(EXCLUDED.has_video, p.has_video),
+       thumbnail_url   = coalesce(EXCLUDED.thumbnail_url, p.thumbnail_url),
        published_at    = coalesce(EXCLUDED.published_at, p.published_at),
        source          = EXCLUDED.source,
        metric_sources  = p.metric_sources || EXCLUDED.metric_sources,
