@@ -156,7 +156,8 @@ class RecentPosts:
 class LinkFigures:
     """The numbers a links report shows for one stored item (core/reports): None where the
     platform does not say (never 0 for unknown). For a post, `author` is its page, channel or
-    account name and `followers` that account's count when its row is stored."""
+    account name and `followers` that account's count when its row is stored; when it is not,
+    `author_link` is the (kind, id) that `Lookups.link` refreshes the author by."""
 
     author: str | None = None
     followers: int | None = None
@@ -167,6 +168,7 @@ class LinkFigures:
     caption: str | None = None
     published_at: datetime | None = None
     thumbnail_url: str | None = None
+    author_link: tuple[str, str] | None = None
 
 
 # (asyncpg pool, stored row of a `Lookups.link` lookup) -> its figures. Async because a post's

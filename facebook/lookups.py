@@ -139,7 +139,9 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         author=row.get("author") or (page or {}).get("name"), followers=followers,
         likes=row.get("likes"), comments=row.get("comments"), shares=row.get("shares"),
         views=row.get("views"), caption=row.get("message") or row.get("title"),
-        published_at=row.get("publish_time"), thumbnail_url=row.get("thumbnail_url"))
+        published_at=row.get("publish_time"), thumbnail_url=row.get("thumbnail_url"),
+        author_link=("profile", row["page_id"]) if page is None and row.get("page_id")
+        else None)
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,

@@ -181,7 +181,9 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         followers=(account or {}).get("followers"), likes=row.get("likes"),
         comments=row.get("comments"), shares=row.get("shares"), views=views,
         caption=row.get("caption"), published_at=row.get("publish_time"),
-        thumbnail_url=row.get("thumbnail_url") or row.get("display_url"))
+        thumbnail_url=row.get("thumbnail_url") or row.get("display_url"),
+        author_link=("profile", row["handle"]) if account is None and row.get("handle")
+        else None)
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,

@@ -1,8 +1,9 @@
 """The links report job: route every input link (following share links), de-duplicate by
 (platform, kind, id), refresh each unique item as an ordinary task on the queue (its Refresh,
 under its idempotency key, so more workers make it faster and a refresh already queued is
-shared), wait for them, re-enqueue once the ones that failed with a retryable error, then read
-the stored rows and build one ReportRow per input link.
+shared), wait for them, re-enqueue once the ones that failed with a retryable error, refresh the
+authors of posts whose author is not stored (their followers), then read the stored rows and
+build one ReportRow per input link.
 
 Entry point: `await run_report(pool, settings, links, progress=..., timeout=...)`.
 """
@@ -41,7 +42,7 @@ PERMANENT_KINDS = frozenset({NotFound.kind, "deleted", "private", "bad_params", 
 GONE_KINDS = frozenset({NotFound.kind, "deleted"})
 ACTIVE = (Status.PENDING, Status.PROCESSING)
 
-# (phase, done, total): "routing", "refreshing", "retrying", "reading"
+# (phase, done, total): "routing", "refreshing", "retrying", "authors", "reading"
 OnProgress = Callable[[str, int, int], None]
 
 
@@ -90,6 +91,7 @@ async def run_report(pool: Any, settings: Settings, links: Sequence[str],
     await refresh(queue, items, deadline, "refreshing", job.progress)
     await refresh(queue, [i for i in items if retryable(i.task)], deadline, "retrying",
                   job.progress)
+    await refresh(queue, await missing_authors(job, items), deadline, "authors", job.progress)
     return await build_rows(job, routed, items)
 
 
@@ -189,6 +191,26 @@ async def wait_all(queue: Queue, items: list[Item], deadline: float, phase: str,
         for item in active:
             assert item.task is not None
             item.task = found.get(item.task.id, item.task)
+
+
+async def missing_authors(job: Job, items: list[Item]) -> list[Item]:
+    """The authors to refresh: one Item per author of a refreshed post whose author's row is
+    not stored (its followers come from there), unless the report refreshed that author
+    already."""
+    taken = {(i.link.platform, i.link.kind, i.link.id) for i in items}
+    found: dict[tuple[str, str, str], Item] = {}
+    for item in items:
+        if item.task is None or item.task.status != Status.COMPLETE:
+            continue
+        row = await item.lookup.fetch(job.pool)
+        author = (await item.figures(job.pool, row)).author_link if row else None
+        key = (item.link.platform, *author) if author else None
+        if key is None or key in taken or key in found:
+            continue
+        routed = item_of(job, "", Link("", key[0], key[1], key[2]))
+        if routed.item is not None:
+            found[key] = routed.item
+    return list(found.values())
 
 
 def retryable(task: Task | None) -> bool:

@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 from core import db
 from core.reports.report import COLUMNS
 from instagram.settings import SANDBOX_GRAPH_TOKENS, SANDBOX_RAPIDAPI_KEYS
+from sandbox.youtube.world import build_world as yt_world
 from tests.e2e.link_sheet_data import SHEET
 from tests.e2e.procs import (
     BeatProcess,
@@ -188,6 +189,10 @@ async def test_a_sheet_of_links_becomes_a_checked_report(
     for line in cells:  # the stored numbers are real: every ok row has some
         assert line[-1] and (not line[-1].startswith("ok") or line[8] is not None
                              or line[3] is not None), line
+    # Every post's author was refreshed for its followers: only a channel hiding its
+    # subscriber count has none.
+    hidden = {c.title for c in yt_world(1).channels if c.hidden_subscribers}
+    assert {line[2] for line in cells if line[-1].startswith("ok") and line[3] is None} <= hidden
     with_thumbnail = {line[1] for line in cells if line[-1].startswith("ok") and line[-2]}
     assert with_thumbnail == {"youtube", "instagram", "facebook", "x"}
 

@@ -13,6 +13,7 @@ from core.platforms import InvalidId, LinkFigures, Lookups, registry
 
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 CHANNEL = "UC" + "a" * 22
+OTHER_CHANNEL = "UC" + "b" * 22
 
 
 def lookups(name: str) -> Lookups:
@@ -61,11 +62,12 @@ async def test_an_instagram_post_without_its_account_has_no_followers(pool: asyn
     alone = await figures_of(pool, "instagram", "post", "Cabcdefgh12")
     assert alone == LinkFigures(author="beat.gram", followers=None, likes=10, comments=2,
                                 shares=None, views=300, caption="hello", published_at=WHEN,
-                                thumbnail_url="https://cdn/x.jpg")
+                                thumbnail_url="https://cdn/x.jpg",
+                                author_link=("profile", "beat.gram"))
     await pool.execute("INSERT INTO instagram_account (profile_id, handle, followers) "
                        "VALUES ('777', 'beat.gram', 4321)")
     stored = await figures_of(pool, "instagram", "post", "Cabcdefgh12")
-    assert stored is not None and stored.followers == 4321
+    assert stored is not None and (stored.followers, stored.author_link) == (4321, None)
 
 
 async def test_a_facebook_post_with_its_pages_followers(pool: asyncpg.Pool) -> None:
@@ -93,3 +95,32 @@ async def test_a_tweet_with_its_authors_name_and_followers(pool: asyncpg.Pool) -
         author="Beat News", followers=5000, likes=1, comments=2, shares=3, views=400,
         caption="breaking", published_at=WHEN)
     assert await figures_of(pool, "x", "post", "999") is None  # not stored
+
+
+AUTHORLESS = [  # (platform, kind, id, an INSERT of the post alone, the author's link)
+    ("youtube", "video", "Bbbbbbbbbb1",
+     (f"INSERT INTO youtube_post (video_id, channel_id, title) VALUES ($1, '{OTHER_CHANNEL}', "
+     "'t')"), ("profile", OTHER_CHANNEL)),
+    ("instagram", "post", "Czzzzzzzz12",
+     ("INSERT INTO instagram_post (post_id, shortcode, profile_id, handle) VALUES ('9002', $1, "
+     "'778', 'beat.new')"), ("profile", "beat.new")),
+    ("facebook", "post", "333_444",
+     "INSERT INTO facebook_post (post_id, page_id, message) VALUES ($1, '333', 'news')",
+     ("profile", "333")),
+    ("x", "post", "1234567891",
+     ("INSERT INTO x_post (tweet_id, user_id, handle, text) VALUES ($1, '43', 'beatpeople', "
+     "'t')"), ("profile", "beatpeople")),
+]
+
+
+@pytest.mark.parametrize(("platform", "kind", "ident", "insert", "author"), AUTHORLESS)
+async def test_a_post_whose_author_is_not_stored_names_the_link_refreshing_it(
+        pool: asyncpg.Pool, platform: str, kind: str, ident: str, insert: str,
+        author: tuple[str, str]) -> None:
+    await pool.execute(insert, ident)
+    found = await figures_of(pool, platform, kind, ident)
+    assert found is not None and found.followers is None and found.author_link == author
+    link = lookups(platform).link
+    assert link is not None
+    refresh = link(*author).refresh  # a link the platform can refresh
+    assert refresh.flow and refresh.key
