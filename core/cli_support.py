@@ -16,7 +16,9 @@ class UserError(Exception):
 
 
 def settings_with_database() -> Settings:
-    """Settings whose DATABASE_URL is set: from the environment or from a running `beat up`."""
+    """Settings whose DATABASE_URL is set: from the environment or from a running `beat up`,
+    whose Redis and sandbox (when it started one and SANDBOX_URL is not set) come along, so
+    that a command run beside it reaches what its workers reach."""
     settings = get_settings()
     if settings.database_url:
         return settings
@@ -24,7 +26,10 @@ def settings_with_database() -> Settings:
 
     found = running_services(settings.beat_home)
     if found and found.get("database_url"):
-        return settings.model_copy(update={k: v for k, v in found.items() if v})
+        update = {k: v for k, v in found.items() if v}
+        if settings.sandbox_url:
+            update.pop("sandbox_url", None)
+        return settings.model_copy(update=update)
     raise UserError("DATABASE_URL is not set and no `beat up` is running under "
                     f"{settings.beat_home}: set DATABASE_URL or start `beat up`")
 

@@ -26,15 +26,19 @@ log = logging.getLogger(__name__)
 SERVICES_FILE = "services.json"
 
 
+PUBLISHED = ("database_url", "redis_url", "sandbox_url")
+
+
 def running_services(home: Path) -> dict[str, Any] | None:
-    """The URLs a running `beat up` published under `home`, if its process is alive."""
+    """The URLs a running `beat up` published under `home` (its database, its Redis, and the
+    sandbox it started, if any), if its process is alive."""
     path = home / SERVICES_FILE
     try:
         info = json.loads(path.read_text())
         os.kill(int(info["pid"]), 0)
     except (OSError, ValueError, KeyError):
         return None
-    return {k: info.get(k) for k in ("database_url", "redis_url")}
+    return {k: info.get(k) for k in PUBLISHED}
 
 
 def run_up(settings: Settings, host: str | None, port: int | None) -> None:
@@ -51,13 +55,14 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url or ""}
         # One machine runs every flow: one process each unless configured otherwise.
         env.setdefault("WORKER_PROCESS_CAP", str(settings.worker_process_cap or 1))
+        commands = _commands(settings, env, host or settings.server_host,
+                             port or settings.server_port)
         published = home / SERVICES_FILE
         published.write_text(json.dumps({"pid": os.getpid(), "database_url": database_url,
-                                         "redis_url": redis_url}))
+                                         "redis_url": redis_url,
+                                         "sandbox_url": env.get("SANDBOX_URL")}))
         try:
-            _run_children(_commands(settings, env, host or settings.server_host,
-                                    port or settings.server_port), env,
-                          settings.worker_shutdown_grace)
+            _run_children(commands, env, settings.worker_shutdown_grace)
         finally:
             published.unlink(missing_ok=True)
 

@@ -146,9 +146,12 @@ def wait_for(url: str, timeout: float = 60) -> httpx.Response:
 
 
 def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Path) -> None:
-    """`beat up` with nothing configured: embedded PostgreSQL + Redis, server, workers;
-    Ctrl-C stops it all; the next start finds the earlier tasks."""
+    """`beat up` with nothing configured: embedded PostgreSQL + Redis, server, workers and
+    the sandbox; a command run beside it (`beat links --sheet`) finds its database and its
+    sandbox; Ctrl-C stops it all; the next start finds the earlier tasks."""
     env, port = beat_env(BEAT_HOME=str(tmp_path / "home")), free_port()
+    for name in ("SANDBOX_URL", "GOOGLE_SERVICE_ACCOUNT_FILE", "GOOGLE_SERVICE_ACCOUNT_JSON"):
+        env.pop(name, None)
     base = f"http://127.0.0.1:{port}"
 
     def start() -> subprocess.Popen[str]:
@@ -172,6 +175,7 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
                 != "COMPLETE":
             assert time.monotonic() < deadline, "task did not complete"
             time.sleep(0.1)
+        links_beside_up(env, tmp_path / "home")
     finally:
         output = stop(up)
     assert "stopped embedded PostgreSQL" in output and "Traceback" not in output
@@ -185,6 +189,24 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
         assert again["status"] == "COMPLETE" and again["data"] == {"slept": 0.1}
     finally:
         stop(up)
+
+
+def links_beside_up(env: dict[str, str], home: Path) -> None:
+    """`beat links --sheet` with neither DATABASE_URL nor SANDBOX_URL set: the running
+    `beat up`'s database and sandbox (the sheet, the t.co redirect, the platforms)."""
+    sandbox_url = json.loads((home / "services.json").read_text())["sandbox_url"]
+    links = ["https://www.youtube.com/@luckyathletics43", "https://t.co/bEaT001"]
+    made = httpx.post(f"{sandbox_url}/_sandbox/sheets",
+                      json={"rows": [["link"], *([url] for url in links)], "shared": True})
+    made.raise_for_status()
+    result = beat("links", "--sheet", made.json()["url"], "--timeout", "60", env=env,
+                  timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("2 rows, 2 ok, 0 failed"), result.stdout
+    tabs = httpx.get(f"{sandbox_url}/_sandbox/sheets/{made.json()['spreadsheet_id']}").json()
+    report = tabs["tabs"][1]["values"]
+    assert [line[1] for line in report[1:]] == ["youtube", "x"]
+    assert [line[-1] for line in report[1:]] == ["ok", "ok"]
 
 
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "youtube"
