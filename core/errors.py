@@ -12,6 +12,7 @@
     │   └── LeaseLost        the run no longer holds its task (its outcome is dropped)
     ├── Permanent            never retry: FAILED at once (not found, private, bad params)
     │   ├── NotFound
+    │   │   └── NotVisible   nothing seen, but gone or hidden the source cannot tell
     │   └── BadParams
     └── KeyConflict          refused at enqueue, before any task exists: an active task holds
                              the idempotency key (the API answers 409)
@@ -111,6 +112,15 @@ class NotFound(Permanent):
     """The requested item does not exist on the platform."""
 
     kind = "not_found"
+
+
+class NotVisible(NotFound):
+    """The source sees no such item, but cannot tell a deleted one from one hidden from it (a
+    private account's post, seen without logging in). The director asks the next sources; when
+    a better source was only resting (rate-limited), the task waits for it rather than take
+    this answer as final."""
+
+    kind = "not_visible"
 
 
 class BadParams(Permanent):

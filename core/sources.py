@@ -18,6 +18,7 @@ from typing import Any, Generic, NoReturn, Protocol, TypeVar
 from core.errors import (
     AllSourcesFailed,
     CredentialInvalid,
+    NotVisible,
     Permanent,
     RateLimited,
     SourceUnavailable,
@@ -114,13 +115,18 @@ class Director:
 
     async def fetch(self, capability: str, target: str | None = None,
                     **params: Any) -> Sourced[Any]:
-        """The first source that answers; Permanent errors stop the search at once. A call about
-        one `target` (a handle, a channel) also waits for that target's limit at the source."""
+        """The first source that answers; Permanent errors stop the search at once, except
+        NotVisible (nothing seen, gone or hidden: the next sources are asked, and it is final
+        only when every other source failed for good rather than resting or being down). A
+        call about one `target` (a handle, a channel) also waits for that target's limit at
+        the source."""
         candidates = self.for_capability(capability)
         if not candidates:
             raise AllSourcesFailed(f"no source can {capability}")
         failures: list[str] = []
         waits: list[float] = []
+        unseen: list[NotVisible] = []
+        unable = 0  # sources that cannot serve this call at all (no credential, unsupported)
         for source in candidates:
             if not self.breaker.allow(source.name):
                 failures.append(f"{source.name}: circuit open")
@@ -128,6 +134,11 @@ class Director:
             try:
                 await self._acquire(source.name, target)
                 value = await source.call(capability, **params)
+            except NotVisible as exc:
+                self.breaker.success(source.name)
+                unseen.append(exc)
+                failures.append(f"{source.name}: {exc}")
+                continue
             except Permanent:
                 self.breaker.success(source.name)  # it answered; the answer is final
                 raise
@@ -141,6 +152,7 @@ class Director:
                 failures.append(f"{source.name}: {LIMITER_UNREACHABLE}")
                 continue
             except (CredentialInvalid, Unsupported) as exc:
+                unable += 1
                 failures.append(f"{source.name}: {exc}")
                 continue
             except SourceUnavailable as exc:
@@ -149,7 +161,9 @@ class Director:
                 continue
             self.breaker.success(source.name)
             return Sourced(value, source.name)
-        self._give_up(capability, failures, waits)
+        if unseen and len(failures) == len(unseen) + unable:
+            raise unseen[0]  # no source that could tell more is only resting or down: as seen
+        self._give_up(capability, failures, waits, len(unseen))
 
     async def _acquire(self, source: str, target: str | None) -> None:
         stack = list(self.limits.get(source, ()))
@@ -159,9 +173,12 @@ class Director:
             return
         await self.limiter.wait_and_acquire(stack, max_wait_s=self.max_wait_s)
 
-    def _give_up(self, capability: str, failures: list[str], waits: list[float]) -> NoReturn:
+    def _give_up(self, capability: str, failures: list[str], waits: list[float],
+                 unseen: int = 0) -> NoReturn:
+        """RateLimited when every source rested (or saw nothing while a better one rested),
+        else AllSourcesFailed."""
         summary = f"{capability}: " + "; ".join(failures)
         log.warning("all sources failed for %s", summary)
-        if waits and len(waits) == len(failures):
+        if waits and len(waits) + unseen == len(failures):
             raise RateLimited(min(waits), summary)
         raise AllSourcesFailed(summary)

@@ -17,6 +17,7 @@ from core.errors import (
     AllSourcesFailed,
     CredentialInvalid,
     NotFound,
+    NotVisible,
     RateLimited,
     SourceUnavailable,
 )
@@ -60,6 +61,25 @@ async def test_permanent_error_stops_the_search() -> None:
     with pytest.raises(NotFound):
         await Director([FakeSource("primary", [NotFound("no such video")]), fallback]).fetch("get")
     assert fallback.calls == 0
+
+
+async def test_nothing_seen_is_final_only_when_no_better_source_was_resting() -> None:
+    unseen = NotVisible("null media: deleted or hidden")
+    with pytest.raises(NotVisible):  # the only source: its answer stands
+        await Director([FakeSource("web", [unseen])]).fetch("get")
+    with pytest.raises(RateLimited) as caught:  # the provider rests: wait for it
+        await Director([FakeSource("provider", [RateLimited(3)]),
+                        FakeSource("web", [unseen])]).fetch("get")
+    assert caught.value.retry_after == 3 and "web: null media" in str(caught.value)
+    later = FakeSource("later", ["seen"])  # a later source may see more: it is asked
+    result = await Director([FakeSource("web", [unseen]), later]).fetch("get")
+    assert (result.value, result.source) == ("seen", "later")
+    with pytest.raises(NotVisible):  # a source that cannot serve at all is no better answer
+        await Director([FakeSource("provider", [CredentialInvalid("no key")]),
+                        FakeSource("web", [unseen])]).fetch("get")
+    with pytest.raises(AllSourcesFailed):  # a source that is down may answer on a retry
+        await Director([FakeSource("provider", [SourceUnavailable("HTTP 503")]),
+                        FakeSource("web", [unseen])]).fetch("get")
 
 
 async def test_only_sources_with_the_capability_are_asked() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import Settings
-from core.errors import NotFound
+from core.errors import NotFound, NotVisible
 from core.links import Link, Router
 from core.platforms import (
     Figures,
@@ -38,7 +38,8 @@ ROUTE_CONCURRENCY = 8
 POLL_S = 0.25
 # Error kinds that a retry cannot fix (core/errors.py Permanent, and the platforms' own
 # Permanent kinds: a deleted or private item).
-PERMANENT_KINDS = frozenset({NotFound.kind, "deleted", "private", "bad_params", "permanent"})
+PERMANENT_KINDS = frozenset({NotFound.kind, NotVisible.kind, "deleted", "private", "bad_params",
+                             "permanent"})
 GONE_KINDS = frozenset({NotFound.kind, "deleted"})
 ACTIVE = (Status.PENDING, Status.PROCESSING)
 
@@ -257,5 +258,7 @@ def failure(task: Task) -> str:
         return r.NOT_FOUND
     if task.error_kind == "private":
         return r.PRIVATE
+    if task.error_kind == NotVisible.kind:
+        return r.NOT_VISIBLE
     error = (task.last_error or task.error_kind or task.status.value).replace("\n", " ")
     return f"{r.SOURCE_FAILED}: {error}"

@@ -17,6 +17,7 @@ UNSUPPORTED_URL = "unsupported URL"
 UNSUPPORTED_PLATFORM = "unsupported platform"
 NOT_FOUND = "not found / deleted"
 PRIVATE = "private"
+NOT_VISIBLE = "not found / deleted or private"  # the only source that answered cannot tell
 SOURCE_FAILED = "source failed"
 NEEDS_RESOLUTION = "needs resolution"
 TIMED_OUT = "timed out"

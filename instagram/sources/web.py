@@ -10,10 +10,12 @@ Bodies are read by web_parse.py; answers are classified here.
         -> {"data": {"user": {"edge_owner_to_timeline_media": {...}}}, "status": "ok"}
 
 Every call carries the web app's X-IG-App-ID, as the site's own requests do. An unknown account
-or post (404, or a null user or media) is NotFound; a private account (is_private and no posts
-shown, or a timeline that hides its posts) is Private. The web throttles anonymous callers by
-sending them to the login page (a 301/302 to /accounts/login/) or with 401 or 429: all are
-RateLimited, for the Retry-After when one is given, else LOGIN_WALL_WAIT_S.
+(404, or a null user) is NotFound; a null post is NotVisible (a deleted post and a private
+account's post answer alike, so a better source that was resting is waited for); a private
+account (is_private and no posts shown, or a timeline that hides its posts) is Private. The web
+throttles anonymous callers by sending them to the login page (a 301/302 to /accounts/login/)
+or with 401 or 429: all are RateLimited, for the Retry-After when one is given, else
+LOGIN_WALL_WAIT_S.
 """
 
 import json
@@ -21,7 +23,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
 from core.config import Settings
-from core.errors import RateLimited, SourceUnavailable
+from core.errors import NotVisible, RateLimited, SourceUnavailable
 from core.http import JsonResponse, request_json
 from core.parsing import UnknownShape
 from instagram.models import WEB, Page, Post, ProfileWithPosts
@@ -76,8 +78,9 @@ class WebSource:
         body = await self._get("graphql/query/", {"doc_id": SHORTCODE_DOC_ID,
                                                   "variables": variables})
         media = _read(media_of, body)
-        if media is None:
-            raise NotFound(f"{WEB}: no Instagram post {shortcode}")
+        if media is None:  # deleted, or its account is private: the web answers both alike
+            raise NotVisible(f"{WEB}: post {shortcode} is not public (deleted, or its "
+                             "account is private)")
         return _read(parse_media, media)
 
     async def _posts_of_profile(self, handle: str | None = None, profile_id: str | None = None,

@@ -139,8 +139,9 @@ def instagram() -> list[Entry]:
 
     return [
         # Only the provider tells a private post from a missing one (the web JSON answers null
-        # media for both, which the report calls "not found / deleted"): the stack lets the
-        # provider answer every lookup (test_link_report.start_stack).
+        # media for both, and a task waits for a resting provider rather than take that): the
+        # stack unpaces the provider so that no such wait slows the test
+        # (test_link_report.start_stack).
         Fail(f"https://www.instagram.com/p/{hidden.shortcode}/", ig, "private"),
         media(f"https://www.instagram.com/p/{sc}/", sc),
         media(f"https://instagram.com/p/{sc}/?igsh=abc", sc),

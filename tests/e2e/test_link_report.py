@@ -64,8 +64,8 @@ async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
         "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
         "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
         "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER,
-        # Instagram's provider answers every post lookup (no pacing past the limiter's wait,
-        # so the web source, which cannot tell a private post from a missing one, never does).
+        # Instagram's provider answers every post lookup at once (unpaced: a private post's
+        # task would otherwise wait for it to rest, the web being unable to tell).
         "SOURCE_LIMITS": '{"instagram_rapidapi": []}'}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import ValidationError
 
-from core.errors import NotFound, Permanent
+from core.errors import NotFound, Permanent, RateLimited
 from instagram import flows, metrics
 from instagram.models import GRAPH_API, RAPIDAPI, Post
 from instagram.sources.errors import Private
@@ -192,6 +192,23 @@ async def test_a_post_by_shortcode(beat: Beat, world: World) -> None:
     assert row["source"] == result["source"]
     assert await beat.pool.fetchval("SELECT count(*) FROM post_log WHERE post_id = $1",
                                     media.pk) == 1
+
+
+async def test_a_private_post_waits_for_the_provider_rather_than_pass_for_deleted(
+        beat: Beat, world: World, sandbox: Sandbox) -> None:
+    """The web answers null media for a deleted post and a private account's post alike: only
+    the provider tells them apart, so while it rests the task waits for it."""
+    private = world.account_by_handle(PRIVATE_HANDLE)
+    assert private is not None
+    post = flows.ShortcodeParams(shortcode=world.media_of(private, count=1)[0].shortcode)
+    limits = await sandbox.client.post("/_sandbox/instagram/limits", json={
+        "provider_windows": [[1, 1e9]], "reset": True})  # one call, then 429 for good
+    limits.raise_for_status()
+    with pytest.raises(Private):
+        await flows.refresh_post_by_shortcode(post, beat.ctx())
+    with pytest.raises(RateLimited, match="not public") as waiting:
+        await flows.refresh_post_by_shortcode(post, beat.ctx())
+    assert waiting.value.retry_after > 0
 
 
 async def test_post_insights_of_a_post_only_a_fallback_knows_fail_for_good(

@@ -51,7 +51,8 @@ async def test_every_line_has_a_status_and_each_item_is_enqueued_once(
 
 @pytest.mark.parametrize(("kind", "expected"), [
     ("not_found", "not found / deleted"), ("deleted", "not found / deleted"),
-    ("private", "private"), ("source_unavailable", "source failed: HTTP 503 from the source")])
+    ("private", "private"), ("not_visible", "not found / deleted or private"),
+    ("source_unavailable", "source failed: HTTP 503 from the source")])
 def test_a_failed_refresh_says_why(kind: str, expected: str) -> None:
     assert failure(task(Status.FAILED, kind, "HTTP 503 from the source")) == expected
 
