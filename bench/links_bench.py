@@ -37,7 +37,8 @@ SEED = 1
 DUPLICATE_SHARE = 0.1
 PLATFORMS = ("youtube", "instagram", "facebook", "x")
 REFRESH_FLOWS = ("refresh_yt_posts", "refresh_yt_profiles", "refresh_post_by_shortcode",
-                 "refresh_profile_by_handle", "refresh_fb_post", "refresh_fb_video",
+                 "refresh_profile_by_handle", "refresh_profile_basic", "refresh_fb_post",
+                 "refresh_fb_video",
                  "refresh_fb_page", "refresh_x_post", "refresh_x_profile")
 REPORT_FLOW = "build_link_report"
 CONCURRENCY = 25  # refresh tasks in flight per worker process and flow

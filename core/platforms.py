@@ -157,7 +157,7 @@ class LinkFigures:
     """The numbers a links report shows for one stored item (core/reports): None where the
     platform does not say (never 0 for unknown). For a post, `author` is its page, channel or
     account name and `followers` that account's count when its row is stored; when it is not,
-    `author_link` is the (kind, id) that `Lookups.link` refreshes the author by."""
+    `author_refresh` is the cheapest refresh that stores the author's followers."""
 
     author: str | None = None
     followers: int | None = None
@@ -168,7 +168,7 @@ class LinkFigures:
     caption: str | None = None
     published_at: datetime | None = None
     thumbnail_url: str | None = None
-    author_link: tuple[str, str] | None = None
+    author_refresh: Refresh | None = None
 
 
 # (asyncpg pool, stored row of a `Lookups.link` lookup) -> its figures. Async because a post's

@@ -140,7 +140,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         likes=row.get("likes"), comments=row.get("comments"), shares=row.get("shares"),
         views=row.get("views"), caption=row.get("message") or row.get("title"),
         published_at=row.get("publish_time"), thumbnail_url=row.get("thumbnail_url"),
-        author_link=("profile", row["page_id"]) if page is None and row.get("page_id")
+        author_refresh=_profile(row["page_id"]).refresh if page is None and row.get("page_id")
         else None)
 
 

@@ -87,6 +87,13 @@ def _handle(handle: str) -> Lookup:
                           f"ig:profile:{handle}", live_target=handle))
 
 
+def _basic(handle: str) -> Refresh:
+    """The account alone (no posts): what a post's author needs for its followers."""
+    handle = _handle_of(handle)
+    return Refresh("refresh_profile_basic", {"handle": handle}, f"ig:profile-basic:{handle}",
+                   live_target=handle)
+
+
 def _profile(profile_id: str) -> Lookup:
     _valid(profile_id, PROFILE_ID, "user id (digits)")
     return Lookup(lambda pool: fetch_one(pool, "account_by_profile_id", profile_id),
@@ -182,7 +189,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         comments=row.get("comments"), shares=row.get("shares"), views=views,
         caption=row.get("caption"), published_at=row.get("publish_time"),
         thumbnail_url=row.get("thumbnail_url") or row.get("display_url"),
-        author_link=("profile", row["handle"]) if account is None and row.get("handle")
+        author_refresh=_basic(row["handle"]) if account is None and row.get("handle")
         else None)
 
 

@@ -109,7 +109,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         comments=row.get("comments"), shares=row.get("shares"), views=row.get("views"),
         caption=row.get("text"), published_at=row.get("published_at"),
         thumbnail_url=row.get("thumbnail_url"),
-        author_link=("profile", row["handle"]) if account is None and row.get("handle")
+        author_refresh=_handle(row["handle"]).refresh if account is None and row.get("handle")
         else None)
 
 

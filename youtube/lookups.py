@@ -136,8 +136,8 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         followers=(channel or {}).get("subscribers"), likes=row.get("likes"),
         comments=row.get("comments"), views=row.get("views"), caption=row.get("title"),
         published_at=row.get("published_at"), thumbnail_url=row.get("thumbnail_url"),
-        author_link=("profile", row["channel_id"]) if channel is None and row.get("channel_id")
-        else None)
+        author_refresh=_channel(row["channel_id"]).refresh
+        if channel is None and row.get("channel_id") else None)
 
 
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_channel,

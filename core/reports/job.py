@@ -196,22 +196,24 @@ async def wait_all(queue: Queue, items: list[Item], deadline: float, phase: str,
 
 async def missing_authors(job: Job, items: list[Item]) -> list[Item]:
     """The authors to refresh: one Item per author of a refreshed post whose author's row is
-    not stored (its followers come from there), unless the report refreshed that author
-    already."""
-    taken = {(i.link.platform, i.link.kind, i.link.id) for i in items}
-    found: dict[tuple[str, str, str], Item] = {}
+    not stored (its followers come from there; `LinkFigures.author_refresh`), unless the
+    report refreshed that author already."""
+    taken = {item.lookup.refresh.key for item in items}
+    found: dict[str, Item] = {}
     for item in items:
         if item.task is None or item.task.status != Status.COMPLETE:
             continue
         row = await item.lookup.fetch(job.pool)
-        author = (await item.figures(job.pool, row)).author_link if row else None
-        key = (item.link.platform, *author) if author else None
-        if key is None or key in taken or key in found:
+        author = (await item.figures(job.pool, row)).author_refresh if row else None
+        if author is None or author.key in taken or author.key in found:
             continue
-        routed = item_of(job, "", Link("", key[0], key[1], key[2]))
-        if routed.item is not None:
-            found[key] = routed.item
+        link = Link("", item.link.platform, "author", author.key)
+        found[author.key] = Item(link, item.api_name, Lookup(_nothing, author), item.figures)
     return list(found.values())
+
+
+async def _nothing(pool: Any) -> None:
+    """An author Item's own row is never read: the posts read it through their figures."""
 
 
 def retryable(task: Task | None) -> bool:

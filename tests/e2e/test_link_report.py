@@ -35,8 +35,8 @@ from x.settings import SANDBOX_BEARER
 
 ROOT = Path(__file__).parents[2]
 FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
-         "refresh_profile_by_handle,refresh_stories_posts,refresh_fb_post,refresh_fb_video,"
-         "refresh_fb_page,refresh_x_post,refresh_x_profile,build_link_report")
+         "refresh_profile_by_handle,refresh_profile_basic,refresh_stories_posts,refresh_fb_post,"
+         "refresh_fb_video,refresh_fb_page,refresh_x_post,refresh_x_profile,build_link_report")
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +69,7 @@ async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
         "SOURCE_LIMITS": '{"instagram_rapidapi": []}'}
     worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
                              QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
-    await wait_worker_ready(worker, database_url, workers=11)
+    await wait_worker_ready(worker, database_url, workers=12)
     await sandbox_ready(sandbox, sandbox_url)
     async with httpx.AsyncClient(timeout=10) as client:
         unpaced = await client.post(f"{sandbox_url}/_sandbox/instagram/limits", json={

@@ -9,7 +9,7 @@ import asyncpg
 import pytest
 
 from core.config import Settings
-from core.platforms import InvalidId, LinkFigures, Lookups, registry
+from core.platforms import InvalidId, LinkFigures, Lookups, Refresh, registry
 
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 CHANNEL = "UC" + "a" * 22
@@ -63,11 +63,13 @@ async def test_an_instagram_post_without_its_account_has_no_followers(pool: asyn
     assert alone == LinkFigures(author="beat.gram", followers=None, likes=10, comments=2,
                                 shares=None, views=300, caption="hello", published_at=WHEN,
                                 thumbnail_url="https://cdn/x.jpg",
-                                author_link=("profile", "beat.gram"))
+                                author_refresh=Refresh(
+                                    "refresh_profile_basic", {"handle": "beat.gram"},
+                                    "ig:profile-basic:beat.gram", live_target="beat.gram"))
     await pool.execute("INSERT INTO instagram_account (profile_id, handle, followers) "
                        "VALUES ('777', 'beat.gram', 4321)")
     stored = await figures_of(pool, "instagram", "post", "Cabcdefgh12")
-    assert stored is not None and (stored.followers, stored.author_link) == (4321, None)
+    assert stored is not None and (stored.followers, stored.author_refresh) == (4321, None)
 
 
 async def test_a_facebook_post_with_its_pages_followers(pool: asyncpg.Pool) -> None:
@@ -97,30 +99,27 @@ async def test_a_tweet_with_its_authors_name_and_followers(pool: asyncpg.Pool) -
     assert await figures_of(pool, "x", "post", "999") is None  # not stored
 
 
-AUTHORLESS = [  # (platform, kind, id, an INSERT of the post alone, the author's link)
+AUTHORLESS = [  # (platform, kind, id, an INSERT of the post alone, the author's refresh)
     ("youtube", "video", "Bbbbbbbbbb1",
      (f"INSERT INTO youtube_post (video_id, channel_id, title) VALUES ($1, '{OTHER_CHANNEL}', "
-     "'t')"), ("profile", OTHER_CHANNEL)),
+      "'t')"), ("refresh_yt_profiles", {"channel_ids": [OTHER_CHANNEL]})),
     ("instagram", "post", "Czzzzzzzz12",
      ("INSERT INTO instagram_post (post_id, shortcode, profile_id, handle) VALUES ('9002', $1, "
-     "'778', 'beat.new')"), ("profile", "beat.new")),
+      "'778', 'beat.new')"), ("refresh_profile_basic", {"handle": "beat.new"})),
     ("facebook", "post", "333_444",
      "INSERT INTO facebook_post (post_id, page_id, message) VALUES ($1, '333', 'news')",
-     ("profile", "333")),
+     ("refresh_fb_page", {"page": "333"})),
     ("x", "post", "1234567891",
      ("INSERT INTO x_post (tweet_id, user_id, handle, text) VALUES ($1, '43', 'beatpeople', "
-     "'t')"), ("profile", "beatpeople")),
+      "'t')"), ("refresh_x_profile", {"handle": "beatpeople"})),
 ]
 
 
 @pytest.mark.parametrize(("platform", "kind", "ident", "insert", "author"), AUTHORLESS)
-async def test_a_post_whose_author_is_not_stored_names_the_link_refreshing_it(
+async def test_a_post_whose_author_is_not_stored_names_the_refresh_that_stores_it(
         pool: asyncpg.Pool, platform: str, kind: str, ident: str, insert: str,
-        author: tuple[str, str]) -> None:
+        author: tuple[str, dict[str, Any]]) -> None:
     await pool.execute(insert, ident)
     found = await figures_of(pool, platform, kind, ident)
-    assert found is not None and found.followers is None and found.author_link == author
-    link = lookups(platform).link
-    assert link is not None
-    refresh = link(*author).refresh  # a link the platform can refresh
-    assert refresh.flow and refresh.key
+    assert found is not None and found.followers is None and found.author_refresh is not None
+    assert (found.author_refresh.flow, found.author_refresh.params) == author
