@@ -1,6 +1,6 @@
 """Refreshing Facebook data: each worker process's Graph API source behind a director (rate
-limits, circuit breaker), single-post and single-video lookups of concurrent tasks folded into
-`?ids=` calls of up to 50, and the fetch-and-store operations the flows run."""
+limits, circuit breaker), single-page, single-post and single-video lookups of concurrent tasks
+folded into `?ids=` calls of up to 50, and the fetch-and-store operations the flows run."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -12,16 +12,16 @@ from core.config import Settings
 from core.errors import NotFound
 from core.ratelimit import process_limiter, source_limits
 from core.sources import Director, Sourced
-from facebook.models import Post
+from facebook.models import Page, Post
 from facebook.sources.graph_api import MAX_IDS, GraphApiSource
 from facebook.store import fetch_one, save_pages, save_posts
 
-Fetched = Sourced[Post | Exception]
+Fetched = Sourced[Page | Post | Exception]
 
 
 def object_fetcher(director: Director, capability: str) -> MicroBatcher[str, Fetched]:
-    """Post (or video) lookups by concurrent tasks, folded into one call of up to 50 ids; each
-    caller gets its post or the permanent error of its own id."""
+    """Post (video, page) lookups by concurrent tasks, folded into one call of up to 50 ids;
+    each caller gets its object or the permanent error of its own id."""
 
     async def fetch(ids: list[str]) -> list[Fetched]:
         got = await director.fetch(capability, ids=list(dict.fromkeys(ids)))
@@ -35,6 +35,7 @@ class FacebookService:
     director: Director
     posts: MicroBatcher[str, Fetched]
     videos: MicroBatcher[str, Fetched]
+    pages: MicroBatcher[str, Fetched]
 
 
 _services: dict[tuple[int, int], tuple[Settings, asyncpg.Pool, FacebookService]] = {}
@@ -48,14 +49,19 @@ def service(settings: Settings, pool: asyncpg.Pool) -> FacebookService:
                             limiter=process_limiter(settings), limits=source_limits(settings),
                             target_limit=settings.target_limit or None)
         _services[key] = (settings, pool, FacebookService(
-            director, object_fetcher(director, "posts"), object_fetcher(director, "videos")))
+            director, object_fetcher(director, "posts"), object_fetcher(director, "videos"),
+            object_fetcher(director, "pages")))
     return _services[key][2]
 
 
 async def refresh_page(facebook: FacebookService, pool: asyncpg.Pool,
                        page: str) -> tuple[dict[str, Any], str]:
-    """Fetch a page by user name or id and store it; (stored row, source)."""
-    got = await facebook.director.fetch("page", target=page.lower(), page=page)
+    """Fetch a page by user name or id, in a batch with other tasks' pages, and store it;
+    (stored row, source)."""
+    got = await facebook.pages.submit(page)
+    if not isinstance(got.value, Page):
+        raise got.value if isinstance(got.value, Exception) else \
+            NotFound(f"{got.source}: {page} is not a page")
     [row] = await save_pages(pool, [got.value])
     return row, got.source
 
@@ -68,6 +74,7 @@ async def refresh_object(facebook: FacebookService, pool: asyncpg.Pool, ident: s
     if isinstance(got.value, Exception):
         raise got.value
     post = got.value
+    assert isinstance(post, Post)
     [row] = await save_posts(pool, [post], {post.post_id: ident})
     return row, got.source
 

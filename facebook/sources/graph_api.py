@@ -41,12 +41,12 @@ VIDEO_FIELDS = ("id,title,description,created_time,permalink_url,length,views,fr
 MAX_IDS = 50
 APP_RATE_CODE = 4  # the whole app is throttled: another token does not help
 DEFAULT_THROTTLE_S = 300.0
-Found = dict[str, Post | Exception]
+Found = dict[str, Page | Post | Exception]
 
 
 class GraphApiSource:
     name = GRAPH_API
-    capabilities = frozenset({"page", "posts", "videos"})
+    capabilities = frozenset({"page", "pages", "posts", "videos"})
     needs_credential = True
 
     def __init__(self, base_url: str, tokens: TokenProvider) -> None:
@@ -66,13 +66,17 @@ class GraphApiSource:
         if capability in ("posts", "videos"):
             fields = POST_FIELDS if capability == "posts" else VIDEO_FIELDS
             return await self.objects(list(params["ids"]), fields)
+        if capability == "pages":
+            return await self.objects(list(params["ids"]), PAGE_FIELDS, Page)
         raise Unsupported(f"{GRAPH_API} cannot {capability}")
 
     async def page(self, page: str) -> Page:
         return parse_page(await self._get(page, {"fields": PAGE_FIELDS}))
 
-    async def objects(self, ids: list[str], fields: str) -> Found:
-        """Each id's post, or the Permanent error that keeps it from being read."""
+    async def objects(self, ids: list[str], fields: str, kind: type[Page | Post] = Post
+                      ) -> Found:
+        """Each id's post (or page, by id or user name), or the Permanent error that keeps it
+        from being read."""
         if len(ids) > MAX_IDS:
             raise BadParams(f"at most {MAX_IDS} ids in one call, not {len(ids)}")
         try:
@@ -81,9 +85,9 @@ class GraphApiSource:
             if len(ids) == 1:
                 return {ids[0]: exc}
             return {i: found for one in ids
-                    for i, found in (await self.objects([one], fields)).items()}
+                    for i, found in (await self.objects([one], fields, kind)).items()}
         parsed = parse_batch(body)
-        return {i: _post_or_missing(parsed.get(i), i) for i in ids}
+        return {i: _of_kind(parsed.get(i), i, kind) for i in ids}
 
     async def _get(self, path: str, params: dict[str, Any]) -> Any:
         """GET with a usable token; a token refused or throttled is put aside and the next one
@@ -153,9 +157,11 @@ def error_class(error: GraphErrorInfo, status: int) -> type[Exception]:
     return Permanent
 
 
-def _post_or_missing(found: Page | Post | None, ident: str) -> Post | Exception:
-    if isinstance(found, Post):
+def _of_kind(found: Page | Post | None, ident: str, kind: type[Page | Post]
+             ) -> Page | Post | Exception:
+    if isinstance(found, kind):
         return found
     if found is None:
         return NotFound(f"{GRAPH_API}: no object {ident} in the answer")
-    return NotFound(f"{GRAPH_API}: {ident} is a page, not a post or video")
+    wanted = "a page" if kind is Page else "a post or video"
+    return NotFound(f"{GRAPH_API}: {ident} is not {wanted}")

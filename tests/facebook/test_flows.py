@@ -44,6 +44,21 @@ async def test_a_page_is_stored_with_its_followers_snapshot_and_event(beat: Beat
     assert stored is not None and stored["page_id"] == page.page_id
 
 
+async def test_pages_asked_together_go_out_in_one_call_and_a_missing_one_fails_alone(
+        beat: Beat, sandbox: httpx.AsyncClient) -> None:
+    names = ["beatsandbox", "MillionFans", "no.such.page.anywhere"]
+    results = await asyncio.gather(*(refresh_fb_page(PageParams(page=name), beat.ctx())
+                                     for name in names), return_exceptions=True)
+    ids = [page.page_id for page in map(world.page, ("beatsandbox", "millionfans")) if page]
+    assert [r["page_id"] for r in results[:2] if isinstance(r, dict)] == ids
+    assert isinstance(results[2], NotFound)
+    # One ?ids= call for the three, refused for the unknown name; then one call each.
+    assert (await sandbox.get("/_sandbox/facebook/graph/usage")).json()["calls"]["app"] == 4
+    row = await beat.pool.fetchrow("SELECT picture_url FROM facebook_page WHERE page_id = $1",
+                                   ids[0])
+    assert row["picture_url"].endswith(f"/p50x50/{ids[0]}.png")
+
+
 async def test_posts_with_and_without_shares_stored_from_one_batch(
         beat: Beat, sandbox: httpx.AsyncClient) -> None:
     shared = next(p for p in world.post_list() if p.shares is not None)
