@@ -537,5 +537,29 @@ ALTER TABLE x_post ADD COLUMN thumbnail_url text;
 
 UPDATE alembic_version SET version_num='0012' WHERE alembic_version.version_num = '0011';
 
+-- Running upgrade 0012 -> 0013
+
+CREATE TABLE watchlist (
+        id           bigserial   PRIMARY KEY,
+        name         text        NOT NULL UNIQUE CHECK (name ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$'),
+        description  text,
+        created_at   timestamptz NOT NULL DEFAULT now()
+    );
+
+CREATE TABLE watchlist_item (
+        watchlist_id bigint      NOT NULL REFERENCES watchlist (id) ON DELETE CASCADE,
+        platform     text        NOT NULL,
+        kind         text        NOT NULL,
+        item_id      text        NOT NULL,
+        importance   double precision NOT NULL DEFAULT 1 CHECK (importance > 0),
+        max_age_s    integer     NOT NULL CHECK (max_age_s > 0),
+        added_at     timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (watchlist_id, platform, kind, item_id)
+    );
+
+CREATE INDEX watchlist_item_platform_idx ON watchlist_item (platform, kind, item_id);
+
+UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
+
 COMMIT;
 

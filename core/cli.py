@@ -38,11 +38,13 @@ from core.logs import setup_logging
 from core.platforms_cli import links_command, parse_command, platforms_command
 from core.plugins import add_commands
 from core.queue import NewTask, Queue, Status, Task
+from core.watch_cli import watch_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
 app.add_typer(events_app, name="events")
 app.add_typer(credentials_app, name="credentials")
+app.add_typer(watch_app, name="watch")
 app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)

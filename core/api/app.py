@@ -7,7 +7,18 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
-from core.api import auth, entities, errors, events, health, links, queue, tasks, tokens
+from core.api import (
+    auth,
+    entities,
+    errors,
+    events,
+    health,
+    links,
+    queue,
+    tasks,
+    tokens,
+    watchlists,
+)
 from core.api.deps import EveryAccountScope, require_json_body
 from core.api.head import HeadAsGet
 from core.api.limits import BodyEncoding, BodySizeLimit
@@ -69,6 +80,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(entities.build_router(registry(settings)))
     # A limited key sees no event stream: its events concern every account's tasks and entities.
     app.include_router(events.router, dependencies=[EveryAccountScope])
+    # Watchlists are shared by every account's refreshes: a limited key may not change them.
+    app.include_router(watchlists.router, dependencies=[EveryAccountScope])
     app.add_middleware(HeadAsGet)  # innermost: the key check sees HEAD as it came
     app.add_middleware(BodyEncoding)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

@@ -1,0 +1,172 @@
+"""`beat watch …`: watchlists on the command line (the same store as /watchlists): add items by
+pasted URL (arguments or a file: CSV/XLSX with a URL column, or one URL a line), list the
+watchlists or one's items, remove items or a whole watchlist."""
+
+import re
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from core import db
+from core.cli_support import UserError, run_async, settings_with_database
+from core.config import Settings
+from core.console import age, columns, plural
+
+watch_app = typer.Typer(no_args_is_help=True, help="Watchlists the refresh scheduler keeps fresh.")
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw]?)")
+_UNIT_S = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+Name = Annotated[str, typer.Argument(help="The watchlist's name (letters, digits, . _ -)")]
+Urls = Annotated[list[str] | None, typer.Argument(help="Pasted URLs", show_default=False)]
+File = Annotated[Path | None, typer.Option("--file", "-f", help="CSV/XLSX with a URL column, "
+                                           "or one URL a line ('-' reads stdin)")]
+
+
+def parse_duration(text: str) -> int:
+    """Seconds of `90`, `90s`, `15m`, `6h`, `2d` or `1w`."""
+    found = _DURATION.fullmatch(text.strip().lower())
+    if not found:
+        raise typer.BadParameter(f"{text!r} is not a duration (e.g. 90s, 15m, 6h, 2d, 1w)")
+    return int(found[1]) * _UNIT_S[found[2]]
+
+
+def _inputs(urls: list[str] | None, file: Path | None) -> list[str]:
+    from core.reports.inputs import InputError, read_links
+
+    given = list(urls or [])
+    if file is not None:
+        try:
+            given += [line for line in sys.stdin.read().splitlines() if line.strip()] \
+                if str(file) == "-" else read_links(file)
+        except InputError as exc:
+            raise UserError(str(exc)) from None
+    return given
+
+
+def _check_name(name: str) -> None:
+    from core.watchlists.store import NAME_RULE, valid_name
+
+    if not valid_name(name):
+        raise UserError(f"{name!r} is not a watchlist name ({NAME_RULE})")
+
+
+async def _with_pool(settings: Settings, job: Any) -> Any:
+    assert settings.database_url
+    await db.check_schema(settings.database_url)
+    pool = await db.create_pool(settings.database_url, max_size=2)
+    try:
+        return await job(pool)
+    finally:
+        await pool.close()
+
+
+@watch_app.command("add")
+def watch_add(name: Name, urls: Urls = None, file: File = None,
+              importance: Annotated[float, typer.Option(
+                  min=0.000001, max=1_000_000, help="How much these items' freshness matters")
+              ] = 1.0,
+              max_age: Annotated[str, typer.Option(
+                  help="Target freshness: refreshed at most this long ago (90s, 15m, 6h, 2d)")
+              ] = "1d",
+              description: Annotated[str | None, typer.Option(
+                  help="Describe the watchlist (made if missing)")] = None) -> None:
+    """Add items to a watchlist (made if missing); items already there get the new importance
+    and max age. Refused items are listed with why; exit 2 when none could be added."""
+    from pydantic import ValidationError
+
+    from core.platforms import registry
+    from core.watchlists import store
+    from core.watchlists.items import MAX_ITEMS, ItemIn, resolve_items
+
+    _check_name(name)
+    seconds = parse_duration(max_age)
+    given = _inputs(urls, file)
+    if not given and description is None:
+        raise UserError("no items: give URLs as arguments or --file")
+    if len(given) > MAX_ITEMS:
+        raise UserError(f"{len(given)} items: at most {MAX_ITEMS:,} at once")
+    try:
+        items_in = [ItemIn(url=url.strip(), importance=importance, max_age_s=seconds)
+                    for url in given]
+    except ValidationError as exc:
+        raise UserError(exc.errors()[0]["msg"]) from None
+    settings = settings_with_database()
+
+    async def add(pool: Any) -> tuple[int, int, list[Any]]:
+        await store.create(pool, name, description)
+        items, rejected = await resolve_items(settings, registry(settings), items_in)
+        added, updated = await store.add_items(pool, name, items)
+        return added, updated, rejected
+
+    added, updated, rejected = run_async(lambda: _with_pool(settings, add))
+    for refused in rejected:
+        print(f"refused {refused.input}: {refused.reason}", file=sys.stderr)
+    print(f"{name}: {plural(added, 'item')} added, {updated} updated, {len(rejected)} refused")
+    if given and not added and not updated:
+        raise typer.Exit(2)
+
+
+@watch_app.command("list")
+def watch_list(name: Annotated[str | None, typer.Argument(
+                   help="A watchlist: list its items (none: every watchlist)")] = None) -> None:
+    """Every watchlist with its item count, or one watchlist's items."""
+    from core.watchlists import store
+
+    if name is not None:
+        _check_name(name)
+    settings = settings_with_database()
+
+    async def read(pool: Any) -> list[str]:
+        if name is None:
+            found = await store.every(pool)
+            return columns(["WATCHLIST", "ITEMS", "DESCRIPTION"],
+                           [[w.name, str(w.items), w.description or ""] for w in found]) \
+                if found else ["no watchlists: add one with `beat watch add NAME URL…`"]
+        rows: list[list[str]] = []
+        cursor = None
+        while True:
+            page, cursor = await store.items_page(pool, name, cursor, 1000)
+            rows += [[i["platform"], i["kind"], i["id"], f"{i['importance']:g}",
+                      age(i["max_age_s"])] for i in page]
+            if cursor is None:
+                break
+        return columns(["PLATFORM", "KIND", "ID", "IMPORTANCE", "MAX AGE"], rows, left=3)
+
+    try:
+        lines = run_async(lambda: _with_pool(settings, read))
+    except store.NoSuchWatchlist as exc:
+        raise UserError(str(exc)) from None
+    print("\n".join(lines))
+
+
+@watch_app.command("rm")
+def watch_rm(name: Name, urls: Urls = None, file: File = None) -> None:
+    """Remove these items from a watchlist, or with none given the whole watchlist (the stored
+    profiles and posts stay)."""
+    from core.platforms import registry
+    from core.watchlists import store
+    from core.watchlists.items import ItemIn, resolve_items
+
+    _check_name(name)
+    given = _inputs(urls, file)
+    settings = settings_with_database()
+
+    async def remove(pool: Any) -> str:
+        if not given:
+            count = (await store.summary(pool, name)).items
+            await store.delete(pool, name)
+            return f"deleted watchlist {name} ({plural(count, 'item')})"
+        await store.summary(pool, name)
+        items, rejected = await resolve_items(settings, registry(settings),
+                                              [ItemIn(url=url.strip()) for url in given])
+        for refused in rejected:
+            print(f"refused {refused.input}: {refused.reason}", file=sys.stderr)
+        removed = await store.remove_items(pool, name, items)
+        return f"{name}: {plural(removed, 'item')} removed"
+
+    try:
+        print(run_async(lambda: _with_pool(settings, remove)))
+    except store.NoSuchWatchlist as exc:
+        raise UserError(str(exc)) from None

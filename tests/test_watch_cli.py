@@ -1,0 +1,65 @@
+"""`beat watch add|list|rm` against the test database: URLs from arguments and files become
+items (the refused ones named on stderr), the lists read back, items and whole watchlists are
+removed; bad names, durations and inputs exit 2 with one line."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import ROOT, beat_env
+
+VIDEO = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
+TWEET = "https://x.com/beatnews/status/1850000000000000001"
+PROFILE = "https://www.instagram.com/beat.sandbox/"
+
+
+@pytest.fixture(scope="module")
+def env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    return beat_env(DATABASE_URL=database_url, BEAT_HOME=str(tmp_path_factory.mktemp("home")))
+
+
+def watch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "core.cli", "watch", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_items_are_added_listed_and_removed(env: dict[str, str], tmp_path: Path) -> None:
+    added = watch(env, "add", "stars", VIDEO, TWEET, "junk", "--importance", "3",
+                  "--max-age", "6h", "--description", "our stars")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "stars: 2 items added, 0 updated, 1 refused"
+    assert added.stderr.startswith("refused junk: ")
+    sheet = tmp_path / "more.csv"
+    sheet.write_text(f"name,link\nvideo,{VIDEO}\nprofile,{PROFILE}\n")
+    more = watch(env, "add", "stars", "--file", str(sheet), "--max-age", "2d")
+    assert more.stdout.strip() == "stars: 1 item added, 1 updated, 0 refused", more.stderr
+    every = watch(env, "list")
+    assert every.returncode == 0 and "stars" in every.stdout and "our stars" in every.stdout
+    lines = watch(env, "list", "stars").stdout.splitlines()
+    assert lines[0].split() == ["PLATFORM", "KIND", "ID", "IMPORTANCE", "MAX", "AGE"]
+    assert [line.split() for line in lines[1:]] == [
+        ["instagram", "profile", "beat.sandbox", "1", "2d00h"],
+        ["x", "post", "1850000000000000001", "3", "6h00m"],
+        ["youtube", "video", "dQw4w9WgXcQ", "1", "2d00h"]]
+    removed = watch(env, "rm", "stars", TWEET)
+    assert removed.stdout.strip() == "stars: 1 item removed", removed.stderr
+    gone = watch(env, "rm", "stars")
+    assert gone.stdout.strip() == "deleted watchlist stars (2 items)"
+    missing = watch(env, "list", "stars")
+    assert missing.returncode == 2 and missing.stderr.strip() == "beat: no watchlist 'stars'"
+
+
+@pytest.mark.parametrize("args, says", [
+    (["add", "stars", "junk", "more junk"], "refused junk"),
+    (["add", "bad name", VIDEO], "is not a watchlist name"),
+    (["add", "stars", VIDEO, "--max-age", "soon"], "is not a duration"),
+    (["add", "stars"], "no items: give URLs as arguments or --file"),
+    (["add", "stars", "--file", "/no/such/file.csv"], "no such file"),
+    (["rm", "never-made"], "no watchlist 'never-made'"),
+])
+def test_bad_input_exits_2(env: dict[str, str], args: list[str], says: str) -> None:
+    result = watch(env, *args)
+    assert result.returncode == 2 and says in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
