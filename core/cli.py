@@ -22,6 +22,7 @@ NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
 UsageError = _click_errors.UsageError
 
 from core import db
+from core.budgets_cli import budgets_command
 from core.cli_support import (
     UserError,
     run_async,
@@ -48,6 +49,7 @@ app.add_typer(watch_app, name="watch")
 app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
+app.command("budgets")(budgets_command)
 console = Console()
 log = logging.getLogger("beat")
 T = TypeVar("T")

@@ -21,6 +21,7 @@ from core.errors import RateLimited, SourceUnavailable
 from core.platforms import registry
 
 SCRIPT = Path(__file__).with_name("ratelimit.lua").read_text()
+HEADROOM_SCRIPT = Path(__file__).with_name("headroom.lua").read_text()
 DAY_S = 86_400
 MAX_JITTER_S = 0.25
 MAX_CACHED_STACKS = 10_000  # per-handle stacks are many; encoding one again costs microseconds
@@ -99,6 +100,20 @@ class Decision:
 NO_LIMITS = Decision(True, 0.0, None)
 
 
+@dataclass(frozen=True, slots=True)
+class Headroom:
+    """How much of one limit is used now: `remaining` slots, and `frees_in_s`, when the window
+    resets (aligned) or its oldest counted grant expires (sliding; None when nothing is used)."""
+
+    limit: Limit
+    used: int
+    frees_in_s: float | None
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit.limit - self.used)
+
+
 class RateLimiter:
     """Acquire slots from a stack of limits atomically, in one EVALSHA round trip.
 
@@ -126,6 +141,7 @@ class RateLimiter:
         self.prefix = prefix
         self.tag = tag
         self._script = redis.register_script(SCRIPT)
+        self._headroom = redis.register_script(HEADROOM_SCRIPT)
         self._encoded: dict[tuple[Limit, ...], tuple[list[str], list[str], int]] = {}
 
     @classmethod
@@ -179,6 +195,21 @@ class RateLimiter:
     async def peek(self, limits: Sequence[Limit], cost: int = 1) -> Decision:
         """What `acquire` would answer now, without taking anything (same single round trip)."""
         return await self._run(limits, cost, commit=False)
+
+    async def headroom(self, limits: Sequence[Limit]) -> list[Headroom]:
+        """How much of each limit is used now (one read-only round trip; limits that share no
+        hash tag need not be asked together, but these are)."""
+        if not limits:
+            return []
+        args = [str(part) for limit in limits for part in (limit.window_us, int(limit.aligned))]
+        try:
+            reply: list[int] = await self._headroom(keys=[self.key(lim) for lim in limits],
+                                                    args=args)
+        except (RedisError, OSError) as exc:
+            raise RateLimiterUnavailable(self._unavailable(exc)) from exc
+        now, rest = reply[0], reply[1:]
+        return [Headroom(limit, int(used), (frees - now) / 1_000_000 if frees else None)
+                for limit, used, frees in zip(limits, rest[::2], rest[1::2], strict=True)]
 
     async def wait_and_acquire(self, limits: Sequence[Limit], cost: int = 1,
                                max_wait_s: float | None = None) -> Decision:

@@ -225,7 +225,7 @@ async def test_a_limited_key_is_never_answered_with_another_accounts_task(
 
 async def test_a_limited_key_has_no_event_stream_queue_stats_or_watchlists(
         scoped: httpx.AsyncClient) -> None:
-    for path in ("/events", "/queue/stats", "/watchlists"):
+    for path in ("/events", "/queue/stats", "/watchlists", "/budgets"):
         assert refused(await scoped.get(path, headers=auth(LIMITED)), "spans every account")
         assert (await scoped.get(path, headers=auth(API_KEY))).status_code == 200
     assert (await scoped.get("/flows", headers=auth(LIMITED))).status_code == 200

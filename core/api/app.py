@@ -9,6 +9,7 @@ from starlette.types import Receive, Scope, Send
 
 from core.api import (
     auth,
+    budgets,
     entities,
     errors,
     events,
@@ -82,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router, dependencies=[EveryAccountScope])
     # Watchlists are shared by every account's refreshes: a limited key may not change them.
     app.include_router(watchlists.router, dependencies=[EveryAccountScope])
+    app.include_router(budgets.router, dependencies=[EveryAccountScope])
     app.add_middleware(HeadAsGet)  # innermost: the key check sees HEAD as it came
     app.add_middleware(BodyEncoding)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,
