@@ -2,7 +2,8 @@
 -- keys and state as ratelimit.lua; writes nothing).
 --
 -- KEYS[i]   one key per limit
--- ARGV[2i-1], ARGV[2i]   limit i: window in microseconds, '1' if aligned
+-- ARGV[2i-1], ARGV[2i]   limit i: window in microseconds, and its mode ('0' sliding, '1'
+--                        aligned to UTC, 'Z<start in us>' a calendar window starting there)
 -- Returns {server time in us, then per limit: used slots, and when the window resets (aligned)
 -- or the oldest counted grant expires (sliding; 0 when none is counted)}.
 
@@ -17,8 +18,9 @@ local reply = {now}
 for i = 1, #KEYS do
   local window = tonumber(ARGV[2 * i - 1])
   local used, frees = 0, 0
-  if ARGV[2 * i] == '1' then
-    local start = now - now % window
+  local mode = ARGV[2 * i]
+  if mode ~= '0' then
+    local start = mode == '1' and (now - now % window) or tonumber(string.sub(mode, 2))
     local state = redis.call('HMGET', KEYS[i], 'start', 'used')
     if tonumber(state[1]) == start then used = tonumber(state[2]) end
     frees = start + window

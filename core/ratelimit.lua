@@ -3,7 +3,9 @@
 -- KEYS[i]   one key per limit; all carry the same hash tag, so one Cluster slot.
 -- ARGV[1]   cost (slots the call takes from every limit)
 -- ARGV[2]   '1' to commit when every limit has room, '0' to only look (peek: writes nothing)
--- ARGV[3i], ARGV[3i+1], ARGV[3i+2]   limit i: max grants, window in microseconds, '1' if aligned
+-- ARGV[3i], ARGV[3i+1], ARGV[3i+2]   limit i: max grants, window in microseconds, and its mode:
+--           '0' sliding, '1' aligned to UTC, 'Z<start in us>' a calendar window starting there
+--           (a time zone's day, computed by the caller)
 --
 -- Sliding limits keep a log (ZSET, score = grant time in us, trimmed on every grant): a grant at
 -- s counts while now < s + window. Aligned limits keep a HASH {start, used} for the window that
@@ -20,14 +22,20 @@ local function int(x) return string.format('%d', x) end
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
 local cost = tonumber(ARGV[1])
+
+local function window_start(mode, window)
+  if mode == '1' then return now - now % window end
+  return tonumber(string.sub(mode, 2))
+end
+
 local wait, refused = 0, 0
 local seen = {} -- per limit: used slots (aligned) or log length (sliding)
 
 for i = 1, #KEYS do
   local limit, window = tonumber(ARGV[3 * i]), tonumber(ARGV[3 * i + 1])
   local free_at = now
-  if ARGV[3 * i + 2] == '1' then
-    local start = now - now % window
+  if ARGV[3 * i + 2] ~= '0' then
+    local start = window_start(ARGV[3 * i + 2], window)
     local state = redis.call('HMGET', KEYS[i], 'start', 'used')
     seen[i] = (tonumber(state[1]) == start) and tonumber(state[2]) or 0
     if seen[i] + cost > limit then free_at = start + window end
@@ -50,8 +58,8 @@ if refused == 0 and ARGV[2] == '1' then
   local at = int(now)
   for i = 1, #KEYS do
     local window = tonumber(ARGV[3 * i + 1])
-    if ARGV[3 * i + 2] == '1' then
-      local start = now - now % window
+    if ARGV[3 * i + 2] ~= '0' then
+      local start = window_start(ARGV[3 * i + 2], window)
       redis.call('HSET', KEYS[i], 'start', int(start), 'used', int(seen[i] + cost))
       redis.call('PEXPIRE', KEYS[i], int(math.ceil((start + window - now) / 1000) + 1000))
     else

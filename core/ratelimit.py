@@ -8,8 +8,11 @@ import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from redis.asyncio import Redis, RedisCluster
 from redis.asyncio.retry import Retry
@@ -28,7 +31,8 @@ MAX_CACHED_STACKS = 10_000  # per-handle stacks are many; encoding one again cos
 UNITS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60,
          "h": 3600, "hr": 3600, "hour": 3600, "d": DAY_S, "day": DAY_S}
 SPEC = re.compile(r"^(?P<name>.+):(?P<limit>\d+)/(?P<count>\d+(?:\.\d+)?)?"
-                  r"(?P<unit>(?i:s|m|h|d|(?:sec|second|min|minute|hr|hour|day)s?))$")
+                  r"(?P<unit>(?i:s|m|h|d|(?:sec|second|min|minute|hr|hour|day)s?))"
+                  r"(?:@(?P<zone>[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*))?$")
 
 
 class RateLimiterUnavailable(SourceUnavailable):
@@ -39,22 +43,47 @@ class RateLimiterUnavailable(SourceUnavailable):
 
 @dataclass(frozen=True, slots=True)
 class Limit:
-    """At most `limit` slots per `window_s` seconds for `name` (a sliding window, or a calendar
-    window from the epoch, UTC, when `aligned`)."""
+    """At most `limit` slots per `window_s` seconds for `name`: a sliding window; or, when
+    `aligned`, a calendar window from the epoch, UTC; or, with a `zone`, the calendar day of that
+    time zone (midnight to midnight there, 23 or 25 hours on a daylight-saving change), as
+    YouTube's quota resets at midnight Pacific time."""
 
     name: str
     limit: int
     window_s: float
     aligned: bool = False
+    zone: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or self.limit < 1 or self.window_s <= 0:
             raise ValueError(f"invalid limit {self.name!r}: {self.limit}/{self.window_s}s")
         if self.aligned and self.window_s != int(self.window_s):
             raise ValueError(f"aligned limit {self.name!r} needs a whole number of seconds")
+        if self.zone is not None:
+            if not self.aligned or self.window_s != DAY_S:
+                raise ValueError(f"limit {self.name!r}: a time zone only for one day's window")
+            try:
+                ZoneInfo(self.zone)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"limit {self.name!r}: unknown time zone {self.zone!r}") \
+                    from None
 
     def __str__(self) -> str:
-        return f"{self.name}:{self.limit}/{self.window_s:g}s"
+        return f"{self.name}:{self.limit}/{self.window_s:g}s" + \
+            (f"@{self.zone}" if self.zone else "")
+
+    def mode(self, now_s: float) -> tuple[int, str]:
+        """The window in microseconds and its mode for the scripts: '0' sliding, '1' aligned
+        to UTC, or 'Z<start us>' for the zone's day that `now_s` falls in."""
+        if self.zone is None:
+            return self.window_us, "1" if self.aligned else "0"
+        zone = ZoneInfo(self.zone)
+        day = datetime.fromtimestamp(now_s, zone).date()
+        start = datetime.combine(day, dt_time(), zone)
+        end = datetime.combine(day + timedelta(days=1), dt_time(), zone)
+        # Timestamps, not `end - start`: Python subtracts times of one zone as wall clock times.
+        return round((end.timestamp() - start.timestamp()) * 1e6), \
+            f"Z{round(start.timestamp() * 1e6)}"
 
     def bind(self, **fields: str) -> "Limit":
         """This limit for one subject: `parse_limit("handle:{h}:1/s").bind(h="nasa")`."""
@@ -66,8 +95,9 @@ class Limit:
 
 
 def parse_limit(spec: str) -> Limit:
-    """`"global:60/min"`, `"source:invidious:10/1s"`, `"handle:{h}:1/s"`, `"global:20000/day"`
-    -> Limit. Windows of whole days are aligned to UTC days; the rest are sliding."""
+    """`"global:60/min"`, `"source:invidious:10/1s"`, `"handle:{h}:1/s"`, `"global:20000/day"`,
+    `"quota:k1:10000/day@America/Los_Angeles"` -> Limit. Windows of whole days are aligned to
+    UTC days (or to the named zone's days); the rest are sliding."""
     match = SPEC.match(spec.replace(" ", ""))
     if match is None:
         raise ValueError(f"invalid rate limit spec {spec!r} (expected NAME:N/[COUNT]UNIT, "
@@ -75,7 +105,7 @@ def parse_limit(spec: str) -> Limit:
     unit = match["unit"].lower()
     window_s = float(match["count"] or 1) * UNITS[unit if unit == "s" else unit.rstrip("s")]
     return Limit(match["name"], int(match["limit"]), window_s,
-                 aligned=window_s % DAY_S == 0)
+                 aligned=window_s % DAY_S == 0, zone=match["zone"])
 
 
 GLOBAL_LIMITS = (parse_limit("global:20000/day"), parse_limit("global:60/min"))
@@ -176,6 +206,8 @@ class RateLimiter:
         keys, per_limit, most = encoded
         if not 1 <= cost <= most:
             raise ValueError(f"cost {cost} can never fit the stack {', '.join(map(str, stack))}")
+        if any(limit.zone for limit in stack):
+            per_limit = _with_zones(stack, per_limit)
         return keys, [str(cost), "1" if commit else "0", *per_limit]
 
     def _encode_stack(self, stack: tuple[Limit, ...]) -> tuple[list[str], list[str], int]:
@@ -185,7 +217,7 @@ class RateLimiter:
         if len({self.key(limit) for limit in stack}) != len(stack):
             raise ValueError(f"the same limit twice in one stack: {', '.join(map(str, stack))}")
         args = [str(part) for limit in stack
-                for part in (limit.limit, limit.window_us, int(limit.aligned))]
+                for part in (limit.limit, *limit.mode(0.0))]
         return [self.key(limit) for limit in stack], args, min(limit.limit for limit in stack)
 
     async def acquire(self, limits: Sequence[Limit], cost: int = 1) -> Decision:
@@ -201,7 +233,8 @@ class RateLimiter:
         hash tag need not be asked together, but these are)."""
         if not limits:
             return []
-        args = [str(part) for limit in limits for part in (limit.window_us, int(limit.aligned))]
+        now_s = time.time()
+        args = [str(part) for limit in limits for part in limit.mode(now_s)]
         try:
             reply: list[int] = await self._headroom(keys=[self.key(lim) for lim in limits],
                                                     args=args)
@@ -245,9 +278,19 @@ class RateLimiter:
         return f"rate limiter unavailable (failing closed): Redis at {where}: {detail}"
 
 
+def _with_zones(stack: tuple[Limit, ...], per_limit: list[str]) -> list[str]:
+    """The per-limit script arguments with each zoned limit's day as of now."""
+    now_s, args = time.time(), list(per_limit)
+    for i, limit in enumerate(stack):
+        if limit.zone:
+            window_us, mode = limit.mode(now_s)
+            args[3 * i + 1], args[3 * i + 2] = str(window_us), mode
+    return args
+
+
 def limit_key(limit: Limit, prefix: str = "beat:rl", tag: str = "beat-rl") -> str:
     """The Redis key holding `limit`'s state (a ZSET log, or a HASH for aligned windows)."""
-    kind = "day" if limit.aligned else "log"
+    kind = f"day@{limit.zone}" if limit.zone else "day" if limit.aligned else "log"
     return f"{prefix}:{{{tag}}}:{limit.name}:{limit.window_s:g}s:{kind}"
 
 

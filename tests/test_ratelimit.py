@@ -124,20 +124,6 @@ async def test_peek_answers_without_taking(limiter: RateLimiter) -> None:
     assert await limiter.redis.zcard(limiter.key(limit)) == 3
 
 
-async def test_headroom_reads_what_acquires_took_without_taking(limiter: RateLimiter) -> None:
-    minute, day, idle = parse_limit("x:5/min"), parse_limit("x:100/day"), parse_limit("y:2/s")
-    assert all([(await limiter.acquire([minute, day])).granted for _ in range(3)])
-    await limiter.acquire([day], cost=4)
-    rooms = await limiter.headroom([minute, day, idle])
-    assert [(r.used, r.remaining) for r in rooms] == [(3, 2), (7, 93), (0, 2)]
-    assert 59 < (rooms[0].frees_in_s or 0) <= 60  # the oldest of the three expires
-    assert 0 < (rooms[1].frees_in_s or 0) <= DAY_S  # the UTC day ends
-    assert rooms[2].frees_in_s is None
-    again = await limiter.headroom([minute, day, idle])
-    assert [r.used for r in again] == [3, 7, 0]  # reading took nothing
-    assert (await limiter.headroom([])) == []
-
-
 async def budgets(limiter: RateLimiter, per_minute: Limit, per_day: Limit) -> tuple[int, int]:
     day_used = await limiter.redis.hget(limiter.key(per_day), "used")
     return await limiter.redis.zcard(limiter.key(per_minute)), int(day_used or 0)
