@@ -1,6 +1,7 @@
 """What Beat may still spend, in one place (`GET /budgets`, `beat budgets`): for each source its
 stacked limits' headroom and its credentials (usable, resting until when, disabled, expired,
-with each credential's own limits), and the live-refresh limits. It reads the limiter's Redis
+with each credential's own limits and quota, e.g. a YouTube key's units left until midnight
+Pacific time), and the live-refresh limits. It reads the limiter's Redis
 state and the credential table, the state the sources themselves act on: no second bookkeeping
 that could drift. Per-target limits (one per handle) are too many to list and are left out."""
 
@@ -16,7 +17,9 @@ from core.ratelimit import (
     RateLimiter,
     RateLimiterUnavailable,
     credential_limit,
+    credential_quotas,
     parse_limit,
+    quota_limit,
     source_limits,
 )
 
@@ -95,9 +98,12 @@ async def read_budgets(settings: Settings, pool: Any, limiter: RateLimiter | Non
     by_source = source_limits(settings)
     names = sorted(set(by_source) | {info.source for info in infos})
     live = [parse_limit(f"live:{spec}") for spec in settings.live_refresh_limits]
+    quotas = credential_quotas(settings)
     credential_limits: dict[int, list[Limit]] = {
         info.id: [credential_limit(str(info.id), rate)
-                  for rate in settings.credential_limits.get(info.source, [])] for info in infos}
+                  for rate in settings.credential_limits.get(info.source, [])]
+        + ([quota_limit(info.source, str(info.id), quotas[info.source])]
+           if info.source in quotas else []) for info in infos}
     every = [*live, *(lim for name in names for lim in by_source.get(name, [])),
              *(lim for limits in credential_limits.values() for lim in limits)]
     read, limiter_state = await _headroom(limiter, every, now)

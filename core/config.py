@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     rate_limit_prefix: str = "beat:rl"
     source_limits: dict[str, list[str]] = {}
     credential_limits: dict[str, list[str]] = {}
+    # Each credential's quota per source (a limit spec, e.g. "10000/day@America/Los_Angeles"):
+    # a call takes its cost in units from it. Replaces the platform's default for that source.
+    credential_quotas: dict[str, str] = {}
     live_refresh_limits: list[str] = ["global:20000/day", "global:60/min"]
     live_refresh_handle_limit: str = "1/s"
     # Calls about one handle or channel, per source ("" for none).

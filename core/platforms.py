@@ -224,6 +224,9 @@ class Platform:
     credential_checks: Mapping[str, str] = field(default_factory=dict)
     lookups: str | None = None
     source_limits: Mapping[str, list[str]] = field(default_factory=dict)
+    # Per source, each credential's quota as a limit spec (YouTube's 10,000 units a Pacific
+    # day): its calls take their cost in units from it (CREDENTIAL_QUOTAS replaces it).
+    credential_quotas: Mapping[str, str] = field(default_factory=dict)
     keyword_flow: str | None = None
     keyword_params: Callable[[str, int], dict[str, Any] | None] | None = None
     startup: str | None = None

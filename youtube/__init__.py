@@ -14,6 +14,9 @@ PLATFORM = Platform(
     resolve=resolve,
     settings=YoutubeSettings,
     credential_checks={"youtube_data_api": KEY_CHECK, "ytapi": KEY_CHECK},
+    # Each key's daily quota, reset at midnight Pacific time: a list call costs 1 unit, a
+    # search page 100.
+    credential_quotas={"youtube_data_api": "10000/day@America/Los_Angeles"},
     lookups="youtube.lookups:LOOKUPS",
     keyword_flow="refresh_yt_posts_by_keyword",
     startup="youtube.sources.data_api.keys:import_configured_keys",

@@ -13,7 +13,7 @@ from core.batching import MicroBatcher
 from core.config import Settings
 from core.errors import NotFound
 from core.progress import ProgressReporter
-from core.ratelimit import credential_budget, process_limiter, source_limits
+from core.ratelimit import credential_budget, credential_quotas, process_limiter, source_limits
 from core.sources import Director, Source, Sourced
 from credentials.crypto import Crypto
 from youtube.models import DATA_API, Channel, Comment, Video
@@ -25,10 +25,12 @@ from youtube.store import save_channels, save_comments, save_videos
 
 def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     """The Data API (keys from the credential table, YOUTUBE_API_KEYS imported into it, each
-    within its CREDENTIAL_LIMITS), then the keyless fallback when one is configured."""
+    within its CREDENTIAL_LIMITS and its daily quota), then the keyless fallback when one is
+    configured."""
     own = YoutubeSettings.of(settings)
     budget = credential_budget(process_limiter(settings),
-                               settings.credential_limits.get(DATA_API, []))
+                               settings.credential_limits.get(DATA_API, []), DATA_API,
+                               credential_quotas(settings).get(DATA_API))
     keys = StoredKeys.create(pool, Crypto.from_settings(settings), own.api_keys, budget)
     sources: list[Source] = [DataApiSource(own.data_api_url(settings), keys)]
     fallback = own.invidious_base_url(settings)

@@ -49,7 +49,9 @@ async def test_budgets_show_what_the_limiter_and_credentials_hold(
     assert source["credentials_usable"] == 1
     first, second = source["credentials"]
     assert (first["id"], first["handle"], first["state"]) == (made["id"], "main", "usable")
-    assert [(lim["used"], lim["remaining"]) for lim in first["limits"]] == [(2, 98)]
+    assert [(lim["limit"], lim["used"], lim["remaining"]) for lim in first["limits"]] == [
+        (f"credential:{made['id']}:100/86400s", 2, 98),  # its own CREDENTIAL_LIMITS
+        (f"quota:{SOURCE}:{made['id']}:10000/86400s@America/Los_Angeles", 0, 10000)]
     assert (second["state"], second["until"] is not None) == ("resting", True)
     assert [lim["limit"] for lim in body["live"]] == ["live:global:20000/86400s",
                                                       "live:global:60/60s"]

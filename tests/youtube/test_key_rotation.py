@@ -1,5 +1,6 @@
 """Key rotation through the in-process sandbox: a key answering 429 rests for its Retry-After
-while the work goes on with the others; an invalid key is retired until it validates again."""
+while the work goes on with the others; an invalid key is retired until it validates again; a
+key whose daily quota Beat counted as spent is passed over."""
 
 import dataclasses
 import logging
@@ -7,14 +8,17 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import httpx
 import pytest
 
 from core import http
+from core.budgets import read_budgets
 from core.config import Settings
 from core.flows import TaskContext
+from core.ratelimit import process_limiter
 from credentials import store
 from credentials.crypto import Crypto
 from credentials.validator import Validator, validate_and_record
@@ -23,6 +27,7 @@ from youtube import flows
 
 SANDBOX = "http://sandbox"
 KEYS = ["sandbox-key-1", "sandbox-key-2", "sandbox-key-3"]
+PACIFIC = ZoneInfo("America/Los_Angeles")
 
 
 @pytest.fixture
@@ -120,3 +125,28 @@ async def test_an_invalid_key_is_retired_until_it_validates_again(
                                         Validator.from_settings(ctx.settings), retired["id"])
     assert outcome is not None and outcome[0].valid
     assert not (await credential_of(ctx.pool, ctx, bad))["data_access_expired"]
+
+
+async def test_each_key_spends_its_daily_quota_then_the_fallback_answers(
+        ctx: TaskContext, sandbox: httpx.AsyncClient) -> None:
+    """Beat counts each key's quota units itself (a Pacific day), so a spent key is passed
+    over before the platform refuses it; GET /budgets reads the same counts."""
+    ids = await video_ids(sandbox, 350)
+    tight = dataclasses.replace(ctx, settings=ctx.settings.model_copy(update={
+        "credential_quotas": {"youtube_data_api": "2/day@America/Los_Angeles"}}))
+    before = await units(sandbox)
+    sources = []
+    for start in range(0, 350, 50):
+        result = await flows.refresh_yt_posts(
+            flows.VideosParams(video_ids=ids[start:start + 50]), tight)
+        sources.append(result["sources"])
+    assert sources == [["youtube_data_api"]] * 6 + [["invidious"]]
+    after = await units(sandbox)
+    assert {key: after[key] - before.get(key, 0) for key in KEYS} == dict.fromkeys(KEYS, 2)
+    found = await read_budgets(tight.settings, ctx.pool, process_limiter(tight.settings))
+    [source] = [s for s in found.sources if s.source == "youtube_data_api"]
+    quotas = [c.limits[-1] for c in source.credentials]
+    assert [(q.used, q.remaining) for q in quotas] == [(2, 0)] * 3
+    midnight = datetime.now(PACIFIC).replace(hour=0, minute=0, second=0, microsecond=0) \
+        + timedelta(days=1)
+    assert all(q.frees_at and abs((q.frees_at - midnight).total_seconds()) < 5 for q in quotas)

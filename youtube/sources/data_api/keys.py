@@ -14,9 +14,10 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from core.config import Settings
+from core.ratelimit import CostBudget
 from credentials import store
 from credentials.crypto import Crypto
-from credentials.manager import BudgetCheck, CredentialManager, always_budget
+from credentials.manager import CredentialManager
 from credentials.models import Credential
 from youtube.models import DATA_API
 
@@ -38,7 +39,7 @@ class ApiKey:
 
 
 class KeyProvider(Protocol):
-    async def pick(self) -> ApiKey | None: ...
+    async def pick(self, cost: int = 1) -> ApiKey | None: ...
     async def quota_spent(self, key: ApiKey) -> None: ...
     async def rate_limited(self, key: ApiKey, retry_after_s: float) -> None: ...
     async def invalid(self, key: ApiKey, reason: str) -> None: ...
@@ -51,7 +52,7 @@ class KeyPool:
         self.keys = list(dict.fromkeys(k for k in keys if k))
         self.resting: dict[str, float] = {}  # key -> epoch seconds when it may be used again
 
-    async def pick(self) -> ApiKey | None:
+    async def pick(self, cost: int = 1) -> ApiKey | None:
         now = time.time()
         usable = [k for k in self.keys if self.resting.get(k, 0.0) <= now]
         return ApiKey(random.choice(usable)) if usable else None
@@ -70,20 +71,27 @@ class StoredKeys:
     """Keys from the credential table (source youtube_data_api), shared by every process and
     host: a key rested by one worker is rested for all."""
 
-    def __init__(self, manager: CredentialManager, imports: list[str]) -> None:
+    def __init__(self, manager: CredentialManager, imports: list[str],
+                 budget: CostBudget | None = None) -> None:
         self.manager = manager
         self.imports = imports
+        self.budget = budget
 
     @classmethod
     def create(cls, pool: asyncpg.Pool, crypto: Crypto, imports: list[str],
-               has_budget: BudgetCheck | None = None) -> "StoredKeys":
-        manager = CredentialManager(pool, crypto, has_budget=has_budget or always_budget)
-        return cls(manager, imports)
+               budget: CostBudget | None = None) -> "StoredKeys":
+        return cls(CredentialManager(pool, crypto), imports, budget)
 
-    async def pick(self) -> ApiKey | None:
+    async def pick(self, cost: int = 1) -> ApiKey | None:
+        """A key with budget for a call of `cost` quota units (its limits and its quota)."""
         if self.imports:
             await self._import()
-        credential = await self.manager.pick(DATA_API)
+        budget = self.budget
+
+        async def has_budget(credential: Credential) -> bool:
+            return budget is None or await budget(credential, cost)
+
+        credential = await self.manager.pick(DATA_API, has_budget)
         value = credential.secret("key") if credential else None
         return ApiKey(value, credential) if value else None
 

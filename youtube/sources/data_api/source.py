@@ -108,7 +108,7 @@ class DataApiSource:
 
     async def _get(self, endpoint: str, params: dict[str, Any], cost: int = 1) -> Any:
         """Call with a key that has quota left; move to the next key when one is spent."""
-        while (key := await self.keys.pick()) is not None:
+        while (key := await self.keys.pick(cost)) is not None:
             try:
                 response = await get_json(DATA_API, f"{self.base_url}/{endpoint}",
                                           params={**params, "key": key.value})
