@@ -157,6 +157,7 @@ def _environment(url: str, sandbox_url: str, processes: int) -> dict[str, str]:
             "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
             "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
             "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER,
+            "CREDENTIAL_QUOTAS": json.dumps({"youtube_data_api": f"{HUGE}/day"}),
             "FLOW_OVERRIDES": json.dumps(overrides)}
 
 

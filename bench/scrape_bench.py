@@ -87,7 +87,10 @@ def _run_beat(url: str, sandbox_url: str, ids: list[str], processes: int) -> Lin
     """One Beat run: a fresh server and worker supervisor around the measurement."""
     server_port = free_port()
     env = {"DATABASE_URL": url, "SANDBOX_URL": sandbox_url,
-           "YOUTUBE_API_KEYS": ",".join(SANDBOX_KEYS), "FLOW_OVERRIDES": json.dumps(
+           "YOUTUBE_API_KEYS": ",".join(SANDBOX_KEYS),
+           # As the sandbox's own quota: a run is not cut short by a day's units.
+           "CREDENTIAL_QUOTAS": json.dumps({"youtube_data_api": "100000000/day"}),
+           "FLOW_OVERRIDES": json.dumps(
                {"refresh_yt_posts": {"processes": processes, "concurrency": CONCURRENCY}})}
     with beat_process("server", "--port", str(server_port), **env), \
             beat_process("worker", "--flows", "refresh_yt_posts", **env):

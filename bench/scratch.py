@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -49,11 +50,17 @@ def scratch_database(url: str) -> Iterator[str]:
         asyncio.run(_admin(url, drop))
 
 
+RUN_PREFIX = f"beat-bench:{uuid.uuid4().hex[:8]}"
+
+
 @contextmanager
 def beat_process(*args: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
-    """`beat ARGS` with extra environment, quiet unless it fails; SIGTERM on the way out."""
+    """`beat ARGS` with extra environment, quiet unless it fails; SIGTERM on the way out. The
+    processes of one benchmark run share rate-limit counts of their own (a scratch database's
+    credential ids restart at 1: counts under the default prefix would carry over)."""
     process = subprocess.Popen([sys.executable, "-m", "core.cli", *args],
-                               env={**THROWAWAY_KEY, **os.environ, "LOG_LEVEL": "WARNING", **env})
+                               env={**THROWAWAY_KEY, **os.environ, "LOG_LEVEL": "WARNING",
+                                    "RATE_LIMIT_PREFIX": RUN_PREFIX, **env})
     try:
         yield process
     finally:

@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -191,8 +192,12 @@ class Launcher:
         self.database_url = database_url
         self.workdir = workdir
         self.started: list[BeatProcess] = []
+        # Its processes' rate limits and quotas are their own: credential ids restart with each
+        # test database, and counts under a shared prefix would carry over between them.
+        self.rate_limit_prefix = f"beat-e2e:{uuid.uuid4().hex[:8]}"
 
     def env(self, database_url: str | None = None, **settings: object) -> dict[str, str]:
+        settings.setdefault("RATE_LIMIT_PREFIX", self.rate_limit_prefix)
         return beat_env(database_url or self.database_url, **settings)
 
     def spawn(self, name: str, args: Sequence[str], env: dict[str, str]) -> BeatProcess:
