@@ -32,7 +32,7 @@ The parts a platform fills in, each optional but its name:
 
 import logging
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import import_module, metadata
@@ -171,6 +171,8 @@ class LinkFigures:
     author_refresh: Refresh | None = None
 
 
+Freshness = Callable[[Any, str, Sequence[str]], Awaitable[dict[str, datetime]]]
+
 # (asyncpg pool, stored row of a `Lookups.link` lookup) -> its figures. Async because a post's
 # followers live on its author's row, a second read.
 Figures = Callable[[Any, Row], Awaitable[LinkFigures]]
@@ -197,6 +199,9 @@ class Lookups:
     # and a stored row of it -> its LinkFigures.
     link: Callable[[str, str], Lookup] | None = None
     figures: Figures | None = None
+    # Watchlists and the scheduler: (pool, kind, ids as the URL router gives them) -> when each
+    # stored one was last refreshed (ids not stored are left out), in one read per kind.
+    freshness: Freshness | None = None
     profile_model: type[Any] | None = None  # pydantic models of the answers (OpenAPI)
     post_model: type[Any] | None = None
 

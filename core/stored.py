@@ -2,13 +2,13 @@
 row as the generic endpoints answer it, and a profile's posts read newest first one keyset page
 at a time, with the opaque cursor the API hands out."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from core.platforms import InvalidId, Page
+from core.platforms import Freshness, InvalidId, Page
 from core.validation import INT64_MAX, check_timestamp
 
 BAD_CURSOR = "cursor is not a next_cursor this API gave"
@@ -58,3 +58,36 @@ def decode_cursor(cursor: str | None) -> tuple[datetime | None, int | None]:
     if not 1 <= after_id <= INT64_MAX:
         raise InvalidId(BAD_CURSOR)
     return after_time, after_id
+
+
+def freshness_of(sql: Callable[[str], str], key_of: Callable[[str, str], tuple[str, str]]
+                 ) -> Freshness:
+    """A platform's `Lookups.freshness`: `key_of(kind, id)` names the query (by name, read with
+    `sql`) answering (key, refreshed_at) rows for a text[] of keys, and the id's key in it;
+    one read per query."""
+
+    async def freshness(pool: Any, kind: str, ids: Sequence[str]) -> dict[str, datetime]:
+        by_query: dict[str, dict[str, str]] = {}  # query -> {given id: key}
+        for ident in ids:
+            query, key = key_of(kind, ident)
+            by_query.setdefault(query, {})[ident] = key
+        found: dict[str, datetime] = {}
+        for query, keys in by_query.items():
+            stored = await refreshed_at(pool, sql(query), sorted(set(keys.values())))
+            found.update({ident: stored[key] for ident, key in keys.items() if key in stored})
+        return found
+
+    return freshness
+
+
+async def refreshed_at(pool: Any, query: str, keys: Sequence[str]) -> dict[str, datetime]:
+    """{key: refreshed_at} of `query`, which takes a text[] of keys and answers rows of
+    (key, refreshed_at), the latest when a key has several rows (keys not stored are absent)."""
+    if not keys:
+        return {}
+    found: dict[str, datetime] = {}
+    for row in await pool.fetch(query, list(keys)):
+        if row["refreshed_at"] is not None and (row["key"] not in found
+                                                or row["refreshed_at"] > found[row["key"]]):
+            found[row["key"]] = row["refreshed_at"]
+    return found

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
-from core.stored import StoredRow, newest_first
+from core.stored import StoredRow, freshness_of, newest_first
 from facebook.store import fetch_one, sql
 
 PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,79}")
@@ -144,7 +144,14 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         else None)
 
 
+def _freshness_key(kind: str, ident: str) -> tuple[str, str]:
+    if kind in ("post", "video"):
+        return "refreshed_posts", ident
+    return "refreshed_pages", ident if NUMERIC_ID.fullmatch(ident) else ident.lstrip("@").lower()
+
+
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
                   post_by_type=_post_by_type, recent_posts=_recent,
-                  link=_link, figures=_figures, profile_model=FacebookPage, post_model=FacebookPost)
+                  link=_link, figures=_figures, freshness=freshness_of(sql, _freshness_key),
+                  profile_model=FacebookPage, post_model=FacebookPost)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
-from core.stored import StoredRow, newest_first
+from core.stored import StoredRow, freshness_of, newest_first
 from instagram.store import fetch_one, sql
 
 HANDLE = re.compile(r"@?[A-Za-z0-9._]{1,30}")
@@ -193,9 +193,18 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         else None)
 
 
+def _freshness_key(kind: str, ident: str) -> tuple[str, str]:
+    if kind == "post":
+        return "refreshed_posts", ident
+    if kind == "story":
+        return "refreshed_media", ident.partition("/")[2]
+    return "refreshed_accounts", ident.lstrip("@").lower()
+
+
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
                   post_by_type=_post_by_type, recent_posts=_recent,
-                  link=_link, figures=_figures, profile_insights=_insights("insights", "insights"),
+                  link=_link, figures=_figures, freshness=freshness_of(sql, _freshness_key),
+                  profile_insights=_insights("insights", "insights"),
                   audience_insights=_insights("audience", "audience"),
                   profile_model=InstagramAccount, post_model=InstagramPost)

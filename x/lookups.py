@@ -7,8 +7,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, Refresh
-from core.stored import StoredRow
-from x.store import fetch_one
+from core.stored import StoredRow, freshness_of
+from x.store import fetch_one, sql
 
 HANDLE = re.compile(r"@?[A-Za-z0-9_]{1,15}")
 NUMERIC_ID = re.compile(r"[0-9]{1,20}")
@@ -113,6 +113,13 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         else None)
 
 
+def _freshness_key(kind: str, ident: str) -> tuple[str, str]:
+    if kind == "post":
+        return "refreshed_tweets", ident
+    return "refreshed_accounts", ident.lstrip("@").lower()
+
+
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   profile_id_of_row=_profile_of_row, post_by_shortcode=_post,
-                  link=_link, figures=_figures, profile_model=XAccount, post_model=XPost)
+                  link=_link, figures=_figures, freshness=freshness_of(sql, _freshness_key),
+                  profile_model=XAccount, post_model=XPost)

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
-from core.stored import StoredRow, newest_first
+from core.stored import StoredRow, freshness_of, newest_first
 from youtube.store import fetch_one, sql
 
 CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
@@ -140,8 +140,17 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         if channel is None and row.get("channel_id") else None)
 
 
+def _freshness_key(kind: str, ident: str) -> tuple[str, str]:
+    if kind == "video":
+        return "refreshed_videos", ident
+    if ident.startswith("@"):
+        return "refreshed_handles", ident.lower()
+    return "refreshed_channels", ident
+
+
 LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_channel,
                   profile_id_of_row=_channel_of_row, post_by_shortcode=_video,
                   post_by_type=_video_by_type, recent_posts=_recent,
-                  link=_link, figures=_figures, profile_model=YoutubeChannel,
+                  link=_link, figures=_figures, freshness=freshness_of(sql, _freshness_key),
+                  profile_model=YoutubeChannel,
                   post_model=YoutubeVideo)

@@ -134,3 +134,14 @@ SELECT * FROM facebook_post
 
 -- name: posts_refreshed_at
 SELECT max(refreshed_at) AS refreshed_at FROM facebook_post WHERE page_id = $1;
+
+-- name: refreshed_posts
+-- Freshness of many posts and videos (watchlists): (key, refreshed_at) by the id asked, the
+-- post's own or one of its aliases.
+SELECT k.key, p.refreshed_at FROM unnest($1::text[]) AS k(key)
+  JOIN facebook_post p ON p.post_id = k.key OR p.aliases @> ARRAY[k.key];
+
+-- name: refreshed_pages
+-- By page id or lower-case user name.
+SELECT k.key, g.refreshed_at FROM unnest($1::text[]) AS k(key)
+  JOIN facebook_page g ON g.page_id = k.key OR lower(g.username) = k.key;

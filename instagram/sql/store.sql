@@ -260,3 +260,14 @@ SELECT * FROM instagram_post
 
 -- name: posts_refreshed_at
 SELECT max(refreshed_at) AS refreshed_at FROM instagram_post WHERE profile_id = $1;
+
+-- name: refreshed_posts
+-- Freshness of many posts (watchlists): (key, refreshed_at) by shortcode.
+SELECT shortcode AS key, refreshed_at FROM instagram_post WHERE shortcode = ANY($1::text[]);
+
+-- name: refreshed_media
+SELECT post_id AS key, refreshed_at FROM instagram_post WHERE post_id = ANY($1::text[]);
+
+-- name: refreshed_accounts
+SELECT lower(handle) AS key, refreshed_at FROM instagram_account
+ WHERE lower(handle) = ANY($1::text[]);

@@ -132,3 +132,10 @@ SELECT * FROM x_account WHERE id = $1;
 
 -- name: post_by_tweet_id
 SELECT * FROM x_post WHERE tweet_id = $1;
+
+-- name: refreshed_tweets
+-- Freshness of many tweets (watchlists): (key, refreshed_at) by tweet id.
+SELECT tweet_id AS key, refreshed_at FROM x_post WHERE tweet_id = ANY($1::text[]);
+
+-- name: refreshed_accounts
+SELECT lower(handle) AS key, refreshed_at FROM x_account WHERE lower(handle) = ANY($1::text[]);

@@ -175,3 +175,15 @@ SELECT * FROM youtube_post WHERE channel_id = $1 ORDER BY published_at DESC NULL
 
 -- name: videos_refreshed_at
 SELECT max(refreshed_at) AS refreshed_at FROM youtube_post WHERE channel_id = $1;
+
+-- name: refreshed_videos
+-- Freshness of many videos (watchlists): (key, refreshed_at) by video id.
+SELECT video_id AS key, refreshed_at FROM youtube_post WHERE video_id = ANY($1::text[]);
+
+-- name: refreshed_channels
+SELECT channel_id AS key, refreshed_at FROM youtube_account WHERE channel_id = ANY($1::text[]);
+
+-- name: refreshed_handles
+-- By handle, lower case with its @.
+SELECT lower(handle) AS key, refreshed_at FROM youtube_account
+ WHERE lower(handle) = ANY($1::text[]);
