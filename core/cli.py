@@ -86,8 +86,12 @@ def server(host: Annotated[str | None, typer.Option(
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     os.environ["DATABASE_URL"] = settings.database_url
+    if workers > 1 and settings.prometheus_multiproc_dir is None:
+        _shared_metrics_dir()
+    # One process: uvicorn's lines go through Beat's log pipeline (core/logs.py).
+    log_config = None if workers == 1 else uvicorn.config.LOGGING_CONFIG
     uvicorn.run("server:create_app", factory=True, host=host,
-                port=port, workers=workers, loop="uvloop",
+                port=port, workers=workers, loop="uvloop", log_config=log_config,
                 log_level=settings.log_level.lower(), access_log=False)
 
 
@@ -99,6 +103,7 @@ def worker(flows: Annotated[str | None, typer.Option(
            maintenance: Annotated[bool, typer.Option(help="Run queue upkeep (leader-elected)")]
            = True) -> None:
     """Run the worker supervisor: processes x concurrency per flow, restarts, graceful stop."""
+    from core.metrics_exporter import worker_metrics_dir
     from core.supervisor import Supervisor, plan_slots
 
     # What to run is known before any service is asked: a wrong choice is the first thing said.
@@ -112,7 +117,22 @@ def worker(flows: Annotated[str | None, typer.Option(
     log.info("supervisor: %s for %s, plus %s",
              plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
              ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
-    Supervisor(slots, settings.worker_shutdown_grace).run()
+    with worker_metrics_dir(settings):
+        Supervisor(slots, settings.worker_shutdown_grace).run()
+
+
+def _shared_metrics_dir() -> None:
+    """A private metrics directory for the server processes, so that /metrics answers the same
+    whichever of them serves the scrape; removed at exit."""
+    import atexit
+    import tempfile
+    from pathlib import Path
+
+    from core.metrics import use_dir
+
+    directory = tempfile.mkdtemp(prefix="beat-server-metrics-")
+    use_dir(Path(directory))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 def _chosen_flows(registry: dict[str, Flow], flows: str | None,

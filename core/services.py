@@ -49,6 +49,9 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
         assert database_url
         db.migrate(database_url)
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url or ""}
+        if settings.prometheus_multiproc_dir is None:
+            # The server's /metrics shows the workers' samples: one directory for both.
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(home))
         # One machine runs every flow: one process each unless configured otherwise.
         env.setdefault("WORKER_PROCESS_CAP", str(settings.worker_process_cap or 1))
         published = home / SERVICES_FILE
@@ -60,6 +63,15 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
                           settings.worker_shutdown_grace)
         finally:
             published.unlink(missing_ok=True)
+
+
+def _fresh_metrics_dir(home: Path) -> Path:
+    from core.metrics import clear_dir
+
+    directory = home / "metrics"
+    directory.mkdir(parents=True, exist_ok=True)
+    clear_dir(directory)  # the samples of an earlier `beat up` would add to this one's
+    return directory
 
 
 def _commands(settings: Settings, env: dict[str, str], host: str,
