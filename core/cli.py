@@ -30,14 +30,15 @@ from core.cli_support import (
     with_queue,
 )
 from core.config import ConfigError, Settings, get_settings
-from core.console import age, columns, indented, plural, usage_line
+from core.console import columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
 from core.events_cli import events_app
 from core.flows import Flow, load_flows
 from core.logs import setup_logging
+from core.ops_cli import OPS_COMMANDS
 from core.platforms_cli import links_command, parse_command, platforms_command
 from core.plugins import add_commands
-from core.queue import NewTask, Queue, Status, Task
+from core.queue import NewTask, Status, Task
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Beat: scrape requests for social-media analytics, queued in PostgreSQL.")
@@ -46,6 +47,8 @@ app.add_typer(credentials_app, name="credentials")
 app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
+for name, command in OPS_COMMANDS.items():
+    app.command(name)(command)
 console = Console()
 log = logging.getLogger("beat")
 T = TypeVar("T")
@@ -252,51 +255,6 @@ def task_command(task_id: Annotated[int, typer.Argument(help="The task's id", me
     if task is None:
         raise UserError(f"no task {task_id}")
     print(task.model_dump_json() if as_json else "\n".join(task_lines(task)))
-
-
-@app.command()
-def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False) -> None:
-    """Queue depth, age and throughput per flow (the queue_stats view)."""
-    settings = settings_with_database()
-
-    async def job(queue: Queue) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return await queue.stats(), await queue.outbox_stats()
-
-    rows, outbox = run_async(lambda: with_queue(settings, job))
-    if as_json:
-        for row in rows:
-            print(json.dumps(row))
-        return
-    if not rows:
-        print("queue is empty")
-    else:
-        table = [[row["flow"], str(row["pending"]), str(row["processing"]),
-                  str(row["failed_last_hour"]),
-                  age(row["oldest_pending_age_s"] if row["pending"] else None),
-                  str(row["completed_per_minute"])] for row in rows]
-        print("\n".join(columns(("flow", "pending", "running", "failed 1h", "oldest",
-                                 "done/min"), table)))
-    print(outbox_line(outbox))
-
-
-def outbox_line(outbox: list[dict[str, Any]]) -> str:
-    """The event outbox backlog in one line: unsent and parked events, and the oldest's age."""
-    by_status = {row["status"]: row for row in outbox}
-    parts = [f"{plural(by_status[s]['events'], 'event')} {s.lower()} "
-             f"(oldest {age(by_status[s]['oldest_age_s'])})"
-             for s in ("PENDING", "PARKED") if s in by_status]
-    return "outbox: " + ("; ".join(parts) if parts else "nothing unsent")
-
-
-@app.command()
-def requeue(status: Annotated[Status, typer.Option(help="Tasks in this status")] = Status.FAILED,
-            flow: Annotated[str | None, typer.Option(help="Only this flow")] = None) -> None:
-    """Put finished tasks (FAILED by default) back to PENDING with all their attempts."""
-    if status in (Status.PENDING, Status.PROCESSING):
-        raise UserError("requeue takes a finished status (FAILED, TIMEOUT, EXPIRED, ...)")
-    settings = settings_with_database()
-    count = run_async(lambda: with_queue(settings, lambda q: q.requeue_where(status, flow)))
-    console.print(f"requeued {plural(count, 'task')}")
 
 
 @app.command("flows")

@@ -169,6 +169,15 @@ class Queue:
         row = await self.pool.fetchrow(sql("cancel"), task_id)
         return Task.from_record(row) if row else None
 
+    async def cancel_where(self, flow: str) -> int:
+        """Cancel every PENDING task of `flow`; how many were."""
+        return len(await self.pool.fetch(sql("cancel_where"), flow))
+
+    async def recent_failures(self, flow: str | None, limit: int) -> list[dict[str, Any]]:
+        """The latest FAILED and TIMEOUT tasks (of `flow`), newest first: id, flow, status,
+        retry_count, max_attempts, error_kind, last_error, scraped_at, age_s."""
+        return [dict(r) for r in await self.pool.fetch(sql("recent_failures"), flow, limit)]
+
     async def requeue(self, task_id: int) -> Task | None:
         """Run a finished task again; None when it is not finished (or does not exist).
 
