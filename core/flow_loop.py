@@ -88,7 +88,6 @@ class FlowLoop:
 
     async def execute(self, claim: Claim, row: asyncpg.Record) -> None:
         started = asyncio.get_running_loop().time()
-        metrics.task_started(self.flow.name)
         try:
             with bind_task(claim.task_id, self.flow.name, row["retry_count"]):
                 ack = await self.outcome(claim, row)
@@ -98,7 +97,6 @@ class FlowLoop:
             self.runtime.released.append(claim)  # shutdown: hand it back
             raise
         finally:
-            metrics.task_stopped(self.flow.name)
             self.forget(claim)
         if claim in self.abandoned:
             log.warning("task %d (%s) returned after its timeout: result dropped",

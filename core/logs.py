@@ -20,6 +20,7 @@ import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 from core.config import Settings, get_settings
+from core.logcontext import bound_fields
 from credentials import redact
 
 LOG_FORMATS = ("auto", "json", "text")
@@ -68,6 +69,7 @@ def _shared_chain(as_json: bool) -> list[Processor]:
     """What every event gets, whether it came from structlog or from stdlib logging."""
     return [
         structlog.contextvars.merge_contextvars,
+        _merge_bound,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         _add_pid,
@@ -80,12 +82,17 @@ def _shared_chain(as_json: bool) -> list[Processor]:
 
 def _configure_structlog(as_json: bool) -> None:
     structlog.configure(
-        processors=[*_shared_chain(as_json)[:1], structlog.stdlib.filter_by_level,
-                    *_shared_chain(as_json)[1:],
+        processors=[structlog.stdlib.filter_by_level, *_shared_chain(as_json),
                     structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True)
+
+
+def _merge_bound(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    for key, value in bound_fields().items():
+        event.setdefault(key, value)
+    return event
 
 
 def _add_pid(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:

@@ -52,23 +52,38 @@ def sample(samples: dict[tuple[str, frozenset[tuple[str, str]]], float], name: s
 
 def test_the_samples_of_two_processes_add_up(tmp_path: Path) -> None:
     in_process("for _ in range(3): m.task_finished('f', 'COMPLETE', 0.2)\n"
-               "m.task_enqueued('f', 5)", tmp_path)
+               "m.task_enqueued('f', 5)\nm.flush()", tmp_path)
     in_process("for _ in range(4): m.task_finished('f', 'COMPLETE', 2.0)\n"
-               "m.task_finished('f', 'FAILED', 0.1)", tmp_path)
+               "m.flush()\nm.task_finished('f', 'FAILED', 0.1)\nm.flush()", tmp_path)
     seen = scrape(tmp_path)
     assert sample(seen, "beat_tasks_finished_total", flow="f", status="COMPLETE") == 7
     assert sample(seen, "beat_tasks_finished_total", flow="f", status="FAILED") == 1
     assert sample(seen, "beat_tasks_enqueued_total", flow="f") == 5
     assert sample(seen, "beat_task_duration_seconds_count", flow="f") == 8
     assert sample(seen, "beat_task_duration_seconds_bucket", flow="f", le="0.25") == 4
+    assert sample(seen, "beat_task_duration_seconds_bucket", flow="f", le="2.5") == 8
+    assert sample(seen, "beat_task_duration_seconds_bucket", flow="f", le="+Inf") == 8
     assert sample(seen, "beat_task_duration_seconds_sum", flow="f") == pytest.approx(8.7)
 
 
+def test_tallied_outcomes_show_only_once_flushed(tmp_path: Path) -> None:
+    in_process("m.task_finished('f', 'COMPLETE', 0.2)\n"
+               "m.task_finished('g', 'COMPLETE', 1000.0)", tmp_path)  # never flushed
+    assert sample(scrape(tmp_path), "beat_tasks_finished_total", flow="f",
+                  status="COMPLETE") is None
+    in_process("m.task_finished('g', 'RETRY', 1000.0)\nm.task_finished('g', 'RETRY', 0.001)\n"
+               "m.flush()\nm.flush()", tmp_path)
+    seen = scrape(tmp_path)
+    assert sample(seen, "beat_tasks_finished_total", flow="g", status="RETRY") == 2
+    assert sample(seen, "beat_task_duration_seconds_bucket", flow="g", le="0.005") == 1
+    assert sample(seen, "beat_task_duration_seconds_bucket", flow="g", le="900.0") == 1
+    assert sample(seen, "beat_task_duration_seconds_bucket", flow="g", le="+Inf") == 2
+
+
 def test_a_dead_process_running_tasks_leave_the_gauge_once_marked_dead(tmp_path: Path) -> None:
-    pid = int(in_process("import os\nm.task_started('f'); m.task_started('f')\n"
-                         "m.task_started('g'); m.task_stopped('g')\nprint(os.getpid())",
-                         tmp_path).stdout)
-    in_process("m.task_started('f')", tmp_path)
+    pid = int(in_process("import os\nm.set_running('f', 2)\nm.set_running('g', 0)\n"
+                         "print(os.getpid())", tmp_path).stdout)
+    in_process("m.set_running('f', 1)", tmp_path)
     assert sample(scrape(tmp_path), "beat_tasks_running", flow="f") == 3
     in_process(f"m.process_gone({pid})", tmp_path)
     assert sample(scrape(tmp_path), "beat_tasks_running", flow="f") == 1

@@ -4,6 +4,7 @@ worker process's samples (two processes run one flow) and the worker's own expor
 (WORKER_METRICS_PORT) serves the same counts; every worker log line is a JSON object, and the
 lines logged inside a task carry its id, flow, attempt (and the source being called)."""
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,22 @@ async def enqueue(api: httpx.AsyncClient, flow: str, params: dict[str, Any]) -> 
     assert answer.status_code == 201, answer.text
     task_id: int = answer.json()["id"]
     return task_id
+
+
+async def settled(client: httpx.AsyncClient, path: str) -> Samples:
+    """The samples once every finished task shows: worker processes publish their tallies
+    twice a second."""
+    total = RUNLOG + 2 * FLAKY + LOGGED  # the flaky ones end twice: RETRY, then COMPLETE
+    deadline = asyncio.get_running_loop().time() + 10
+    while True:
+        page = await client.get(path)
+        assert page.status_code == 200, page.text
+        seen = metrics.parse(page.text)
+        ended = sum(value for (name, _), value in seen.items()
+                    if name == "beat_tasks_finished_total")
+        if ended >= total or asyncio.get_running_loop().time() > deadline:
+            return seen
+        await asyncio.sleep(0.1)
 
 
 def assert_task_counts(seen: Samples) -> None:
@@ -72,19 +89,16 @@ async def test_metrics_add_up_across_worker_processes_and_logs_are_json(
         logged = [await enqueue(api, "e2e_logged", {"n": n, "fail": n == 0})
                   for n in range(LOGGED)]
         await wait_all_finished(pool, RUNLOG + FLAKY + LOGGED, 60, worker)
-        page = await api.get("/metrics")
-        assert page.status_code == 200, page.text
-    served = metrics.parse(page.text)
+        served = await settled(api, "/metrics")
     assert_task_counts(served)
     assert sample(served, "beat_tasks_enqueued_total", flow="e2e_runlog") == RUNLOG
     assert sample(served, "beat_queue_depth", flow="e2e_runlog", status="PENDING") == 0
     pids = await pool.fetch("SELECT DISTINCT pid FROM e2e_run_log WHERE flow = 'e2e_runlog'")
     assert len(pids) == 2, "both e2e_runlog processes ran tasks"
 
-    async with httpx.AsyncClient(timeout=10) as client:
-        own = await client.get(f"http://127.0.0.1:{worker_port}/metrics")
-    assert own.status_code == 200
-    exported = metrics.parse(own.text)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{worker_port}",
+                                 timeout=10) as client:
+        exported = await settled(client, "/metrics")
     assert_task_counts(exported)
     assert not any(name == "beat_queue_depth" for name, _ in exported)  # the server's alone
 
