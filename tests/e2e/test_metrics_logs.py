@@ -6,6 +6,8 @@ lines logged inside a task carry its id, flow, attempt (and the source being cal
 
 import asyncio
 import json
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import httpx
 
 from core import metrics
 from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
+from tests.e2e.support import enqueue as enqueue_rows
 from tests.e2e.support import overrides, wait_all_finished
 
 RUNLOG, FLAKY, LOGGED = 30, 4, 3
@@ -112,3 +115,38 @@ async def test_metrics_add_up_across_worker_processes_and_logs_are_json(
     assert sorted(line["task_id"] for line in calls) == logged
     assert all(line["source"] == "e2e_echo" and line["flow"] == "e2e_logged"
                for line in calls)
+
+
+async def running(client: httpx.AsyncClient, want: float, timeout: float) -> float | None:
+    """beat_tasks_running of e2e_runlog once it equals `want` (or the last value seen)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        page = await client.get("/metrics")
+        value = sample(metrics.parse(page.text), "beat_tasks_running", flow="e2e_runlog")
+        if value == want or asyncio.get_running_loop().time() > deadline:
+            return value
+        await asyncio.sleep(0.1)
+
+
+async def test_a_killed_worker_process_leaves_the_running_gauge(
+        beat: Launcher, e2e_db: str, pool: asyncpg.Pool) -> None:
+    """Its live gauge file goes when the supervisor reaps it: the task it ran no longer counts
+    as running (the reaper hands it to the new process only when its lease runs out)."""
+    port = free_port()
+    worker = beat.worker("e2e_runlog", WORKER_METRICS_PORT=port, QUEUE_POLL_INTERVAL=0.2)
+    await wait_worker_ready(worker, e2e_db, workers=1)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        await enqueue_direct(pool, 2)
+        assert await running(client, 2, 10) == 2
+        [victim] = [pid for pid, slot in worker.started_children().items()
+                    if slot == "worker-e2e_runlog-0"]
+        os.kill(victim, signal.SIGKILL)
+        await worker.wait_log(rf"worker-e2e_runlog-0 \(pid {victim}\) exited with -9", timeout=10)
+        assert await running(client, 0, 10) == 0
+        claimed = sample(metrics.parse((await client.get("/metrics")).text),
+                         "beat_tasks_claimed_total", flow="e2e_runlog")
+        assert claimed == 2  # the counters of the dead process stay
+
+
+async def enqueue_direct(pool: asyncpg.Pool, count: int) -> None:
+    await enqueue_rows(pool, "e2e_runlog", [{"sleep": 60, "n": n} for n in range(count)])
