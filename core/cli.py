@@ -31,14 +31,15 @@ from core.cli_support import (
     with_queue,
 )
 from core.config import ConfigError, Settings, get_settings
-from core.console import age, columns, indented, plural, usage_line
+from core.console import columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
 from core.events_cli import events_app
 from core.flows import Flow, load_flows
 from core.logs import setup_logging
+from core.ops_cli import OPS_COMMANDS
 from core.platforms_cli import links_command, parse_command, platforms_command
 from core.plugins import add_commands
-from core.queue import NewTask, Queue, Status, Task
+from core.queue import NewTask, Status, Task
 from core.watch_cli import watch_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -50,6 +51,8 @@ app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
 app.command("budgets")(budgets_command)
+for name, command in OPS_COMMANDS.items():
+    app.command(name)(command)
 console = Console()
 log = logging.getLogger("beat")
 T = TypeVar("T")
@@ -90,8 +93,12 @@ def server(host: Annotated[str | None, typer.Option(
     assert settings.database_url
     run_async(lambda: db.check_schema(settings.database_url or ""))
     os.environ["DATABASE_URL"] = settings.database_url
+    if workers > 1 and settings.prometheus_multiproc_dir is None:
+        _shared_metrics_dir()
+    # One process: uvicorn's lines go through Beat's log pipeline (core/logs.py).
+    log_config = None if workers == 1 else uvicorn.config.LOGGING_CONFIG
     uvicorn.run("server:create_app", factory=True, host=host,
-                port=port, workers=workers, loop="uvloop",
+                port=port, workers=workers, loop="uvloop", log_config=log_config,
                 log_level=settings.log_level.lower(), access_log=False)
 
 
@@ -103,6 +110,7 @@ def worker(flows: Annotated[str | None, typer.Option(
            maintenance: Annotated[bool, typer.Option(help="Run queue upkeep (leader-elected)")]
            = True) -> None:
     """Run the worker supervisor: processes x concurrency per flow, restarts, graceful stop."""
+    from core.metrics_exporter import worker_metrics_dir
     from core.supervisor import Supervisor, plan_slots
 
     # What to run is known before any service is asked: a wrong choice is the first thing said.
@@ -116,7 +124,22 @@ def worker(flows: Annotated[str | None, typer.Option(
     log.info("supervisor: %s for %s, plus %s",
              plural(workers, "worker process", "worker processes"), plural(len(chosen), "flow"),
              ", ".join(s.name for s in slots if not s.name.startswith("worker-")) or "nothing")
-    Supervisor(slots, settings.worker_shutdown_grace).run()
+    with worker_metrics_dir(settings):
+        Supervisor(slots, settings.worker_shutdown_grace).run()
+
+
+def _shared_metrics_dir() -> None:
+    """A private metrics directory for the server processes, so that /metrics answers the same
+    whichever of them serves the scrape; removed at exit."""
+    import atexit
+    import tempfile
+    from pathlib import Path
+
+    from core.metrics import use_dir
+
+    directory = tempfile.mkdtemp(prefix="beat-server-metrics-")
+    use_dir(Path(directory))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 def _chosen_flows(registry: dict[str, Flow], flows: str | None,
@@ -236,51 +259,6 @@ def task_command(task_id: Annotated[int, typer.Argument(help="The task's id", me
     if task is None:
         raise UserError(f"no task {task_id}")
     print(task.model_dump_json() if as_json else "\n".join(task_lines(task)))
-
-
-@app.command()
-def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False) -> None:
-    """Queue depth, age and throughput per flow (the queue_stats view)."""
-    settings = settings_with_database()
-
-    async def job(queue: Queue) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        return await queue.stats(), await queue.outbox_stats()
-
-    rows, outbox = run_async(lambda: with_queue(settings, job))
-    if as_json:
-        for row in rows:
-            print(json.dumps(row))
-        return
-    if not rows:
-        print("queue is empty")
-    else:
-        table = [[row["flow"], str(row["pending"]), str(row["processing"]),
-                  str(row["failed_last_hour"]),
-                  age(row["oldest_pending_age_s"] if row["pending"] else None),
-                  str(row["completed_per_minute"])] for row in rows]
-        print("\n".join(columns(("flow", "pending", "running", "failed 1h", "oldest",
-                                 "done/min"), table)))
-    print(outbox_line(outbox))
-
-
-def outbox_line(outbox: list[dict[str, Any]]) -> str:
-    """The event outbox backlog in one line: unsent and parked events, and the oldest's age."""
-    by_status = {row["status"]: row for row in outbox}
-    parts = [f"{plural(by_status[s]['events'], 'event')} {s.lower()} "
-             f"(oldest {age(by_status[s]['oldest_age_s'])})"
-             for s in ("PENDING", "PARKED") if s in by_status]
-    return "outbox: " + ("; ".join(parts) if parts else "nothing unsent")
-
-
-@app.command()
-def requeue(status: Annotated[Status, typer.Option(help="Tasks in this status")] = Status.FAILED,
-            flow: Annotated[str | None, typer.Option(help="Only this flow")] = None) -> None:
-    """Put finished tasks (FAILED by default) back to PENDING with all their attempts."""
-    if status in (Status.PENDING, Status.PROCESSING):
-        raise UserError("requeue takes a finished status (FAILED, TIMEOUT, EXPIRED, ...)")
-    settings = settings_with_database()
-    count = run_async(lambda: with_queue(settings, lambda q: q.requeue_where(status, flow)))
-    console.print(f"requeued {plural(count, 'task')}")
 
 
 @app.command("flows")

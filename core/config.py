@@ -5,7 +5,7 @@ import binascii
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import unquote
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     amqp_url: str | None = None
     beat_home: Path = Path("~/.beat").expanduser()
     log_level: str = "INFO"
+    # Log lines: `json` (one object a line), `text` (`time LEVEL [pid] logger: message`), or
+    # `auto`: text when stderr is a terminal, JSON otherwise (core/logs.py).
+    log_format: Literal["auto", "json", "text"] = "auto"
 
     # Extra modules imported at start-up that register flows (comma-separated or JSON list).
     flow_modules: Annotated[list[str], NoDecode] = []
@@ -122,6 +125,15 @@ class Settings(BaseSettings):
     google_service_account_file: Path | None = None
     google_service_account_json: SecretStr | None = None
     sheets_api_url: str = "https://sheets.googleapis.com/"
+
+    # Metrics (core/metrics.py). PROMETHEUS_MULTIPROC_DIR: the directory where every process
+    # of this host writes its samples (prometheus_client's multiprocess mode; empty it before
+    # the processes start); without it the worker supervisor uses a private one. With
+    # WORKER_METRICS_PORT, `beat worker` serves its processes' metrics at
+    # http://WORKER_METRICS_HOST:WORKER_METRICS_PORT/metrics.
+    prometheus_multiproc_dir: Path | None = None
+    worker_metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    worker_metrics_host: str = "127.0.0.1"
 
     server_host: str = "127.0.0.1"
     server_port: int = 8000

@@ -10,11 +10,12 @@ from typing import TYPE_CHECKING
 import asyncpg
 from pydantic import ValidationError
 
-from core import errors
+from core import errors, metrics
 from core.acks import Ack, Claim
 from core.checkpoint import task_checkpoint
 from core.db import DB_ERRORS
 from core.flows import Flow, TaskContext
+from core.logcontext import bind_task
 from core.progress import task_progress
 from core.queue import Status, sql
 from core.ratelimit import RateLimiterUnavailable
@@ -74,6 +75,7 @@ class FlowLoop:
             finally:
                 rt.claims_in_flight -= 1
             deadline = sent + self.flow.timeout_s
+            metrics.tasks_claimed(self.flow.name, len(rows))
             for row in rows:
                 if row["status"] == Status.PROCESSING:
                     claim = Claim(row["id"], row["lease_token"])
@@ -85,8 +87,10 @@ class FlowLoop:
                 await wait_event(self.wake, rt.poll_interval)
 
     async def execute(self, claim: Claim, row: asyncpg.Record) -> None:
+        started = asyncio.get_running_loop().time()
         try:
-            ack = await self.outcome(claim, row)
+            with bind_task(claim.task_id, self.flow.name, row["retry_count"]):
+                ack = await self.outcome(claim, row)
         except asyncio.CancelledError:
             if claim in self.lease_lost or claim in self.abandoned:
                 return  # another worker may hold it now, or its TIMEOUT is already recorded
@@ -101,6 +105,9 @@ class FlowLoop:
             return
         self.done += 1
         self.runtime.acks.add(ack)
+        metrics.task_finished(self.flow.name, metrics.RETRY if ack.status == Status.PENDING
+                              else ack.status.value,
+                              asyncio.get_running_loop().time() - started)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("task %d %s attempt %d -> %s", claim.task_id, self.flow.name,
                       row["retry_count"], ack.status)
@@ -136,6 +143,8 @@ class FlowLoop:
         overdue = [claim for claim, deadline in self.deadlines.items() if deadline <= now]
         for claim in overdue:
             task = self.running[claim]
+            metrics.task_finished(self.flow.name, Status.TIMEOUT.value,
+                                  now - self.claimed_at.get(claim, now))
             self.forget(claim)
             self.abandoned[claim] = (task, now)
             task.cancel()

@@ -4,6 +4,7 @@ Every statement lives in core/sql/queue.sql; this module binds them to typed Pyt
 """
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 import asyncpg
 from pydantic import BaseModel
 
-from core import sqlfile
+from core import metrics, sqlfile
 from core.errors import KeyConflict
 from core.progress import Progress
 
@@ -101,6 +102,7 @@ class Queue:
             for _ in range(5):
                 row = await conn.fetchrow(sql("enqueue"), *args)
                 if row is not None:
+                    metrics.task_enqueued(task.flow)
                     return Task.from_record(row), True
                 existing = await conn.fetch(sql("get_active_by_keys"), [task.idempotency_key])
                 if existing:
@@ -122,9 +124,12 @@ class Queue:
         async with self.pool.acquire() as conn:
             for _ in range(5):
                 try:
-                    return await self._insert_many(conn, columns, tasks, keys, may_share)
+                    results = await self._insert_many(conn, columns, tasks, keys, may_share)
                 except _Retry:
                     continue  # a task holding one of the keys finished meanwhile: insert again
+                for flow, count in Counter(t.flow for t, created in results if created).items():
+                    metrics.task_enqueued(flow, count)
+                return results
         raise RuntimeError("could not enqueue: idempotency keys keep changing state")
 
     async def _insert_many(self, conn: asyncpg.Connection, columns: list[tuple[Any, ...]],
@@ -163,6 +168,15 @@ class Queue:
         """Cancel a PENDING task; None when it is not pending (or does not exist)."""
         row = await self.pool.fetchrow(sql("cancel"), task_id)
         return Task.from_record(row) if row else None
+
+    async def cancel_where(self, flow: str) -> int:
+        """Cancel every PENDING task of `flow`; how many were."""
+        return len(await self.pool.fetch(sql("cancel_where"), flow))
+
+    async def recent_failures(self, flow: str | None, limit: int) -> list[dict[str, Any]]:
+        """The latest FAILED and TIMEOUT tasks (of `flow`), newest first: id, flow, status,
+        retry_count, max_attempts, error_kind, last_error, scraped_at, age_s."""
+        return [dict(r) for r in await self.pool.fetch(sql("recent_failures"), flow, limit)]
 
     async def requeue(self, task_id: int) -> Task | None:
         """Run a finished task again; None when it is not finished (or does not exist).

@@ -19,6 +19,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from core import metrics
 from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
 from core.platforms import registry
@@ -125,6 +126,7 @@ class Decision:
     wait_s: float
     refused_by: str | None
     server_time_us: int = 0
+    refused_limit: "Limit | None" = None
 
 
 NO_LIMITS = Decision(True, 0.0, None)
@@ -222,7 +224,10 @@ class RateLimiter:
 
     async def acquire(self, limits: Sequence[Limit], cost: int = 1) -> Decision:
         """Take `cost` slots from EVERY limit, or from none and say how long to wait."""
-        return await self._run(limits, cost, commit=True)
+        decision = await self._run(limits, cost, commit=True)
+        if not decision.granted:
+            metrics.ratelimit_refused(_label(decision))
+        return decision
 
     async def peek(self, limits: Sequence[Limit], cost: int = 1) -> Decision:
         """What `acquire` would answer now, without taking anything (same single round trip)."""
@@ -256,7 +261,9 @@ class RateLimiter:
             if deadline is not None and time.monotonic() + decision.wait_s > deadline:
                 raise RateLimited(decision.wait_s, f"rate limit {decision.refused_by} is full: "
                                   f"next slot in {decision.wait_s:.3f}s (over {max_wait_s}s)")
-            await asyncio.sleep(decision.wait_s + jitter(decision.wait_s))
+            slept = decision.wait_s + jitter(decision.wait_s)
+            metrics.ratelimit_waited(_label(decision), slept)
+            await asyncio.sleep(slept)
 
     async def _run(self, limits: Sequence[Limit], cost: int, commit: bool) -> Decision:
         if not limits:
@@ -267,8 +274,9 @@ class RateLimiter:
         except (RedisError, OSError) as exc:  # down, loading, read-only, out of memory...
             raise RateLimiterUnavailable(self._unavailable(exc)) from exc
         granted, wait_us, refused, now_us = reply
-        refused_by = str(limits[refused - 1]) if refused else None
-        return Decision(bool(granted), wait_us / 1_000_000, refused_by, now_us)
+        refusing = limits[refused - 1] if refused else None
+        return Decision(bool(granted), wait_us / 1_000_000,
+                        str(refusing) if refusing else None, now_us, refusing)
 
     def _unavailable(self, exc: BaseException) -> str:
         pool = getattr(self.redis, "connection_pool", None)  # a cluster client has none
@@ -286,6 +294,13 @@ def _with_zones(stack: tuple[Limit, ...], per_limit: list[str]) -> list[str]:
             window_us, mode = limit.mode(now_s)
             args[3 * i + 1], args[3 * i + 2] = str(window_us), mode
     return args
+
+
+def _label(decision: Decision) -> str:
+    limit = decision.refused_limit
+    if limit is None:
+        return "unknown"
+    return metrics.limit_label(limit.name, limit.limit, limit.window_s)
 
 
 def limit_key(limit: Limit, prefix: str = "beat:rl", tag: str = "beat-rl") -> str:

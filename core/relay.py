@@ -48,7 +48,7 @@ import aiormq
 import asyncpg
 from aio_pika.abc import AbstractChannel, AbstractExchange, AbstractRobustConnection
 
-from core import sqlfile
+from core import metrics, sqlfile
 from core.broker import BROKER_ERRORS, connect_until_stopped, goodbye
 from core.config import Settings
 from core.db import DB_ERRORS
@@ -295,6 +295,7 @@ class Relay:
         sent = [row_id for row_id, failure in outcomes.items() if failure is None]
         if sent:
             await db.fetch(SQL["mark_sent"], sent)
+            metrics.outbox_published(len(sent))
         failed: dict[Failure, list[int]] = defaultdict(list)
         for row_id, failure in outcomes.items():
             if failure is not None:

@@ -53,6 +53,9 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
         assert database_url
         db.migrate(database_url)
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url or ""}
+        if settings.prometheus_multiproc_dir is None:
+            # The server's /metrics shows the workers' samples: one directory for both.
+            env["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(home))
         # One machine runs every flow: one process each unless configured otherwise.
         env.setdefault("WORKER_PROCESS_CAP", str(settings.worker_process_cap or 1))
         commands = _commands(settings, env, host or settings.server_host,
@@ -65,6 +68,15 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
             _run_children(commands, env, settings.worker_shutdown_grace)
         finally:
             published.unlink(missing_ok=True)
+
+
+def _fresh_metrics_dir(home: Path) -> Path:
+    from core.metrics import clear_dir
+
+    directory = home / "metrics"
+    directory.mkdir(parents=True, exist_ok=True)
+    clear_dir(directory)  # the samples of an earlier `beat up` would add to this one's
+    return directory
 
 
 def _commands(settings: Settings, env: dict[str, str], host: str,

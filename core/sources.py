@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
 
+from core import metrics
 from core.errors import (
     AllSourcesFailed,
     CredentialInvalid,
@@ -23,12 +24,15 @@ from core.errors import (
     RateLimited,
     SourceUnavailable,
     Unsupported,
+    kind_of,
 )
+from core.logcontext import bind_source
 from core.ratelimit import RateLimiterUnavailable, parse_limit
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+OK, CIRCUIT_OPEN = "ok", "circuit_open"  # upstream call outcomes besides the error kinds
 LIMITER_UNREACHABLE = "rate limiter unreachable (Redis down or refusing): will run again"
 
 
@@ -129,11 +133,11 @@ class Director:
         unable = 0  # sources that cannot serve this call at all (no credential, unsupported)
         for source in candidates:
             if not self.breaker.allow(source.name):
+                metrics.upstream_call(source.name, CIRCUIT_OPEN)
                 failures.append(f"{source.name}: circuit open")
                 continue
             try:
-                await self._acquire(source.name, target)
-                value = await source.call(capability, **params)
+                value = await self._call(source, capability, target, params)
             except NotVisible as exc:
                 self.breaker.success(source.name)
                 unseen.append(exc)
@@ -164,6 +168,21 @@ class Director:
         if unseen and len(failures) == len(unseen) + unable:
             raise unseen[0]  # no source that could tell more is only resting or down: as seen
         self._give_up(capability, failures, waits, len(unseen))
+
+    async def _call(self, source: Source, capability: str, target: str | None,
+                    params: dict[str, Any]) -> Any:
+        """One call of `source` after its limits, with its name on every log line meanwhile;
+        counted by outcome (`ok` or the error's kind) in the upstream metrics."""
+        started = time.monotonic()
+        try:
+            with bind_source(source.name):
+                await self._acquire(source.name, target)
+                value = await source.call(capability, **params)
+        except Exception as exc:
+            metrics.upstream_call(source.name, kind_of(exc), time.monotonic() - started)
+            raise
+        metrics.upstream_call(source.name, OK, time.monotonic() - started)
+        return value
 
     async def _acquire(self, source: str, target: str | None) -> None:
         stack = list(self.limits.get(source, ()))

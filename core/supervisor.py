@@ -20,6 +20,8 @@ from core.config import Settings
 from core.consumers import run_consumer_process
 from core.flows import Flow
 from core.maintenance import run_maintenance_process
+from core.metrics import process_gone
+from core.metrics_exporter import run_metrics_process
 from core.process import stop_signal_note
 from core.relay import run_relay_process
 from core.worker_runtime import run_worker_process
@@ -56,6 +58,8 @@ def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) 
     leader-elected or idempotent, so every host may run them; only with `maintenance`)."""
     slots = [Slot(f"worker-{f.name}-{i}", run_worker_process, ([f], settings))
              for f in flows for i in range(f.processes)]
+    if settings.worker_metrics_port is not None:
+        slots.append(Slot("metrics", run_metrics_process, (settings,)))
     if maintenance:
         slots.append(Slot("maintenance", run_maintenance_process, (settings,)))
         if settings.amqp_url:
@@ -127,6 +131,8 @@ class Supervisor:
                 continue
             code = slot.process.exitcode
             slot.process.join()
+            if slot.process.pid:
+                process_gone(slot.process.pid)
             # A child that keeps dying young waits longer before the next start.
             young = now - slot.started < 10
             slot.restarts = slot.restarts + 1 if young else 0
@@ -153,6 +159,9 @@ class Supervisor:
                 log.error("%s did not stop in time: killing it", process.name)
                 _signal(process.pid, signal.SIGKILL)
                 process.join()
+        for process in alive:
+            if process.pid:
+                process_gone(process.pid)
         log.info("all workers stopped")
 
 

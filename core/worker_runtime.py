@@ -19,6 +19,7 @@ from typing import Any
 
 import asyncpg
 
+from core import metrics
 from core.acks import AckBuffer, Claim
 from core.config import Settings
 from core.console import plural
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 RECYCLE_EXIT_CODE = 3  # the process stopped because a task would not die: start a new one
 DB_WAIT_S = 10.0  # longest wait on the database while stopping
+METRICS_PERIOD_S = 0.5  # how often task metrics are published (core/metrics.py)
 
 
 def new_worker_id() -> str:
@@ -106,7 +108,7 @@ class WorkerRuntime:
                               flushes=self.settings.queue_ack_flushes)
         helpers = [asyncio.create_task(c) for c in
                    (self.acks.run(), self._heartbeat(), self._listen(), self._report(),
-                    self._watchdog())]
+                    self._watchdog(), self._publish_metrics())]
         log.info("worker %s started: flows %s", self.worker_id,
                  ", ".join(f"{n}x{l.flow.concurrency}" for n, l in self.loops.items()))
         try:
@@ -123,6 +125,9 @@ class WorkerRuntime:
                 helper.cancel()
             await self._release()
             await close_pool(self.pool, DB_WAIT_S)
+            for name in self.loops:
+                metrics.set_running(name, 0)
+            metrics.flush()
         log.info("worker %s stopped", self.worker_id)
 
     async def _drain(self) -> None:
@@ -182,6 +187,14 @@ class WorkerRuntime:
                 if stuck:
                     self.recycle(f"task {stuck[0].task_id} ({loop.flow.name}) ignored its "
                                  f"cancellation for {self.settings.worker_cancel_grace:g}s")
+
+    async def _publish_metrics(self) -> None:
+        """Running tasks per flow, and the outcomes tallied meanwhile, to the metrics."""
+        while True:
+            for name, loop in self.loops.items():
+                metrics.set_running(name, len(loop.running))
+            metrics.flush()
+            await asyncio.sleep(METRICS_PERIOD_S)
 
     async def _heartbeat(self) -> None:
         period = self.settings.queue_lease_seconds / 3

@@ -101,6 +101,8 @@ class RedactSecrets(logging.Filter):
     """Rewrites a record (message, arguments, traceback) so no secret reaches a handler."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, dict):
+            return True  # a structlog event: core.logs masks the line it becomes
         try:
             message = record.getMessage()
         except (TypeError, ValueError):

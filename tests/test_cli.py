@@ -14,6 +14,8 @@ import asyncpg
 import httpx
 import pytest
 
+from core import metrics
+
 ROOT = Path(__file__).parent.parent
 
 
@@ -174,6 +176,12 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
         while httpx.get(f"{base}/scrape_request_log/flow/{task['id']}").json()["status"] \
                 != "COMPLETE":
             assert time.monotonic() < deadline, "task did not complete"
+            time.sleep(0.1)
+        # The server's /metrics shows the worker's samples: `beat up` gives both one directory.
+        while metrics.parse(httpx.get(f"{base}/metrics").text).get(
+                ("beat_tasks_finished_total",
+                 frozenset({("flow", "sleep"), ("status", "COMPLETE")}))) != 1:
+            assert time.monotonic() < deadline, "the worker's samples never showed"
             time.sleep(0.1)
         links_beside_up(env, tmp_path / "home")
     finally:

@@ -15,6 +15,7 @@ from core.api import (
     events,
     health,
     links,
+    metrics,
     queue,
     tasks,
     tokens,
@@ -76,7 +77,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, health, tokens, links):
+    for module in (tasks, queue, health, tokens, links, metrics):
         app.include_router(module.router)
     app.include_router(entities.build_router(registry(settings)))
     # A limited key sees no event stream: its events concern every account's tasks and entities.

@@ -207,6 +207,33 @@ HAVING count(*) > 0
 )
 SELECT * FROM cancelled;
 
+-- name: cancel_where
+-- Every PENDING task of flow $1 is cancelled, with one task.finished event for them all.
+WITH cancelled AS (
+UPDATE scrape_request_log
+   SET status = 'CANCELLED', scraped_at = now(), lease_until = NULL, error_kind = 'cancelled'
+ WHERE status = 'PENDING' AND flow = $1
+RETURNING *
+), event AS (
+INSERT INTO event_outbox (type, changes)
+SELECT 'task.finished', beat_task_finished_changes(
+           array_agg(id), array_agg(flow), array_agg(platform), array_agg(status),
+           array_agg(retry_count), array_agg(account_id), array_agg(last_error),
+           array_agg(error_kind))
+  FROM cancelled
+HAVING count(*) > 0
+)
+SELECT id FROM cancelled;
+
+-- name: recent_failures
+-- The $2 latest FAILED or TIMEOUT tasks (of flow $1), newest first, with what went wrong.
+SELECT id, flow, status, retry_count, max_attempts, error_kind, last_error, scraped_at,
+       extract(epoch FROM now() - scraped_at)::double precision AS age_s
+  FROM scrape_request_log
+ WHERE status IN ('FAILED', 'TIMEOUT') AND ($1::text IS NULL OR flow = $1)
+ ORDER BY scraped_at DESC NULLS LAST, id DESC
+ LIMIT $2;
+
 -- name: requeue
 -- A finished task runs again from scratch, with all its attempts. lease_token is left alone:
 -- it fences every earlier claim, whatever retry_count says.

@@ -8,6 +8,7 @@ cancelled (timeout, shutdown) or that failed on purpose.
 """
 
 import asyncio
+import logging
 import os
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -19,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.errors import Permanent, Retryable
 from core.flows import TaskContext, flow
+from core.sources import Director
 
 RUN_LOG_DDL = """
 CREATE TABLE IF NOT EXISTS e2e_run_log (
@@ -135,3 +137,26 @@ def overlapping_runs(rows: Sequence[Mapping[str, Any]],
             if a[0] < b[1] and b[0] < a[1]:
                 bad.append((task_id, a, b))
     return bad
+
+
+class EchoSource:
+    """A source answering from the task's params, logging each call (the metrics and logs tests
+    read its calls in /metrics and its line in the worker's log)."""
+
+    name = "e2e_echo"
+    capabilities = frozenset({"echo"})
+    needs_credential = False
+
+    async def call(self, capability: str, **params: Any) -> Any:
+        logging.getLogger("tests.e2e.flows").info("e2e: echo source called")
+        if params.get("fail"):
+            raise Permanent("e2e: the echo source refuses")
+        return params
+
+
+@flow("e2e_logged", RunParams, processes=1, concurrency=5, max_attempts=2, timeout_s=60)
+async def logged(params: RunParams, ctx: TaskContext) -> Any:
+    """Logs a line, calls the echo source through a director (FAILED when `fail` is set)."""
+    ctx.log.info("e2e: logged task runs")
+    fetched = await Director([EchoSource()]).fetch("echo", **(params.model_extra or {}))
+    return fetched.value

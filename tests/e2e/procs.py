@@ -46,6 +46,7 @@ def beat_env(database_url: str, **settings: object) -> dict[str, str]:
     env["DATABASE_URL"] = database_url
     env["FLOW_MODULES"] = FLOW_MODULES
     env["LOG_LEVEL"] = "INFO"
+    env["LOG_FORMAT"] = "text"  # the tests read the log lines as text
     env["BEAT_SECRET_KEY"] = os.environ["BEAT_SECRET_KEY"]  # set by tests/conftest.py
     for key, value in settings.items():
         env[key.upper()] = str(value)
