@@ -194,6 +194,31 @@ class RateLimiter:
                                   f"next slot in {decision.wait_s:.3f}s (over {max_wait_s}s)")
             await asyncio.sleep(decision.wait_s + jitter(decision.wait_s))
 
+    async def usage(self, limits: Sequence[Limit]) -> list[int]:
+        """Slots in use now of each limit (for the dashboard's headroom), in one pipelined
+        round trip; nothing is written. RateLimiterUnavailable when Redis cannot answer."""
+        try:
+            seconds, micros = await self.redis.time()
+            now_us = int(seconds) * 1_000_000 + int(micros)
+            pipe = self.redis.pipeline(transaction=False)
+            for limit in limits:
+                if limit.aligned:
+                    pipe.hmget(self.key(limit), "start", "used")
+                else:
+                    pipe.zcount(self.key(limit), f"({now_us - limit.window_us}", "+inf")
+            replies = await pipe.execute()
+        except (RedisError, OSError) as exc:
+            raise RateLimiterUnavailable(self._unavailable(exc)) from exc
+        used = []
+        for limit, reply in zip(limits, replies, strict=True):
+            if not limit.aligned:
+                used.append(int(reply))
+                continue
+            start, count = reply
+            current = now_us - now_us % limit.window_us
+            used.append(int(count) if start is not None and int(start) == current else 0)
+        return used
+
     async def _run(self, limits: Sequence[Limit], cost: int, commit: bool) -> Decision:
         if not limits:
             return NO_LIMITS
