@@ -38,6 +38,11 @@ class FlowRow:
     def completed_last_hour(self) -> int:
         return sum(self.completed)
 
+    @property
+    def active(self) -> bool:
+        """Something is queued or running, or finished in the last hour."""
+        return bool(self.pending or self.processing or any(self.completed) or any(self.failed))
+
 
 @dataclass(frozen=True, slots=True)
 class Timing:
@@ -94,10 +99,10 @@ async def requeue_failed(queue: Queue, flow: str | None) -> int:
 
 
 def age(moment: datetime | None, now: datetime) -> str:
-    """`12s`, `4m`, `3h`, `2d` ago (or `-`)."""
+    """`12s ago`, `4m ago`, `3h ago` (or `-`)."""
     if moment is None:
         return "-"
-    return duration((now - moment).total_seconds())
+    return f"{duration((now - moment).total_seconds())} ago"
 
 
 def duration(seconds: float | None) -> str:

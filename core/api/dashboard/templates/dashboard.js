@@ -13,7 +13,15 @@
         if (!answer.ok) { throw new Error(answer.status + " " + answer.statusText); }
         return answer.text();
       })
-      .then(function (html) { section.innerHTML = html; });
+      .then(function (html) {
+        var opened = Array.prototype.map.call(section.querySelectorAll("details[open]"),
+                                              function (d) { return d.dataset.keep; });
+        section.innerHTML = html;
+        opened.forEach(function (keep) {
+          var again = section.querySelector('details[data-keep="' + keep + '"]');
+          if (again) { again.open = true; }
+        });
+      });
   }
 
   function refreshAll() {
