@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request, status
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from core.api.auth import DASHBOARD_COOKIE, ApiKeys
-from core.api.dashboard.views import TEMPLATES, _form
+from core.api.dashboard.views import TEMPLATES, form_fields
 
 router = APIRouter(prefix="/dashboard", include_in_schema=False)
 SESSION_S = 12 * 3600
@@ -20,7 +20,7 @@ async def login_form() -> HTMLResponse:
 @router.post("/login")
 async def login(request: Request) -> Response:
     keys: ApiKeys = request.app.state.api_keys
-    key = (await _form(request)).get("key", "").strip()
+    key = (await form_fields(request)).get("key", "").strip()
     if keys.guarded and keys.identify(key) is None:
         problem = "That is not a valid API key." if key else "Give an API key."
         return HTMLResponse(TEMPLATES.get_template("login.html").render(problem=problem),

@@ -22,7 +22,6 @@ from core.api.deps import (
     EveryAccountScope,
     FlowsDep,
     QueueDep,
-    SettingsDep,
 )
 from core.errors import KeyConflict
 from core.validation import RowId
@@ -52,8 +51,7 @@ Refresh = Annotated[int, Query(ge=1, le=3600)]
 
 
 @router.get("", response_class=HTMLResponse)
-async def page(request: Request, queue: QueueDep, flows: FlowsDep, settings: SettingsDep,
-               caller: CallerDep, flow: FlowFilter = None,
+async def page(request: Request, flows: FlowsDep, caller: CallerDep, flow: FlowFilter = None,
                refresh: Refresh = DEFAULT_REFRESH_S) -> HTMLResponse:
     context = await _context(request, FRAGMENTS, flow or None, caller.admin)
     context |= {"fragments": FRAGMENTS, "refresh": refresh, "flow_names": sorted(
@@ -88,7 +86,7 @@ async def requeue_task(task_id: RowId, request: Request, queue: QueueDep) -> Res
 @router.post("/requeue-failed", dependencies=[AdminScope, Depends(same_origin)])
 async def requeue_failed(request: Request, queue: QueueDep) -> Response:
     """Every failed task (of the form's `flow`, if given) runs again."""
-    flow = (await _form(request)).get("flow") or request.query_params.get("flow") or None
+    flow = (await form_fields(request)).get("flow") or request.query_params.get("flow") or None
     count = await data.requeue_failed(queue, flow)
     return _done(request, f"{count} failed task{'s' if count != 1 else ''}"
                           f"{' of ' + flow if flow else ''} requeued")
@@ -125,7 +123,7 @@ def _chart(row: FlowRow) -> str:
                              f"{sum(row.failed)} failed in the last hour")
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_fields(request: Request) -> dict[str, str]:
     """The fields of a urlencoded form body (the dashboard's only kind), first value each."""
     body = (await request.body()).decode("utf-8", errors="replace")
     return {name: values[0] for name, values in parse_qs(body).items()}
