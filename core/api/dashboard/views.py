@@ -37,9 +37,11 @@ TEMPLATES.filters["ago"] = lambda moment: data.age(moment, datetime.now(UTC))
 
 def same_origin(request: Request) -> None:
     """A state-changing request from a page of another site is refused (the cookie is SameSite
-    too; this also covers browsers that ignore SameSite): its Origin must be this host."""
+    too; this also covers browsers that ignore SameSite, and a server without API keys, where
+    no cookie is needed): its Origin must be this host (as asked, or as a proxy forwarded it)."""
     origin = request.headers.get("origin")
-    if origin and urlsplit(origin).netloc != request.headers.get("host"):
+    hosts = {request.headers.get("host"), request.headers.get("x-forwarded-host")}
+    if origin and urlsplit(origin).netloc not in hosts:
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             detail="cross-site request refused: open the dashboard itself")
 
