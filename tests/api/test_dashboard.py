@@ -14,7 +14,7 @@ from core.api.app import create_app
 from core.api.dashboard import charts, data
 from core.config import Settings
 from core.errors import SourceUnavailable
-from core.queue import sql
+from core.queue import NewTask, Queue, sql
 from core.ratelimit import RateLimiter, parse_limit
 from core.sources import Director
 from tests.api.support import ADMIN, ADMIN_KEY, enqueue, row
@@ -140,7 +140,10 @@ async def guarded(settings: Settings, pool: asyncpg.Pool) -> Any:
         yield httpx.ASGITransport(app=app, raise_app_exceptions=False)
 
 
-async def test_signing_in_keeps_the_key_in_a_dashboard_cookie(guarded: Any) -> None:
+async def test_signing_in_keeps_the_key_in_a_dashboard_cookie(guarded: Any,
+                                                              pool: asyncpg.Pool) -> None:
+    failed = (await Queue(pool).enqueue(NewTask("noop", {})))[0].id
+    await finish(pool, failed, "FAILED", 1.0, error="boom")
     async with httpx.AsyncClient(transport=guarded, base_url="http://beat") as browser:
         first = await browser.get("/dashboard")
         assert first.status_code == 303 and first.headers["location"] == "/dashboard/login"
@@ -156,14 +159,19 @@ async def test_signing_in_keeps_the_key_in_a_dashboard_cookie(guarded: Any) -> N
             assert attribute in set_cookie
         page = await browser.get("/dashboard")
         assert page.status_code == 200 and "Credentials are shown to admin keys only" in page.text
-        assert 'id="requeue-all"' not in page.text or "disabled" in page.text
+        buttons = re.findall(r"<button[^>]*requeue[^>]*>", page.text)
+        assert len(buttons) == 2 and all("disabled" in b for b in buttons)  # one row, the batch
         # A caller key may look, not act; and the cookie opens nothing outside /dashboard.
         assert (await browser.post("/dashboard/requeue-failed")).status_code == 403
         assert (await browser.get("/queue/stats")).status_code == 401
         browser.cookies.clear()
         assert (await browser.get("/dashboard/fragments/flows",
                                   headers={"X-Beat-Dashboard": "1"})).status_code == 401
-        assert (await browser.get("/dashboard", headers=ADMIN)).status_code == 200
+        as_admin = await browser.get("/dashboard", headers=ADMIN)
+        buttons = re.findall(r"<button[^>]*requeue[^>]*>", as_admin.text)
+        assert len(buttons) == 2 and not any("disabled" in b for b in buttons)
+        assert (await browser.post(f"/dashboard/tasks/{failed}/requeue",
+                                   headers=ADMIN)).status_code == 303
 
 
 async def test_sources_panel_shows_open_circuits_and_headroom(settings: Settings,
