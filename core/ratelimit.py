@@ -24,6 +24,7 @@ from core.config import Settings
 from core.errors import RateLimited, SourceUnavailable
 from core.platforms import registry
 
+CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
 SCRIPT = Path(__file__).with_name("ratelimit.lua").read_text()
 HEADROOM_SCRIPT = Path(__file__).with_name("headroom.lua").read_text()
 DAY_S = 86_400
@@ -179,10 +180,15 @@ class RateLimiter:
     @classmethod
     def from_url(cls, url: str, prefix: str = "beat:rl", tag: str = "beat-rl") -> "RateLimiter":
         """A limiter on its own client that gives up fast when Redis is down (one immediate
-        retry, 1 s connect timeout), so failing closed does not stall the caller."""
-        client = Redis.from_url(url, socket_connect_timeout=1.0, socket_timeout=2.0,
-                                retry=Retry(NoBackoff(), 1))
-        return cls(client, prefix, tag)
+        retry, 1 s connect timeout), so failing closed does not stall the caller. A
+        `redis+cluster://` (or `rediss+cluster://`) URL names a node of a Redis Cluster."""
+        options: dict[str, Any] = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0,
+                                   "retry": Retry(NoBackoff(), 1)}
+        scheme, _, rest = url.partition("://")
+        if scheme in CLUSTER_SCHEMES:  # every key shares one hash tag: one slot, one node
+            return cls(RedisCluster.from_url(f"{CLUSTER_SCHEMES[scheme]}://{rest}", **options),
+                       prefix, tag)
+        return cls(Redis.from_url(url, **options), prefix, tag)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RateLimiter":

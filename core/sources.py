@@ -8,12 +8,17 @@ source was held back by a rate limit, full or unreachable, the task waits (RateL
 attempt used) instead of failing.
 """
 
+import json
 import logging
+import os
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn, Protocol, TypeVar
+
+from redis.exceptions import RedisError
 
 from core import metrics
 from core.errors import (
@@ -27,7 +32,7 @@ from core.errors import (
     kind_of,
 )
 from core.logcontext import bind_source
-from core.ratelimit import RateLimiterUnavailable, parse_limit
+from core.ratelimit import RateLimiter, RateLimiterUnavailable, parse_limit
 
 log = logging.getLogger(__name__)
 
@@ -77,16 +82,70 @@ class CircuitBreaker:
             return True
         return False
 
-    def success(self, name: str) -> None:
-        self.states.pop(name, None)
+    def success(self, name: str) -> bool:
+        """Close the circuit; True when it was open (a change worth reporting)."""
+        state = self.states.pop(name, None)
+        return state is not None and state.failures >= self.threshold
 
-    def failure(self, name: str) -> None:
+    def failure(self, name: str) -> bool:
+        """Count a failure; True when the circuit (re)opens (its first opening, or a failed
+        trial call while half-open)."""
         state = self.states.setdefault(name, _State())
         state.failures += 1
         if state.failures == self.threshold:
             state.open_until = self.clock() + self.cooldown
             log.warning("circuit open for source %s after %d failures (%.0fs cool-down)",
                         name, state.failures, self.cooldown)
+        return state.failures >= self.threshold
+
+    def open_for(self, name: str) -> float:
+        """Seconds until the next trial call of `name` (0 when its circuit is closed)."""
+        state = self.states.get(name)
+        if state is None or state.failures < self.threshold:
+            return 0.0
+        return max(0.0, state.open_until - self.clock())
+
+
+class BreakerBoard(Protocol):
+    """Where a process reports its circuits' changes, so that the dashboard (another process)
+    can show them: breakers live in each worker process's memory."""
+
+    async def report(self, source: str, failures: int, open_for_s: float) -> None: ...
+
+
+BREAKER_STALE_S = 3600.0  # a report older than this says nothing about the source any more
+
+
+@dataclass
+class RedisBreakerBoard:
+    """One Redis hash (`key`), a field per source: the last change any process reported, as
+    JSON {failures, open_until (epoch s, 0 when closed), at, host, pid}. Written only when a
+    circuit opens or closes; a Redis failure is logged and forgotten (the breaker works on)."""
+
+    redis: Any
+    key: str
+
+    async def report(self, source: str, failures: int, open_for_s: float) -> None:
+        now = time.time()
+        entry = {"failures": failures, "open_until": now + open_for_s if open_for_s else 0.0,
+                 "at": now, "host": socket.gethostname(), "pid": os.getpid()}
+        try:
+            await self.redis.hset(self.key, source, json.dumps(entry))
+            await self.redis.expire(self.key, int(BREAKER_STALE_S))
+        except (RedisError, OSError) as exc:  # reporting must never fail a call
+            log.debug("could not report circuit of %s: %s", source, exc)
+
+
+def breaker_key(prefix: str) -> str:
+    """The hash the circuits are reported in, beside the rate limits (RATE_LIMIT_PREFIX)."""
+    return f"{prefix}:breakers"
+
+
+def breaker_board(limiter: Any) -> BreakerBoard | None:
+    """The board of a director whose limiter is a Redis rate limiter (its client and prefix)."""
+    if isinstance(limiter, RateLimiter):
+        return RedisBreakerBoard(limiter.redis, breaker_key(limiter.prefix))
+    return None
 
 
 class Limits(Protocol):
@@ -105,9 +164,10 @@ class Director:
     def __init__(self, sources: Sequence[Source], breaker: CircuitBreaker | None = None,
                  limiter: Limits | None = None, limits: Mapping[str, Sequence[Any]] | None = None,
                  max_wait_s: float = 10.0, target_limit: str | None = None,
-                 limiter_retry_s: float = 5.0) -> None:
+                 limiter_retry_s: float = 5.0, board: BreakerBoard | None = None) -> None:
         self.sources = list(sources)
         self.breaker = breaker or CircuitBreaker()
+        self.board = board or breaker_board(limiter)
         self.limiter = limiter
         self.limits = dict(limits or {})
         self.max_wait_s = max_wait_s
@@ -144,7 +204,7 @@ class Director:
                 failures.append(f"{source.name}: {exc}")
                 continue
             except Permanent:
-                self.breaker.success(source.name)  # it answered; the answer is final
+                await self._succeeded(source.name)  # it answered; the answer is final
                 raise
             except RateLimited as exc:
                 waits.append(exc.retry_after)
@@ -160,10 +220,12 @@ class Director:
                 failures.append(f"{source.name}: {exc}")
                 continue
             except SourceUnavailable as exc:
-                self.breaker.failure(source.name)
+                if self.breaker.failure(source.name) and self.board is not None:
+                    await self.board.report(source.name, self.breaker.states[source.name].failures,
+                                            self.breaker.open_for(source.name))
                 failures.append(f"{source.name}: {exc}")
                 continue
-            self.breaker.success(source.name)
+            await self._succeeded(source.name)
             return Sourced(value, source.name)
         if unseen and len(failures) == len(unseen) + unable:
             raise unseen[0]  # no source that could tell more is only resting or down: as seen
@@ -183,6 +245,10 @@ class Director:
             raise
         metrics.upstream_call(source.name, OK, time.monotonic() - started)
         return value
+
+    async def _succeeded(self, source: str) -> None:
+        if self.breaker.success(source) and self.board is not None:
+            await self.board.report(source, 0, 0.0)
 
     async def _acquire(self, source: str, target: str | None) -> None:
         stack = list(self.limits.get(source, ()))

@@ -21,6 +21,8 @@ from core.api import (
     tokens,
     watchlists,
 )
+from core.api.dashboard import login as dashboard_login
+from core.api.dashboard import views as dashboard
 from core.api.deps import EveryAccountScope, require_json_body
 from core.api.head import HeadAsGet
 from core.api.limits import BodyEncoding, BodySizeLimit
@@ -77,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.flows = load_flows(settings)
     app.state.beat = True
-    for module in (tasks, queue, health, tokens, links, metrics):
+    for module in (tasks, queue, health, tokens, links, metrics, dashboard, dashboard_login):
         app.include_router(module.router)
     app.include_router(entities.build_router(registry(settings)))
     # A limited key sees no event stream: its events concern every account's tasks and entities.

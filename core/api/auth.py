@@ -9,10 +9,11 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from http.cookies import CookieError, SimpleCookie
 
 from fastapi import FastAPI, HTTPException, Request, status
 from pydantic import SecretStr
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.api.deps import CALLER_SCOPE_KEY, Caller
@@ -21,6 +22,9 @@ from core.exposure import bind_refusal, is_loopback
 
 OPEN_PATHS = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 OPEN_GET_PATHS = frozenset({"/heartbeat"})
+# The dashboard's sign-in page; its other pages take the key from this cookie as well.
+DASHBOARD_LOGIN = "/dashboard/login"
+DASHBOARD_COOKIE = "beat_dashboard_key"
 MISSING = "send an API key: Authorization: Bearer <key>"
 WRONG = "the API key is not valid"
 NO_ADMIN_KEYS = "the /tokens endpoints need an admin key: set BEAT_ADMIN_KEYS (comma-separated)"
@@ -98,6 +102,17 @@ def bearer(authorization: str | None) -> str | None:
     return (key.strip() or None) if scheme.lower() == "bearer" else None
 
 
+def cookie(header: str, name: str) -> str | None:
+    """The value of cookie `name` in a Cookie header."""
+    jar = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return (morsel.value or None) if morsel is not None else None
+
+
 def matches(key: str | None, keys: Sequence[str]) -> bool:
     """Whether `key` is one of `keys` (clear or `sha256:<hex>`), comparing every one's hash in
     constant time."""
@@ -127,9 +142,16 @@ class ApiKeyAuth:
             return
         headers = dict(scope["headers"])
         key = bearer(headers.get(b"authorization", b"").decode("latin-1"))
+        dashboard = _dashboard(scope)
+        if key is None and dashboard:
+            key = cookie(headers.get(b"cookie", b"").decode("latin-1"), DASHBOARD_COOKIE)
         caller = self.keys.identify(key)
         if caller is None:
-            response = unauthorized(WRONG, "invalid_token") if key else unauthorized(MISSING)
+            response: Response = unauthorized(WRONG, "invalid_token") if key \
+                else unauthorized(MISSING)
+            if dashboard and scope["method"] in ("GET", "HEAD") \
+                    and not any(name == b"x-beat-dashboard" for name, _ in scope["headers"]):
+                response = RedirectResponse(DASHBOARD_LOGIN, status.HTTP_303_SEE_OTHER)
             await response(scope, receive, send)
             return
         scope[CALLER_SCOPE_KEY] = caller
@@ -211,6 +233,12 @@ def _exposed(scope: Scope) -> bool:
         return False  # a name, not a socket address: an in-process client
 
 
+def _dashboard(scope: Scope) -> bool:
+    path: str = scope["path"]
+    return path == "/dashboard" or path.startswith("/dashboard/")
+
+
 def _open(scope: Scope) -> bool:
     path = scope["path"]
-    return path in OPEN_PATHS or (path in OPEN_GET_PATHS and scope["method"] in ("GET", "HEAD"))
+    return path in OPEN_PATHS or path == DASHBOARD_LOGIN or (
+        path in OPEN_GET_PATHS and scope["method"] in ("GET", "HEAD"))

@@ -1,0 +1,1 @@
+"""The ops dashboard (server-rendered HTML at /dashboard): see views.py."""
