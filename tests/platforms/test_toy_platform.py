@@ -112,4 +112,5 @@ async def test_the_generic_endpoints_serve_the_toy_platform(launcher: Launcher,
         schemas = (await api.get("/openapi.json")).json()["components"]["schemas"]
         assert {"ToyProfile", "YoutubeChannel", "YoutubeVideo", "Refreshing"} <= set(schemas)
         listed = (await api.get("/platforms")).json()
-        assert [p["api_name"] for p in listed] == ["FACEBOOK", "INSTAGRAM", "TOY", "X", "YOUTUBE"]
+        assert [p["api_name"] for p in listed] == ["ASSETS", "FACEBOOK", "INSTAGRAM", "TOY", "X",
+                                                      "YOUTUBE"]
