@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import SplitResult, urlsplit
 
-from core.errors import Permanent
+from core.errors import Permanent, SourceUnavailable
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -135,6 +135,9 @@ class Resolver:
         try:
             answers = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror as exc:
+            if exc.errno == socket.EAI_AGAIN:  # the resolver is down, not the name unknown
+                raise SourceUnavailable(f"{host}: DNS lookup failed for now ({exc.strerror})") \
+                    from None
             raise Refused(f"{host} does not resolve ({exc.strerror})") from None
         found: list[IPAddress] = []
         for *_, sockaddr in answers:
