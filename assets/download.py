@@ -8,6 +8,7 @@ Errors: `Refused` (the URL, an address, the size or the content is not acceptabl
 `NotFound` (404/410), `SourceUnavailable` (network failures, 5xx, 429: retried)."""
 
 import asyncio
+import ssl
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -81,7 +82,7 @@ class Downloader:
     """Fetches images through `guard` with the given limits; one per worker process."""
 
     def __init__(self, guard: Guard, max_bytes: int, timeout_s: float,
-                 max_redirects: int) -> None:
+                 max_redirects: int, verify: ssl.SSLContext | bool = True) -> None:
         self.guard = guard
         self.max_bytes = max_bytes
         self.timeout_s = timeout_s
@@ -90,8 +91,10 @@ class Downloader:
         # Plain HTTP keeps connections (keyed by the checked address). TLS does not: a pooled
         # connection made for one server name must not carry another name's request.
         self.plain = httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False)
+        # `verify`: the trust store (certificates are checked against the URL's host name).
         self.tls = httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False,
-                                     limits=httpx.Limits(max_keepalive_connections=0))
+                                     limits=httpx.Limits(max_keepalive_connections=0),
+                                     verify=verify)
 
     async def aclose(self) -> None:
         await self.plain.aclose()

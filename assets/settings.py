@@ -2,6 +2,7 @@
 prefix: the S3 ones read as every S3 tool spells them). With no bucket set, assets go to a local
 directory under BEAT_HOME, behind the same interface as S3."""
 
+import ipaddress
 from pathlib import Path
 from typing import Annotated, ClassVar, Literal
 
@@ -51,6 +52,25 @@ class AssetsSettings(PlatformSettings):
     @classmethod
     def _split(cls, value: object) -> object:
         return split_list(value)
+
+    @field_validator("assets_allow")
+    @classmethod
+    def _allow_entries(cls, entries: list[str]) -> list[str]:
+        from assets.guard import Allowlist
+
+        Allowlist(entries)  # ValueError naming the entry it cannot read
+        return entries
+
+    @field_validator("assets_resolve")
+    @classmethod
+    def _addresses(cls, fixed: dict[str, str]) -> dict[str, str]:
+        for host, address in fixed.items():
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise ValueError(f"ASSETS_RESOLVE: {host} -> {address!r} is not an IP "
+                                 "address") from None
+        return fixed
 
     def secrets(self) -> list[str]:
         return [self.s3_secret_access_key.get_secret_value()] if self.s3_secret_access_key \

@@ -17,12 +17,15 @@ from tests.e2e.procs import free_port
 ROOT = Path(__file__).parents[2]
 
 
-def start(args: list[str], ready_url: str, log: Path) -> subprocess.Popen[bytes]:
-    """Start `args`, wait until `ready_url` answers (fail with the log if it never does)."""
+def start(args: list[str], ready_url: str | None, log: Path) -> subprocess.Popen[bytes]:
+    """Start `args`, wait until `ready_url` answers (fail with the log if it never does);
+    without a URL, only start it."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with open(log, "wb") as out:
         proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, env=env, cwd=log.parent)
+    if ready_url is None:
+        return proc
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
