@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from assets.record import Entity, record_failed, record_stored
+from assets.record import Entity, attach_hook, record_failed, record_stored
 from assets.service import AssetService
 from core.config import Settings
 from core.errors import BeatError
@@ -51,6 +51,8 @@ def service(settings: Settings) -> AssetService:
 async def upload(params: AssetParams, ctx: TaskContext) -> dict[str, Any]:
     entity = params.entity()
     try:
+        if entity is not None:
+            attach_hook(ctx.settings, entity.platform)  # an unknown platform: before any fetch
         asset = await service(ctx.settings).store_asset(params.url)
         attached = await record_stored(ctx.pool, ctx.settings, asset, entity, ctx.task_id)
     except BeatError as exc:

@@ -140,6 +140,8 @@ async def test_an_unknown_platform_is_bad_params(db: asyncpg.Pool, asset_setting
                          kind="post", id="1")
     with pytest.raises(BadParams, match="unknown platform 'myspace'"):
         await asset_upload_flow(params, context(db, asset_settings))
+    row = await db.fetchrow("SELECT status, error_kind, key FROM asset_log")
+    assert (row["status"], row["error_kind"], row["key"]) == ("FAILED", "bad_params", None)
 
 
 @pytest.mark.parametrize("params, says", [
