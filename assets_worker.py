@@ -1,6 +1,5 @@
-"""Assets worker entry point: the worker runtime restricted to the asset flows (platform ASSETS).
-
-No flow has platform ASSETS yet, so it says so and exits with code 2."""
+"""Assets worker entry point: the worker runtime restricted to the asset flows (platform ASSETS:
+asset_upload_flow and asset_upload_flow_stories, assets/flows.py)."""
 
 from core.cli import main
 

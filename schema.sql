@@ -561,5 +561,56 @@ CREATE INDEX watchlist_item_platform_idx ON watchlist_item (platform, kind, item
 
 UPDATE alembic_version SET version_num='0013' WHERE alembic_version.version_num = '0012';
 
+-- Running upgrade 0013 -> 0014
+
+CREATE TABLE asset_log (
+        id              bigserial   PRIMARY KEY,
+        source_url      text        NOT NULL,
+        final_url       text,
+        platform        text,
+        entity_kind     text,
+        entity_id       text,
+        key             text,
+        url             text,
+        bytes           bigint,
+        source_bytes    bigint,
+        width           integer,
+        height          integer,
+        content_type    text,
+        sha256          text,
+        status          text        NOT NULL,
+        created         boolean,
+        error           text,
+        error_kind      text,
+        task_id         bigint,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT asset_log_status_check CHECK (status IN ('STORED', 'FAILED'))
+    );
+
+CREATE INDEX asset_log_sha256_idx ON asset_log (sha256) WHERE sha256 IS NOT NULL;
+
+CREATE INDEX asset_log_entity_idx ON asset_log (platform, entity_kind, entity_id);
+
+CREATE INDEX asset_log_created_idx ON asset_log (created_at);
+
+ALTER TABLE youtube_account ADD COLUMN asset_url text;
+
+ALTER TABLE youtube_post ADD COLUMN asset_url text;
+
+ALTER TABLE instagram_account ADD COLUMN asset_url text;
+
+ALTER TABLE instagram_post ADD COLUMN asset_url text;
+
+ALTER TABLE facebook_page ADD COLUMN asset_url text;
+
+ALTER TABLE facebook_post ADD COLUMN asset_url text;
+
+ALTER TABLE x_account ADD COLUMN asset_url text;
+
+ALTER TABLE x_post ADD COLUMN asset_url text;
+
+UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0013';
+
 COMMIT;
 

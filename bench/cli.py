@@ -112,3 +112,23 @@ def bench_events(events: Annotated[int, typer.Option(help="Events per system")] 
         raise UserError("AMQP_URL is not set: the events benchmark needs a RabbitMQ")
     for line in run_events_bench(settings, events):
         print(json.dumps(line) if as_json else line, flush=True)
+
+
+@bench_app.command("assets")
+def bench_assets(images: Annotated[int, typer.Option(help="Sandbox images to store (1-500)")]
+                 = 200,
+                 as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                 processes: Annotated[int, typer.Option(help="Assets worker processes")] = 2,
+                 concurrency: Annotated[int, typer.Option(help="Downloads per process")] = 5,
+                 ) -> None:
+    """Store N sandbox images (JPEG/PNG/WebP, 100 KB-2 MB) with the assets worker, then with
+    the seed's 30-thread pool; print images/s and the bytes saved for each."""
+    from bench.assets_bench import run_assets_bench
+
+    settings = settings_with_database()
+    try:
+        lines = run_assets_bench(settings, images, processes, concurrency)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    for line in lines:
+        print(json.dumps(line) if as_json else line, flush=True)

@@ -28,6 +28,9 @@ The parts a platform fills in, each optional but its name:
     keyword_params   its params for (keyword, max items): {"keyword", "max_videos"} unless
                      the platform says otherwise; None from it skips that keyword
     startup          "module:function" run once by `beat worker` before the workers start
+    attach_asset     "module:function" `async (conn, kind, id, url) -> int`: record on the
+                     item's row (kind and id as its `resolve` gives them) the URL where a copy
+                     of its image was stored (the assets worker); answers the rows updated
 """
 
 import logging
@@ -235,6 +238,7 @@ class Platform:
     keyword_flow: str | None = None
     keyword_params: Callable[[str, int], dict[str, Any] | None] | None = None
     startup: str | None = None
+    attach_asset: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

@@ -16,5 +16,6 @@ PLATFORM = Platform(
     credential_checks={},  # Graph API tokens: the shared Graph check (credentials/graph.py)
     lookups="facebook.lookups:LOOKUPS",
     startup="facebook.startup:import_configured_tokens",
+    attach_asset="facebook.asset_url:attach_asset",
     description="Facebook Graph API (pages, posts, videos and reels; page or user tokens)",
 )

@@ -35,6 +35,7 @@ PLATFORM = Platform(
     keyword_flow="fetch_hashtag_posts",
     keyword_params=hashtag_search,
     startup="instagram.startup:import_configured_credentials",
+    attach_asset="instagram.asset_url:attach_asset",
     description="Instagram Graph API (business and creator accounts), then a RapidAPI-style "
                 "provider, then the public web JSON",
 )

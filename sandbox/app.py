@@ -2,12 +2,14 @@
 fallback (/invidious/api/v1/), Instagram's web JSON (/instagram-web/) and RapidAPI-style provider
 (/rapidapi/instagram/), Facebook's Graph API (/facebook/graph/) and share redirects
 (/facebook/www/share/, /facebook/fbwatch/), X's syndication, GraphQL and t.co stand-ins
-(/x/), Google Sheets API v4 and its token endpoint (/sheets/), and the control API
+(/x/), Google Sheets API v4 and its token endpoint (/sheets/), an image host with hostile
+answers for the assets worker (/assets/), and the control API
 (/_sandbox/), behind the fault middleware."""
 
 from fastapi import FastAPI
 
 from sandbox import control
+from sandbox.assets import api as assets_api
 from sandbox.facebook import control as facebook_control
 from sandbox.facebook import graph_api as facebook_graph
 from sandbox.facebook import share as facebook_share
@@ -58,6 +60,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(facebook_share.router)
     app.include_router(x_api.router)
     app.include_router(sheets_api.router)
+    app.include_router(assets_api.router)
     app.include_router(control.router)
     app.include_router(facebook_control.router)
     app.include_router(instagram_graph_control.router)

@@ -382,17 +382,9 @@ def test_a_taken_port_is_refused_before_anything_starts(env: dict[str, str], tmp
     assert not home.exists() or not any(home.iterdir())  # no database, no services file
 
 
-def test_assets_worker_says_there_is_no_assets_flow_yet(env: dict[str, str]) -> None:
-    result = subprocess.run([sys.executable, "assets_worker.py"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
-    assert result.returncode == 2
-    assert result.stderr.strip() == ("beat: no flow of platform ASSETS exists yet: nothing to "
-                                     "run (see `beat flows`)")
-
-
 @pytest.mark.parametrize("args, says", [
     (["worker", "--flows", "nosuch"], "beat: unknown flows: nosuch (see `beat flows`)"),
-    (["worker", "--platform", "ASSETS"], "beat: no flow of platform ASSETS exists yet"),
+    (["worker", "--platform", "NOSUCH"], "beat: no flow of platform NOSUCH exists yet"),
 ])
 def test_a_worker_with_nothing_to_run_says_so_before_asking_any_service(
         env: dict[str, str], args: list[str], says: str) -> None:

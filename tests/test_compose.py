@@ -157,6 +157,17 @@ def test_sandbox_credentials_are_the_platforms_own() -> None:
         assert resolved(environment.get(key)) == value, key
 
 
+def test_the_assets_worker_stores_in_the_bucket_the_store_service_makes() -> None:
+    environment = beat_services()["assets-worker"]["environment"]
+    bucket = services()["minio-bucket"]["entrypoint"][-1]
+    assert f"mb --ignore-existing beat/{environment['S3_BUCKET']}" in bucket
+    assert urlsplit(environment["S3_ENDPOINT_URL"]).hostname == "minio"
+    store = services()["minio"]["environment"]
+    assert environment["S3_ACCESS_KEY_ID"] == store["MINIO_ROOT_USER"]
+    assert resolved(environment["S3_SECRET_ACCESS_KEY"]) == \
+        resolved(store["MINIO_ROOT_PASSWORD"])
+
+
 def test_the_dockerfile_builds_one_image_for_every_process() -> None:
     text = DOCKERFILE.read_text()
     base = re.search(r"^FROM python:(\d+)\.(\d+)", text, re.MULTILINE)

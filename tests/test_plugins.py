@@ -98,9 +98,10 @@ def test_only_the_plugin_asked_for_is_loaded() -> None:
     assert len(built_in.registered_commands) == 2
 
 
-def test_bench_and_sandbox_are_entry_points_of_beat() -> None:
+def test_bench_sandbox_and_asset_are_entry_points_of_beat() -> None:
     found = {p.name: p.value for p in entry_points(group=GROUP)}
-    assert found == {"bench": "bench.cli:bench_app", "sandbox": "sandbox.cli:serve"}
+    assert found == {"bench": "bench.cli:bench_app", "sandbox": "sandbox.cli:serve",
+                     "asset": "assets.cli:asset"}
 
 
 @pytest.mark.parametrize("args, says", [

@@ -21,6 +21,7 @@ PLATFORM = Platform(
     lookups="x.lookups:LOOKUPS",
     source_limits=SOURCE_LIMITS,
     startup="x.startup:import_configured_credentials",
+    attach_asset="x.asset_url:attach_asset",
     description="X's GraphQL API (guest token or stored credential), then the keyless "
                 "syndication answer of embedded tweets",
 )

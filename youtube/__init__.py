@@ -20,5 +20,6 @@ PLATFORM = Platform(
     lookups="youtube.lookups:LOOKUPS",
     keyword_flow="refresh_yt_posts_by_keyword",
     startup="youtube.sources.data_api.keys:import_configured_keys",
+    attach_asset="youtube.asset_url:attach_asset",
     description="YouTube Data API v3, with an Invidious instance as the keyless fallback",
 )

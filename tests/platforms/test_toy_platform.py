@@ -106,10 +106,11 @@ async def test_the_generic_endpoints_serve_the_toy_platform(launcher: Launcher,
         unknown = await api.get("/profiles/MYSPACE/byhandle/alice")
         assert unknown.status_code == 404
         assert unknown.json()["detail"] == \
-            "unknown platform 'MYSPACE' (known: FACEBOOK, INSTAGRAM, TOY, X, YOUTUBE)"
+            "unknown platform 'MYSPACE' (known: ASSETS, FACEBOOK, INSTAGRAM, TOY, X, YOUTUBE)"
         bad = await api.get("/profiles/TOY/byhandle/not-a-handle")
         assert bad.status_code == 422 and "not a toy handle" in bad.text
         schemas = (await api.get("/openapi.json")).json()["components"]["schemas"]
         assert {"ToyProfile", "YoutubeChannel", "YoutubeVideo", "Refreshing"} <= set(schemas)
         listed = (await api.get("/platforms")).json()
-        assert [p["api_name"] for p in listed] == ["FACEBOOK", "INSTAGRAM", "TOY", "X", "YOUTUBE"]
+        assert [p["api_name"] for p in listed] == ["ASSETS", "FACEBOOK", "INSTAGRAM", "TOY", "X",
+                                                      "YOUTUBE"]
