@@ -29,7 +29,8 @@ class BlobStore(Protocol):
 
 class LocalStore:
     """A directory: key `ab/abcdef….jpg` is the file `<root>/ab/abcdef….jpg`, written to a
-    temporary name first and renamed, so a reader never sees half a file."""
+    temporary name first and linked into place (which fails when the name exists), so a reader
+    never sees half a file and of two writers of one key exactly one says it wrote it."""
 
     def __init__(self, root: Path, public_url: str | None = None) -> None:
         self.root = root.expanduser().resolve()
@@ -53,10 +54,11 @@ class LocalStore:
         try:
             with os.fdopen(fd, "wb") as out:
                 out.write(data)
-            os.replace(temporary, path)
-        except BaseException:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False  # another writer stored the same content first
+        finally:
             Path(temporary).unlink(missing_ok=True)
-            raise
         return True
 
     def url(self, key: str) -> str:
@@ -97,11 +99,17 @@ class S3Store:
         try:
             if self._exists(key):
                 return False
+            # A conditional write: of two writers of one key, the second is refused (412).
             self.client.put_object(Bucket=self.bucket, Key=key, Body=data,
-                                   ContentType=content_type,
+                                   ContentType=content_type, IfNoneMatch="*",
                                    CacheControl="public, max-age=31536000, immutable")
             return True
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412",
+                                                               "ConditionalRequestConflict"):
+                return False
+            raise SourceUnavailable(f"S3 bucket {self.bucket}: {exc}") from None
+        except BotoCoreError as exc:
             raise SourceUnavailable(f"S3 bucket {self.bucket}: {exc}") from None
 
     def _exists(self, key: str) -> bool:

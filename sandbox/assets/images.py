@@ -64,7 +64,10 @@ def _picture(rng: random.Random, width: int, height: int) -> Image.Image:
 
 @lru_cache(maxsize=1)
 def _grain() -> Image.Image:
-    return Image.merge("RGB", [Image.effect_noise((509, 503), 40) for _ in range(3)])
+    """Seeded noise: the same tile in every process and run (Pillow's effect_noise draws from
+    the C library's generator, which differs between processes), so image n is too."""
+    rng = random.Random(509_503)
+    return Image.frombytes("RGB", (509, 503), rng.randbytes(509 * 503 * 3))
 
 
 def truncated_jpeg() -> bytes:

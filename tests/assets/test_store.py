@@ -1,6 +1,7 @@
 """The stores: S3 against moto's standalone server (a real S3-compatible endpoint over HTTP),
 and the local directory; each writes a content-addressed key once."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -110,3 +111,24 @@ async def test_the_local_directory_is_the_default(tmp_path: Path, sandbox_url: s
     path = tmp_path / "assets" / stored.key
     assert path.read_bytes()[:3] == b"\xff\xd8\xff" and path.stat().st_size == stored.bytes
     assert urlsplit(stored.url).scheme == "file"
+
+
+async def test_of_two_writers_of_one_key_exactly_one_wrote_it(
+        s3_endpoint: str, bucket: str, tmp_path: Path) -> None:
+    """Two tasks storing the same picture at once: the key check races, the write does not
+    (the local store links into place, S3 writes with If-None-Match)."""
+    local = LocalStore(tmp_path / "store")
+    for _ in range(20):
+        key = f"ab/{uuid.uuid4().hex}.jpg"
+        wrote = await asyncio.gather(*(local.put(key, b"same", "image/jpeg") for _ in range(4)))
+        assert sorted(wrote) == [False, False, False, True]
+    assert not list((tmp_path / "store").rglob(".part-*")), "no temporary file is left"
+    store = S3Store(s3_settings(s3_endpoint, bucket))
+    store._exists = lambda key: False  # type: ignore[method-assign]  # both passed the check
+    try:
+        assert await store.put("cd/race.jpg", b"first", "image/jpeg") is True
+        assert await store.put("cd/race.jpg", b"second", "image/jpeg") is False
+    finally:
+        await store.close()
+    assert client(s3_endpoint).get_object(Bucket=bucket, Key="cd/race.jpg")["Body"].read() \
+        == b"first"
