@@ -2,7 +2,7 @@
 row as the generic endpoints answer it, and a profile's posts read newest first one keyset page
 at a time, with the opaque cursor the API hands out."""
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -91,3 +91,21 @@ async def refreshed_at(pool: Any, query: str, keys: Sequence[str]) -> dict[str, 
                                                 or row["refreshed_at"] > found[row["key"]]):
             found[row["key"]] = row["refreshed_at"]
     return found
+
+
+AttachAsset = Callable[[Any, str, str, str], Awaitable[int]]
+
+
+def asset_attacher(queries: Mapping[str, str]) -> AttachAsset:
+    """A platform's `attach_asset` hook (the assets worker's): `queries` maps the router's kind
+    to an UPDATE setting `asset_url = $2` on the row(s) of item `$1`. The hook answers how many
+    rows it updated (0: not stored, or a kind that has no row of its own)."""
+
+    async def attach_asset(conn: Any, kind: str, item_id: str, url: str) -> int:
+        query = queries.get(kind)
+        if query is None:
+            return 0
+        status: str = await conn.execute(query, item_id, url)
+        return int(status.rpartition(" ")[2] or 0)
+
+    return attach_asset

@@ -68,6 +68,7 @@ def test_the_flows_run_on_the_assets_platform_with_the_seed_sizes() -> None:
     ("youtube", "video", "dQw4w9WgXcQ", "youtube_post", "video_id", "dQw4w9WgXcQ"),
     ("youtube", "profile", "@lucky", "youtube_account", "handle", "@lucky"),
     ("instagram", "post", "C1a2b3", "instagram_post", "post_id", "3100"),
+    ("instagram", "story", "million.brand/3100", "instagram_post", "post_id", "3100"),
     ("INSTAGRAM", "profile", "million.brand", "instagram_account", "profile_id", "17841"),
     ("facebook", "post", "pfbid0abc", "facebook_post", "post_id", "10_20"),
     ("facebook", "profile", "beatsandbox", "facebook_page", "page_id", "10"),
