@@ -9,6 +9,7 @@ Entry point: `await run_report(pool, settings, links, progress=..., timeout=...)
 """
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +35,9 @@ from core.reports.report import ReportRow
 from core.validation import RESERVED_KEY_PREFIX
 
 REPORT_PRIORITY = 50  # below a live API refresh (100), above background collection
+log = logging.getLogger(__name__)
 ROUTE_CONCURRENCY = 8
+READ_CONCURRENCY = 8
 POLL_S = 0.25
 # Error kinds that a retry cannot fix (core/errors.py Permanent, and the platforms' own
 # Permanent kinds: a deleted or private item).
@@ -57,6 +60,7 @@ class Item:
     figures: Figures
     task: Task | None = None
     first_row: int = 0  # the report row (header = row 1) of its first input line
+    outcome: tuple[str, LinkFigures | None] | None = None  # once read
 
 
 @dataclass
@@ -86,14 +90,38 @@ async def run_report(pool: Any, settings: Settings, links: Sequence[str],
     job = Job(pool, settings, progress or (lambda phase, done, total: None),
               registry(settings))
     deadline = time.monotonic() + timeout
+    clock = Phases(len(links))
     routed = await route_all(job, links)
     items = unique_items(routed)
+    clock.done("routed", len(items))
     queue = Queue(pool)
     await refresh(queue, items, deadline, "refreshing", job.progress)
-    await refresh(queue, [i for i in items if retryable(i.task)], deadline, "retrying",
-                  job.progress)
-    await refresh(queue, await missing_authors(job, items), deadline, "authors", job.progress)
-    return await build_rows(job, routed, items)
+    clock.done("refreshed", len(items))
+    again = [i for i in items if retryable(i.task)]
+    await refresh(queue, again, deadline, "retrying", job.progress)
+    clock.done("retried", len(again))
+    await read_all(job, items)
+    authors, waiting = missing_authors(items)
+    clock.done("read", len(items))
+    if authors:
+        await refresh(queue, authors, deadline, "authors", job.progress)
+        await read_all(job, waiting)  # their followers are stored now
+        clock.done("refreshed authors", len(authors))
+    return build_rows(routed)
+
+
+class Phases:
+    """Logs how long each phase of a report took, so a slow report says where its time went."""
+
+    def __init__(self, links: int) -> None:
+        self.links = links
+        self.last = time.monotonic()
+
+    def done(self, what: str, count: int) -> None:
+        now = time.monotonic()
+        log.info("links report of %d links: %s %d in %.2fs", self.links, what, count,
+                 now - self.last)
+        self.last = now
 
 
 # -- routing --------------------------------------------------------------------------------------
@@ -194,22 +222,24 @@ async def wait_all(queue: Queue, items: list[Item], deadline: float, phase: str,
             item.task = found.get(item.task.id, item.task)
 
 
-async def missing_authors(job: Job, items: list[Item]) -> list[Item]:
-    """The authors to refresh: one Item per author of a refreshed post whose author's row is
+def missing_authors(items: list[Item]) -> tuple[list[Item], list[Item]]:
+    """The authors to refresh: one Item per author of a post read ok whose author's row is
     not stored (its followers come from there; `LinkFigures.author_refresh`), unless the
-    report refreshed that author already."""
+    report refreshed that author already; and the posts that wait for them."""
     taken = {item.lookup.refresh.key for item in items}
     found: dict[str, Item] = {}
+    waiting = []
     for item in items:
-        if item.task is None or item.task.status != Status.COMPLETE:
+        figures = item.outcome[1] if item.outcome else None
+        author = figures.author_refresh if figures else None
+        if author is None or author.key in taken:
             continue
-        row = await item.lookup.fetch(job.pool)
-        author = (await item.figures(job.pool, row)).author_refresh if row else None
-        if author is None or author.key in taken or author.key in found:
-            continue
-        link = Link("", item.link.platform, "author", author.key)
-        found[author.key] = Item(link, item.api_name, Lookup(_nothing, author), item.figures)
-    return list(found.values())
+        waiting.append(item)
+        if author.key not in found:
+            link = Link("", item.link.platform, "author", author.key)
+            found[author.key] = Item(link, item.api_name, Lookup(_nothing, author),
+                                     item.figures)
+    return list(found.values()), waiting
 
 
 async def _nothing(pool: Any) -> None:
@@ -225,17 +255,29 @@ def retryable(task: Task | None) -> bool:
 
 # -- reading -------------------------------------------------------------------------------------
 
-async def build_rows(job: Job, routed: list[Routed], items: list[Item]) -> list[ReportRow]:
-    outcomes: dict[int, tuple[str, LinkFigures | None]] = {}
-    for done, item in enumerate(items, start=1):
-        outcomes[id(item)] = await outcome(job.pool, item)
+async def read_all(job: Job, items: list[Item]) -> None:
+    """Each item's outcome (status and figures), read a few at a time."""
+    gate = asyncio.Semaphore(READ_CONCURRENCY)
+    done = 0
+
+    async def one(item: Item) -> None:
+        nonlocal done
+        async with gate:
+            item.outcome = await outcome(job.pool, item)
+        done += 1
         job.progress("reading", done, len(items))
+
+    await asyncio.gather(*(one(item) for item in items))
+
+
+def build_rows(routed: list[Routed]) -> list[ReportRow]:
     rows = []
     for number, line in enumerate(routed, start=2):
         if line.item is None:
             rows.append(ReportRow(line.text.strip(), line.status, line.platform))
             continue
-        status, figures = outcomes[id(line.item)]
+        assert line.item.outcome is not None
+        status, figures = line.item.outcome
         if status == r.OK and line.item.first_row != number:
             status = f"ok (duplicate of row {line.item.first_row})"
         rows.append(ReportRow(line.text.strip(), status, line.platform, figures))
