@@ -70,3 +70,11 @@ async def test_schema_sql_builds_the_same_database_as_the_migrations(
 async def test_out_of_date_schema_is_refused_with_one_line(empty_database: str) -> None:
     with pytest.raises(db.SchemaOutOfDate, match="run `beat migrate`"):
         await db.check_schema(empty_database)
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    """Commands read the newest migration without importing Alembic (half a second each)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(db.alembic_config("postgresql://x/x"))
+    assert db.head_revision() == script.get_current_head()
