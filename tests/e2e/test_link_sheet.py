@@ -7,37 +7,21 @@ formatting requests must be there; bad sheets and missing credentials are one li
 import asyncio
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from core import db
 from core.reports.report import COLUMNS
 from sandbox.sheets.account import write_service_account
 from tests.e2e.link_sheet_data import SHEET
-from tests.e2e.procs import Launcher
-from tests.e2e.test_link_report import ROOT, expected_cells, start_stack, stored
+from tests.e2e.test_link_report import ROOT, expected_cells, launcher, stack, stored
 from tests.reports.test_sheets import check_formatting
 
 EPOCH = datetime(1899, 12, 30)
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("links-sheet-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
-
-
-@pytest.fixture(scope="module")
-async def stack(launcher: Launcher, database_url: str) -> dict[str, str]:
-    return await start_stack(launcher, database_url)
+__all__ = ["launcher", "stack"]  # the same stack as the XLSX report's, a module's own
 
 
 def beat_links(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
