@@ -9,6 +9,7 @@ PLATFORM = Platform(
     name="assets",
     flows="assets.flows",
     settings=AssetsSettings,
+    asset_flow="asset_upload_flow",
     description="images of stored items: download (SSRF-guarded), compress, store (S3 or a "
                 "local directory)",
 )

@@ -5,7 +5,7 @@ record the outcome, assets/record.py), `beat asset` and the benchmark."""
 import asyncio
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from assets.download import Downloader
 from assets.guard import Allowlist, Guard, Resolver
@@ -49,6 +49,28 @@ def allowlist(settings: Settings, own: AssetsSettings) -> Allowlist:
     return Allowlist(entries)
 
 
+def request_url(settings: Settings, own: AssetsSettings, url: str) -> str:
+    """Where to download `url` from: the URL itself, or in sandbox mode (SANDBOX_URL) the
+    sandbox's stand-in for a platform's image host, {SANDBOX_URL}/assets/cdn/{host}/{path}, as
+    the platforms' API hosts are stood in for. URLs of the sandbox itself, of an IP address or
+    of a host that ASSETS_RESOLVE names are asked as they are."""
+    if not settings.sandbox_url:
+        return url
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        ipaddress.ip_address(host)
+        return url
+    except ValueError:
+        pass
+    if host in ("", "localhost", urlsplit(settings.sandbox_url).hostname) \
+            or host in {name.lower() for name in own.assets_resolve}:
+        return url
+    path = quote(parts.path.lstrip("/"), safe="/")
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{settings.sandbox_url.rstrip('/')}/assets/cdn/{host}/{path}{query}"
+
+
 class AssetService:
     """Downloader + store with the settings' limits; one per process, closed with `close`."""
 
@@ -71,7 +93,7 @@ class AssetService:
 
     async def store_asset(self, url: str) -> StoredAsset:
         """Download, process and store the image at `url` (or a page's og:image)."""
-        found = await self.downloader.fetch(url)
+        found = await self.downloader.fetch(request_url(self.settings, self.own, url))
         own = self.own
         processed = await asyncio.to_thread(process, found.data, found.format, own.assets_max_side,
                                             own.assets_max_pixels, own.assets_format,

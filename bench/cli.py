@@ -70,15 +70,18 @@ def bench_links(urls: Annotated[int, typer.Option(help="Post URLs in the report"
                 latency_ms: Annotated[float, typer.Option(help="Sandbox latency per call")]
                 = 50.0,
                 repeat: Annotated[int, typer.Option(
-                    min=1, help="Timed reports; the line gives the median")] = 3) -> None:
+                    min=1, help="Timed reports; the line gives the median")] = 3,
+                thumbnails: Annotated[bool, typer.Option(
+                    help="Store the thumbnails too (the assets flow runs beside the refresh "
+                         "flows)")] = True) -> None:
     """One links report of N post URLs (YouTube, Instagram, Facebook, X; ~10% duplicates)
     through server + workers against the sandbox, timed from POST /links to COMPLETE; print
-    the rate, ok rows and the upstream calls per link."""
+    the rate, ok rows, thumbnails stored and the upstream calls per link."""
     from bench.links_bench import run_links_bench
 
     settings = settings_with_database()
     try:
-        lines = run_links_bench(settings, urls, processes, latency_ms, repeat)
+        lines = run_links_bench(settings, urls, processes, latency_ms, repeat, thumbnails)
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     for line in lines:

@@ -3,13 +3,15 @@ against the sandbox (50 ms a call): a `POST /links` with the N URLs, timed until
 `GET /links/{id}` says COMPLETE. The URLs mix YouTube, Instagram, Facebook and X about a quarter
 each, in several URL forms each, about a tenth of them repeating an earlier item in another form.
 
-The line says the rate (input links per second), the report's ok rows, and the upstream calls the
-sandbox counted: in all, per input link and per platform. Before the timed runs one untimed report
-of the same URLs asks the sandbox for every item once (it generates an item's details on first
-use, and no run should pay for that), and every run starts from empty entity and task tables, so
-each refreshes every item again. The platforms' rate limits are raised out of the way (Instagram's
-and Facebook's Graph usage budgets, Instagram's web and provider limits, X's calls per window):
-the benchmark measures the report, not the platforms' throttling.
+The line says the rate (input links per second), the report's ok rows, the thumbnails the assets
+flow stored (its worker runs beside the refresh flows; --no-thumbnails leaves it out and the report
+links the platforms' images), and the upstream API calls the sandbox counted: in all, per input
+link and per platform (image downloads are not API calls: they are left out). Before the timed runs
+one untimed report of the same URLs asks the sandbox for every item once (it generates an item's
+details on first use, and no run should pay for that), and every run starts from empty entity and
+task tables, so each refreshes every item again. The platforms' rate limits are raised out of the
+way (Instagram's and Facebook's Graph usage budgets, Instagram's web and provider limits, X's calls
+per window): the benchmark measures the report, not the platforms' throttling.
 
 There is no bare-loop line: a report is routing, de-duplication, refresh tasks and reading back,
 and no plain loop does the same work to compare with.
@@ -18,6 +20,7 @@ and no plain loop does the same work to compare with.
 import asyncio
 import json
 import random
+import tempfile
 import time
 from collections import Counter
 from typing import Any
@@ -41,6 +44,7 @@ REFRESH_FLOWS = ("refresh_yt_posts", "refresh_yt_profiles", "refresh_post_by_sho
                  "refresh_fb_video",
                  "refresh_fb_page", "refresh_x_post", "refresh_x_profile")
 REPORT_FLOW = "build_link_report"
+ASSET_FLOW = "asset_upload_flow"
 CONCURRENCY = 25  # refresh tasks in flight per worker process and flow
 HUGE = 100_000_000
 # Where the sandbox's routes are: the platform each counted call belongs to.
@@ -120,7 +124,7 @@ FORMS = {"youtube": _youtube, "instagram": _instagram, "facebook": _facebook, "x
 
 
 def run_links_bench(settings: Settings, urls: int, processes: int, latency_ms: float,
-                    repeat: int = 1) -> list[Line]:
+                    repeat: int = 1, thumbnails: bool = True) -> list[Line]:
     """One line: the median of `repeat` timed reports, after one untimed warm-up report."""
     assert settings.database_url
     if repeat < 1:
@@ -129,17 +133,19 @@ def run_links_bench(settings: Settings, urls: int, processes: int, latency_ms: f
     sandbox_port, server_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
     runs: list[Line] = []
+    flows = (*REFRESH_FLOWS, REPORT_FLOW, *((ASSET_FLOW,) if thumbnails else ()))
     with scratch_database(settings.database_url) as url, \
+            tempfile.TemporaryDirectory(prefix="beat-bench-assets-") as store, \
             beat_process("sandbox", "--port", str(sandbox_port), "--quota", str(HUGE),
                          "--latency-ms", str(latency_ms)):
-        env = _environment(url, sandbox_url, processes)
+        env = {**_environment(url, sandbox_url, processes), "ASSETS_DIR": store}
         with beat_process("server", "--port", str(server_port), **env), \
-                beat_process("worker", "--flows", ",".join((*REFRESH_FLOWS, REPORT_FLOW)),
-                             **env):
+                beat_process("worker", "--flows", ",".join(flows), **env):
             server_url = f"http://127.0.0.1:{server_port}"
             for number in range(repeat + 1):
                 asyncio.run(_reset(url))
-                line = asyncio.run(_report(sandbox_url, server_url, links))
+                line = asyncio.run(_report(sandbox_url, server_url, links, thumbnails))
+                line.update(asyncio.run(_thumbnails(url)))
                 line = {"system": "beat", "urls": len(links), "unique": unique, **line}
                 if number:  # the first report is the warm-up
                     runs.append(line)
@@ -151,7 +157,7 @@ def run_links_bench(settings: Settings, urls: int, processes: int, latency_ms: f
 def _environment(url: str, sandbox_url: str, processes: int) -> dict[str, str]:
     """The sandbox's credentials for every platform, and P processes for each refresh flow."""
     overrides = {flow: {"processes": processes, "concurrency": CONCURRENCY}
-                 for flow in REFRESH_FLOWS}
+                 for flow in (*REFRESH_FLOWS, ASSET_FLOW)}
     return {"DATABASE_URL": url, "SANDBOX_URL": sandbox_url,
             "YOUTUBE_API_KEYS": "sandbox-key-1,sandbox-key-2",
             "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
@@ -167,7 +173,27 @@ async def _reset(url: str) -> None:
     try:
         await conn.execute("TRUNCATE scrape_request_log, event_outbox, profile_log, post_log, "
                            "youtube_post, youtube_account, instagram_post, instagram_account, "
-                           "facebook_post, facebook_page, x_post, x_account")
+                           "facebook_post, facebook_page, x_post, x_account, asset_log")
+    finally:
+        await conn.close()
+
+
+# The stored posts that have an image of the platform's (a text-only post has none).
+WITH_IMAGE = ("SELECT (SELECT count(*) FROM youtube_post WHERE thumbnail_url IS NOT NULL)"
+              " + (SELECT count(*) FROM instagram_post WHERE coalesce(thumbnail_url, display_url)"
+              " IS NOT NULL) + (SELECT count(*) FROM facebook_post WHERE thumbnail_url IS NOT"
+              " NULL) + (SELECT count(*) FROM x_post WHERE thumbnail_url IS NOT NULL)")
+
+
+async def _thumbnails(url: str) -> dict[str, int]:
+    """The posts with an image, and the images the assets flow stored and failed to store."""
+    conn = await asyncpg.connect(db.asyncpg_dsn(url))
+    try:
+        stored = await conn.fetchrow(  # one image twice: a post reached by two ids
+            "SELECT count(DISTINCT source_url) FILTER (WHERE status = 'STORED') AS s, "
+            "count(DISTINCT source_url) FILTER (WHERE status = 'FAILED') AS f FROM asset_log")
+        return {"with_image": await conn.fetchval(WITH_IMAGE),
+                "thumbnails_stored": stored["s"], "thumbnails_failed": stored["f"]}
     finally:
         await conn.close()
 
@@ -188,14 +214,16 @@ async def _prepare(client: httpx.AsyncClient, sandbox_url: str) -> None:
         answer.raise_for_status()
 
 
-async def _report(sandbox_url: str, server_url: str, links: list[str]) -> Line:
+async def _report(sandbox_url: str, server_url: str, links: list[str], thumbnails: bool
+                  ) -> Line:
     async with httpx.AsyncClient(timeout=120) as client:
         await _ready(client, f"{sandbox_url}/_sandbox/world")
         await _ready(client, f"{server_url}/heartbeat")
         await _prepare(client, sandbox_url)
         started = time.perf_counter()
         answer = await client.post(f"{server_url}/links",
-                                   json={"urls": links, "timeout_s": 3600})
+                                   json={"urls": links, "timeout_s": 3600,
+                                         "thumbnails": thumbnails})
         answer.raise_for_status()
         job = await _finished(client, f"{server_url}/links/{answer.json()['job_id']}")
         seconds = time.perf_counter() - started
@@ -219,11 +247,13 @@ async def _finished(client: httpx.AsyncClient, job_url: str) -> dict[str, Any]:
 
 
 async def _calls(client: httpx.AsyncClient, sandbox_url: str) -> dict[str, int]:
-    """The calls the sandbox counted since _prepare, by platform."""
+    """The API calls the sandbox counted since _prepare, by platform (not image downloads)."""
     usage = (await client.get(f"{sandbox_url}/_sandbox/usage")).json()
     counted: Counter[str] = Counter()
     for route, calls in usage["calls"].items():
         path = route.partition(" ")[2]
+        if path.startswith("/assets/"):
+            continue
         platform = next((p for prefix, p in ROUTE_PLATFORMS if path.startswith(prefix)), "other")
         counted[platform] += calls
     return dict(sorted(counted.items()))

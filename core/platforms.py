@@ -31,6 +31,9 @@ The parts a platform fills in, each optional but its name:
     attach_asset     "module:function" `async (conn, kind, id, url) -> int`: record on the
                      item's row (kind and id as its `resolve` gives them) the URL where a copy
                      of its image was stored (the assets worker); answers the rows updated
+    asset_flow       the flow storing an item's image, params {url, platform, kind, id}: the
+                     links report asks it for thumbnails that are not stored yet (the assets
+                     package names it; a platform of the usual kind leaves it None)
 """
 
 import logging
@@ -172,6 +175,9 @@ class LinkFigures:
     published_at: datetime | None = None
     thumbnail_url: str | None = None
     author_refresh: Refresh | None = None
+    # True when `thumbnail_url` is Beat's stored copy (the assets worker's), not the
+    # platform's own image URL (core/stored.thumbnail).
+    thumbnail_stored: bool = False
 
 
 Freshness = Callable[[Any, str, Sequence[str]], Awaitable[dict[str, datetime]]]
@@ -239,6 +245,7 @@ class Platform:
     keyword_params: Callable[[str, int], dict[str, Any] | None] | None = None
     startup: str | None = None
     attach_asset: str | None = None
+    asset_flow: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

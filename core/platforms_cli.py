@@ -35,22 +35,27 @@ def links_command(
             "--sheet", help="A Google Sheets URL: read its URL column, write the report to a "
                             "new tab (GOOGLE_SERVICE_ACCOUNT_FILE or _JSON)",
             metavar="SHEET_URL")] = None,
+        thumbnails: Annotated[bool, typer.Option(
+            help="Store the thumbnails not stored yet (the assets worker) and link the stored "
+                 "copies; --no-thumbnails links the platforms' own images")] = True,
 ) -> None:
     """A metrics report for pasted links (-o REPORT.xlsx|.csv): one row per link with its
     platform, author, followers, likes, comments, shares, views, engagement, caption, date,
     thumbnail and a status; the refreshes run as tasks on the queue (start `beat up` or `beat
-    worker`). With --resolve-only: one JSON line per input line, {"url", "platform", "kind",
-    "id"} or {"url", "error"} (an error is an answer: the exit code stays 0); share links are
-    followed (the redirect only), or with --offline reported as needing resolution. With
-    --sheet SHEET_URL: the links come from the sheet's tab (the first, or the URL's #gid=) and
-    the report goes to a new tab "Beat report YYYY-MM-DD HH:MM" (UTC) of the same sheet."""
+    worker`), and so do the thumbnails' copies (the assets worker; when none takes them within
+    10 s, the report links the platforms' own images). With --resolve-only: one JSON line per
+    input line, {"url", "platform", "kind", "id"} or {"url", "error"} (an error is an answer:
+    the exit code stays 0); share links are followed (the redirect only), or with --offline
+    reported as needing resolution. With --sheet SHEET_URL: the links come from the sheet's
+    tab (the first, or the URL's #gid=) and the report goes to a new tab "Beat report
+    YYYY-MM-DD HH:MM" (UTC) of the same sheet."""
     if sheet is not None:
         if file is not None or output is not None or resolve_only:
             raise UserError("--sheet reads and writes the sheet: give no INPUT, -o or "
                             "--resolve-only with it")
         from core.reports.command import sheet_command
 
-        sheet_command(sheet, timeout)
+        sheet_command(sheet, timeout, thumbnails)
         return
     if file is None:
         raise UserError("say what to read: beat links INPUT -o REPORT.xlsx, or "
@@ -61,7 +66,7 @@ def links_command(
                             "(or --resolve-only to print what each URL points at)")
         from core.reports.command import report_command
 
-        report_command(file, output, timeout)
+        report_command(file, output, timeout, thumbnails)
         return
     settings = get_settings()
     router = Router(registry(settings))

@@ -96,6 +96,16 @@ async def refreshed_at(pool: Any, query: str, keys: Sequence[str]) -> dict[str, 
 AttachAsset = Callable[[Any, str, str, str], Awaitable[int]]
 
 
+def thumbnail(row: Mapping[str, Any], *columns: str) -> dict[str, Any]:
+    """A stored row's thumbnail for LinkFigures: the stored copy of its image (`asset_url`, the
+    assets worker's) when there is one, else the first of the platform's own image URLs in
+    `columns` that is set."""
+    if row.get("asset_url"):
+        return {"thumbnail_url": row["asset_url"], "thumbnail_stored": True}
+    own = next((row[column] for column in columns if row.get(column)), None)
+    return {"thumbnail_url": own, "thumbnail_stored": False}
+
+
 def asset_attacher(queries: Mapping[str, str]) -> AttachAsset:
     """A platform's `attach_asset` hook (the assets worker's): `queries` maps the router's kind
     to an UPDATE setting `asset_url = $2` on the row(s) of item `$1`. The hook answers how many

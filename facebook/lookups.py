@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
-from core.stored import StoredRow, freshness_of, newest_first
+from core.stored import StoredRow, freshness_of, newest_first, thumbnail
 from facebook.store import fetch_one, sql
 
 PAGE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,79}")
@@ -129,7 +129,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         followers = row.get("followers")
         return LinkFigures(author=row.get("name") or row.get("username"),
                            followers=followers if followers is not None else row.get("fan_count"),
-                           thumbnail_url=row.get("picture_url"))
+                           **thumbnail(row, "picture_url"))
     page = await fetch_one(pool, "page_by_page_id", row["page_id"]) \
         if row.get("page_id") else None
     followers = (page or {}).get("followers")
@@ -139,7 +139,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         author=row.get("author") or (page or {}).get("name"), followers=followers,
         likes=row.get("likes"), comments=row.get("comments"), shares=row.get("shares"),
         views=row.get("views"), caption=row.get("message") or row.get("title"),
-        published_at=row.get("publish_time"), thumbnail_url=row.get("thumbnail_url"),
+        published_at=row.get("publish_time"), **thumbnail(row, "thumbnail_url"),
         author_refresh=_profile(row["page_id"]).refresh if page is None and row.get("page_id")
         else None)
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
-from core.stored import StoredRow, freshness_of, newest_first
+from core.stored import StoredRow, freshness_of, newest_first, thumbnail
 from instagram.store import fetch_one, sql
 
 HANDLE = re.compile(r"@?[A-Za-z0-9._]{1,30}")
@@ -179,7 +179,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
     if "post_id" not in row:  # an account
         return LinkFigures(author=row.get("handle"), followers=row.get("followers"),
                            caption=row.get("biography"),
-                           thumbnail_url=row.get("profile_pic_url"))
+                           **thumbnail(row, "profile_pic_url"))
     account = await fetch_one(pool, "account_by_profile_id", row["profile_id"]) \
         if row.get("profile_id") else None
     views = row.get("views") if row.get("views") is not None else row.get("plays")
@@ -188,7 +188,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         followers=(account or {}).get("followers"), likes=row.get("likes"),
         comments=row.get("comments"), shares=row.get("shares"), views=views,
         caption=row.get("caption"), published_at=row.get("publish_time"),
-        thumbnail_url=row.get("thumbnail_url") or row.get("display_url"),
+        **thumbnail(row, "thumbnail_url", "display_url"),
         author_refresh=_basic(row["handle"]) if account is None and row.get("handle")
         else None)
 

@@ -143,9 +143,13 @@ def test_links_bench_reports_every_link_through_server_and_workers(database_url:
                              latency_ms=0, repeat=1)
     assert set(line) == {"system", "urls", "unique", "seconds", "links_per_s", "ok",
                          "upstream_calls", "upstream_calls_per_link", "by_platform",
-                         "processes", "latency_ms", "runs"}
+                         "processes", "latency_ms", "runs", "with_image", "thumbnails_stored",
+                         "thumbnails_failed"}
     assert (line["system"], line["urls"], line["unique"]) == ("beat", 40, 36)
     assert line["ok"] == 40, "every input row, repeats included, is ok"
+    # Every post with an image (not the text-only ones) has it stored, once.
+    assert 20 < line["with_image"] <= 36
+    assert (line["thumbnails_stored"], line["thumbnails_failed"]) == (line["with_image"], 0)
     assert line["links_per_s"] == pytest.approx(40 / line["seconds"], rel=1e-3)
     assert set(line["by_platform"]) == {"youtube", "instagram", "facebook", "x"}
     assert all(calls > 0 for calls in line["by_platform"].values())

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, Refresh
-from core.stored import StoredRow, freshness_of
+from core.stored import StoredRow, freshness_of, thumbnail
 from x.store import fetch_one, sql
 
 HANDLE = re.compile(r"@?[A-Za-z0-9_]{1,15}")
@@ -100,7 +100,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
     if "tweet_id" not in row:  # an account
         return LinkFigures(author=row.get("name") or row.get("handle"),
                            followers=row.get("followers"), caption=row.get("description"),
-                           thumbnail_url=row.get("profile_image_url"))
+                           **thumbnail(row, "profile_image_url"))
     account = await fetch_one(pool, "account_by_user_id", row["user_id"]) \
         if row.get("user_id") else None
     return LinkFigures(
@@ -108,7 +108,7 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         followers=(account or {}).get("followers"), likes=row.get("likes"),
         comments=row.get("comments"), shares=row.get("shares"), views=row.get("views"),
         caption=row.get("text"), published_at=row.get("published_at"),
-        thumbnail_url=row.get("thumbnail_url"),
+        **thumbnail(row, "thumbnail_url"),
         author_refresh=_handle(row["handle"]).refresh if account is None and row.get("handle")
         else None)
 

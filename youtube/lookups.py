@@ -9,7 +9,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
-from core.stored import StoredRow, freshness_of, newest_first
+from core.stored import StoredRow, freshness_of, newest_first, thumbnail
 from youtube.store import fetch_one, sql
 
 CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
@@ -128,14 +128,14 @@ async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
         return LinkFigures(author=row.get("title") or row.get("handle"),
                            followers=row.get("subscribers"), views=row.get("views"),
                            caption=row.get("description"), published_at=row.get("published_at"),
-                           thumbnail_url=row.get("thumbnail_url"))
+                           **thumbnail(row, "thumbnail_url"))
     channel = await fetch_one(pool, "channel_by_channel_id", row["channel_id"]) \
         if row.get("channel_id") else None
     return LinkFigures(
         author=row.get("channel_title") or (channel or {}).get("title"),
         followers=(channel or {}).get("subscribers"), likes=row.get("likes"),
         comments=row.get("comments"), views=row.get("views"), caption=row.get("title"),
-        published_at=row.get("published_at"), thumbnail_url=row.get("thumbnail_url"),
+        published_at=row.get("published_at"), **thumbnail(row, "thumbnail_url"),
         author_refresh=_channel(row["channel_id"]).refresh
         if channel is None and row.get("channel_id") else None)
 

@@ -27,6 +27,8 @@ class LinksCreate(StrictModel):
     urls: list[Url] = Field(min_length=1, max_length=MAX_LINKS,
                             description="The pasted links, one report row each, in order")
     timeout_s: float = Field(default=600.0, gt=0, le=3600)
+    thumbnails: bool = Field(default=True, description="Store the thumbnails that are not "
+                             "stored yet (the assets worker) and link the stored copies")
     account_id: AccountId | None = None
 
 
@@ -59,7 +61,8 @@ async def _task(queue: QueueDep, caller: CallerDep, job_id: int) -> Task:
 async def start_report(body: LinksCreate, queue: QueueDep, caller: CallerDep) -> LinksJob:
     """Start a report of these links; poll GET /links/{job_id}."""
     caller.check_account(body.account_id)
-    params = LinkReportParams(urls=body.urls, timeout_s=body.timeout_s)
+    params = LinkReportParams(urls=body.urls, timeout_s=body.timeout_s,
+                              thumbnails=body.thumbnails)
     task, _ = await queue.enqueue(NewTask(flow=FLOW, params=params.model_dump(), max_attempts=1,
                                           account_id=body.account_id, priority=50))
     return _job(task)

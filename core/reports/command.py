@@ -42,7 +42,7 @@ def writer_for(output: Path) -> Writer:
     return writer
 
 
-def report_command(source: str, output: Path, timeout: float) -> None:
+def report_command(source: str, output: Path, timeout: float, thumbnails: bool = True) -> None:
     writer = writer_for(output)
     try:
         links = read_links(Path(source))
@@ -52,7 +52,7 @@ def report_command(source: str, output: Path, timeout: float) -> None:
         raise UserError(f"{source}: no links in it")
     settings = settings_with_database()
     started = time.monotonic()
-    rows = run_async(lambda: _run(settings, links, timeout))
+    rows = run_async(lambda: _run(settings, links, timeout, thumbnails))
     try:
         writer(rows, output)
     except OSError as exc:
@@ -60,7 +60,7 @@ def report_command(source: str, output: Path, timeout: float) -> None:
     print(summary(rows, time.monotonic() - started, output))
 
 
-def sheet_command(url: str, timeout: float) -> None:
+def sheet_command(url: str, timeout: float, thumbnails: bool = True) -> None:
     """Read the sheet's links, run the job, write the report to a new tab of the sheet."""
     try:
         ref = parse_sheet_url(url)
@@ -75,7 +75,7 @@ def sheet_command(url: str, timeout: float) -> None:
     if not links:
         raise UserError(f"{url}: no links in it")
     started = time.monotonic()
-    rows = run_async(lambda: _run(settings, links, timeout))
+    rows = run_async(lambda: _run(settings, links, timeout, thumbnails))
     try:
         title = run_async(lambda: write_report_tab(client, ref, rows))
     except SheetsError as exc:
@@ -83,7 +83,8 @@ def sheet_command(url: str, timeout: float) -> None:
     print(summary(rows, time.monotonic() - started, f"tab {title!r} of {url}"))
 
 
-async def _run(settings: Settings, links: list[str], timeout: float) -> list[ReportRow]:
+async def _run(settings: Settings, links: list[str], timeout: float, thumbnails: bool
+               ) -> list[ReportRow]:
     assert settings.database_url
     await db.check_schema(settings.database_url)
     pool = await db.create_pool(settings.database_url)
@@ -96,7 +97,8 @@ async def _run(settings: Settings, links: list[str], timeout: float) -> list[Rep
             def progress(phase: str, done: int, total: int) -> None:
                 bar.update(handle, description=phase, completed=done, total=total)
 
-            return await run_report(pool, settings, links, progress=progress, timeout=timeout)
+            return await run_report(pool, settings, links, progress=progress, timeout=timeout,
+                                    thumbnails=thumbnails)
     finally:
         await pool.close()
         await http.close_client()

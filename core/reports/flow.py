@@ -25,6 +25,8 @@ class LinkReportParams(StrictParams):
                             description="The pasted links, one report row each, in order")
     timeout_s: float = Field(default=600.0, gt=0, le=3600,
                              description="How long the refreshes may take")
+    thumbnails: bool = Field(default=True, description="Store the thumbnails that are not "
+                             "stored yet (the assets worker) and link the stored copies")
 
 
 @flow(FLOW, LinkReportParams, processes=1, concurrency=5, max_attempts=1, timeout_s=3900)
@@ -36,7 +38,7 @@ async def build_link_report(params: LinkReportParams, ctx: TaskContext) -> dict[
         updates.append(asyncio.create_task(ctx.progress.update(done, total, phase)))
 
     rows = await run_report(ctx.pool, ctx.settings, list(params.urls), progress=progress,
-                            timeout=params.timeout_s)
+                            timeout=params.timeout_s, thumbnails=params.thumbnails)
     await asyncio.gather(*updates)
     return {"summary": summary_of(rows), "rows": [row_data(row) for row in rows]}
 

@@ -2,7 +2,8 @@
 (platform, kind, id), refresh each unique item as an ordinary task on the queue (its Refresh,
 under its idempotency key, so more workers make it faster and a refresh already queued is
 shared), wait for them, re-enqueue once the ones that failed with a retryable error, refresh the
-authors of posts whose author is not stored (their followers), then read the stored rows and
+authors of posts whose author is not stored (their followers), read the stored rows, have the
+thumbnails that are not stored yet stored (the registry's asset flow: the assets worker) and
 build one ReportRow per input link.
 
 Entry point: `await run_report(pool, settings, links, progress=..., timeout=...)`.
@@ -27,6 +28,7 @@ from core.platforms import (
     Lookups,
     NotALink,
     Platform,
+    Refresh,
     registry,
 )
 from core.queue import NewTask, Queue, Status, Task
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 ROUTE_CONCURRENCY = 8
 READ_CONCURRENCY = 8
 POLL_S = 0.25
+# Thumbnail tasks that no worker has taken this long after they were queued mean no assets
+# worker runs: the report keeps the platforms' image URLs rather than wait until its deadline
+# (the tasks stay queued; a later report shows the stored copies).
+THUMBNAIL_GRACE_S = 10.0
 # Error kinds that a retry cannot fix (core/errors.py Permanent, and the platforms' own
 # Permanent kinds: a deleted or private item).
 PERMANENT_KINDS = frozenset({NotFound.kind, NotVisible.kind, "deleted", "private", "bad_params",
@@ -46,7 +52,7 @@ PERMANENT_KINDS = frozenset({NotFound.kind, NotVisible.kind, "deleted", "private
 GONE_KINDS = frozenset({NotFound.kind, "deleted"})
 ACTIVE = (Status.PENDING, Status.PROCESSING)
 
-# (phase, done, total): "routing", "refreshing", "retrying", "authors", "reading"
+# (phase, done, total): "routing", "refreshing", "retrying", "authors", "reading", "thumbnails"
 OnProgress = Callable[[str, int, int], None]
 
 
@@ -83,10 +89,12 @@ class Job:
 
 
 async def run_report(pool: Any, settings: Settings, links: Sequence[str],
-                     progress: OnProgress | None = None, timeout: float = 600.0
-                     ) -> list[ReportRow]:
+                     progress: OnProgress | None = None, timeout: float = 600.0,
+                     thumbnails: bool = True) -> list[ReportRow]:
     """One ReportRow per link, in order. Refreshes that are still queued or running after
-    `timeout` seconds answer "timed out" (their tasks go on: a later report shares them)."""
+    `timeout` seconds answer "timed out" (their tasks go on: a later report shares them).
+    With `thumbnails`, thumbnails not stored yet are stored first (store_thumbnails);
+    without, the report carries the stored copies there are and the platforms' URLs."""
     job = Job(pool, settings, progress or (lambda phase, done, total: None),
               registry(settings))
     deadline = time.monotonic() + timeout
@@ -107,6 +115,9 @@ async def run_report(pool: Any, settings: Settings, links: Sequence[str],
         await refresh(queue, authors, deadline, "authors", job.progress)
         await read_all(job, waiting)  # their followers are stored now
         clock.done("refreshed authors", len(authors))
+    if thumbnails:
+        stored = await store_thumbnails(job, queue, items, deadline)
+        clock.done("stored thumbnails", stored)
     return build_rows(routed)
 
 
@@ -198,23 +209,33 @@ def task_of(item: Item) -> NewTask:
 
 
 async def refresh(queue: Queue, items: list[Item], deadline: float, phase: str,
-                  progress: OnProgress) -> None:
-    """Enqueue the items' refreshes and wait for them until `deadline`."""
+                  progress: OnProgress, unclaimed_grace: float | None = None) -> None:
+    """Enqueue the items' refreshes and wait for them until `deadline` (wait_all)."""
     if not items or time.monotonic() >= deadline:
         return
     enqueued = await queue.enqueue_many([task_of(item) for item in items])
     for item, (task, _) in zip(items, enqueued, strict=True):
         item.task = task
-    await wait_all(queue, items, deadline, phase, progress)
+    await wait_all(queue, items, deadline, phase, progress, unclaimed_grace)
 
 
 async def wait_all(queue: Queue, items: list[Item], deadline: float, phase: str,
-                   progress: OnProgress) -> None:
+                   progress: OnProgress, unclaimed_grace: float | None = None) -> None:
+    """Until every item's task has finished or `deadline`; or, given `unclaimed_grace`, until
+    that many seconds have passed without a worker taking any of them (no worker serves it)."""
+    grace_ends = time.monotonic() + unclaimed_grace if unclaimed_grace is not None else None
     while True:
         active = [item for item in items if item.task and item.task.status in ACTIVE]
         progress(phase, len(items) - len(active), len(items))
         if not active or time.monotonic() >= deadline:
             return
+        if grace_ends is not None and time.monotonic() >= grace_ends:
+            if not any(item.task and item.task.picked_at for item in items):
+                log.warning("no worker took the %d %s tasks (%s) in %.0fs: the report goes "
+                            "on without them", len(items), phase, items[0].lookup.refresh.flow,
+                            unclaimed_grace)
+                return
+            grace_ends = None
         await asyncio.sleep(POLL_S)
         found = await queue.get_many([item.task.id for item in active if item.task])
         for item in active:
@@ -244,6 +265,42 @@ def missing_authors(items: list[Item]) -> tuple[list[Item], list[Item]]:
 
 async def _nothing(pool: Any) -> None:
     """An author Item's own row is never read: the posts read it through their figures."""
+
+
+# -- thumbnails -----------------------------------------------------------------------------------
+
+async def store_thumbnails(job: Job, queue: Queue, items: list[Item], deadline: float) -> int:
+    """Have the asset flow store the thumbnails of the items read ok whose thumbnail is still
+    the platform's own URL, then read those items again (their figures now name the stored
+    copies). Without an asset flow in the registry, or when no worker takes its tasks, the
+    report carries the platforms' URLs. Answers how many were stored."""
+    asset = next((p for p in job.platforms.values() if p.asset_flow), None)
+    if asset is None or asset.asset_flow is None:
+        return 0
+    wanted = thumbnail_items(items, asset.asset_flow, asset.api_name)
+    await refresh(queue, [task_item for task_item, _ in wanted], deadline, "thumbnails",
+                  job.progress, THUMBNAIL_GRACE_S)
+    stored = [item for task_item, item in wanted
+              if task_item.task is not None and task_item.task.status == Status.COMPLETE]
+    await read_all(job, stored)
+    return len(stored)
+
+
+def thumbnail_items(items: list[Item], flow: str, api_name: str) -> list[tuple[Item, Item]]:
+    """(an asset task's Item, the item) for each item read ok whose thumbnail is not stored."""
+    wanted = []
+    for item in items:
+        figures = item.outcome[1] if item.outcome else None
+        if figures is None or not figures.thumbnail_url or figures.thumbnail_stored:
+            continue
+        link = item.link
+        params = {"url": figures.thumbnail_url, "platform": item.api_name, "kind": link.kind,
+                  "id": link.id}
+        key = f"asset:{link.platform}:{link.kind}:{link.id}"
+        task_item = Item(link, api_name, Lookup(_nothing, Refresh(flow, params, key)),
+                         item.figures)
+        wanted.append((task_item, item))
+    return wanted
 
 
 def retryable(task: Task | None) -> bool:

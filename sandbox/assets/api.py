@@ -3,6 +3,9 @@ and the hostile answers the assets worker must survive:
 
     /assets/images/{n}.{jpg|png|webp}      image n (deterministic, 100 KB - 2 MB)
     /assets/pages/{n}                      an HTML page whose og:image is image n (JPEG)
+    /assets/cdn/{host}/{path}              a platform's image (a YouTube thumbnail, an Instagram
+                                           picture, ...): a JPEG deterministic per host and path;
+                                           in sandbox mode the assets worker asks here for them
     /assets/redirect?to=URL                302 to URL (a private address, a chain, ...)
     /assets/hostile/huge.jpg               5 GB announced in Content-Length and streamed
     /assets/hostile/endless.jpg            no length, a JPEG start then zeros, ~5 GB
@@ -20,7 +23,13 @@ from html import escape
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from sandbox.assets.images import FORMATS, bomb_png, image_bytes, truncated_jpeg
+from sandbox.assets.images import (
+    FORMATS,
+    bomb_png,
+    image_bytes,
+    thumbnail_jpeg,
+    truncated_jpeg,
+)
 
 router = APIRouter(prefix="/assets", tags=["assets"])
 HUGE = 5 * 1024**3
@@ -46,6 +55,15 @@ async def page(n: int, request: Request) -> HTMLResponse:
 <meta property="og:title" content="Post {n}">
 <meta property="og:image" content="{escape(image_url)}">
 </head><body><p>Post {n}</p></body></html>""")
+
+
+@router.get("/cdn/{host}/{path:path}")
+async def cdn(host: str, path: str) -> Response:
+    if "." not in host or not path:
+        raise HTTPException(404, "no such image")
+    data = await asyncio.to_thread(thumbnail_jpeg, f"{host.lower()}/{path}")
+    return Response(data, media_type="image/jpeg",
+                    headers={"cache-control": "public, max-age=86400"})
 
 
 @router.get("/redirect")

@@ -70,6 +70,17 @@ def _grain() -> Image.Image:
     return Image.frombytes("RGB", (509, 503), rng.randbytes(509 * 503 * 3))
 
 
+@lru_cache(maxsize=1024)
+def thumbnail_jpeg(key: str) -> bytes:
+    """A platform's image at `key` (host and path of its CDN URL): a thumbnail-sized JPEG, the
+    same bytes for the same key in every process and run, different for another key."""
+    rng = random.Random(zlib.crc32(key.encode()))
+    image = _picture(rng, rng.randint(320, 640), rng.randint(240, 480))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=85)
+    return out.getvalue()
+
+
 def truncated_jpeg() -> bytes:
     """A real JPEG cut in the middle of its scan data."""
     whole = image_bytes(2, "jpg")

@@ -1,8 +1,10 @@
-"""The links report end to end: the sandbox, a worker for all four platforms and `beat links
-INPUT -o out.xlsx` as real processes. A sheet of 200+ links (tests/e2e/link_sheet_data.py) mixing
-YouTube, Instagram, Facebook and X in every URL form their routers accept, with duplicates, share
-links followed through the sandbox, dead and private items, refused links, junk and unsupported
-hosts; every cell of the XLSX is checked against the stored rows, and every status reason."""
+"""The links report end to end: the sandbox, a worker for all four platforms and the assets flow,
+and `beat links INPUT -o out.xlsx` as real processes. A sheet of 200+ links
+(tests/e2e/link_sheet_data.py) mixing YouTube, Instagram, Facebook and X in every URL form their
+routers accept, with duplicates, share links followed through the sandbox, dead and private
+items, refused links, junk and unsupported hosts; every cell of the XLSX is checked against the
+stored rows, and every status reason; every thumbnail link is the stored copy of the platform's
+image."""
 
 import asyncio
 import csv
@@ -36,7 +38,8 @@ from x.settings import SANDBOX_BEARER
 ROOT = Path(__file__).parents[2]
 FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
          "refresh_profile_by_handle,refresh_profile_basic,refresh_stories_posts,refresh_fb_post,"
-         "refresh_fb_video,refresh_fb_page,refresh_x_post,refresh_x_profile,build_link_report")
+         "refresh_fb_video,refresh_fb_page,refresh_x_post,refresh_x_profile,build_link_report,"
+         "asset_upload_flow")
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +67,7 @@ async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
         "INSTAGRAM_GRAPH_TOKENS": ",".join(SANDBOX_GRAPH_TOKENS),
         "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
         "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER,
+        "ASSETS_DIR": launcher.workdir / "assets",
         # Instagram's provider answers every post lookup at once (unpaced: a private post's
         # task would otherwise wait for it to rest, the web being unable to tell).
         "SOURCE_LIMITS": '{"instagram_rapidapi": []}'}
@@ -109,41 +113,50 @@ async def stored(pool: asyncpg.Pool, key: tuple[str, str]) -> dict[str, Any]:
     queries = {
         "yt": ("SELECT p.channel_title AS author, a.subscribers AS followers, p.likes, "
                "p.comments, NULL::bigint AS shares, p.views, p.title AS caption, "
-               "p.published_at AS date, p.thumbnail_url AS thumb FROM youtube_post p LEFT JOIN "
+               "p.published_at AS date, coalesce(p.asset_url, p.thumbnail_url) AS thumb, "
+               "p.thumbnail_url AS source_thumb FROM youtube_post p LEFT JOIN "
                "youtube_account a USING (channel_id) WHERE p.video_id = $1"),
         "ytc": ("SELECT title AS author, subscribers AS followers, NULL::bigint AS likes, "
                 "NULL::bigint AS comments, NULL::bigint AS shares, views, description AS "
-                "caption, published_at AS date, thumbnail_url AS thumb FROM youtube_account "
+                "caption, published_at AS date, coalesce(asset_url, thumbnail_url) AS thumb, "
+                "thumbnail_url AS source_thumb FROM youtube_account "
                 "WHERE channel_id = $1"),
         "ig": ("SELECT p.handle AS author, a.followers, p.likes, p.comments, p.shares, "
                "coalesce(p.views, p.plays) AS views, p.caption, p.publish_time AS date, "
-               "coalesce(p.thumbnail_url, p.display_url) AS thumb FROM instagram_post p "
+               "coalesce(p.asset_url, p.thumbnail_url, p.display_url) AS thumb, "
+               "coalesce(p.thumbnail_url, p.display_url) AS source_thumb FROM instagram_post p "
                "LEFT JOIN instagram_account a USING (profile_id) WHERE p.shortcode = $1"),
         "igs": ("SELECT p.handle AS author, a.followers, p.likes, p.comments, p.shares, "
                 "coalesce(p.views, p.plays) AS views, p.caption, p.publish_time AS date, "
-                "coalesce(p.thumbnail_url, p.display_url) AS thumb FROM instagram_post p "
+                "coalesce(p.asset_url, p.thumbnail_url, p.display_url) AS thumb, "
+               "coalesce(p.thumbnail_url, p.display_url) AS source_thumb FROM instagram_post p "
                 "LEFT JOIN instagram_account a USING (profile_id) WHERE p.post_id = $1"),
         "igp": ("SELECT handle AS author, followers, NULL::bigint AS likes, NULL::bigint AS "
                 "comments, NULL::bigint AS shares, NULL::bigint AS views, biography AS "
-                "caption, NULL::timestamptz AS date, profile_pic_url AS thumb FROM "
-                "instagram_account WHERE handle = $1"),
+                "caption, NULL::timestamptz AS date, coalesce(asset_url, profile_pic_url) "
+                "AS thumb, profile_pic_url AS source_thumb FROM instagram_account "
+                "WHERE handle = $1"),
         "fb": ("SELECT coalesce(p.author, g.name) AS author, coalesce(g.followers, "
                "g.fan_count) AS followers, p.likes, p.comments, p.shares, p.views, "
                "coalesce(p.message, p.title) AS caption, p.publish_time AS date, "
-               "p.thumbnail_url AS thumb FROM facebook_post p LEFT JOIN facebook_page g "
+               "coalesce(p.asset_url, p.thumbnail_url) AS thumb, p.thumbnail_url AS source_thumb "
+               "FROM facebook_post p LEFT JOIN facebook_page g "
                "USING (page_id) "
                "WHERE p.post_id = $1"),
         "fbp": ("SELECT name AS author, coalesce(followers, fan_count) AS followers, "
                 "NULL::bigint AS likes, NULL::bigint AS comments, NULL::bigint AS shares, "
                 "NULL::bigint AS views, NULL AS caption, NULL::timestamptz AS date, "
-                "picture_url AS thumb FROM facebook_page WHERE page_id = $1"),
+                "coalesce(asset_url, picture_url) AS thumb, picture_url AS source_thumb FROM "
+                "facebook_page WHERE page_id = $1"),
         "x": ("SELECT coalesce(a.name, p.handle) AS author, a.followers, p.likes, p.comments, "
-              "p.shares, p.views, p.text AS caption, p.published_at AS date, p.thumbnail_url "
-              "AS thumb FROM x_post p LEFT JOIN x_account a USING (user_id) WHERE p.tweet_id = $1"),
+              "p.shares, p.views, p.text AS caption, p.published_at AS date, "
+              "coalesce(p.asset_url, p.thumbnail_url) AS thumb, p.thumbnail_url AS source_thumb "
+              "FROM x_post p LEFT JOIN x_account a USING (user_id) WHERE p.tweet_id = $1"),
         "xp": ("SELECT coalesce(name, handle) AS author, followers, NULL::bigint AS likes, "
                "NULL::bigint AS comments, NULL::bigint AS shares, NULL::bigint AS views, "
-               "description AS caption, NULL::timestamptz AS date, profile_image_url AS "
-               "thumb FROM x_account WHERE handle = $1"),
+               "description AS caption, NULL::timestamptz AS date, coalesce(asset_url, "
+               "profile_image_url) AS thumb, profile_image_url AS source_thumb FROM x_account "
+               "WHERE handle = $1"),
     }
     row = await pool.fetchrow(queries[table], ident)
     assert row is not None, f"{key} is not stored"
@@ -195,6 +208,34 @@ async def test_a_sheet_of_links_becomes_a_checked_report(
     assert {line[2] for line in cells if line[-1].startswith("ok") and line[3] is None} <= hidden
     with_thumbnail = {line[1] for line in cells if line[-1].startswith("ok") and line[-2]}
     assert with_thumbnail == {"youtube", "instagram", "facebook", "x"}
+    await check_stored_thumbnails(database_url, cells, Path(stack["ASSETS_DIR"]))
+
+
+async def check_stored_thumbnails(database_url: str, cells: list[list[Any]], store: Path
+                                  ) -> None:
+    """Every thumbnail link of the report is a stored copy (a JPEG in the assets directory)
+    that the assets worker made from the platform's own image URL of that row."""
+    pool = await db.create_pool(database_url)
+    checked: set[str] = set()
+    try:
+        for url, platform, key, status in SHEET:
+            if not status.startswith("ok") or key is None:
+                continue
+            row = await stored(pool, key)
+            if row["source_thumb"] is None:
+                continue
+            checked.add(platform)
+            link = next(line[11] for line in cells if line[0] == url.strip())
+            assert link.startswith("file://"), (url, link)
+            path = Path(link.removeprefix("file://"))
+            assert path.is_relative_to(store) and path.read_bytes()[:3] == b"\xff\xd8\xff", link
+            source = await pool.fetchval(
+                "SELECT source_url FROM asset_log WHERE url = $1 AND status = 'STORED' AND "
+                "lower(platform) = $2 LIMIT 1", link, platform)
+            assert source == row["source_thumb"], (url, link)
+    finally:
+        await pool.close()
+    assert checked == {"youtube", "instagram", "facebook", "x"}
 
 
 @pytest.fixture(scope="module")

@@ -123,3 +123,33 @@ async def test_a_post_whose_author_is_not_stored_names_the_refresh_that_stores_i
     found = await figures_of(pool, platform, kind, ident)
     assert found is not None and found.followers is None and found.author_refresh is not None
     assert (found.author_refresh.flow, found.author_refresh.params) == author
+
+
+
+STORED_COPY = [  # (platform, kind, id, an INSERT of the item with its own image, its table)
+    ("youtube", "profile", "UC" + "c" * 22,
+     "INSERT INTO youtube_account (channel_id, thumbnail_url) VALUES ($1, $2)",
+     "youtube_account WHERE channel_id = $1"),
+    ("instagram", "post", "Cyyyyyyyy12",
+     "INSERT INTO instagram_post (post_id, shortcode, display_url) VALUES ('9003', $1, $2)",
+     "instagram_post WHERE shortcode = $1"),
+    ("facebook", "profile", "555",
+     "INSERT INTO facebook_page (page_id, picture_url) VALUES ($1, $2)",
+     "facebook_page WHERE page_id = $1"),
+    ("x", "post", "1234567892", "INSERT INTO x_post (tweet_id, thumbnail_url) VALUES ($1, $2)",
+     "x_post WHERE tweet_id = $1"),
+]
+
+
+@pytest.mark.parametrize(("platform", "kind", "ident", "insert", "row"), STORED_COPY)
+async def test_the_thumbnail_is_the_stored_copy_when_there_is_one(
+        pool: asyncpg.Pool, platform: str, kind: str, ident: str, insert: str, row: str
+        ) -> None:
+    own, copy = f"https://cdn.example.com/{ident}.jpg", f"file:///assets/{ident}.jpg"
+    await pool.execute(insert, ident, own)
+    found = await figures_of(pool, platform, kind, ident)
+    assert found is not None and (found.thumbnail_url, found.thumbnail_stored) == (own, False)
+    table, _, where = row.partition(" WHERE ")
+    await pool.execute(f"UPDATE {table} SET asset_url = $2 WHERE {where}", ident, copy)
+    found = await figures_of(pool, platform, kind, ident)
+    assert found is not None and (found.thumbnail_url, found.thumbnail_stored) == (copy, True)
