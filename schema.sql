@@ -612,5 +612,15 @@ ALTER TABLE x_post ADD COLUMN asset_url text;
 
 UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0013';
 
+-- Running upgrade 0014 -> 0015
+
+COMMIT;
+
+CREATE INDEX CONCURRENTLY IF NOT EXISTS scrape_request_log_failed_idx ON scrape_request_log (scraped_at DESC NULLS LAST, id DESC) WHERE status IN ('FAILED', 'TIMEOUT');
+
+BEGIN;
+
+UPDATE alembic_version SET version_num='0015' WHERE alembic_version.version_num = '0014';
+
 COMMIT;
 
