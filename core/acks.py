@@ -65,6 +65,7 @@ class AckBuffer:
         self._failures = 0
         self._flushes = 0
         self.flushed = 0
+        self.refused = 0  # acks the database refused: their claims had lost their leases
         self.on_flushed = on_flushed
 
     def add(self, ack: Ack) -> None:
@@ -109,12 +110,13 @@ class AckBuffer:
         batch = self.in_flight[number]
         try:
             statuses, results, errors, kinds, delays = zip(*map(storable, batch), strict=True)
-            await self.pool.execute(
+            applied = await self.pool.fetchval(
                 sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
                 list(statuses), _nullable(results), _nullable(errors), _nullable(kinds),
                 list(delays), [1 if a.refund else 0 for a in batch], self.worker_id)
             self._failures = 0
             self.flushed += len(batch)
+            self._note_refused(len(batch) - applied)
             if self.on_flushed is not None:
                 self.on_flushed()
         except DB_ERRORS as exc:
@@ -133,6 +135,17 @@ class AckBuffer:
             del self.in_flight[number]
             self._slots.release()
             self._wake.set()
+
+    def _note_refused(self, refused: int) -> None:
+        """Acks the database refused: their claims' leases were gone (this worker was cut off
+        or frozen past its lease, the reaper took the tasks back and another claim holds or
+        finished them). Nothing of theirs was written; say so, as it is how a worker that was
+        away learns it was fenced off."""
+        if refused:
+            self.refused += refused
+            log.warning("worker %s: %d acks refused, their leases are gone (the tasks were taken "
+                        "back; another claim holds or finished them): results dropped",
+                        self.worker_id, refused)
 
     async def close(self) -> None:
         self._closed = True

@@ -98,6 +98,7 @@ async def test_acks_complete_retry_and_ignore_stale_attempts(queue: Queue,
     acks.add(Ack(b.id, 7, Status.COMPLETE))  # a stale attempt: must not win
     await acks.close()
     await runner
+    assert (acks.flushed, acks.refused) == (3, 1)  # the stale one was refused, and counted
     done, retry = await queue.get(a.id), await queue.get(b.id)
     assert done and done.status == Status.COMPLETE and done.data == {"ok": True}
     assert retry and retry.status == Status.PENDING and retry.retry_count == 1
@@ -424,6 +425,10 @@ class ClientStateFaults:
     async def execute(self, query: str, *args: Any) -> str:
         self._fail_once(query)
         return await self._pool.execute(query, *args)
+
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        self._fail_once(query)
+        return await self._pool.fetchval(query, *args)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
