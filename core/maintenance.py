@@ -46,9 +46,9 @@ class Maintenance:
             await self._sleep(self.interval)
 
     async def _lead_when_elected(self) -> None:
-        assert self.settings.database_url
-        await lead_when_elected(self.settings.database_url, LEADER_LOCK, self.stopping,
-                                self.interval, self._lead)
+        url = self.settings.session_database_url()
+        assert url
+        await lead_when_elected(url, LEADER_LOCK, self.stopping, self.interval, self._lead)
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         log.info("this host leads queue maintenance")

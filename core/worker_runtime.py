@@ -238,13 +238,13 @@ class WorkerRuntime:
 
     async def _listen(self) -> None:
         """Keep one LISTEN connection; reconnect when it drops."""
-        if self.settings.queue_poll_only:
+        url = self.settings.session_database_url()
+        if self.settings.queue_poll_only or not url:
             return
-        assert self.settings.database_url
         while True:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await _connect_listener(self.settings.database_url, self._on_notify)
+                conn = await _connect_listener(url, self._on_notify)
                 self.listening = True
                 while not conn.is_closed():
                     await asyncio.sleep(1)
