@@ -2,6 +2,7 @@
 takes over as soon as the leader's connection is gone."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -83,3 +84,30 @@ async def test_maintenance_takes_its_session_lock_over_the_session_url(database_
         maintenance.stop()
         await asyncio.wait_for(running, 10)
         await conn.close()
+
+
+async def test_a_leader_that_falls_silent_loses_the_lock_once_idle_too_long(
+        database_url: str) -> None:
+    """A leader frozen or cut off the network never closes its connection: the server ends its
+    session after `idle_timeout`, and the lock goes to the next contender."""
+    elected = asyncio.Event()
+
+    async def silent(conn: asyncpg.Connection) -> None:
+        elected.set()
+        await asyncio.sleep(60)  # never talks to the database again
+
+    leader = asyncio.create_task(lead_when_elected(database_url, LOCK, asyncio.Event(), 0.05,
+                                                   silent, idle_timeout=0.5))
+    other = await asyncpg.connect(database_url)
+    try:
+        await asyncio.wait_for(elected.wait(), 5)
+        since = time.monotonic()
+        assert not await other.fetchval("SELECT pg_try_advisory_lock($1)", LOCK)
+        while not await other.fetchval("SELECT pg_try_advisory_lock($1)", LOCK):
+            assert time.monotonic() - since < 5, "the silent leader kept the lock"
+            await asyncio.sleep(0.05)
+        assert time.monotonic() - since >= 0.4, "the lock went before the leader was idle long"
+    finally:
+        leader.cancel()
+        await asyncio.gather(leader, return_exceptions=True)
+        await other.close()
