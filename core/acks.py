@@ -1,9 +1,10 @@
 """Batched acknowledgements: finished attempts are written back in one statement per flush."""
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -59,6 +60,7 @@ class AckBuffer:
         self.pending: list[Ack] = []
         self.in_flight: dict[int, list[Ack]] = {}  # by flush number
         self._slots = asyncio.Semaphore(flushes)
+        self._flush_limit = flushes
         self._wake = asyncio.Event()
         self._closed = False
         self._given_up = False
@@ -74,6 +76,25 @@ class AckBuffer:
 
     def __len__(self) -> int:
         return len(self.pending) + sum(map(len, self.in_flight.values()))
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No ack statement runs meanwhile: those in flight finish first, new ones wait. The
+        heartbeat renews the leases of unacknowledged claims; run beside an ack statement on
+        the same rows, each locking them in its own order, the two could deadlock, and the
+        loser would wait out deadlock_timeout first."""
+        for taken in range(self._flush_limit):
+            try:
+                await self._slots.acquire()
+            except BaseException:
+                for _ in range(taken):
+                    self._slots.release()
+                raise
+        try:
+            yield
+        finally:
+            for _ in range(self._flush_limit):
+                self._slots.release()
 
     def unacked_claims(self) -> list[Claim]:
         unacked = [*self.pending, *(a for batch in self.in_flight.values() for a in batch)]

@@ -469,6 +469,25 @@ async def test_worker_rides_out_client_state_errors(
     assert sorted(faulty[0].failed) == ["ack_batch", "claim_batch", "heartbeat"]
 
 
+async def test_no_ack_statement_runs_while_the_heartbeat_pauses_the_acks(
+        queue: Queue, pool: asyncpg.Pool) -> None:
+    """The heartbeat pauses the acks: beside an ack on the same rows, each statement locking
+    them in its own order, it could deadlock."""
+    task, _ = await queue.enqueue(NewTask("noop", {}))
+    await claim(pool, worker="w1")
+    acks = AckBuffer(pool, "w1", flush_ms=1, flushes=2)
+    runner = asyncio.create_task(acks.run())
+    async with acks.paused():
+        acks.add(Ack(task.id, 1, Status.COMPLETE))
+        await asyncio.sleep(0.2)
+        held = await queue.get(task.id)
+        assert held and held.status == Status.PROCESSING and len(acks) == 1
+    await acks.close()
+    await asyncio.wait_for(runner, 5)
+    done = await queue.get(task.id)
+    assert done and done.status == Status.COMPLETE
+
+
 @pytest.mark.parametrize("flushes, lands_while_blocked", [(1, False), (2, True)])
 async def test_a_slow_ack_statement_holds_back_others_only_without_spare_flushes(
         queue: Queue, pool: asyncpg.Pool, flushes: int, lands_while_blocked: bool) -> None:
