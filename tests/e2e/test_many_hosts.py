@@ -2,12 +2,11 @@
 
 Three real `beat worker` hosts, each in its own network namespace with its own host name,
 reach PostgreSQL and Redis (on 127.0.0.1 only) through forwarders on their veth's root-side
-address (bench/netns.py). 20,000 tasks run across them; the third host's link goes down
-mid-run (its connections hang, nothing is closed). Its leases expire, the new maintenance
-leader reaps its tasks, the other two finish them. Then the link comes back: the
+address (bench/netns.py). 20,000 tasks run across them, and mid-run the link of the host that
+leads maintenance goes down: its connections hang, nothing is closed. The server ends its
+silent leader session and another host takes the lead; the cut host's leases expire, the new
+leader reaps its tasks, and the other two hosts finish them. Then the link comes back: the
 host's late acks are refused and logged and change nothing, and it claims new tasks again.
-The host cut off leads maintenance when it goes: the server ends its silent session, another
-host takes the lead and reaps.
 
 Needs root (network namespaces); run as anyone else it fails saying so, it never skips.
 """
