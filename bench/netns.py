@@ -88,8 +88,8 @@ class Host:
         ip("link", "set", self.root_veth, "up")
 
     def create(self, upstreams: Sequence[tuple[str, int]]) -> None:
-        self.created = True
         ip("netns", "add", self.namespace)
+        self.created = True  # from here on, destroy() removes the namespace and the veth
         ip("link", "add", self.root_veth, "type", "veth", "peer", "name", self.host_veth,
            "netns", self.namespace)
         ip("addr", "add", f"{self.root_address}/30", "dev", self.root_veth)
