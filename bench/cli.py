@@ -135,3 +135,26 @@ def bench_assets(images: Annotated[int, typer.Option(help="Sandbox images to sto
         raise UserError(str(exc)) from exc
     for line in lines:
         print(json.dumps(line) if as_json else line, flush=True)
+
+
+@bench_app.command("hosts")
+def bench_hosts(tasks: Annotated[int, typer.Option(help="No-op tasks to drain per run")] = 20_000,
+                as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                hosts: Annotated[str, typer.Option(help="Host counts to measure")] = "1,2,3",
+                processes: Annotated[int, typer.Option(help="Worker processes per host")] = 2,
+                repeat: Annotated[int, typer.Option(
+                    min=1, help="Runs per host count, alternating; the line gives medians")]
+                = 1) -> None:
+    """Drain N no-op tasks with 1, 2 and 3 worker hosts, each in its own network namespace
+    (needs root), against the one database; print one line with each count's rate and the
+    connections to PostgreSQL the hosts opened."""
+    from bench.hosts_bench import run_hosts_bench
+    from bench.netns import NotRoot
+
+    settings = settings_with_database()
+    try:
+        counts = [int(n) for n in hosts.split(",") if n.strip()]
+        line = run_hosts_bench(settings, tasks, counts, processes, repeat)
+    except (NotRoot, ValueError) as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(line) if as_json else line, flush=True)

@@ -122,9 +122,9 @@ async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> d
     pool = await db.create_pool(url, max_size=2)
     try:
         queue = Queue(pool)
-        await _wait_for_listeners(pool, processes)
+        await wait_for_listeners(pool, processes)
         latencies = await _latencies(queue, pool)
-        seconds = await _drain(pool, jobs)
+        seconds = await drain(pool, jobs)
     finally:
         await pool.close()
     line: Line = {"system": "beat", "jobs": jobs, "seconds": seconds,
@@ -137,7 +137,7 @@ async def _measure(url: str, jobs: int, processes: int, finished_rows: int) -> d
     return line
 
 
-async def _wait_for_listeners(pool: asyncpg.Pool, processes: int) -> None:
+async def wait_for_listeners(pool: asyncpg.Pool, processes: int) -> None:
     """Workers are ready when each holds its LISTEN connection (whose last statement is the
     LISTEN, or the keep-alive `SELECT 1` it sends every second after that)."""
     deadline = time.monotonic() + 60
@@ -168,7 +168,7 @@ async def _latencies(queue: Queue, pool: asyncpg.Pool) -> list[float]:
     return [float(r["ms"]) for r in rows]
 
 
-async def _drain(pool: asyncpg.Pool, jobs: int) -> float:
+async def drain(pool: asyncpg.Pool, jobs: int) -> float:
     """Commit N tasks in one transaction, then time from the commit to the last COMPLETE.
 
     The table is analyzed with the new rows before the commit (as each peer's table is after

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -54,11 +54,13 @@ RUN_PREFIX = f"beat-bench:{uuid.uuid4().hex[:8]}"
 
 
 @contextmanager
-def beat_process(*args: str, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+def beat_process(*args: str, prefix: Sequence[str] = (),
+                 **env: str) -> Iterator[subprocess.Popen[bytes]]:
     """`beat ARGS` with extra environment, quiet unless it fails; SIGTERM on the way out. The
     processes of one benchmark run share rate-limit counts of their own (a scratch database's
-    credential ids restart at 1: counts under the default prefix would carry over)."""
-    process = subprocess.Popen([sys.executable, "-m", "core.cli", *args],
+    credential ids restart at 1: counts under the default prefix would carry over). `prefix`
+    runs it through another command that execs it (`ip netns exec NS`: bench/netns.py)."""
+    process = subprocess.Popen([*prefix, sys.executable, "-m", "core.cli", *args],
                                env={**THROWAWAY_KEY, **os.environ, "LOG_LEVEL": "WARNING",
                                     "RATE_LIMIT_PREFIX": RUN_PREFIX, **env})
     try:

@@ -1,9 +1,10 @@
 """Batched acknowledgements: finished attempts are written back in one statement per flush."""
 
 import asyncio
+import contextlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -59,12 +60,14 @@ class AckBuffer:
         self.pending: list[Ack] = []
         self.in_flight: dict[int, list[Ack]] = {}  # by flush number
         self._slots = asyncio.Semaphore(flushes)
+        self._flush_limit = flushes
         self._wake = asyncio.Event()
         self._closed = False
         self._given_up = False
         self._failures = 0
         self._flushes = 0
         self.flushed = 0
+        self.refused = 0  # acks the database refused: their claims had lost their leases
         self.on_flushed = on_flushed
 
     def add(self, ack: Ack) -> None:
@@ -73,6 +76,25 @@ class AckBuffer:
 
     def __len__(self) -> int:
         return len(self.pending) + sum(map(len, self.in_flight.values()))
+
+    @contextlib.asynccontextmanager
+    async def paused(self) -> AsyncIterator[None]:
+        """No ack statement runs meanwhile: those in flight finish first, new ones wait. The
+        heartbeat renews the leases of unacknowledged claims; run beside an ack statement on
+        the same rows, each locking them in its own order, the two could deadlock, and the
+        loser would wait out deadlock_timeout first."""
+        for taken in range(self._flush_limit):
+            try:
+                await self._slots.acquire()
+            except BaseException:
+                for _ in range(taken):
+                    self._slots.release()
+                raise
+        try:
+            yield
+        finally:
+            for _ in range(self._flush_limit):
+                self._slots.release()
 
     def unacked_claims(self) -> list[Claim]:
         unacked = [*self.pending, *(a for batch in self.in_flight.values() for a in batch)]
@@ -109,12 +131,13 @@ class AckBuffer:
         batch = self.in_flight[number]
         try:
             statuses, results, errors, kinds, delays = zip(*map(storable, batch), strict=True)
-            await self.pool.execute(
+            applied = await self.pool.fetchval(
                 sql("ack_batch"), [a.task_id for a in batch], [a.lease_token for a in batch],
                 list(statuses), _nullable(results), _nullable(errors), _nullable(kinds),
                 list(delays), [1 if a.refund else 0 for a in batch], self.worker_id)
             self._failures = 0
             self.flushed += len(batch)
+            self._note_refused(len(batch) - applied)
             if self.on_flushed is not None:
                 self.on_flushed()
         except DB_ERRORS as exc:
@@ -133,6 +156,17 @@ class AckBuffer:
             del self.in_flight[number]
             self._slots.release()
             self._wake.set()
+
+    def _note_refused(self, refused: int) -> None:
+        """Acks the database refused: their claims' leases were gone (this worker was cut off
+        or frozen past its lease, the reaper took the tasks back and another claim holds or
+        finished them). Nothing of theirs was written; say so, as it is how a worker that was
+        away learns it was fenced off."""
+        if refused:
+            self.refused += refused
+            log.warning("worker %s: %d acks refused, their leases are gone (the tasks were taken "
+                        "back; another claim holds or finished them): results dropped",
+                        self.worker_id, refused)
 
     async def close(self) -> None:
         self._closed = True

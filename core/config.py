@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     database_url: str | None = None
+    # Session-level features: each worker process's LISTEN connection and the leader elections
+    # of maintenance and the relay (session advisory locks) connect here when set, to
+    # DATABASE_URL otherwise. Set it when DATABASE_URL goes through PgBouncer in transaction
+    # mode, which breaks both: straight to PostgreSQL, or to a session-mode pool.
+    database_session_url: str | None = None
     redis_url: str | None = None
     amqp_url: str | None = None
     beat_home: Path = Path("~/.beat").expanduser()
@@ -150,6 +155,10 @@ class Settings(BaseSettings):
     @classmethod
     def _expand_home(cls, value: Path) -> Path:
         return value.expanduser()
+
+    def session_database_url(self) -> str | None:
+        """Where LISTEN and session advisory locks go (DATABASE_SESSION_URL, or DATABASE_URL)."""
+        return self.database_session_url or self.database_url
 
     def database_is_local_socket(self) -> bool:
         """Whether DATABASE_URL reaches PostgreSQL over a unix socket (the embedded database of

@@ -174,7 +174,8 @@ class FlowLoop:
                           task_progress(rt.pool, sql("set_progress"), claim.task_id,
                                         claim.lease_token),
                           task_checkpoint(rt.pool, sql("set_checkpoint"), claim.task_id,
-                                          claim.lease_token, row["checkpoint"]))
+                                          claim.lease_token, row["checkpoint"]),
+                          claim.lease_token)
         try:
             result = await self.flow.handler(params, ctx)
         except Exception as exc:  # noqa: BLE001 - every failure becomes an outcome

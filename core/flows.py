@@ -41,6 +41,9 @@ class TaskContext:
     # `ctx.checkpoint.state` / `await ctx.checkpoint.save(state)`: resume where an earlier
     # attempt stopped (core/checkpoint.py).
     checkpoint: Checkpoint = dataclasses.field(default_factory=Checkpoint)
+    # The claim's fencing token (scrape_request_log.lease_token): it grows with every claim of
+    # the task, so a handler that writes elsewhere can tell its own run from a later one.
+    lease_token: int = 0
 
 
 Handler = Callable[[Any, TaskContext], Awaitable[Any]]

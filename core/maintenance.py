@@ -23,6 +23,10 @@ from core.queue import sql
 log = logging.getLogger(__name__)
 
 LEADER_LOCK = 0x62656174  # "beat"
+# A leader session idle for this many rounds is ended by the server (core/leader.py): a host
+# cut off the network stops reaping, and another host must take over within seconds, not hours.
+LEADER_SILENT_ROUNDS = 4
+LEADER_SILENT_MIN_S = 2.0
 PRUNE_BATCH = 10_000
 STATISTICS_MIN_ROWS = 10_000  # fewer changed rows than this never warrant an ANALYZE
 OUTBOX_SQL = sqlfile.load(Path(__file__).parent / "sql" / "outbox.sql")
@@ -46,9 +50,10 @@ class Maintenance:
             await self._sleep(self.interval)
 
     async def _lead_when_elected(self) -> None:
-        assert self.settings.database_url
-        await lead_when_elected(self.settings.database_url, LEADER_LOCK, self.stopping,
-                                self.interval, self._lead)
+        url = self.settings.session_database_url()
+        assert url
+        await lead_when_elected(url, LEADER_LOCK, self.stopping, self.interval, self._lead,
+                                idle_timeout=leader_idle_timeout(self.interval))
 
     async def _lead(self, conn: asyncpg.Connection) -> None:
         log.info("this host leads queue maintenance")
@@ -117,6 +122,12 @@ class Maintenance:
 
     async def _sleep(self, seconds: float) -> None:
         await sleep_unless(self.stopping, seconds)
+
+
+def leader_idle_timeout(interval: float) -> float:
+    """How long the leader's session may stay idle before the server ends it: several rounds
+    (one round is a tick then a sleep of `interval`; a long tick is busy, not idle)."""
+    return max(LEADER_SILENT_MIN_S, LEADER_SILENT_ROUNDS * interval)
 
 
 def _days_ago(days: float) -> datetime:

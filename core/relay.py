@@ -132,10 +132,10 @@ class Relay:
             await self._sleep(self.options.election_interval)
 
     async def _lead_when_elected(self) -> None:
-        assert self.settings.database_url
-        await lead_when_elected(self.settings.database_url, LEADER_LOCK, self.stopping,
-                                self.options.election_interval, self._lead_elected,
-                                prepare=self._prepare)
+        url = self.settings.session_database_url()
+        assert url
+        await lead_when_elected(url, LEADER_LOCK, self.stopping, self.options.election_interval,
+                                self._lead_elected, prepare=self._prepare)
 
     async def _prepare(self, conn: asyncpg.Connection) -> None:
         if self._db_down:

@@ -202,15 +202,13 @@ class WorkerRuntime:
             await asyncio.sleep(period)
             await self._release_orphans(min_age=period)
             sent = asyncio.get_running_loop().time()
-            claims = self.running_claims() + self.acks.unacked_claims()
-            if not claims:
-                self.renewed_at = sent
-                continue
             try:
-                rows = await self.pool.fetch(
-                    sql("heartbeat"), [c.task_id for c in claims],
-                    [c.lease_token for c in claims], self.worker_id,
-                    self.settings.queue_lease_seconds)
+                async with self.acks.paused():  # never beside an ack on the same rows
+                    claims = self.running_claims() + self.acks.unacked_claims()
+                    rows = await self.pool.fetch(
+                        sql("heartbeat"), [c.task_id for c in claims],
+                        [c.lease_token for c in claims], self.worker_id,
+                        self.settings.queue_lease_seconds) if claims else []
             except DB_ERRORS as exc:
                 log.warning("heartbeat failed (%s): %s", type(exc).__name__, exc)
                 continue
@@ -238,13 +236,13 @@ class WorkerRuntime:
 
     async def _listen(self) -> None:
         """Keep one LISTEN connection; reconnect when it drops."""
-        if self.settings.queue_poll_only:
+        url = self.settings.session_database_url()
+        if self.settings.queue_poll_only or not url:
             return
-        assert self.settings.database_url
         while True:
             conn: asyncpg.Connection | None = None
             try:
-                conn = await _connect_listener(self.settings.database_url, self._on_notify)
+                conn = await _connect_listener(url, self._on_notify)
                 self.listening = True
                 while not conn.is_closed():
                     await asyncio.sleep(1)

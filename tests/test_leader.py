@@ -2,11 +2,14 @@
 takes over as soon as the leader's connection is gone."""
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 
+from core.config import Settings
 from core.leader import lead_when_elected
+from core.maintenance import LEADER_LOCK, Maintenance
 
 LOCK = 0x7465737431  # a lock of this test's own
 
@@ -56,3 +59,55 @@ async def test_a_contender_that_never_wins_returns_once_stopped(database_url: st
         await asyncio.wait_for(waiting, 5)
     finally:
         await holder.close()
+
+
+async def test_maintenance_takes_its_session_lock_over_the_session_url(database_url: str) -> None:
+    """With DATABASE_SESSION_URL set, the leader's session advisory lock is taken there, never
+    over DATABASE_URL (which may go through PgBouncer in transaction mode: here nothing
+    listens at it at all)."""
+    settings = Settings(database_url="postgresql://postgres@127.0.0.1:9/nowhere",
+                        database_session_url=database_url, queue_maintenance_interval=0.05)
+    maintenance = Maintenance(settings)
+    running = asyncio.create_task(maintenance.run())
+    conn = await asyncpg.connect(database_url)
+    try:
+        for _ in range(200):
+            held = await conn.fetchval(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+                "objid = $1 AND database = (SELECT oid FROM pg_database "
+                "WHERE datname = current_database())", LEADER_LOCK)
+            if held or running.done():
+                break
+            await asyncio.sleep(0.02)
+        assert held == 1 and not running.done()
+    finally:
+        maintenance.stop()
+        await asyncio.wait_for(running, 10)
+        await conn.close()
+
+
+async def test_a_leader_that_falls_silent_loses_the_lock_once_idle_too_long(
+        database_url: str) -> None:
+    """A leader frozen or cut off the network never closes its connection: the server ends its
+    session after `idle_timeout`, and the lock goes to the next contender."""
+    elected = asyncio.Event()
+
+    async def silent(conn: asyncpg.Connection) -> None:
+        elected.set()
+        await asyncio.sleep(60)  # never talks to the database again
+
+    leader = asyncio.create_task(lead_when_elected(database_url, LOCK, asyncio.Event(), 0.05,
+                                                   silent, idle_timeout=0.5))
+    other = await asyncpg.connect(database_url)
+    try:
+        await asyncio.wait_for(elected.wait(), 5)
+        since = time.monotonic()
+        assert not await other.fetchval("SELECT pg_try_advisory_lock($1)", LOCK)
+        while not await other.fetchval("SELECT pg_try_advisory_lock($1)", LOCK):
+            assert time.monotonic() - since < 5, "the silent leader kept the lock"
+            await asyncio.sleep(0.05)
+        assert time.monotonic() - since >= 0.4, "the lock went before the leader was idle long"
+    finally:
+        leader.cancel()
+        await asyncio.gather(leader, return_exceptions=True)
+        await other.close()

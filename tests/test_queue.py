@@ -98,6 +98,7 @@ async def test_acks_complete_retry_and_ignore_stale_attempts(queue: Queue,
     acks.add(Ack(b.id, 7, Status.COMPLETE))  # a stale attempt: must not win
     await acks.close()
     await runner
+    assert (acks.flushed, acks.refused) == (3, 1)  # the stale one was refused, and counted
     done, retry = await queue.get(a.id), await queue.get(b.id)
     assert done and done.status == Status.COMPLETE and done.data == {"ok": True}
     assert retry and retry.status == Status.PENDING and retry.retry_count == 1
@@ -425,6 +426,10 @@ class ClientStateFaults:
         self._fail_once(query)
         return await self._pool.execute(query, *args)
 
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        self._fail_once(query)
+        return await self._pool.fetchval(query, *args)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._pool, name)
 
@@ -462,6 +467,25 @@ async def test_worker_rides_out_client_state_errors(
         await asyncio.wait_for(running, 20)
     assert stored and stored.status == Status.COMPLETE and stored.retry_count == 1, stored
     assert sorted(faulty[0].failed) == ["ack_batch", "claim_batch", "heartbeat"]
+
+
+async def test_no_ack_statement_runs_while_the_heartbeat_pauses_the_acks(
+        queue: Queue, pool: asyncpg.Pool) -> None:
+    """The heartbeat pauses the acks: beside an ack on the same rows, each statement locking
+    them in its own order, it could deadlock."""
+    task, _ = await queue.enqueue(NewTask("noop", {}))
+    await claim(pool, worker="w1")
+    acks = AckBuffer(pool, "w1", flush_ms=1, flushes=2)
+    runner = asyncio.create_task(acks.run())
+    async with acks.paused():
+        acks.add(Ack(task.id, 1, Status.COMPLETE))
+        await asyncio.sleep(0.2)
+        held = await queue.get(task.id)
+        assert held and held.status == Status.PROCESSING and len(acks) == 1
+    await acks.close()
+    await asyncio.wait_for(runner, 5)
+    done = await queue.get(task.id)
+    assert done and done.status == Status.COMPLETE
 
 
 @pytest.mark.parametrize("flushes, lands_while_blocked", [(1, False), (2, True)])

@@ -17,10 +17,10 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractIncomingMessage, AbstractQueue
 
+from bench.tcpproxy import TcpProxy
 from core.config import Settings
 from core.relay import LEADER_LOCK, SQL, Relay, RelayOptions
 from tests.conftest import AMQP_URL
-from tests.e2e.tcpproxy import TcpProxy
 
 FAST = RelayOptions(election_interval=0.1, reconnect_interval=0.5, publish_timeout=5)
 

@@ -201,11 +201,11 @@ async def test_tasks_wait_out_a_limiter_outage_without_using_attempts(
     """Redis (behind a proxy) refuses connections for a while: tasks whose only source is
     rate limited go back to PENDING, attempts untouched, saying why; once Redis is back they
     complete on their first counted attempt."""
+    from bench.tcpproxy import TcpProxy
     from core.flows import Flow, NoopParams, TaskContext
     from core.ratelimit import RateLimiter, parse_limit
     from core.worker_runtime import WorkerRuntime
     from tests.conftest import REDIS_URL
-    from tests.e2e.tcpproxy import TcpProxy
 
     redis = urlsplit(REDIS_URL)
     with TcpProxy(redis.hostname or "127.0.0.1", redis.port or 6379) as proxy:

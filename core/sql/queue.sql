@@ -81,6 +81,7 @@ RETURNING t.id, t.params, t.retry_count, t.max_attempts, t.status, t.lease_token
 -- planner on the primary key instead of the lease index, whose dead entries pile up under load.
 -- A PENDING outcome is a retry: it runs again after `delay` seconds; `refund` gives the attempt back.
 -- data, error and error_kind may be NULL instead of an array of NULLs: unnest pads them.
+-- Answers how many acks were applied: the others were refused (their claim's lease is gone).
 WITH acked AS (
 UPDATE scrape_request_log AS t
    SET status      = u.status,
@@ -99,14 +100,16 @@ UPDATE scrape_request_log AS t
  WHERE t.id = u.id AND t.lease_token = u.lease_token AND t.worker_id = $9
 RETURNING t.id, t.flow, t.platform, t.status, t.retry_count, t.account_id, t.last_error,
           t.error_kind
-)
+), event AS (
 INSERT INTO event_outbox (type, changes)
 SELECT 'task.finished', beat_task_finished_changes(
            array_agg(id), array_agg(flow), array_agg(platform), array_agg(status),
            array_agg(retry_count), array_agg(account_id), array_agg(last_error),
            array_agg(error_kind))
   FROM acked WHERE status <> 'PENDING'
-HAVING count(*) > 0;
+HAVING count(*) > 0
+)
+SELECT count(*) FROM acked;
 
 -- name: heartbeat
 -- Extend the leases of the claims ($1 ids, $2 lease tokens) worker $3 still holds.

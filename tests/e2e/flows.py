@@ -115,6 +115,36 @@ async def stubborn(params: RunParams, ctx: TaskContext) -> None:
     await _finish(ctx, row_id)
 
 
+# -- many hosts (test_many_hosts.py): which host ran which claim ----------------------------
+
+HOST_RUN_LOG_DDL = """
+CREATE TABLE IF NOT EXISTS e2e_host_run_log (
+    id          bigserial   PRIMARY KEY,
+    task_id     bigint      NOT NULL,
+    host        text        NOT NULL,
+    pid         integer     NOT NULL,
+    attempt     integer     NOT NULL,
+    lease_token bigint      NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+"""
+# The host a worker runs on, as the test that started it named it.
+HOST = os.environ.get("E2E_HOST", "")
+
+
+@flow("e2e_hosts", RunParams, processes=1, concurrency=100, max_attempts=5, timeout_s=60)
+async def on_host(params: RunParams, ctx: TaskContext) -> dict[str, Any]:
+    """Records the claim it runs (host, attempt, lease token) in e2e_host_run_log, sleeps
+    `sleep` seconds and returns the same: the task row's data then names the claim whose ack
+    completed it."""
+    await ctx.pool.execute(
+        "INSERT INTO e2e_host_run_log (task_id, host, pid, attempt, lease_token) "
+        "VALUES ($1, $2, $3, $4, $5)", ctx.task_id, HOST, os.getpid(), ctx.attempt,
+        ctx.lease_token)
+    await asyncio.sleep(params.sleep)
+    return {"host": HOST, "lease_token": ctx.lease_token}
+
+
 # -- checks on the run log, used by the tests -------------------------------------------------
 
 def overlapping_runs(rows: Sequence[Mapping[str, Any]],

@@ -64,9 +64,10 @@ class BeatProcess:
     """One `beat ...` subprocess, its log file, and ways to wait on and stop it."""
 
     def __init__(self, name: str, args: Sequence[str], env: dict[str, str], log_path: Path,
-                 cwd: Path) -> None:
+                 cwd: Path, prefix: Sequence[str] = ()) -> None:
         self.name = name
         self.args = list(args)
+        self.prefix = list(prefix)  # e.g. `ip netns exec NS`: it execs beat, so the pid is beat's
         self.env = env
         self.log_path = log_path
         self.cwd = cwd
@@ -75,7 +76,7 @@ class BeatProcess:
     def start(self) -> "BeatProcess":
         with open(self.log_path, "ab") as log:
             # cwd is a scratch directory so no stray .env file is read; PYTHONPATH finds `tests`.
-            self.popen = subprocess.Popen([*beat_command(), *self.args], stdout=log,
+            self.popen = subprocess.Popen([*self.prefix, *beat_command(), *self.args], stdout=log,
                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                           env=self.env, cwd=self.cwd)
         return self
@@ -201,9 +202,10 @@ class Launcher:
         settings.setdefault("RATE_LIMIT_PREFIX", self.rate_limit_prefix)
         return beat_env(database_url or self.database_url, **settings)
 
-    def spawn(self, name: str, args: Sequence[str], env: dict[str, str]) -> BeatProcess:
+    def spawn(self, name: str, args: Sequence[str], env: dict[str, str],
+              prefix: Sequence[str] = ()) -> BeatProcess:
         log_path = self.workdir / f"{name}-{len(self.started)}.log"
-        proc = BeatProcess(name, args, env, log_path, self.workdir).start()
+        proc = BeatProcess(name, args, env, log_path, self.workdir, prefix).start()
         self.started.append(proc)
         return proc
 

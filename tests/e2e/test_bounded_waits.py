@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.tcpproxy import TcpProxy
 from tests.conftest import AMQP_URL
 from tests.e2e.procs import Launcher, wait_worker_ready
-from tests.e2e.tcpproxy import TcpProxy
 from tests.e2e.test_events import through
 
 GRACE = 5.0

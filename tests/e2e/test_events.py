@@ -17,11 +17,11 @@ import asyncpg
 import pytest
 from aio_pika.abc import AbstractIncomingMessage
 
+from bench.tcpproxy import TcpProxy
 from core.events import EXCHANGE, finished_tasks
 from tests.conftest import AMQP_URL
 from tests.e2e.procs import BeatProcess, Launcher, wait_worker_ready
 from tests.e2e.support import enqueue, overrides, wait_all_finished, wait_for
-from tests.e2e.tcpproxy import TcpProxy
 
 TASKS = 5000
 BEFORE_CUT = 500

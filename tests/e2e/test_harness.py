@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from bench.tcpproxy import TcpProxy, proxied, upstream_of
 from core import db
 from tests.conftest import ADMIN_URL
 from tests.e2e.flows import overlapping_runs
-from tests.e2e.tcpproxy import TcpProxy, proxied, upstream_of
 
 
 async def test_proxy_forwards_cuts_refuses_and_restores() -> None:

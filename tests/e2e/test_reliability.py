@@ -12,6 +12,7 @@ from collections import defaultdict
 import asyncpg
 import psutil
 
+from bench.tcpproxy import TcpProxy, proxied, upstream_of
 from tests.e2e.flows import overlapping_runs
 from tests.e2e.procs import (
     Launcher,
@@ -25,7 +26,6 @@ from tests.e2e.support import (
     wait_for,
     wait_gone,
 )
-from tests.e2e.tcpproxy import TcpProxy, proxied, upstream_of
 
 # -- a, b: kill -9 of a worker child; no task runs in two places at once ----------------------
 

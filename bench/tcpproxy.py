@@ -1,4 +1,6 @@
-"""A TCP proxy the test controls, to put between Beat and PostgreSQL and simulate an outage.
+"""A TCP proxy the caller controls: the tests put it between Beat and PostgreSQL to simulate an
+outage, and `beat bench hosts` (bench/netns.py) forwards a network namespace's connections to
+services that listen on 127.0.0.1 only.
 
     proxy = TcpProxy("127.0.0.1", 5432).start()   # listens on 127.0.0.1:proxy.port
     proxy.cut()        # closes every current connection; new ones are refused (like a restart)
