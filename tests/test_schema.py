@@ -1,5 +1,6 @@
 """schema.sql is generated from the Alembic migrations; the two must never disagree."""
 
+import asyncio
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -59,8 +60,9 @@ async def test_schema_sql_builds_the_same_database_as_the_migrations(
         empty_database: str, database_url: str) -> None:
     # As an operator applies it: psql sends one statement at a time, so the indexes built
     # CONCURRENTLY (outside the file's transaction) are built as the migration builds them.
-    subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", empty_database, "-f",
-                    str(SCHEMA_FILE)], check=True, capture_output=True, timeout=120)
+    await asyncio.to_thread(
+        subprocess.run, ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", empty_database,
+                         "-f", str(SCHEMA_FILE)], check=True, capture_output=True, timeout=120)
     from_file, migrated = await catalog(empty_database), await catalog(database_url)
     assert ("column", "scrape_request_log.lease_until timestamp with time zone YES ") in migrated
     assert any(kind == "function" and "beat_changed_fields" in item for kind, item in migrated)

@@ -16,9 +16,9 @@ branch_labels = None
 depends_on = None
 
 UPGRADE = [
-    "CREATE INDEX CONCURRENTLY IF NOT EXISTS scrape_request_log_failed_idx"
-    " ON scrape_request_log (scraped_at DESC NULLS LAST, id DESC)"
-    " WHERE status IN ('FAILED', 'TIMEOUT')",
+    ("CREATE INDEX CONCURRENTLY IF NOT EXISTS scrape_request_log_failed_idx"
+     " ON scrape_request_log (scraped_at DESC NULLS LAST, id DESC)"
+     " WHERE status IN ('FAILED', 'TIMEOUT')"),
 ]
 
 DOWNGRADE = ["DROP INDEX CONCURRENTLY IF EXISTS scrape_request_log_failed_idx"]
