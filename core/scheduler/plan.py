@@ -1,8 +1,8 @@
 """Which watched items a tick refreshes: every item due (a share SCHEDULER_REFRESH_AT of its
-target age passed, or never refreshed) in order of urgency, (staleness / target age) x
-importance, a never-refreshed item counting as the stalest; each refresh taken while its
-source's allowance fits the calls it adds (a call of a batching flow takes up to its `items`
-refreshes, so filling a call already opened costs nothing more)."""
+target age passed, or never refreshed) in order of urgency, (staleness / target age, up to
+SCHEDULER_STALENESS_CAP) x importance, a never-refreshed item counting as the stalest; each
+refresh taken while its source's allowance fits the calls it adds (a call of a batching flow
+takes up to its `items` refreshes, so filling a call already opened costs nothing more)."""
 
 import math
 from collections.abc import Iterable
@@ -35,17 +35,19 @@ class Watched:
         return self.staleness(now) <= 1.0
 
 
-def urgency_order(items: Iterable[Watched], now: datetime) -> list[Watched]:
-    """Most urgent first, by staleness x importance. A never-refreshed item counts as stale as
-    the stalest refreshed one (and at least due), ahead of it on a tie: the most stale, yet
-    still ordered by importance, so that a long tail of new unimportant items does not hold
-    back the important ones falling due."""
+def urgency_order(items: Iterable[Watched], now: datetime, cap: float = math.inf
+                  ) -> list[Watched]:
+    """Most urgent first, by staleness x importance, staleness counted up to `cap` target
+    ages: an item is stale or not, so being stale longer stops adding urgency there, and the
+    important items falling due are not held back by a tail of long-stale unimportant ones.
+    A never-refreshed item counts as stale as the stalest refreshed one (and at least due),
+    ahead of it on a tie: the most stale, yet still ordered by importance."""
     items = list(items)
     ceiling = max([1.0, *(i.staleness(now) for i in items if i.refreshed_at is not None)])
 
     def key(item: Watched) -> tuple[float, bool]:
         never = item.refreshed_at is None
-        return (ceiling if never else item.staleness(now)) * item.importance, never
+        return min(ceiling if never else item.staleness(now), cap) * item.importance, never
 
     return sorted(items, key=key, reverse=True)
 

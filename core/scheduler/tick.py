@@ -49,25 +49,54 @@ class Watchers:
                 for flow, cost in p.refresh_costs.items()}
 
 
-async def watched_items(pool: Any, watchers: Watchers, watchlist: str | None = None,
-                        plan: Plan | None = None) -> list[Watched]:
-    """The watched items (of one watchlist, or all) with when each was last refreshed; the
-    platforms that cannot say are noted in `plan.skipped`."""
-    rows = await pool.fetch(sql("watched_items"), watchlist)
-    by_kind: dict[tuple[str, str], list[Any]] = {}
-    for row in rows:
-        by_kind.setdefault((row["platform"], row["kind"]), []).append(row)
-    found: list[Watched] = []
-    for (platform, kind), group in sorted(by_kind.items()):
-        lookups = watchers.lookups.get(platform)
+Rows = dict[tuple[str, str], list[Any]]  # (platform, kind) -> watched_items rows
+
+
+async def watched_rows(pool: Any, watchers: Watchers, watchlist: str | None = None,
+                       plan: Plan | None = None) -> Rows:
+    """The watched items (of one watchlist, or all) of the platforms that can keep them
+    fresh; the others are noted in `plan.skipped`."""
+    by_kind: Rows = {}
+    for row in await pool.fetch(sql("watched_items"), watchlist):
+        lookups = watchers.lookups.get(row["platform"])
         if lookups is None or lookups.freshness is None or lookups.link is None:
             if plan is not None:
-                plan.skipped[platform] = "no freshness lookup or refresh for its items"
+                plan.skipped[row["platform"]] = "no freshness lookup or refresh for its items"
             continue
-        refreshed = await lookups.freshness(pool, kind, [r["item_id"] for r in group])
+        by_kind.setdefault((row["platform"], row["kind"]), []).append(row)
+    return by_kind
+
+
+async def with_freshness(pool: Any, watchers: Watchers, rows: Rows) -> list[Watched]:
+    """The items with when each was last refreshed (one read per platform and kind)."""
+    found: list[Watched] = []
+    for (platform, kind), group in sorted(rows.items()):
+        freshness = watchers.lookups[platform].freshness
+        assert freshness is not None
+        refreshed = await freshness(pool, kind, [r["item_id"] for r in group])
         found += [Watched(platform, kind, r["item_id"], r["importance"], r["max_age_s"],
                           refreshed.get(r["item_id"])) for r in group]
     return found
+
+
+async def watched_items(pool: Any, watchers: Watchers, watchlist: str | None = None,
+                        plan: Plan | None = None) -> list[Watched]:
+    return await with_freshness(pool, watchers,
+                                await watched_rows(pool, watchers, watchlist, plan))
+
+
+async def active_keys(pool: Any, watchers: Watchers, rows: Rows) -> set[str]:
+    """The idempotency keys of the items' refreshes that are queued or running now."""
+    keys = []
+    for (platform, kind), group in rows.items():
+        link = watchers.lookups[platform].link
+        assert link is not None
+        for row in group:
+            try:
+                keys.append(RESERVED_KEY_PREFIX + link(kind, row["item_id"]).refresh.key)
+            except InvalidId:
+                continue  # said when it would be chosen (candidates)
+    return {row["idempotency_key"] for row in await pool.fetch(sql("active_keys"), keys)}
 
 
 def candidates(watchers: Watchers, items: list[Watched]) -> list[Candidate]:
@@ -92,13 +121,16 @@ async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
     watchers = watchers or Watchers.of(settings)
     now = now or datetime.now(UTC)
     plan = Plan(now)
-    items = await watched_items(pool, watchers, plan=plan)
+    rows = await watched_rows(pool, watchers, plan=plan)
+    # In flight before fresh: a refresh that finishes between the two reads is seen in flight
+    # (then fresh next tick), never as stale and no longer in flight, so refreshed twice.
+    active = await active_keys(pool, watchers, rows)
+    items = await with_freshness(pool, watchers, rows)
     for item in items:
         plan.platforms.setdefault(item.platform, PlatformPlan(item.platform)).watched += 1
-    due = candidates(watchers, [i for i in urgency_order(items, now)
+    ordered = urgency_order(items, now, settings.scheduler_staleness_cap)
+    due = candidates(watchers, [i for i in ordered
                                 if i.staleness(now) >= settings.scheduler_refresh_at])
-    active = {row["idempotency_key"] for row in await pool.fetch(
-        sql("active_keys"), [RESERVED_KEY_PREFIX + c.refresh.key for c in due])}
     for candidate in due:
         platform = plan.platforms[candidate.item.platform]
         platform.due += 1

@@ -108,3 +108,12 @@ def test_the_cap_per_tick_holds_without_a_budget() -> None:
            for n in range(30)]
     choose(plan, due, limit=25)
     assert len(plan.chosen) == 25
+
+
+def test_staleness_adds_urgency_only_up_to_the_cap() -> None:
+    items = [watched("long-stale", 1, 36_000), watched("important", 4, 3600),
+             watched("new", 3, None)]
+    assert [i.id for i in urgency_order(items, NOW)] == ["new", "long-stale", "important"]
+    # stale or not is what counts: past two target ages an item gains no more urgency
+    assert [i.id for i in urgency_order(items, NOW, cap=2)] == [
+        "new", "important", "long-stale"]
