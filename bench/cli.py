@@ -158,3 +158,30 @@ def bench_hosts(tasks: Annotated[int, typer.Option(help="No-op tasks to drain pe
     except (NotRoot, ValueError) as exc:
         raise UserError(str(exc)) from exc
     print(json.dumps(line) if as_json else line, flush=True)
+
+
+@bench_app.command("schedule")
+def bench_schedule(items: Annotated[int, typer.Option(
+                       min=50, help="Watched videos (and a twentieth as many channels)")
+                   ] = 10_000,
+                   as_json: Annotated[bool, typer.Option("--json", help="One JSON line")]
+                   = False,
+                   days: Annotated[int, typer.Option(min=1, max=28, help="Simulated days")]
+                   = 7,
+                   latency_ms: Annotated[float, typer.Option(
+                       help="Sandbox latency per YouTube call")] = 0.0,
+                   baseline: Annotated[bool, typer.Option(
+                       help="Also run the round-robin baseline")] = True) -> None:
+    """A simulated week keeping a YouTube watchlist fresh on 60% of the quota it needs:
+    Beat's refresh scheduler and a round-robin baseline; one line with the quota used per day
+    (the sandbox's counter), the weighted and top-20% fresh shares."""
+    from bench.schedule_bench import run_schedule_bench
+
+    settings = settings_with_database()
+    if not settings.redis_url:
+        raise UserError("REDIS_URL is not set: the scheduler reads the limiter's budgets")
+    try:
+        found = run_schedule_bench(settings, items, days, latency_ms, baseline=baseline)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    print(json.dumps(found) if as_json else found, flush=True)

@@ -40,6 +40,7 @@ from core.ops_cli import OPS_COMMANDS
 from core.platforms_cli import links_command, parse_command, platforms_command
 from core.plugins import add_commands
 from core.queue import NewTask, Status, Task
+from core.schedule_cli import schedule_command
 from core.watch_cli import watch_app
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -51,6 +52,7 @@ app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
 app.command("budgets")(budgets_command)
+app.command("schedule")(schedule_command)
 for name, command in OPS_COMMANDS.items():
     app.command(name)(command)
 console = Console()

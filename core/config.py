@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     beat_api_keys: Annotated[list[SecretStr], NoDecode] = []
     beat_admin_keys: Annotated[list[SecretStr], NoDecode] = []
 
+    # The refresh scheduler (core/scheduler), run by the queue maintenance leader every
+    # SCHEDULER_INTERVAL seconds (0: off). It spends at most a tick's share of what each
+    # budget has left past SCHEDULER_RESERVE (a share of each budget kept for on-demand
+    # calls), refreshes an item once SCHEDULER_REFRESH_AT of its target age has passed (most
+    # urgent first: its age over its target age, counted up to SCHEDULER_STALENESS_CAP, times
+    # its importance), and enqueues at most SCHEDULER_MAX_PER_TICK items a tick.
+    scheduler_interval: float = Field(default=60.0, ge=0)
+    scheduler_reserve: float = Field(default=0.2, ge=0, lt=1)
+    scheduler_refresh_at: float = Field(default=0.8, gt=0, le=1)
+    scheduler_staleness_cap: float = Field(default=2.0, ge=1)
+    scheduler_max_per_tick: int = Field(default=10_000, ge=1, le=100_000)
+
     queue_claim_batch: int = Field(default=500, ge=1, le=5000)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
     queue_poll_interval: float = Field(default=1.0, gt=0)

@@ -1,6 +1,7 @@
 """Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune finished
-tasks and old outbox events (each status past its own retention), and refresh the task table's
-statistics after a burst.
+tasks and old outbox events (each status past its own retention), refresh the task table's
+statistics after a burst, and run the refresh scheduler (core/scheduler) every
+SCHEDULER_INTERVAL.
 
 Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
 whose connection drops loses the lock to the next host.
@@ -19,6 +20,7 @@ from core.db import DB_ERRORS
 from core.leader import lead_when_elected
 from core.process import delete_in_batches, run_process, sleep_unless
 from core.queue import sql
+from core.scheduler.loop import SchedulerLoop
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,7 @@ class Maintenance:
         self.settings = settings
         self.stopping = asyncio.Event()
         self.interval = settings.queue_maintenance_interval
+        self.scheduler = SchedulerLoop(settings)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -58,10 +61,14 @@ class Maintenance:
     async def _lead(self, conn: asyncpg.Connection) -> None:
         log.info("this host leads queue maintenance")
         rounds = 0
-        while not self.stopping.is_set():
-            await self.tick(conn, prune=rounds % 60 == 0)
-            rounds += 1
-            await self._sleep(self.interval)
+        try:
+            while not self.stopping.is_set():
+                await self.tick(conn, prune=rounds % 60 == 0)
+                await self.scheduler.maybe_tick()
+                rounds += 1
+                await self._sleep(self.interval)
+        finally:
+            await self.scheduler.close()
 
     async def tick(self, conn: asyncpg.Connection, expire: bool = True, prune: bool = True) -> None:
         """One round of upkeep (public so tests and `beat` commands can run it directly)."""

@@ -28,6 +28,8 @@ The parts a platform fills in, each optional but its name:
     keyword_params   its params for (keyword, max items): {"keyword", "max_videos"} unless
                      the platform says otherwise; None from it skips that keyword
     startup          "module:function" run once by `beat worker` before the workers start
+    refresh_costs    per refresh flow (the flows of its `Lookups.link` refreshes), what one
+                     call costs the budget it draws on (RefreshCost): the scheduler's unit
     attach_asset     "module:function" `async (conn, kind, id, url) -> int`: record on the
                      item's row (kind and id as its `resolve` gives them) the URL where a copy
                      of its image was stored (the assets worker); answers the rows updated
@@ -222,6 +224,22 @@ class Lookups:
 
 # -- The platform --------------------------------------------------------------------------------
 
+@dataclass(frozen=True, slots=True)
+class RefreshCost:
+    """What one call of a refresh flow costs, so the refresh scheduler can spend a budget it
+    reads from the limiter: `units` of `source`'s credential quota (CREDENTIAL_QUOTAS) when the
+    source has one, else one call of the source's limits; a call covers up to `items` items
+    (the flow's concurrent tasks folded into one call, e.g. 50 YouTube videos)."""
+
+    source: str
+    units: int = 1
+    items: int = 1
+
+    def __post_init__(self) -> None:
+        if self.units < 1 or self.items < 1:
+            raise ValueError(f"refresh cost of {self.source}: units and items must be >= 1")
+
+
 Resolver = Callable[[SplitResult], tuple[str, str]]
 ShareUrl = Callable[[Settings, str], str]  # (settings, share link) -> the URL to request
 
@@ -241,6 +259,9 @@ class Platform:
     # Per source, each credential's quota as a limit spec (YouTube's 10,000 units a Pacific
     # day): its calls take their cost in units from it (CREDENTIAL_QUOTAS replaces it).
     credential_quotas: Mapping[str, str] = field(default_factory=dict)
+    # Per refresh flow, what one call costs (the refresh scheduler spends budgets with it; a
+    # flow not named here is scheduled without a budget, SCHEDULER_MAX_PER_TICK a tick).
+    refresh_costs: Mapping[str, RefreshCost] = field(default_factory=dict)
     keyword_flow: str | None = None
     keyword_params: Callable[[str, int], dict[str, Any] | None] | None = None
     startup: str | None = None

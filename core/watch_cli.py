@@ -170,3 +170,60 @@ def watch_rm(name: Name, urls: Urls = None, file: File = None) -> None:
         print(run_async(lambda: _with_pool(settings, remove)))
     except store.NoSuchWatchlist as exc:
         raise UserError(str(exc)) from None
+
+
+@watch_app.command("status")
+def watch_status(name: Name, as_json: Annotated[bool, typer.Option(
+                     "--json", help="The GET /watchlists/{name}/freshness answer")] = False
+                 ) -> None:
+    """How fresh a watchlist is: the share of items within their target age (weighted by
+    importance and not), the oldest item, and what keeping every item fresh would take a day
+    of each budget against what it allows past the scheduler's reserve."""
+    import json
+    from datetime import UTC, datetime
+
+    from core.ratelimit import process_limiter
+    from core.watchlists import store
+    from core.watchlists.freshness import freshness
+
+    _check_name(name)
+    settings = settings_with_database()
+
+    async def read(pool: Any) -> Any:
+        limiter = process_limiter(settings)
+        try:
+            return await freshness(pool, settings, limiter, name, datetime.now(UTC))
+        finally:
+            if limiter is not None:
+                await limiter.aclose()
+
+    try:
+        found = run_async(lambda: _with_pool(settings, read)).line()
+    except store.NoSuchWatchlist as exc:
+        raise UserError(str(exc)) from None
+    print(json.dumps(found) if as_json else "\n".join(status_lines(found)))
+
+
+def status_lines(found: dict[str, Any]) -> list[str]:
+    head = (f"{found['name']}: {plural(found['items'], 'item')}, {found['fresh']:,} within "
+            f"their target age ({found['fresh_share']:.1%}; weighted by importance "
+            f"{found['fresh_share_weighted']:.1%}), {found['never_refreshed']:,} never "
+            "refreshed")
+    lines = [head]
+    oldest = found["oldest"]
+    if oldest:
+        when = "never refreshed" if oldest["age_s"] is None else \
+            f"refreshed {age(oldest['age_s'])} ago, target {age(oldest['max_age_s'])}"
+        lines.append(f"oldest: {oldest['platform']} {oldest['kind']} {oldest['id']} ({when})")
+    rows = [[b["source"], b["limit"] or "-", b["unit"], f"{b['needed_per_day']:,}",
+             "-" if b["available_per_day"] is None else f"{b['available_per_day']:,}",
+             b["why"] or {True: "yes", False: "NO"}[b["enough"]]] for b in found["budgets"]]
+    if rows:
+        lines += ["", *columns(["SOURCE", "BUDGET", "UNIT", "NEEDED/DAY", "AVAILABLE/DAY",
+                                "ENOUGH"], rows, left=3)]
+    if found["unbudgeted"]:
+        lines.append(f"{plural(found['unbudgeted'], 'item')} refreshed by flows that name no "
+                     "cost (not counted above)")
+    lines += [f"{platform}: freshness unknown ({why})"
+              for platform, why in found["not_tracked"].items()]
+    return lines

@@ -32,14 +32,16 @@ from sandbox.youtube.world import build_world
 
 
 def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
-                       faults: Faults | None = None, clock: Clock = utc_now) -> FastAPI:
+                       faults: Faults | None = None, clock: Clock = utc_now,
+                       quiet_channels: int = 0) -> FastAPI:
     """A sandbox whose world comes from `seed`; `keys` maps API key -> daily quota units
     (default: sandbox-key-1 and sandbox-key-2, 10,000 each); `faults` apply to every path
-    until changed through POST /_sandbox/faults; `clock` drives the Pacific-midnight reset."""
+    until changed through POST /_sandbox/faults; `clock` drives the Pacific-midnight reset;
+    `quiet_channels` adds that many YouTube channels without videos."""
     app = FastAPI(title="Beat sandbox", docs_url=None, redoc_url=None)
     initial_keys = dict(DEFAULT_KEYS if keys is None else keys)
     state = SandboxState(
-        world=build_world(seed), quota=QuotaBook(initial_keys, clock),
+        world=build_world(seed, quiet_channels), quota=QuotaBook(initial_keys, clock),
         faults=FaultBook(seed, faults), usage=Usage(), initial_faults=faults,
         initial_keys=initial_keys,
     )

@@ -1,6 +1,6 @@
 """YouTube: URL recognition, models, sources and flows, registered with Beat as one Platform."""
 
-from core.platforms import Platform
+from core.platforms import Platform, RefreshCost
 from youtube.settings import YoutubeSettings
 from youtube.urls import HOSTS, resolve
 
@@ -17,6 +17,9 @@ PLATFORM = Platform(
     # Each key's daily quota, reset at midnight Pacific time: a list call costs 1 unit, a
     # search page 100.
     credential_quotas={"youtube_data_api": "10000/day@America/Los_Angeles"},
+    # A list call costs 1 unit: videos are folded 50 ids a call, a channel is one call.
+    refresh_costs={"refresh_yt_posts": RefreshCost("youtube_data_api", units=1, items=50),
+                   "refresh_yt_profiles": RefreshCost("youtube_data_api", units=1, items=1)},
     lookups="youtube.lookups:LOOKUPS",
     keyword_flow="refresh_yt_posts_by_keyword",
     startup="youtube.sources.data_api.keys:import_configured_keys",

@@ -4,10 +4,10 @@ be one (a URL no platform serves, a playlist, a malformed id) is answered in `re
 index and reason; the others are stored. Watchlists span every account: a key limited to
 accounts may not use them."""
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from pydantic import Field
 
 from core.api.deps import QueueDep, SettingsDep
@@ -15,6 +15,7 @@ from core.api.errors import invalid
 from core.platforms import registry
 from core.validation import SafeStr, StrictModel
 from core.watchlists import store
+from core.watchlists.freshness import freshness
 from core.watchlists.items import MAX_ITEMS, ItemIn, resolve_items
 
 router = APIRouter(tags=["watchlists"])
@@ -67,6 +68,43 @@ class ItemOut(StrictModel):
 class ItemsPage(StrictModel):
     items: list[ItemOut]
     next_cursor: str | None = None
+
+
+class OldestItem(StrictModel):
+    platform: str
+    kind: str
+    id: str
+    importance: float
+    max_age_s: int
+    refreshed_at: datetime | None = Field(description="null: never refreshed")
+    age_s: int | None
+
+
+class BudgetNeed(StrictModel):
+    source: str
+    limit: str = Field(description="the budget (a quota summed over usable credentials, or a "
+                                    "limit of the source); empty when none applies")
+    unit: str = Field(description="units (of a quota) or calls")
+    needed_per_day: int = Field(description="to refresh every item once per its target age")
+    available_per_day: int | None = Field(description="what it allows a day past the "
+                                                      "scheduler's reserve; null: no limit")
+    enough: bool | None = Field(description="null: the budget could not be read")
+    why: str | None = None
+
+
+class WatchlistFreshness(StrictModel):
+    name: str
+    at: datetime
+    items: int
+    fresh: int = Field(description="items refreshed within their target age")
+    fresh_share: float
+    fresh_share_weighted: float = Field(description="weighted by importance")
+    never_refreshed: int
+    oldest: OldestItem | None
+    budgets: list[BudgetNeed]
+    unbudgeted: int = Field(description="items whose refresh flow names no cost")
+    not_tracked: dict[str, str] = Field(description="platforms whose items' freshness is "
+                                                    "unknown, with why")
 
 
 def _missing(exc: store.NoSuchWatchlist) -> HTTPException:
@@ -159,3 +197,17 @@ async def list_items(name: Name, queue: QueueDep,
     except store.BadCursor as exc:
         raise invalid(["query", "cursor"], str(exc)) from None
     return ItemsPage(items=[ItemOut(**item) for item in page], next_cursor=next_cursor)
+
+
+@router.get("/watchlists/{name}/freshness", response_model=WatchlistFreshness)
+async def watchlist_freshness(name: Name, request: Request, queue: QueueDep,
+                              settings: SettingsDep) -> WatchlistFreshness:
+    """How fresh the watchlist is: the share of items within their target age (weighted by
+    importance and not), the oldest item, and per budget what keeping every item fresh would
+    take a day against what it allows."""
+    try:
+        found = await freshness(queue.pool, settings, request.app.state.limiter, name,
+                                datetime.now(UTC))
+    except store.NoSuchWatchlist as exc:
+        raise _missing(exc) from None
+    return WatchlistFreshness(**found.line())

@@ -118,11 +118,15 @@ class Playlist:
 class World:
     """Channels, videos and playlists of one seed; see the module docstring."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, quiet_channels: int = 0) -> None:
         self.seed = seed
         self.now = WORLD_NOW
         self._video_at: dict[str, tuple[int, int, float]] = {}  # id -> (channel, index, time)
-        self.channels: tuple[Channel, ...] = tuple(_channels(self, random.Random(seed)))
+        rand = random.Random(seed)
+        self.channels: tuple[Channel, ...] = tuple(_channels(self, rand, _video_counts(rand)))
+        if quiet_channels:  # after the others, from a generator of their own: those stay
+            self.channels += tuple(_channels(self, random.Random(f"{seed}:quiet"),
+                                             [0] * quiet_channels, first=len(self.channels)))
         self._by_id = {c.channel_id: c for c in self.channels}
         self._by_handle = {c.handle.lower(): c for c in self.channels}
         self._by_username = {c.username.lower(): c for c in self.channels if c.username}
@@ -206,9 +210,10 @@ class World:
 
 
 @lru_cache(maxsize=8)
-def build_world(seed: int = 1) -> World:
-    """The world of `seed` (cached: the same object for the same seed)."""
-    return World(seed)
+def build_world(seed: int = 1, quiet_channels: int = 0) -> World:
+    """The world of `seed` (cached: the same object for the same seed), with `quiet_channels`
+    more channels that have no videos (a benchmark's many channels to watch)."""
+    return World(seed, quiet_channels)
 
 
 def _video_counts(rand: random.Random) -> list[int]:
@@ -220,11 +225,11 @@ def _video_counts(rand: random.Random) -> list[int]:
     return counts
 
 
-def _channels(world: World, rand: random.Random) -> Iterator[Channel]:
-    counts = _video_counts(rand)
-    hidden = set(rand.sample(range(CHANNELS), rand.randint(2, 4)))
-    titles: set[str] = set()
-    handles: set[str] = set()
+def _channels(world: World, rand: random.Random, counts: list[int], first: int = 0
+              ) -> Iterator[Channel]:
+    hidden = set(rand.sample(range(len(counts)), min(len(counts), rand.randint(2, 4))))
+    titles = {c.title for c in world.channels} if first else set()
+    handles = {c.handle for c in world.channels} if first else set()
     for index, count in enumerate(counts):
         topic = rand.choice(TOPICS)
         title = _unique_title(rand, topic, titles)
@@ -243,7 +248,7 @@ def _channels(world: World, rand: random.Random) -> Iterator[Channel]:
             thumb_token=r.token_chars(rand.randbytes(48), 48),
             banner_token=r.token_chars(rand.randbytes(64), 64),
             verified=popularity > 40000,
-            video_ids=_upload_ids(world, rand, index, created, count),
+            video_ids=_upload_ids(world, rand, first + index, created, count),
         )
 
 

@@ -88,3 +88,19 @@ async def test_world_endpoint(client: httpx.AsyncClient, world: World) -> None:
     assert len(body["channels"]) == 20
     hidden = world.video(body["examples"]["hidden_likes_video"])
     assert hidden is not None and hidden.likes is None
+
+
+async def test_quiet_channels_come_after_the_same_twenty_and_are_served() -> None:
+    plain, wide = build_world(1), build_world(1, 500)
+    assert wide.channels[:20] == plain.channels
+    quiet = wide.channels[20:]
+    assert len(quiet) == 500 and all(c.video_count == 0 for c in quiet)
+    assert len({c.handle.lower() for c in wide.channels}) == 520
+    assert len({c.channel_id for c in wide.channels}) == 520
+    app = create_sandbox_app(1, quiet_channels=500)
+    async with client_for(app) as client:
+        answer = await client.get("/youtube/v3/channels", params={
+            "part": "snippet,statistics", "id": ",".join(c.channel_id for c in quiet[-50:]),
+            "key": KEY, "maxResults": 50})
+    assert [item["id"] for item in answer.json()["items"]] == [
+        c.channel_id for c in quiet[-50:]]

@@ -1,0 +1,144 @@
+"""What the scheduler may spend in one tick, per source, read from `core.budgets` (the
+limiter's own counts: nothing is counted twice). A source's budget lines are its credentials'
+quota (units, summed over the usable credentials) and its own limits (calls). Each line keeps
+SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes already
+queued or running will take, and lets a tick spend its share of the rest: what is left until
+the window resets, spread evenly over the ticks until then."""
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from core.budgets import Budgets, LimitBudget, SourceBudget
+from core.platforms import RefreshCost
+from core.ratelimit import parse_limit
+
+DAY_S = 86_400
+
+
+@dataclass
+class BudgetLine:
+    """One limit a source's calls are held to. `quota`: counted in quota units (else calls)."""
+
+    name: str
+    quota: bool
+    allowed: int
+    remaining: int
+    window_s: float
+    horizon_s: float  # until the window resets (a day's), or its length (sliding)
+    reserve: int
+    in_flight: int = 0  # what refreshes already queued or running will take
+    share: float = 0.0  # what this tick may spend
+    spent: int = 0  # what this tick's plan takes
+
+    def cost(self, cost: RefreshCost, calls: int) -> int:
+        return calls * (cost.units if self.quota else 1)
+
+    def set_share(self, tick_s: float) -> None:
+        if self.window_s < tick_s:  # a short sliding window refills within the tick
+            usable = (self.allowed - self.reserve) * tick_s / self.window_s - self.in_flight
+        else:
+            usable = (self.remaining - self.reserve - self.in_flight) \
+                * min(1.0, tick_s / max(self.horizon_s, tick_s))
+        self.share = max(0.0, usable)
+
+    @property
+    def left(self) -> int:
+        """What is left once the queued refreshes and this tick's plan have spent theirs."""
+        return self.remaining - self.in_flight - self.spent
+
+    def line(self) -> dict[str, Any]:
+        return {"limit": self.name, "unit": "units" if self.quota else "calls",
+                "allowed": self.allowed, "remaining": self.remaining, "reserve": self.reserve,
+                "in_flight": self.in_flight, "tick_share": math.floor(self.share),
+                "planned": self.spent, "left_after": self.left}
+
+
+@dataclass
+class Allowance:
+    """A source's budget lines for one tick; `blocked` says why nothing may be spent."""
+
+    source: str
+    lines: list[BudgetLine] = field(default_factory=list)
+    blocked: str | None = None
+
+    def fits(self, cost: RefreshCost, calls: int) -> bool:
+        return self.blocked is None and all(
+            line.spent + line.cost(cost, calls) <= line.share for line in self.lines)
+
+    def take(self, cost: RefreshCost, calls: int) -> None:
+        for line in self.lines:
+            line.spent += line.cost(cost, calls)
+
+    def line(self) -> dict[str, Any]:
+        return {"source": self.source, "blocked": self.blocked,
+                "limits": [line.line() for line in self.lines]}
+
+
+def allowance(budgets: Budgets, source: str, reserve_share: float, tick_s: float,
+              in_flight_calls: Mapping[RefreshCost, int], now: datetime | None = None
+              ) -> Allowance:
+    """The source's allowance this tick. `in_flight_calls`: calls the refreshes already queued
+    or running will make, by their cost; `now` (default: when the budgets were read) places
+    the tick in its calendar windows (a benchmark's simulated clock)."""
+    if budgets.limiter not in ("ok", "off"):
+        return Allowance(source, blocked=f"limits not read: {budgets.limiter}")
+    found = next((s for s in budgets.sources if s.source == source), None)
+    if budgets.limiter == "off" or found is None:
+        return Allowance(source)  # no limits apply to it
+    lines = _lines(found, now or budgets.at, reserve_share)
+    for line in lines:
+        line.in_flight = sum(line.cost(cost, calls) for cost, calls in in_flight_calls.items())
+        line.set_share(tick_s)
+    held = _no_usable_credential(found)
+    return Allowance(source, lines, blocked=held)
+
+
+def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[BudgetLine]:
+    prefix = f"quota:{source.source}:"
+    quotas = [limit for c in source.credentials if c.state == "usable"
+              for limit in c.limits if limit.limit.startswith(prefix)]
+    lines = [_line(limit, at, reserve_share, quota=False) for limit in source.limits]
+    if quotas:
+        summed = _line(quotas[0], at, reserve_share, quota=True)
+        summed.name = f"{prefix}{len(quotas)} credential{'s' * (len(quotas) != 1)}"
+        summed.allowed = sum(q.allowed for q in quotas)
+        summed.remaining = sum(q.remaining or 0 for q in quotas)
+        summed.reserve = math.ceil(summed.allowed * reserve_share)
+        lines.insert(0, summed)
+    return lines
+
+
+def _line(limit: LimitBudget, at: datetime, reserve_share: float, quota: bool) -> BudgetLine:
+    return BudgetLine(limit.limit, quota, limit.allowed,
+                      limit.remaining if limit.remaining is not None else 0, limit.window_s,
+                      horizon_s(limit, at), math.ceil(limit.allowed * reserve_share))
+
+
+def horizon_s(limit: LimitBudget, at: datetime) -> float:
+    """Seconds from `at` until a calendar window (whole days, UTC or a zone's) resets, as the
+    limiter computes its windows; a sliding window's length."""
+    if limit.window_s % DAY_S:
+        return limit.window_s
+    spec = parse_limit(limit.limit)
+    now_s = at.timestamp()
+    window_us, mode = spec.mode(now_s)
+    start_s = now_s - now_s % spec.window_s if mode == "1" else int(mode[1:]) / 1e6
+    return max(0.0, start_s + window_us / 1e6 - now_s)
+
+
+def _no_usable_credential(source: SourceBudget) -> str | None:
+    if source.credentials and not any(c.state == "usable" for c in source.credentials):
+        return "no usable credential"
+    return None
+
+
+def calls_for(items: int, cost: RefreshCost) -> int:
+    return math.ceil(items / cost.items)
+
+
+def per_day(limit: BudgetLine) -> float:
+    """What the line allows a day past its reserve."""
+    return (limit.allowed - limit.reserve) * DAY_S / limit.window_s

@@ -1,0 +1,202 @@
+"""One scheduler tick: read the watched items and when each was last refreshed (each
+platform's `Lookups.freshness`), leave out those whose refresh is already queued or running
+(its idempotency key is active), read every budget (core/budgets.py), plan (plan.py) and, unless
+only planning, enqueue the chosen refreshes under their idempotency keys at a priority below
+on-demand refreshes and reports."""
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from core import sqlfile
+from core.budgets import read_budgets
+from core.config import Settings
+from core.platforms import InvalidId, Lookups, Platform, RefreshCost, registry
+from core.queue import NewTask, Queue
+from core.ratelimit import RateLimiter
+from core.scheduler.budget import allowance, calls_for
+from core.scheduler.plan import Candidate, Plan, PlatformPlan, Watched, choose, urgency_order
+from core.validation import RESERVED_KEY_PREFIX
+
+log = logging.getLogger(__name__)
+SCHEDULED_PRIORITY = 10  # below a report's refreshes (50) and a live API refresh (100)
+SQL = Path(__file__).parents[1] / "sql" / "scheduler.sql"
+
+
+def sql(name: str) -> str:
+    return sqlfile.load(SQL)[name]
+
+
+@dataclass
+class Watchers:
+    """The platforms that can keep items fresh, with their lookups."""
+
+    platforms: dict[str, Platform]
+    lookups: dict[str, Lookups]
+
+    @classmethod
+    def of(cls, settings: Settings) -> "Watchers":
+        platforms = registry(settings)
+        lookups = {name: found for name, p in platforms.items()
+                   if (found := p.load_lookups()) is not None}
+        return cls(platforms, lookups)
+
+    def costs(self) -> dict[str, RefreshCost]:
+        return {flow: cost for p in self.platforms.values()
+                for flow, cost in p.refresh_costs.items()}
+
+
+Rows = dict[tuple[str, str], list[Any]]  # (platform, kind) -> watched_items rows
+
+
+async def watched_rows(pool: Any, watchers: Watchers, watchlist: str | None = None,
+                       plan: Plan | None = None) -> Rows:
+    """The watched items (of one watchlist, or all) of the platforms that can keep them
+    fresh; the others are noted in `plan.skipped`."""
+    by_kind: Rows = {}
+    for row in await pool.fetch(sql("watched_items"), watchlist):
+        lookups = watchers.lookups.get(row["platform"])
+        if lookups is None or lookups.freshness is None or lookups.link is None:
+            if plan is not None:
+                plan.skipped[row["platform"]] = "no freshness lookup or refresh for its items"
+            continue
+        by_kind.setdefault((row["platform"], row["kind"]), []).append(row)
+    return by_kind
+
+
+async def with_freshness(pool: Any, watchers: Watchers, rows: Rows) -> list[Watched]:
+    """The items with when each was last refreshed (one read per platform and kind)."""
+    found: list[Watched] = []
+    for (platform, kind), group in sorted(rows.items()):
+        freshness = watchers.lookups[platform].freshness
+        assert freshness is not None
+        refreshed = await freshness(pool, kind, [r["item_id"] for r in group])
+        found += [Watched(platform, kind, r["item_id"], r["importance"], r["max_age_s"],
+                          refreshed.get(r["item_id"])) for r in group]
+    return found
+
+
+async def watched_items(pool: Any, watchers: Watchers, watchlist: str | None = None,
+                        plan: Plan | None = None) -> list[Watched]:
+    return await with_freshness(pool, watchers,
+                                await watched_rows(pool, watchers, watchlist, plan))
+
+
+async def active_keys(pool: Any, watchers: Watchers, rows: Rows) -> set[str]:
+    """The idempotency keys of the items' refreshes that are queued or running now."""
+    keys = []
+    for (platform, kind), group in rows.items():
+        link = watchers.lookups[platform].link
+        assert link is not None
+        for row in group:
+            try:
+                keys.append(RESERVED_KEY_PREFIX + link(kind, row["item_id"]).refresh.key)
+            except InvalidId:
+                continue  # said when it would be chosen (candidates)
+    return {row["idempotency_key"] for row in await pool.fetch(sql("active_keys"), keys)}
+
+
+def candidates(watchers: Watchers, items: list[Watched]) -> list[Candidate]:
+    costs = watchers.costs()
+    found = []
+    for item in items:
+        link = watchers.lookups[item.platform].link
+        assert link is not None
+        try:
+            refresh = link(item.kind, item.id).refresh
+        except InvalidId as exc:
+            log.warning("scheduler: %s %s %s cannot be refreshed: %s", item.platform, item.kind,
+                        item.id, exc)
+            continue
+        found.append(Candidate(item, refresh, costs.get(refresh.flow)))
+    return found
+
+
+async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
+                    now: datetime | None = None, watchers: Watchers | None = None) -> Plan:
+    """What the next tick would enqueue, and what it would leave of each budget."""
+    watchers = watchers or Watchers.of(settings)
+    now = now or datetime.now(UTC)
+    plan = Plan(now)
+    rows = await watched_rows(pool, watchers, plan=plan)
+    # In flight before fresh: a refresh that finishes between the two reads is seen in flight
+    # (then fresh next tick), never as stale and no longer in flight, so refreshed twice.
+    active = await active_keys(pool, watchers, rows)
+    items = await with_freshness(pool, watchers, rows)
+    for item in items:
+        plan.platforms.setdefault(item.platform, PlatformPlan(item.platform)).watched += 1
+    ordered = urgency_order(items, now, settings.scheduler_staleness_cap)
+    due = candidates(watchers, [i for i in ordered
+                                if i.staleness(now) >= settings.scheduler_refresh_at])
+    for candidate in due:
+        platform = plan.platforms[candidate.item.platform]
+        platform.due += 1
+        platform.in_flight += RESERVED_KEY_PREFIX + candidate.refresh.key in active
+    due = [c for c in due if RESERVED_KEY_PREFIX + c.refresh.key not in active]
+    await _allowances(pool, settings, limiter, watchers, plan)
+    choose(plan, due, settings.scheduler_max_per_tick)
+    return plan
+
+
+async def _allowances(pool: Any, settings: Settings, limiter: RateLimiter | None,
+                      watchers: Watchers, plan: Plan) -> None:
+    """Each budgeted source's allowance, with the calls its queued refreshes will still make."""
+    costs = watchers.costs()
+    if not costs:
+        return
+    budgets = await read_budgets(settings, pool, limiter)
+    queued = {row["flow"]: row["tasks"]
+              for row in await pool.fetch(sql("active_by_flow"), list(costs))}
+    by_source: dict[str, Counter[RefreshCost]] = {}
+    for flow, cost in costs.items():
+        by_source.setdefault(cost.source, Counter())[cost] += \
+            calls_for(queued.get(flow, 0), cost)
+    for source, in_flight in by_source.items():
+        plan.budgets[source] = allowance(budgets, source, settings.scheduler_reserve,
+                                         _tick_s(settings), in_flight, plan.at)
+
+
+def _tick_s(settings: Settings) -> float:
+    return settings.scheduler_interval or 60.0
+
+
+def tasks_of(plan: Plan, watchers: Watchers) -> list[NewTask]:
+    return [NewTask(flow=c.refresh.flow, params=c.refresh.params,
+                    platform=watchers.platforms[c.item.platform].api_name,
+                    priority=SCHEDULED_PRIORITY,
+                    idempotency_key=RESERVED_KEY_PREFIX + c.refresh.key) for c in plan.chosen]
+
+
+async def run_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
+                   now: datetime | None = None, watchers: Watchers | None = None
+                   ) -> tuple[Plan, int]:
+    """Plan and enqueue one tick; the plan and how many tasks were new (a refresh enqueued
+    meanwhile by someone else is shared, not repeated)."""
+    watchers = watchers or Watchers.of(settings)
+    plan = await plan_tick(pool, settings, limiter, now, watchers)
+    created = 0
+    if plan.chosen:
+        enqueued = await Queue(pool).enqueue_many(tasks_of(plan, watchers))
+        created = sum(1 for _, new in enqueued if new)
+    log.info("scheduler: %s", summary(plan, created))
+    return plan, created
+
+
+def summary(plan: Plan, created: int) -> str:
+    """One log line: what was enqueued per platform, and what each budget has left."""
+    parts = [f"enqueued {created} refreshes"]
+    for platform in plan.platforms.values():
+        line = platform.line()
+        parts.append(f"{platform.platform}: {line['items']} of {line['due']} due "
+                     f"({line['calls']} calls, {line['units']} units)")
+    for budget in plan.budgets.values():
+        if budget.blocked:
+            parts.append(f"{budget.source}: nothing spent ({budget.blocked})")
+        for limit in budget.lines:
+            unit = "units" if limit.quota else "calls"
+            parts.append(f"{limit.name}: {limit.left:,} of {limit.allowed:,} {unit} left "
+                         f"(reserve {limit.reserve:,})")
+    return "; ".join(parts)
