@@ -15,6 +15,7 @@ from core.config import Settings
 from core.errors import BadParams, NotAuthorised
 from credentials import store
 from credentials.crypto import Crypto
+from credentials.validator import Validator, validate_and_record
 from sandbox.app import create_sandbox_app
 from sandbox.youtube import analytics as figures
 from sandbox.youtube.world import Channel, build_world
@@ -158,3 +159,23 @@ async def test_an_unsupported_query_is_bad_params(source: AnalyticsSource,
         await source.report(channel.channel_id, ["viewerPercentage"], *MAY,
                             dimensions=["country"])
 
+
+
+async def test_validation_asks_the_token_endpoint(source: AnalyticsSource,
+                                                  sandbox: httpx.AsyncClient, pool: asyncpg.Pool,
+                                                  crypto: Crypto, settings: Settings) -> None:
+    channel = channels()[0]
+    await authorise(sandbox, pool, crypto, channel)
+    [info] = await store.list_infos(pool, OWNER_OAUTH)
+    tuned = settings.model_copy(update={"sandbox_url": SANDBOX, "platform_settings": {"youtube": {
+        "oauth_client_id": SANDBOX_OAUTH_CLIENT[0],
+        "oauth_client_secret": SANDBOX_OAUTH_CLIENT[1]}}})
+    validator = Validator.from_settings(tuned)
+    outcome = await validate_and_record(pool, crypto, validator, info.id)
+    assert outcome is not None and outcome[0].valid
+    assert "https://www.googleapis.com/auth/yt-analytics.readonly" in (outcome[1].scopes or ())
+    await sandbox.post("/_sandbox/youtube/oauth/revoke", json={"channel_id": channel.channel_id})
+    outcome = await validate_and_record(pool, crypto, validator, info.id)
+    assert outcome is not None and not outcome[0].valid
+    assert outcome[1].data_access_expired and outcome[1].last_error == \
+        "invalid_grant: Token has been expired or revoked."

@@ -10,17 +10,20 @@ import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import asyncpg
 import httpx
 
 from core import http
+from core.config import Settings
 from core.errors import BadParams, NotAuthorised, SourceUnavailable
 from credentials import store
 from credentials.crypto import Crypto
-from credentials.models import Credential
+from credentials.models import Credential, ValidationResult
 from youtube.models import ANALYTICS, OWNER_OAUTH
+from youtube.settings import YoutubeSettings
 
 EARLY_S = 60.0  # refresh a token this close to its expiry rather than have it refused
 
@@ -134,3 +137,27 @@ async def _post_form(url: str, form: dict[str, str]) -> tuple[int, Any]:
         return response.status_code, response.json()
     except ValueError:
         return response.status_code, None
+
+
+async def check_owner_token(cred: Credential, settings: Settings,
+                            clock: Callable[[], datetime]) -> ValidationResult:
+    """A channel owner's stored authorisation checked at the token endpoint: valid (with the
+    scopes granted) while its refresh token still gets an access token. The access token got
+    is not kept: the source refreshes its own when it needs one."""
+    refresh_token = cred.secret("refresh_token")
+    if refresh_token is None:
+        return ValidationResult(False, reason="no 'refresh_token' in the credentials")
+    own = YoutubeSettings.of(settings)
+    if not (own.oauth_client_id and own.oauth_client_secret):
+        raise BadParams("set YOUTUBE_OAUTH_CLIENT_ID and YOUTUBE_OAUTH_CLIENT_SECRET to check "
+                        "owners' tokens")
+    status, body = await _post_form(own.token_url(settings), {
+        "grant_type": "refresh_token", "refresh_token": refresh_token,
+        "client_id": own.oauth_client_id, "client_secret": own.oauth_client_secret})
+    answer = body if isinstance(body, dict) else {}
+    if status == 200 and answer.get("access_token"):
+        return ValidationResult(True, scopes=tuple(str(answer.get("scope") or "").split()),
+                                expires_at=None)
+    reason = answer.get("error") or f"HTTP {status}"
+    detail = answer.get("error_description") or ""
+    return ValidationResult(False, reason=f"{reason}: {detail}".rstrip(": "))
