@@ -19,6 +19,7 @@ from credentials.crypto import Crypto
 from sandbox.youtube import analytics as figures
 from sandbox.youtube.world import Channel, build_world
 from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
+from tests.e2e.support import wait_for
 from tests.e2e.test_youtube import Stack
 from youtube.settings import SANDBOX_OAUTH_CLIENT
 
@@ -42,7 +43,8 @@ async def stack(launcher: Launcher, database_url: str,
                 tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stack]:
     sandbox_port, api_port = free_port(), free_port()
     sandbox_url = f"http://127.0.0.1:{sandbox_port}"
-    launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)], launcher.env())
+    sandbox_proc = launcher.spawn("sandbox", ["sandbox", "--port", str(sandbox_port)],
+                                  launcher.env())
     settings = {"SANDBOX_URL": sandbox_url, "YOUTUBE_API_KEYS": "sandbox-key-1",
                 "YOUTUBE_OAUTH_CLIENT_ID": SANDBOX_OAUTH_CLIENT[0],
                 "YOUTUBE_OAUTH_CLIENT_SECRET": SANDBOX_OAUTH_CLIENT[1],
@@ -55,8 +57,16 @@ async def stack(launcher: Launcher, database_url: str,
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{api_port}", timeout=30,
                                  headers={"Authorization": f"Bearer {ADMIN_KEY}"}) as api, \
             httpx.AsyncClient(base_url=sandbox_url, timeout=30) as sandbox:
+        await wait_for(lambda: answers(sandbox), 30, "sandbox answer", sandbox_proc)
         yield Stack(api, sandbox, pool)
     await pool.close()
+
+
+async def answers(sandbox: httpx.AsyncClient) -> bool:
+    try:
+        return (await sandbox.get("/_sandbox/world")).status_code == 200
+    except httpx.TransportError:
+        return False
 
 
 async def authorise(stack: Stack, channel: Channel) -> dict[str, Any]:
