@@ -622,5 +622,60 @@ BEGIN;
 
 UPDATE alembic_version SET version_num='0015' WHERE alembic_version.version_num = '0014';
 
+-- Running upgrade 0015 -> 0016
+
+CREATE TABLE youtube_channel_daily (
+        channel_id                  text        NOT NULL,
+        day                         date        NOT NULL,
+        views                       bigint,
+        estimated_minutes_watched   bigint,
+        average_view_duration_s     integer,
+        subscribers_gained          bigint,
+        subscribers_lost            bigint,
+        likes                       bigint,
+        comments                    bigint,
+        shares                      bigint,
+        source                      text        NOT NULL,
+        refreshed_at                timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (channel_id, day)
+    );
+
+CREATE TABLE youtube_channel_audience (
+        channel_id          text        NOT NULL,
+        start_date          date        NOT NULL,
+        end_date            date        NOT NULL,
+        age_group           text        NOT NULL,
+        gender              text        NOT NULL,
+        viewer_percentage   double precision NOT NULL,
+        source              text        NOT NULL,
+        refreshed_at        timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (channel_id, start_date, end_date, age_group, gender)
+    );
+
+CREATE TABLE youtube_channel_country (
+        channel_id                  text        NOT NULL,
+        start_date                  date        NOT NULL,
+        end_date                    date        NOT NULL,
+        country                     text        NOT NULL,
+        views                       bigint,
+        estimated_minutes_watched   bigint,
+        viewer_percentage           double precision,
+        source                      text        NOT NULL,
+        refreshed_at                timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (channel_id, start_date, end_date, country)
+    );
+
+ALTER TABLE youtube_account ADD COLUMN views_28d bigint;
+
+ALTER TABLE youtube_account ADD COLUMN watch_minutes_28d bigint;
+
+ALTER TABLE youtube_account ADD COLUMN avg_view_duration_s integer;
+
+ALTER TABLE youtube_account ADD COLUMN subscribers_net_28d bigint;
+
+ALTER TABLE youtube_account ADD COLUMN insights_sources jsonb NOT NULL DEFAULT '{}'::jsonb;
+
+UPDATE alembic_version SET version_num='0016' WHERE alembic_version.version_num = '0015';
+
 COMMIT;
 

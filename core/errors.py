@@ -13,7 +13,8 @@
     ├── Permanent            never retry: FAILED at once (not found, private, bad params)
     │   ├── NotFound
     │   │   └── NotVisible   nothing seen, but gone or hidden the source cannot tell
-    │   └── BadParams
+    │   ├── BadParams
+    │   └── NotAuthorised  the item's owner has not authorised Beat (no owner token, revoked)
     └── KeyConflict          refused at enqueue, before any task exists: an active task holds
                              the idempotency key (the API answers 409)
 
@@ -127,6 +128,12 @@ class BadParams(Permanent):
     """The task's params are invalid for its flow."""
 
     kind = "bad_params"
+
+
+class NotAuthorised(Permanent):
+    """The item's owner has not authorised Beat to read this (no owner token, or revoked)."""
+
+    kind = "not_authorised"
 
 
 class KeyConflict(BeatError):

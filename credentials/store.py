@@ -121,6 +121,23 @@ async def load_usable(db: Any, crypto: Crypto, source: str) -> Usable:
     return found
 
 
+async def usable_for(db: Any, crypto: Crypto, source: str, owner: str) -> Credential | None:
+    """The usable credential of `source` that speaks for `owner` (an account or channel id):
+    its `handle` is `owner`, or it was stored with user_id `owner`; the newest if several."""
+    row = await db.fetchrow(f"SELECT {COLUMNS} FROM credential WHERE source = $1 AND enabled "
+                            "AND NOT data_access_expired AND (handle = $2 OR idempotency_key = "
+                            "$1 || ':' || $2) ORDER BY updated_at DESC NULLS LAST, id DESC "
+                            "LIMIT 1", source, owner)
+    return None if row is None else _decrypted(crypto, row)
+
+
+async def replace_secrets(db: Any, crypto: Crypto, cred_id: int,
+                          secrets: Mapping[str, str]) -> CredentialInfo | None:
+    """New secrets for the same credential (a refreshed access token), encrypted; its
+    validation and state stay as they are."""
+    return await _update(db, "credentials = $2", cred_id, crypto.encrypt(secrets))
+
+
 async def usable(db: Any, crypto: Crypto, source: str) -> list[Credential]:
     """The decryptable part of `load_usable`."""
     return (await load_usable(db, crypto, source)).credentials

@@ -1,10 +1,11 @@
-"""The sandbox as one FastAPI app: Data API v3 (/youtube/v3/), the Invidious-shaped keyless
-fallback (/invidious/api/v1/), Instagram's web JSON (/instagram-web/) and RapidAPI-style provider
-(/rapidapi/instagram/), Facebook's Graph API (/facebook/graph/) and share redirects
-(/facebook/www/share/, /facebook/fbwatch/), X's syndication, GraphQL and t.co stand-ins
-(/x/), Google Sheets API v4 and its token endpoint (/sheets/), an image host with hostile
-answers for the assets worker (/assets/), and the control API
-(/_sandbox/), behind the fault middleware."""
+"""The sandbox as one FastAPI app: Data API v3 (/youtube/v3/), YouTube Analytics v2 and the
+channel owners' token endpoint (/youtube/analytics/v2/, /youtube/oauth2/), the Invidious-shaped
+keyless fallback (/invidious/api/v1/), Instagram's web JSON (/instagram-web/) and
+RapidAPI-style provider (/rapidapi/instagram/), Facebook's Graph API (/facebook/graph/) and
+share redirects (/facebook/www/share/, /facebook/fbwatch/), X's syndication, GraphQL and t.co
+stand-ins (/x/), Google Sheets API v4 and its token endpoint (/sheets/), an image host with
+hostile answers for the assets worker (/assets/), and the control API (/_sandbox/), behind
+the fault middleware."""
 
 from fastapi import FastAPI
 
@@ -27,7 +28,7 @@ from sandbox.sheets import api as sheets_api
 from sandbox.sheets import control as sheets_control
 from sandbox.state import SandboxState
 from sandbox.x import api as x_api
-from sandbox.youtube import data_api, invidious_api
+from sandbox.youtube import analytics_api, data_api, invidious_api, oauth
 from sandbox.youtube.world import build_world
 
 
@@ -52,7 +53,10 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.state.instagram_rapidapi = instagram_rapidapi.ProviderLimits()
     app.state.x = x_api.new_state(seed)
     app.state.sheets = sheets_api.SheetsState()
+    app.state.youtube_oauth = oauth.OAuthBook(state.world, clock)
     app.include_router(data_api.router)
+    app.include_router(analytics_api.router)
+    app.include_router(oauth.router)
     app.include_router(invidious_api.router)
     app.include_router(debug_token.router)
     app.include_router(instagram_web.router)
@@ -69,7 +73,9 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(instagram_limits_control.router)
     app.include_router(x_api.control)
     app.include_router(sheets_control.router)
-    routes = [*data_api.router.routes, *invidious_api.router.routes,
+    app.include_router(oauth.control)
+    routes = [*data_api.router.routes, *analytics_api.router.routes, *oauth.router.routes,
+              *invidious_api.router.routes,
               *instagram_web.router.routes, *instagram_rapidapi.router.routes,
               *instagram_graph.router.routes, *facebook_graph.router.routes,
               *facebook_share.router.routes, *x_api.router.routes,

@@ -39,6 +39,7 @@ def test_every_error_class_names_its_own_snake_case_kind() -> None:
     (errors.NotFound("no such video"), "not_found"),
     (errors.BadParams(), "bad_params"),
     (errors.Permanent(), "permanent"),
+    (errors.NotAuthorised("no owner authorisation for UC1"), "not_authorised"),
     (errors.RateLimited(5), "rate_limited"),
     (errors.SourceUnavailable(), "source_unavailable"),
     (errors.CredentialInvalid(), "credential_invalid"),

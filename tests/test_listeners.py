@@ -152,6 +152,27 @@ async def test_identity_token_stores_the_credential_encrypted(
     assert not any(SECRET in line for line in ours)
 
 
+async def test_identity_token_hands_over_a_channel_owners_authorisation(
+        tuned: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection,
+        topology: Topology) -> None:
+    """A YouTube owner's OAuth grant (source youtube_oauth, the channel as user_id) is found by
+    the channel id, and a new grant for the same channel replaces the old one."""
+    channel = "UC" + "x" * 22
+    tokens = listener(topology, "identity_token")
+    async with running(tuned, tokens) as consumer:
+        for n in (1, 2):
+            await publish(amqp, tokens, {"source": "youtube_oauth", "credentials": {
+                "refresh_token": f"1//refresh-{n}-{SECRET}", "user_id": channel}},
+                message_id=str(uuid.uuid4()))
+            await eventually(lambda n=n: consumer.stats["handled"] == n)
+    crypto = Crypto.from_settings(tuned)
+    owner = await store.usable_for(pool, crypto, "youtube_oauth", channel)
+    assert owner is not None and owner.secrets["refresh_token"] == f"1//refresh-2-{SECRET}"
+    assert await pool.fetchval("SELECT count(*) FROM credential WHERE source = "
+                               "'youtube_oauth'") == 1
+    assert await store.usable_for(pool, crypto, "youtube_oauth", "UC" + "y" * 22) is None
+
+
 async def test_keyword_collection_enqueues_a_search_per_keyword(
         tuned: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection,
         topology: Topology) -> None:

@@ -5,15 +5,17 @@ from youtube.settings import YoutubeSettings
 from youtube.urls import HOSTS, resolve
 
 KEY_CHECK = "youtube.sources.data_api:check_key"
+OWNER_CHECK = "youtube.sources.analytics.owners:check_owner_token"
 
 PLATFORM = Platform(
     name="youtube",
     flows="youtube.flows",
-    parser="youtube.sources.data_api.parse:normalize_document",
+    parser="youtube.parse:normalize_document",
     hosts=HOSTS,
     resolve=resolve,
     settings=YoutubeSettings,
-    credential_checks={"youtube_data_api": KEY_CHECK, "ytapi": KEY_CHECK},
+    credential_checks={"youtube_data_api": KEY_CHECK, "ytapi": KEY_CHECK,
+                       "youtube_oauth": OWNER_CHECK},
     # Each key's daily quota, reset at midnight Pacific time: a list call costs 1 unit, a
     # search page 100.
     credential_quotas={"youtube_data_api": "10000/day@America/Los_Angeles"},

@@ -1,9 +1,11 @@
 """YouTube flows (names from the seed): profiles, videos by id / channel / playlist, comments,
-profile insights and CSV exports (under BEAT_HOME/exports). Each returns a small JSON result
-stored with the task."""
+profile insights and CSV exports (under BEAT_HOME/exports), among them the channel owner's
+analytics (daily figures, demographics). Each returns a small JSON result stored with the
+task."""
 
 import asyncio
 import csv
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,8 @@ from core.errors import NotFound
 from core.flows import StrictParams, TaskContext, flow
 from core.sources import Director
 from youtube import PLATFORM as YOUTUBE
-from youtube.models import Channel, Video
+from youtube import analytics
+from youtube.models import DATA_API, Channel, Video
 from youtube.refresh import (
     comment_pages,
     insights,
@@ -82,6 +85,41 @@ class InsightsParams(StrictParams):
 
 class ChannelsCsvParams(StrictParams):
     channel_ids: Ids = Field(min_length=1, max_length=500)
+
+
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class PeriodParams(StrictParams):
+    """A channel and a period of days, both ends included."""
+
+    channel_id: str = Field(pattern=r"^UC[0-9A-Za-z_-]{22}$")
+    start_date: date
+    end_date: date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "PeriodParams":
+        if self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        if self.end_date - self.start_date > timedelta(days=MAX_PERIOD_DAYS):
+            raise ValueError(f"a period of at most {MAX_PERIOD_DAYS} days")
+        return self
+
+
+class DemographicParams(StrictParams):
+    """Without dates: the last 28 days with final figures (up to two days ago)."""
+
+    channel_id: str = Field(pattern=r"^UC[0-9A-Za-z_-]{22}$")
+    start_date: date | None = None
+    end_date: date | None = None
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> "DemographicParams":
+        if (self.start_date is None) != (self.end_date is None):
+            raise ValueError("give both start_date and end_date, or neither")
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date is before start_date")
+        return self
 
 
 def _director(ctx: TaskContext) -> Director:
@@ -175,16 +213,29 @@ async def fetch_yt_post_comments(params: CommentsParams, ctx: TaskContext) -> di
       concurrency=3)
 async def refresh_yt_profile_insights(params: InsightsParams,
                                       ctx: TaskContext) -> dict[str, Any]:
-    """Averages over the channel's recent videos: views, likes, comments, engagement, cadence."""
+    """Averages over the channel's recent videos (views, likes, comments, engagement, cadence)
+    and, when its owner authorised Beat, the owner's analytics of the last 28 days (views,
+    watch time, view duration, net subscribers, engagement); `sources` says whose each is."""
     director = _director(ctx)
     row = await refresh_channel(director, ctx.pool, params.channel_id)
     ids = await playlist_video_ids(director, uploads_playlist(Channel.model_validate(row)),
                                    params.recent)
     await refresh_videos(director, ctx.pool, ids)
     rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id, params.recent)
-    summary = insights([Video.model_validate({**dict(r), "tags": []}) for r in rows])
-    await ctx.pool.fetchrow(sql("save_insights"), params.channel_id, *summary.values())
-    return {"channel_id": params.channel_id, **summary}
+    public = insights([Video.model_validate({**dict(r), "tags": []}) for r in rows])
+    owner = await analytics.owner_insights(director, ctx.pool, params.channel_id)
+    owned = owner if isinstance(owner, analytics.OwnerInsights) else None
+    figures, sources = analytics.insight_sources(public, owned, DATA_API)
+    await ctx.pool.fetchrow(analytics.sql("save_insights"), params.channel_id,
+                            *(figures[name] for name in INSIGHT_FIGURES), sources)
+    audience = {"top_age_group": owned.top_age_group, "top_gender": owned.top_gender,
+                "top_country": owned.top_country} if owned else {"owner_analytics": owner}
+    return {"channel_id": params.channel_id, **figures, **audience,
+            "sources": sources}
+
+
+INSIGHT_FIGURES = ("avg_views", "avg_likes", "avg_comments", "engagement_rate",
+                   "uploads_per_week", "insights_videos", *analytics.OWNER_FIGURES[:4])
 
 
 def engagement_row(video: dict[str, Any]) -> dict[str, Any]:
@@ -242,3 +293,31 @@ async def fetch_channel_engagement_csv(params: InsightsParams,
     rows = await ctx.pool.fetch(sql("videos_of_channel"), params.channel_id, params.recent)
     result = await write_csv(ctx, ENGAGEMENT_COLUMNS, [engagement_row(dict(r)) for r in rows])
     return {**result, "summary": summary}
+
+
+@flow("fetch_channel_daily_stats_csv", PeriodParams, platform=PLATFORM, processes=2,
+      concurrency=3)
+async def fetch_channel_daily_stats_csv(params: PeriodParams,
+                                        ctx: TaskContext) -> dict[str, Any]:
+    """CSV of the channel's figures per day (views, watch time, view duration, subscribers
+    gained and lost, likes, comments, shares) from its owner's analytics; stored by day."""
+    rows = await analytics.fetch_daily(_director(ctx), ctx.pool, params.channel_id,
+                                       params.start_date, params.end_date)
+    result = await write_csv(ctx, analytics.DAILY_COLUMNS, rows)
+    return {"channel_id": params.channel_id, "start_date": params.start_date.isoformat(),
+            "end_date": params.end_date.isoformat(), **result}
+
+
+@flow("fetch_channel_demographic_csv", DemographicParams, platform=PLATFORM, processes=2,
+      concurrency=3)
+async def fetch_channel_demographic_csv(params: DemographicParams,
+                                        ctx: TaskContext) -> dict[str, Any]:
+    """CSV of the channel's audience from its owner's analytics: viewer percentage by age group
+    × gender, then views and watch time by country; stored as the period's breakdowns."""
+    start, end = (params.start_date, params.end_date) if params.start_date and params.end_date \
+        else analytics.default_period()
+    rows = await analytics.fetch_demographics(_director(ctx), ctx.pool, params.channel_id,
+                                              start, end)
+    result = await write_csv(ctx, analytics.DEMOGRAPHIC_COLUMNS, rows)
+    return {"channel_id": params.channel_id, "start_date": start.isoformat(),
+            "end_date": end.isoformat(), **result}

@@ -12,6 +12,8 @@ from core.normalized import Normalized
 
 PLATFORM = "youtube"
 DATA_API = "youtube_data_api"
+ANALYTICS = "youtube_analytics"  # YouTube Analytics API v2: what a channel's owner sees
+OWNER_OAUTH = "youtube_oauth"  # credential source of channel owners' OAuth tokens
 
 T = TypeVar("T")
 

@@ -18,6 +18,7 @@ from core.sources import Director, Source, Sourced
 from credentials.crypto import Crypto
 from youtube.models import DATA_API, Channel, Comment, Video
 from youtube.settings import YoutubeSettings
+from youtube.sources.analytics import AnalyticsSource, OAuthClient, OwnerTokens
 from youtube.sources.data_api import MAX_IDS, DataApiSource
 from youtube.sources.data_api.keys import StoredKeys
 from youtube.store import save_channels, save_comments, save_videos
@@ -26,13 +27,17 @@ from youtube.store import save_channels, save_comments, save_videos
 def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     """The Data API (keys from the credential table, YOUTUBE_API_KEYS imported into it, each
     within its CREDENTIAL_LIMITS and its daily quota), then the keyless fallback when one is
-    configured."""
+    configured; YouTube Analytics (channel owners' reports) beside them."""
     own = YoutubeSettings.of(settings)
+    crypto = Crypto.from_settings(settings)
     budget = credential_budget(process_limiter(settings),
                                settings.credential_limits.get(DATA_API, []), DATA_API,
                                credential_quotas(settings).get(DATA_API))
-    keys = StoredKeys.create(pool, Crypto.from_settings(settings), own.api_keys, budget)
-    sources: list[Source] = [DataApiSource(own.data_api_url(settings), keys)]
+    keys = StoredKeys.create(pool, crypto, own.api_keys, budget)
+    owners = OwnerTokens(pool, crypto, OAuthClient(own.token_url(settings), own.oauth_client_id,
+                                                   own.oauth_client_secret))
+    sources: list[Source] = [DataApiSource(own.data_api_url(settings), keys),
+                             AnalyticsSource(own.analytics_base_url(settings), owners)]
     fallback = own.invidious_base_url(settings)
     if fallback:
         from youtube.sources.invidious import InvidiousSource

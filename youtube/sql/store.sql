@@ -143,13 +143,6 @@ SELECT CASE WHEN up.created THEN 'comment.youtube.created' ELSE 'comment.youtube
 -- name: mark_comments_disabled
 UPDATE youtube_post SET comments_disabled = true, updated_at = now() WHERE video_id = $1;
 
--- name: save_insights
-UPDATE youtube_account
-   SET avg_views = $2, avg_likes = $3, avg_comments = $4, engagement_rate = $5,
-       uploads_per_week = $6, insights_videos = $7, updated_at = now()
- WHERE channel_id = $1
-RETURNING *;
-
 -- name: channel_by_channel_id
 SELECT * FROM youtube_account WHERE channel_id = $1;
 
