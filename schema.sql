@@ -612,5 +612,34 @@ ALTER TABLE x_post ADD COLUMN asset_url text;
 
 UPDATE alembic_version SET version_num='0014' WHERE alembic_version.version_num = '0013';
 
+-- Running upgrade 0014 -> 0015
+
+CREATE TABLE gpt_enrichment (
+        id              bigserial   PRIMARY KEY,
+        platform        text        NOT NULL,
+        profile_id      text        NOT NULL,
+        handle          text        NOT NULL,
+        aspect          text        NOT NULL,
+        flow            text        NOT NULL,
+        prompt_name     text        NOT NULL,
+        prompt_version  text        NOT NULL,
+        model           text        NOT NULL,
+        result          jsonb       NOT NULL,
+        tokens_in       integer     NOT NULL,
+        tokens_out      integer     NOT NULL,
+        cost_usd        numeric(14, 8) NOT NULL,
+        calls           integer     NOT NULL,
+        task_id         bigint,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT gpt_enrichment_run_key
+            UNIQUE (platform, profile_id, prompt_name, prompt_version, model)
+    );
+
+CREATE INDEX gpt_enrichment_profile_idx
+        ON gpt_enrichment (platform, profile_id, aspect, updated_at DESC);
+
+UPDATE alembic_version SET version_num='0015' WHERE alembic_version.version_num = '0014';
+
 COMMIT;
 
