@@ -1,8 +1,8 @@
 """GPT enrichment of stored Instagram accounts: versioned prompts, an OpenAI-compatible chat
 model (the `openai` SDK), answers validated against each prompt's schema, results stored with
-their prompt version, tokens and cost. Registered with Beat like a platform (flows, settings and
-its source's limits), so core never names it; it reads Instagram through the registry, never by
-importing the platform."""
+their prompt version, tokens and cost. Registered with Beat like a platform (flows, settings,
+its source's limits and the `enrichment` include of the profile endpoints), so core never names
+it; it reads Instagram through the registry, never by importing the platform."""
 
 from core.platforms import Platform
 from enrichment.chat import SOURCE
@@ -14,6 +14,7 @@ PLATFORM = Platform(
     settings=EnrichmentSettings,
     # Requests a minute of a first-tier OpenAI account; SOURCE_LIMITS replaces it.
     source_limits={SOURCE: ["500/min"]},
+    profile_includes={"enrichment": "enrichment.store:profile_enrichment"},
     description="GPT enrichment of Instagram accounts through an OpenAI-compatible chat "
                 "model: gender, location, category, languages, topics, audience",
 )
