@@ -37,6 +37,8 @@ The parts a platform fills in, each optional but its name:
     profile_includes name -> "module:function" `async (pool, platform, profile row) -> JSON`:
                      what this package keeps about other platforms' profiles, added under that
                      name to a profile answer by `?include=NAME` (the GPT enrichment's results)
+    listeners        "module:attribute" of a list of core.consumers.Listener that `beat listen`
+                     runs beside core's own (the enrichment's sentiment listeners)
 """
 
 import logging
@@ -250,6 +252,7 @@ class Platform:
     attach_asset: str | None = None
     asset_flow: str | None = None
     profile_includes: Mapping[str, str] = field(default_factory=dict)
+    listeners: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:
