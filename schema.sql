@@ -639,6 +639,40 @@ CREATE TABLE gpt_enrichment (
 CREATE INDEX gpt_enrichment_profile_idx
         ON gpt_enrichment (platform, profile_id, aspect, updated_at DESC);
 
+CREATE TABLE comment_sentiment (
+        platform        text        NOT NULL,
+        comment_id      text        NOT NULL,
+        post_id         text        NOT NULL,
+        method          text        NOT NULL,
+        compound        double precision NOT NULL,
+        positive        double precision NOT NULL,
+        neutral         double precision NOT NULL,
+        negative        double precision NOT NULL,
+        label           text        NOT NULL
+                        CHECK (label IN ('positive', 'neutral', 'negative')),
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (platform, comment_id, method)
+    );
+
+CREATE INDEX comment_sentiment_post_idx ON comment_sentiment (platform, post_id, method);
+
+CREATE TABLE sentiment_log (
+        id              bigserial   PRIMARY KEY,
+        platform        text        NOT NULL,
+        post_id         text        NOT NULL,
+        method          text        NOT NULL,
+        comments        integer     NOT NULL,
+        positive        integer     NOT NULL,
+        neutral         integer     NOT NULL,
+        negative        integer     NOT NULL,
+        compound_mean   double precision,
+        keywords        jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT sentiment_log_post_key UNIQUE (platform, post_id, method)
+    );
+
 UPDATE alembic_version SET version_num='0015' WHERE alembic_version.version_num = '0014';
 
 COMMIT;

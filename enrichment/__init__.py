@@ -15,6 +15,7 @@ PLATFORM = Platform(
     # Requests a minute of a first-tier OpenAI account; SOURCE_LIMITS replaces it.
     source_limits={SOURCE: ["500/min"]},
     profile_includes={"enrichment": "enrichment.store:profile_enrichment"},
+    listeners="enrichment.sentiment:LISTENERS",
     description="GPT enrichment of Instagram accounts through an OpenAI-compatible chat "
                 "model: gender, location, category, languages, topics, audience",
 )

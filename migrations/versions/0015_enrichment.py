@@ -1,7 +1,9 @@
 """GPT enrichment: gpt_enrichment, one row per profile, aspect (base_gender, audience_cities,
 ...), prompt name + version and model, with the validated answer, the tokens it took and their
 cost. A new prompt version (or model) adds a row beside the earlier ones; the same one run
-again replaces its row.
+again replaces its row. comment_sentiment: each stored comment's sentiment by method (VADER
+first); sentiment_log: one report per post and method (counts per label, mean compound, YAKE
+keywords of its caption and comments).
 
 Revision ID: 0015
 Revises: 0014
@@ -42,9 +44,45 @@ UPGRADE = [
     CREATE INDEX gpt_enrichment_profile_idx
         ON gpt_enrichment (platform, profile_id, aspect, updated_at DESC)
     """,
+    """
+    CREATE TABLE comment_sentiment (
+        platform        text        NOT NULL,
+        comment_id      text        NOT NULL,
+        post_id         text        NOT NULL,
+        method          text        NOT NULL,
+        compound        double precision NOT NULL,
+        positive        double precision NOT NULL,
+        neutral         double precision NOT NULL,
+        negative        double precision NOT NULL,
+        label           text        NOT NULL
+                        CHECK (label IN ('positive', 'neutral', 'negative')),
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (platform, comment_id, method)
+    )
+    """,
+    "CREATE INDEX comment_sentiment_post_idx ON comment_sentiment (platform, post_id, method)",
+    """
+    CREATE TABLE sentiment_log (
+        id              bigserial   PRIMARY KEY,
+        platform        text        NOT NULL,
+        post_id         text        NOT NULL,
+        method          text        NOT NULL,
+        comments        integer     NOT NULL,
+        positive        integer     NOT NULL,
+        neutral         integer     NOT NULL,
+        negative        integer     NOT NULL,
+        compound_mean   double precision,
+        keywords        jsonb       NOT NULL DEFAULT '[]'::jsonb,
+        created_at      timestamptz NOT NULL DEFAULT now(),
+        updated_at      timestamptz NOT NULL DEFAULT now(),
+        CONSTRAINT sentiment_log_post_key UNIQUE (platform, post_id, method)
+    )
+    """,
 ]
 
-DOWNGRADE = ["DROP TABLE gpt_enrichment"]
+DOWNGRADE = ["DROP TABLE sentiment_log", "DROP TABLE comment_sentiment",
+             "DROP TABLE gpt_enrichment"]
 
 
 def upgrade() -> None:
