@@ -645,9 +645,9 @@ CREATE TABLE comment_sentiment (
         post_id         text        NOT NULL,
         method          text        NOT NULL,
         compound        double precision NOT NULL,
-        positive        double precision NOT NULL,
-        neutral         double precision NOT NULL,
-        negative        double precision NOT NULL,
+        positive        double precision,
+        neutral         double precision,
+        negative        double precision,
         label           text        NOT NULL
                         CHECK (label IN ('positive', 'neutral', 'negative')),
         created_at      timestamptz NOT NULL DEFAULT now(),

@@ -2,7 +2,8 @@
 ...), prompt name + version and model, with the validated answer, the tokens it took and their
 cost. A new prompt version (or model) adds a row beside the earlier ones; the same one run
 again replaces its row. comment_sentiment: each stored comment's sentiment by method (VADER
-first); sentiment_log: one report per post and method (counts per label, mean compound, YAKE
+first, with its positive/neutral/negative proportions; a chat model where asked, a score
+alone); sentiment_log: one report per post and method (counts per label, mean compound, YAKE
 keywords of its caption and comments).
 
 Revision ID: 0015
@@ -51,9 +52,9 @@ UPGRADE = [
         post_id         text        NOT NULL,
         method          text        NOT NULL,
         compound        double precision NOT NULL,
-        positive        double precision NOT NULL,
-        neutral         double precision NOT NULL,
-        negative        double precision NOT NULL,
+        positive        double precision,
+        neutral         double precision,
+        negative        double precision,
         label           text        NOT NULL
                         CHECK (label IN ('positive', 'neutral', 'negative')),
         created_at      timestamptz NOT NULL DEFAULT now(),

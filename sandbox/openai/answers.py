@@ -4,7 +4,9 @@ different one (another profile, another prompt version) a different one.
 
 The schema subset is the one structured outputs use: object (properties, required,
 additionalProperties), array (items, minItems, maxItems), string (enum, minLength, maxLength),
-integer and number (minimum, maximum), boolean, null, anyOf, $ref into $defs; const."""
+integer and number (minimum, maximum), boolean, null, anyOf, $ref into $defs; const. When the
+last user message lists items as "id: text" lines, an array of objects with an `id` gets one
+item per listed id, in order (a judgement per comment, say)."""
 
 import hashlib
 import json
@@ -26,10 +28,12 @@ def conversation_digest(messages: list[dict[str, Any]]) -> bytes:
 class Generator:
     """Instances of one schema; `rng` is seeded from the conversation, `words` come from it."""
 
-    def __init__(self, schema: dict[str, Any], seed: bytes, words: list[str]) -> None:
+    def __init__(self, schema: dict[str, Any], seed: bytes, words: list[str],
+                 ids: list[str] | None = None) -> None:
         self.root = schema
         self.rng = random.Random(int.from_bytes(seed, "big"))
         self.words = words or list(WORDS)
+        self.ids = ids or []
 
     def value(self, schema: dict[str, Any], name: str = "") -> Any:
         if "$ref" in schema:
@@ -58,8 +62,12 @@ class Generator:
     def _array(self, schema: dict[str, Any], name: str) -> list[Any]:
         low = int(schema.get("minItems", 1))
         high = int(schema.get("maxItems", max(low, 3)))
-        return [self.value(schema.get("items", {}), name)
-                for _ in range(self.rng.randint(low, max(low, high)))]
+        items = schema.get("items", {})
+        if "$ref" in items:
+            items = self._resolve(items["$ref"])
+        if self.ids and "id" in items.get("properties", {}):
+            return [{**self.value(items, name), "id": ident} for ident in self.ids[:high]]
+        return [self.value(items, name) for _ in range(self.rng.randint(low, max(low, high)))]
 
     def _string(self, schema: dict[str, Any], name: str) -> str:
         text = self.rng.choice(CITIES) if "cit" in name else " ".join(
@@ -83,11 +91,21 @@ class Generator:
         return None
 
 
+def _last_user_text(messages: list[dict[str, Any]]) -> str:
+    users = [m for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    return str(users[-1]["content"]) if users else ""
+
+
 def words_of(messages: list[dict[str, Any]]) -> list[str]:
     """Lower-case words of 4+ letters in the last user message: the answer's vocabulary."""
+    return sorted(set(re.findall(r"[a-z]{4,}", _last_user_text(messages).lower())))[:40]
+
+
+def ids_of(messages: list[dict[str, Any]]) -> list[str]:
+    """The ids of "id: text" lines in the first user message (the one that lists the items)."""
     users = [m for m in messages if m.get("role") == "user" and isinstance(m.get("content"), str)]
-    text = users[-1]["content"] if users else ""
-    return sorted(set(re.findall(r"[a-z]{4,}", text.lower())))[:40]
+    text = str(users[0]["content"]) if users else ""
+    return list(dict.fromkeys(re.findall(r"(?m)^\s*([A-Za-z0-9_.-]{1,64}): \S", text)))
 
 
 def json_answer(messages: list[dict[str, Any]], schema: dict[str, Any] | None) -> str:
@@ -95,7 +113,7 @@ def json_answer(messages: list[dict[str, Any]], schema: dict[str, Any] | None) -
     seed = conversation_digest(messages)
     if schema is None:
         schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
-    value = Generator(schema, seed, words_of(messages)).value(schema)
+    value = Generator(schema, seed, words_of(messages), ids_of(messages)).value(schema)
     return json.dumps(value, ensure_ascii=False)
 
 

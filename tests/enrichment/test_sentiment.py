@@ -1,10 +1,12 @@
 """The sentiment listeners against a real database: sentiment_analysis scores each stored
 comment of a post with VADER (no call, no cost); sentiment_report sums a post's scores into one
 sentiment_log row with YAKE's keywords of its caption and comments, and announces it; running
-either again changes nothing twice; a post that is not stored is refused. Both run under `beat
-listen` beside core's listeners, through the registry."""
+either again changes nothing twice; a post that is not stored is refused; the chat model scores
+comments only when asked, its call announced with prompt version, tokens and cost. Both run
+under `beat listen` beside core's listeners, through the registry."""
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -14,7 +16,10 @@ from core.config import Settings
 from core.consumers import ListenerContext, Reject
 from core.listeners import registered_listeners
 from core.queue import Queue
+from enrichment import chat
 from enrichment.sentiment import keywords, score, sentiment_analysis, sentiment_report
+from sandbox.app import create_sandbox_app
+from tests.sandbox.helpers import client_for
 
 ROWS = """
 TRUNCATE comment_sentiment, sentiment_log, event_outbox, instagram_post, instagram_comment;
@@ -95,3 +100,36 @@ def test_beat_listen_runs_the_seeds_sentiment_queues_beside_cores() -> None:
             for n in ("sentiment_analysis", "sentiment_report")] == [
         ("beat.dx", "post_activity_log_bulk_rk", "sentiment_analysis_q", 1),
         ("beat.dx", "sentiment_collection_report_in_rk", "sentiment_report_q", 1)]
+
+
+@pytest.fixture
+async def chat_settings(settings: Settings) -> AsyncIterator[Settings]:
+    """Settings whose chat calls reach an in-process sandbox."""
+    own = settings.model_copy(update={"sandbox_url": "http://test", "redis_url": None})
+    async with client_for(create_sandbox_app(seed=1)) as client:
+        chat._directors.pop(id(own), None)
+        chat.director(own, http_client=client)
+        yield own
+        chat._directors.pop(id(own), None)
+
+
+async def test_the_chat_model_scores_comments_only_when_asked(
+        db: asyncpg.Pool, chat_settings: Settings) -> None:
+    await handle(sentiment_analysis, {"post_id": "p1"}, db, chat_settings)
+    assert await db.fetchval("SELECT count(*) FROM event_outbox") == 0  # VADER: no call
+    await handle(sentiment_analysis, {"post_id": "p1", "method": "gpt"}, db, chat_settings)
+    rows = await db.fetch("SELECT * FROM comment_sentiment WHERE method = 'gpt' "
+                          "ORDER BY comment_id")
+    assert [r["comment_id"] for r in rows] == ["c1", "c2", "c3", "c4"]
+    assert all(-1 <= r["compound"] <= 1 and r["positive"] is None for r in rows)
+    [event] = await db.fetch("SELECT * FROM event_outbox")
+    assert event["type"] == "sentiment.instagram.scored"
+    changes = event["changes"]
+    assert (changes["prompt_name"], changes["prompt_version"], changes["model"]) == (
+        "instagram_comment_sentiment", "1.0", "gpt-4o-mini")
+    assert changes["comments"] == 4 and changes["tokens_in"] > 0
+    assert changes["cost_usd"] == pytest.approx(
+        (changes["tokens_in"] * 0.15 + changes["tokens_out"] * 0.60) / 1e6)
+    await handle(sentiment_report, {"post_id": "p1", "method": "gpt"}, db, chat_settings)
+    methods = {r["method"]: r["comments"] for r in await db.fetch("SELECT * FROM sentiment_log")}
+    assert methods == {"gpt": 4}

@@ -82,6 +82,17 @@ async def test_answers_are_schema_valid_and_follow_the_messages(
     assert contents[0] != contents[1]
 
 
+async def test_listed_items_get_one_judgement_each(client: httpx.AsyncClient) -> None:
+    schema = {"type": "object", "additionalProperties": False, "required": ["comments"],
+              "properties": {"comments": {"type": "array", "items": {
+                  "type": "object", "additionalProperties": False, "required": ["id", "label"],
+                  "properties": {"id": {"type": "string"},
+                                 "label": {"type": "string", "enum": ["positive", "negative"]}}}}}}
+    user = "Comments:\nc1: love it\nc2: hate it\nc10: meh"
+    content = (await ask(client, chat(user, schema))).json()["choices"][0]["message"]["content"]
+    assert [item["id"] for item in json.loads(content)["comments"]] == ["c1", "c2", "c10"]
+
+
 async def test_without_a_schema_the_answer_is_text_or_a_json_object(
         client: httpx.AsyncClient) -> None:
     text = (await ask(client, chat("hello there", schema=None))).json()
