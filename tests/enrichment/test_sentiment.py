@@ -3,23 +3,31 @@ comment of a post with VADER (no call, no cost); sentiment_report sums a post's 
 sentiment_log row with YAKE's keywords of its caption and comments, and announces it; running
 either again changes nothing twice; a post that is not stored is refused; the chat model scores
 comments only when asked, its call announced with prompt version, tokens and cost. Both run
-under `beat listen` beside core's listeners, through the registry."""
+under `beat listen` beside core's listeners, through the registry, and on the real broker a
+repeated message is skipped and a post not stored is dead-lettered with the reason."""
 
 import logging
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import pytest
+from aio_pika.abc import AbstractRobustConnection
 
 from core.config import Settings
-from core.consumers import ListenerContext, Reject
+from core.consumers import ERROR_HEADER, ListenerContext, Reject
 from core.listeners import registered_listeners
 from core.queue import Queue
 from enrichment import chat
 from enrichment.sentiment import keywords, score, sentiment_analysis, sentiment_report
 from sandbox.app import create_sandbox_app
+from tests import test_consumers as rig
 from tests.sandbox.helpers import client_for
+from tests.test_consumers import Topology, dead_letters, eventually, publish, running
+
+amqp = rig.amqp  # the broker fixtures of test_consumers
+topology = rig.topology
 
 ROWS = """
 TRUNCATE comment_sentiment, sentiment_log, event_outbox, instagram_post, instagram_comment;
@@ -133,3 +141,25 @@ async def test_the_chat_model_scores_comments_only_when_asked(
     await handle(sentiment_report, {"post_id": "p1", "method": "gpt"}, db, chat_settings)
     methods = {r["method"]: r["comments"] for r in await db.fetch("SELECT * FROM sentiment_log")}
     assert methods == {"gpt": 4}
+
+
+async def test_the_listeners_run_on_the_broker_and_dead_letter_a_post_not_stored(
+        db: asyncpg.Pool, settings: Settings, amqp: AbstractRobustConnection,
+        topology: Topology) -> None:
+    found = {lis.name: lis for lis in registered_listeners(settings)}
+    analysis = topology.renamed(found["sentiment_analysis"])
+    report = topology.renamed(found["sentiment_report"])
+    async with running(settings, analysis, report) as consumer:
+        await publish(amqp, analysis, {"post_ids": ["p1", "p2"]}, message_id=str(uuid.uuid4()))
+        await eventually(lambda: db.fetchval("SELECT count(*) = 5 FROM comment_sentiment"))
+        event = str(uuid.uuid4())
+        await publish(amqp, report, {"post_id": "p1"}, message_id=event)
+        await publish(amqp, report, {"post_id": "p1"}, message_id=event)  # delivered twice
+        await publish(amqp, report, {"post_id": "p404"}, message_id=str(uuid.uuid4()))
+        [dead] = await dead_letters(amqp, report, 1)
+        await eventually(lambda: consumer.stats.get("duplicate", 0) == 1)
+    assert "instagram post p404 is not stored" in str(dead.headers[ERROR_HEADER])
+    [row] = await db.fetch("SELECT * FROM sentiment_log")
+    assert (row["post_id"], row["comments"], row["positive"]) == ("p1", 4, 2)
+    assert await db.fetchval("SELECT count(*) FROM event_outbox "
+                             "WHERE type = 'sentiment.instagram.reported'") == 1
