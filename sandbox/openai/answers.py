@@ -18,6 +18,8 @@ WORDS = ("travel", "food", "fitness", "fashion", "music", "tech", "beauty", "art
          "sports", "gaming", "nature", "coffee", "design", "books", "cinema")
 CITIES = ("Mumbai", "Delhi", "Bengaluru", "London", "New York", "Sao Paulo", "Jakarta",
           "Lagos", "Paris", "Tokyo", "Mexico City", "Istanbul", "Berlin", "Madrid")
+COUNTRIES = ("IN", "US", "GB", "BR", "ID", "NG", "FR", "JP", "MX", "TR", "DE", "ES")
+LANGUAGES = ("en", "hi", "pt", "es", "id", "fr", "de", "ja", "tr")
 
 
 def conversation_digest(messages: list[dict[str, Any]]) -> bytes:
@@ -57,7 +59,8 @@ class Generator:
         return dict(node)
 
     def _object(self, schema: dict[str, Any], name: str) -> dict[str, Any]:
-        return {key: self.value(sub, key) for key, sub in schema.get("properties", {}).items()}
+        return {key: self.value(sub, f"{name}.{key}")
+                for key, sub in schema.get("properties", {}).items()}
 
     def _array(self, schema: dict[str, Any], name: str) -> list[Any]:
         low = int(schema.get("minItems", 1))
@@ -70,8 +73,18 @@ class Generator:
         return [self.value(items, name) for _ in range(self.rng.randint(low, max(low, high)))]
 
     def _string(self, schema: dict[str, Any], name: str) -> str:
-        text = self.rng.choice(CITIES) if "cit" in name else " ".join(
-            self.rng.choice(self.words) for _ in range(self.rng.randint(1, 3)))
+        """Words of the conversation; a city, country code or language code where the
+        property's path names one ("city", "cities.name", "country", "languages")."""
+        path = name.lower()
+        last = path.rpartition(".")[2]
+        if last == "city" or (last == "name" and "cit" in path):
+            text = self.rng.choice(CITIES)
+        elif last == "country":
+            text = self.rng.choice(COUNTRIES)
+        elif last.startswith("language"):
+            text = self.rng.choice(LANGUAGES)
+        else:
+            text = " ".join(self.rng.choice(self.words) for _ in range(self.rng.randint(1, 3)))
         low, high = int(schema.get("minLength", 0)), int(schema.get("maxLength", 200))
         return (text + " " * low)[:max(low, min(high, len(text)))]
 
