@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from core.config import Settings
 from core.errors import AllSourcesFailed, Permanent, RateLimited
+from core.platforms import all_secrets
 from core.sources import Director
 from enrichment.chat import ChatSource, InvalidAnswer, ask
 from enrichment.prompts import Prompt, pick
@@ -125,5 +126,6 @@ def test_the_base_url_and_key_follow_sandbox_mode() -> None:
     assert own.api_key(keyed) == "sk-live-abcdefghijklmnop"
     assert own.secrets() == ["sk-live-abcdefghijklmnop"]
     assert "sk-live" not in repr(own) and own.base_url(keyed) == "http://llm:8000/v1"
+    assert "sk-live-abcdefghijklmnop" in all_secrets(keyed)  # masked in logs and errors
     assert own.cost_usd(1_000_000, 1_000_000) == pytest.approx(0.75)
     assert json.loads(json.dumps(own.cost_usd(1234, 56))) == pytest.approx(0.0002187)
