@@ -277,7 +277,7 @@ def flows_command(as_json: Annotated[bool, typer.Option("--json", help="JSON lin
     rows = [[f.name, (f.platform or "-").lower(), f"{f.processes} x {f.concurrency}",
              str(f.max_attempts), f"{f.timeout_s:g}s"] for f in registry.values()]
     lines = columns(("flow", "platform", "processes x tasks", "attempts", "timeout"), rows,
-                    left=2)
+                    left=2, width=width)
     print(lines[0])
     for line, flow in zip(lines[1:], registry.values()):
         print(line)

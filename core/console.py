@@ -27,14 +27,23 @@ def age(seconds: float | None) -> str:
 
 
 def columns(headers: Sequence[str], rows: Sequence[Sequence[str]],
-            left: int = 1) -> list[str]:
+            left: int = 1, width: int | None = None) -> list[str]:
     """Rows as aligned text lines: the first `left` columns left-aligned, the rest (numbers)
-    right-aligned. Every column is as wide as its widest cell: values are never cut."""
+    right-aligned. Every column is as wide as its widest cell: values are never cut. With a
+    `width`, a first cell too long to fit beside the others goes on a line of its own, the
+    rest of its row on the next (one entry holding both lines), so one long name does not
+    push every row past the terminal's edge."""
     widths = [max(len(str(cell)) for cell in column) for column in zip(headers, *rows)]
+    if width is not None and len(widths) > 1:
+        rest = sum(widths[1:]) + len(GAP) * (len(widths) - 1)
+        widths[0] = max(len(headers[0]), min(widths[0], width - rest))
 
     def line(cells: Sequence[str]) -> str:
-        return GAP.join(cell.ljust(w) if i < left else cell.rjust(w)
+        text = GAP.join(cell.ljust(w) if i < left else cell.rjust(w)
                         for i, (cell, w) in enumerate(zip(cells, widths))).rstrip()
+        if len(cells[0]) <= widths[0]:
+            return text
+        return cells[0] + "\n" + line(["", *cells[1:]])
 
     return [line(headers), *(line(row) for row in rows)]
 

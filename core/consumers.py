@@ -366,10 +366,11 @@ class Consumer:
 
 def run_consumer_process(settings: Settings, names: Sequence[str] | None = None) -> None:
     """Process entry: run Beat's listeners (all, or those in `names`) until SIGTERM/SIGINT."""
-    from core.listeners import LISTENERS
+    from core.listeners import registered_listeners
 
-    unknown = set(names or ()) - {lis.name for lis in LISTENERS}
+    listeners = registered_listeners(settings)
+    unknown = set(names or ()) - {lis.name for lis in listeners}
     if unknown:
         raise ValueError(f"unknown listeners: {', '.join(sorted(unknown))}")
-    chosen = [lis for lis in LISTENERS if not names or lis.name in names]
+    chosen = [lis for lis in listeners if not names or lis.name in names]
     run_process(settings, lambda: Consumer(settings, chosen))

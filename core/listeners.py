@@ -1,5 +1,6 @@
-"""Beat's AMQP listeners: the seed's credentials_validate, identity_token and keyword_collection
-(its GPT listeners, sentiment_analysis and sentiment_report, wait for GPT enrichment).
+"""Beat's AMQP listeners: the seed's credentials_validate, identity_token and keyword_collection;
+registered packages add theirs (`Platform.listeners`: the enrichment's sentiment_analysis and
+sentiment_report), run beside these by `beat listen`.
 
 Queues and bindings (every exchange direct and durable; see core/consumers.py for the rest):
 
@@ -31,10 +32,11 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from core.config import ConfigError, Settings
 from core.consumers import Listener, ListenerContext, Reject
 from core.errors import Unsupported
 from core.flows import Flow, load_flows
-from core.platforms import Platform, registry
+from core.platforms import Platform, load_attribute, registry
 from core.queue import NewTask
 from credentials import store
 from credentials.crypto import Crypto, SecretKeyError
@@ -175,3 +177,15 @@ LISTENERS: list[Listener] = [
     Listener("keyword_collection", "beat.dx", "direct", "keyword_collection_rk",
              "keyword_collection_q", 1, keyword_collection),
 ]
+
+
+def registered_listeners(settings: Settings) -> list[Listener]:
+    """Core's listeners, then those of the registered packages (`Platform.listeners`)."""
+    found = list(LISTENERS)
+    for platform in registry(settings).values():
+        if platform.listeners:
+            extra = load_attribute(platform.listeners)
+            if not isinstance(extra, list) or not all(isinstance(x, Listener) for x in extra):
+                raise ConfigError(f"{platform.listeners!r} is not a list of listeners")
+            found += extra
+    return found

@@ -45,7 +45,8 @@ def setup_logging(level: str = "INFO", settings: Settings | None = None,
         foreign_pre_chain=_shared_chain(as_json)))
     logging.basicConfig(level=level.upper(), force=True, handlers=[handler])
     _configure_structlog(as_json)
-    for noisy in ("asyncio", "alembic", "httpx", "httpcore"):
+    # httpx2 and httpcore2: the openai SDK's HTTP client (a line per chat call otherwise).
+    for noisy in ("asyncio", "alembic", "httpx", "httpcore", "httpx2", "httpcore2", "openai"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
     # During a database outage the pool logs a traceback a second; Beat's own lines say enough.
     logging.getLogger("asyncpg.pool").setLevel(logging.ERROR)

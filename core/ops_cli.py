@@ -2,6 +2,7 @@
 `beat cancel` (one task by id, or every task a filter selects)."""
 
 import json
+import shutil
 import signal
 import time
 from collections.abc import Callable
@@ -52,7 +53,8 @@ def status(as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] =
 def _status_lines(rows: list[dict[str, Any]]) -> list[str]:
     if not rows:
         return ["queue is empty"]
-    return columns(STATUS_COLUMNS, [_cells(row) for row in rows])
+    return columns(STATUS_COLUMNS, [_cells(row) for row in rows],
+                   width=shutil.get_terminal_size().columns)
 
 
 def _cells(row: dict[str, Any]) -> list[str]:

@@ -36,6 +36,11 @@ The parts a platform fills in, each optional but its name:
     asset_flow       the flow storing an item's image, params {url, platform, kind, id}: the
                      links report asks it for thumbnails that are not stored yet (the assets
                      package names it; a platform of the usual kind leaves it None)
+    profile_includes name -> "module:function" `async (pool, platform, profile row) -> JSON`:
+                     what this package keeps about other platforms' profiles, added under that
+                     name to a profile answer by `?include=NAME` (the GPT enrichment's results)
+    listeners        "module:attribute" of a list of core.consumers.Listener that `beat listen`
+                     runs beside core's own (the enrichment's sentiment listeners)
 """
 
 import logging
@@ -267,6 +272,8 @@ class Platform:
     startup: str | None = None
     attach_asset: str | None = None
     asset_flow: str | None = None
+    profile_includes: Mapping[str, str] = field(default_factory=dict)
+    listeners: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

@@ -4,8 +4,8 @@ keyless fallback (/invidious/api/v1/), Instagram's web JSON (/instagram-web/) an
 RapidAPI-style provider (/rapidapi/instagram/), Facebook's Graph API (/facebook/graph/) and
 share redirects (/facebook/www/share/, /facebook/fbwatch/), X's syndication, GraphQL and t.co
 stand-ins (/x/), Google Sheets API v4 and its token endpoint (/sheets/), an image host with
-hostile answers for the assets worker (/assets/), and the control API (/_sandbox/), behind
-the fault middleware."""
+hostile answers for the assets worker (/assets/), OpenAI-compatible chat completions (/v1/), and
+the control API (/_sandbox/), behind the fault middleware."""
 
 from fastapi import FastAPI
 
@@ -23,6 +23,7 @@ from sandbox.instagram import limits_control as instagram_limits_control
 from sandbox.instagram import rapidapi as instagram_rapidapi
 from sandbox.instagram import web as instagram_web
 from sandbox.instagram.world import build_world as build_instagram_world
+from sandbox.openai import api as openai_api
 from sandbox.quota import DEFAULT_KEYS, Clock, QuotaBook, utc_now
 from sandbox.sheets import api as sheets_api
 from sandbox.sheets import control as sheets_control
@@ -54,6 +55,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.state.x = x_api.new_state(seed)
     app.state.sheets = sheets_api.SheetsState()
     app.state.youtube_oauth = oauth.OAuthBook(state.world, clock)
+    app.state.openai = openai_api.OpenAIState()
     app.include_router(data_api.router)
     app.include_router(analytics_api.router)
     app.include_router(oauth.router)
@@ -67,6 +69,7 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(x_api.router)
     app.include_router(sheets_api.router)
     app.include_router(assets_api.router)
+    app.include_router(openai_api.router)
     app.include_router(control.router)
     app.include_router(facebook_control.router)
     app.include_router(instagram_graph_control.router)
@@ -74,11 +77,12 @@ def create_sandbox_app(seed: int = 1, keys: dict[str, int] | None = None,
     app.include_router(x_api.control)
     app.include_router(sheets_control.router)
     app.include_router(oauth.control)
+    app.include_router(openai_api.control)
     routes = [*data_api.router.routes, *analytics_api.router.routes, *oauth.router.routes,
               *invidious_api.router.routes,
               *instagram_web.router.routes, *instagram_rapidapi.router.routes,
               *instagram_graph.router.routes, *facebook_graph.router.routes,
               *facebook_share.router.routes, *x_api.router.routes,
-              *sheets_api.router.routes]
+              *sheets_api.router.routes, *openai_api.router.routes]
     app.add_middleware(FaultMiddleware, book=state.faults, usage=state.usage, routes=routes)
     return app

@@ -170,6 +170,8 @@ def _fault_body(path: str, status: int) -> tuple[bytes, bytes]:
         if status >= 500:
             body["errorBacktrace"] = f"{message} (Exception)\n  from sandbox"
         return json.dumps(body).encode(), b"application/json"
+    if path.startswith("/v1/"):
+        return json.dumps(_openai_fault(status)).encode(), b"application/json"
     if path.startswith("/graph"):
         return json.dumps(_graph_fault(status), separators=(",", ":")).encode(), \
             b"application/json; charset=UTF-8"
@@ -185,6 +187,18 @@ def _instagram_fault(path: str, status: int) -> dict[str, Any]:
     message = "Please wait a few minutes before you try again." if status == 429 else \
         f"Sandbox fault {status}"
     return {"message": message, "status": "fail"}
+
+
+def _openai_fault(status: int) -> dict[str, Any]:
+    """OpenAI's {"error": {message, type, param, code}}."""
+    error: dict[str, str | None]
+    if status == 429:
+        error = {"message": "Rate limit reached for requests", "type": "requests",
+                 "code": "rate_limit_exceeded"}
+    else:
+        error = {"message": "The server had an error while processing your request.",
+                 "type": "server_error", "code": None}
+    return {"error": {**error, "param": None}}
 
 
 def _graph_fault(status: int) -> dict[str, Any]:

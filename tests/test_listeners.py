@@ -223,7 +223,7 @@ async def test_the_consumer_process_serves_until_sigterm(
         tuned: Settings, pool: asyncpg.Pool, amqp: AbstractRobustConnection,
         topology: Topology, monkeypatch: pytest.MonkeyPatch) -> None:
     keywords = listener(topology, "keyword_collection")
-    monkeypatch.setattr("core.listeners.LISTENERS", [keywords])
+    monkeypatch.setattr("core.listeners.registered_listeners", lambda settings: [keywords])
     process = multiprocessing.get_context("fork").Process(target=run_consumer_process,
                                                           args=(tuned,))
     process.start()

@@ -2,7 +2,9 @@
 stale, through the platform's lookups (core/platforms.py Lookups) with one freshness rule for
 every platform (core/api/freshness.py): fresh data at once; else a high-priority refresh waited
 for up to `wait` seconds, then the new data, 404 (the platform has no such item) or 202 with
-the task to poll. An unknown platform, or one that cannot do a lookup, is a 404 that says so."""
+the task to poll. An unknown platform, or one that cannot do a lookup, is a 404 that says so.
+`?include=NAME` adds what another registered package keeps about the profile (its
+`Platform.profile_includes`, e.g. the GPT enrichment's results) to a 200 answer."""
 
 from collections.abc import Callable, Mapping
 from typing import Annotated, Any, TypeVar, Union
@@ -22,7 +24,7 @@ from core.api.freshness import (
     refresh_task,
     wait_for,
 )
-from core.platforms import InvalidId, Lookup, Lookups, Platform
+from core.platforms import InvalidId, Lookup, Lookups, Platform, load_attribute
 from core.queue import Status
 from core.validation import RowId, SafeStr
 
@@ -34,6 +36,10 @@ Wait = Annotated[float, Query(ge=0, le=60, description="Seconds to wait for a re
 PlatformName = Annotated[str, Path(max_length=40,
                                    description="The platform's API name (GET /platforms)")]
 Ident = Annotated[SafeStr, StringConstraints(min_length=1, max_length=256)]
+Include = Annotated[SafeStr | None, Query(
+    max_length=200, description="Comma-separated extras to add to the profile, by name "
+                                "(each platform's `includes` in GET /platforms)")]
+IncludeHook = Callable[[Any, str, dict[str, Any]], Any]
 
 
 class StoredEntity(BaseModel):
@@ -73,6 +79,7 @@ class PlatformInfo(BaseModel):
     name: str
     api_name: str
     lookups: list[str]
+    includes: list[str] = []
     description: str
 
 
@@ -99,6 +106,8 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
         items: list[post]  # type: ignore[valid-type]
         next_cursor: str | None = None
 
+    includes = {name: spec for p in platforms.values()
+                for name, spec in p.profile_includes.items()}
     router = APIRouter(tags=["profiles and posts"])
     responses: dict[int | str, dict[str, Any]] = {
         202: {"model": Refreshing, "description": "Refresh still running"},
@@ -135,23 +144,43 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
             max_age, wait, limits)
         return result
 
+    def include_hooks(include: str | None) -> list[tuple[str, IncludeHook]]:
+        names = list(dict.fromkeys(n.strip() for n in (include or "").split(",") if n.strip()))
+        for name in names:
+            if name not in includes:
+                known = ", ".join(sorted(includes)) or "none"
+                raise invalid(["query", "include"], f"no include {name!r} (known: {known})")
+        return [(name, load_attribute(includes[name])) for name in names]
+
+    async def profile_answer(request: Request, queue: QueueDep, platform: Platform,
+                             plan: Callable[[], Lookup], where: str, max_age: float,
+                             wait: float, include: str | None) -> Any:
+        hooks = include_hooks(include)
+        result = await answer(request, queue, platform, plan, where, max_age, wait)
+        if isinstance(result, dict):
+            for name, hook in hooks:
+                result[name] = await hook(queue.pool, platform.name, result)
+        return result
+
     @router.get("/platforms", response_model=list[PlatformInfo], tags=["platforms"])
     async def list_platforms() -> list[PlatformInfo]:
-        """The platforms this server knows, and what each can look up."""
+        """The platforms this server knows, what each can look up, and the extras each adds
+        to profiles (`?include=`)."""
         return [PlatformInfo(name=p.name, api_name=p.api_name, description=p.description,
-                             lookups=lookups[p.name].capabilities())
+                             lookups=lookups[p.name].capabilities(),
+                             includes=sorted(p.profile_includes))
                 for p in platforms.values()]
 
     @router.get("/profiles/{platform}/byhandle/{handle}", response_model=profile,
                 responses=responses)
     async def profile_by_handle(platform: PlatformName, handle: Ident, request: Request,
                                 queue: QueueDep, max_age: MaxAge = 86400,
-                                wait: Wait = 10) -> Any:
+                                wait: Wait = 10, include: Include = None) -> Any:
         """A profile by its handle (with or without @)."""
         found, by_handle = capability(platform, "profiles by handle",
                                       lambda lk: lk.profile_by_handle)
-        return await answer(request, queue, found, lambda: by_handle(handle), "handle",
-                            max_age, wait)
+        return await profile_answer(request, queue, found, lambda: by_handle(handle),
+                                    "handle", max_age, wait, include)
 
     @router.get("/profiles/{platform}/byhandle/{handle}/insights", response_model=StoredInsights,
                 responses=responses)
@@ -179,17 +208,19 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
                 responses=responses)
     async def profile_by_profile_id(platform: PlatformName, profile_id: Ident,
                                     request: Request, queue: QueueDep,
-                                    max_age: MaxAge = 86400, wait: Wait = 10) -> Any:
+                                    max_age: MaxAge = 86400, wait: Wait = 10,
+                                    include: Include = None) -> Any:
         """A profile by the platform's own id (YouTube: the channel id, UC…)."""
         found, by_id = capability(platform, "profiles by profile id",
                                   lambda lk: lk.profile_by_profile_id)
-        return await answer(request, queue, found, lambda: by_id(profile_id), "profile_id",
-                            max_age, wait)
+        return await profile_answer(request, queue, found, lambda: by_id(profile_id),
+                                    "profile_id", max_age, wait, include)
 
     @router.get("/profiles/{platform}/byid/{profile_id}", response_model=profile,
                 responses=responses)
     async def profile_by_id(platform: PlatformName, profile_id: RowId, request: Request,
-                            queue: QueueDep, max_age: MaxAge = 86400, wait: Wait = 10) -> Any:
+                            queue: QueueDep, max_age: MaxAge = 86400, wait: Wait = 10,
+                            include: Include = None) -> Any:
         """A stored profile by Beat's own id."""
         found, of_row = capability(platform, "profiles by Beat's id",
                                    lambda lk: lk.profile_id_of_row)
@@ -199,8 +230,8 @@ def build_router(platforms: Mapping[str, Platform]) -> APIRouter:
         if own_id is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND,
                                 detail=f"no stored profile {profile_id}")
-        return await answer(request, queue, found, lambda: by_id(own_id), "profile_id",
-                            max_age, wait)
+        return await profile_answer(request, queue, found, lambda: by_id(own_id),
+                                    "profile_id", max_age, wait, include)
 
     @router.get("/posts/{platform}/byshortcode/{code}", response_model=post,
                 responses=responses)

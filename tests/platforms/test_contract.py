@@ -30,15 +30,15 @@ def test_installed_platforms_come_from_entry_points() -> None:
 
 
 def test_a_registered_platform_joins_the_registry_and_its_flows_load(toy: Platform) -> None:
-    assert list(registry(Settings())) == ["assets", "facebook", "instagram", "toy", "x",
-                                        "youtube"]
+    assert list(registry(Settings())) == ["assets", "enrichment", "facebook", "instagram",
+                                          "toy", "x", "youtube"]
     assert get(Settings(), "TOY") is toy
     assert load_flows(Settings())["refresh_toy_profile"].platform == "TOY"
 
 
 def test_unknown_names_and_bad_specs_say_what_is_known() -> None:
-    with pytest.raises(LookupError, match=r"unknown platform 'tiktok' "
-                                          r"\(known: ASSETS, FACEBOOK, INSTAGRAM, X, YOUTUBE\)"):
+    with pytest.raises(LookupError, match=r"unknown platform 'tiktok' \(known: ASSETS, "
+                                          r"ENRICHMENT, FACEBOOK, INSTAGRAM, X, YOUTUBE\)"):
         get(Settings(), "tiktok")
     with pytest.raises(ConfigError, match="cannot load 'no.such.module:PLATFORM'"):
         registry(Settings(beat_platforms=["no.such.module:PLATFORM"]))

@@ -105,12 +105,12 @@ async def test_the_generic_endpoints_serve_the_toy_platform(launcher: Launcher,
         assert missing.json()["detail"] == "TOY has no lookup of profiles by profile id"
         unknown = await api.get("/profiles/MYSPACE/byhandle/alice")
         assert unknown.status_code == 404
-        assert unknown.json()["detail"] == \
-            "unknown platform 'MYSPACE' (known: ASSETS, FACEBOOK, INSTAGRAM, TOY, X, YOUTUBE)"
+        assert unknown.json()["detail"] == ("unknown platform 'MYSPACE' (known: ASSETS, "
+                                            "ENRICHMENT, FACEBOOK, INSTAGRAM, TOY, X, YOUTUBE)")
         bad = await api.get("/profiles/TOY/byhandle/not-a-handle")
         assert bad.status_code == 422 and "not a toy handle" in bad.text
         schemas = (await api.get("/openapi.json")).json()["components"]["schemas"]
         assert {"ToyProfile", "YoutubeChannel", "YoutubeVideo", "Refreshing"} <= set(schemas)
         listed = (await api.get("/platforms")).json()
-        assert [p["api_name"] for p in listed] == ["ASSETS", "FACEBOOK", "INSTAGRAM", "TOY", "X",
-                                                      "YOUTUBE"]
+        assert [p["api_name"] for p in listed] == ["ASSETS", "ENRICHMENT", "FACEBOOK",
+                                                   "INSTAGRAM", "TOY", "X", "YOUTUBE"]
