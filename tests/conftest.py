@@ -8,7 +8,9 @@ A service that cannot be reached fails the tests; nothing is skipped.
 import asyncio
 import os
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import asyncpg
 import pytest
@@ -95,6 +97,68 @@ async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
     await pool.execute("TRUNCATE event_outbox RESTART IDENTITY")
     yield pool
     await pool.close()
+
+
+# Modules that start Beat's own process stacks (servers, multi-process workers, benchmarks
+# through real workers). A stack holds up to about 50 PostgreSQL connections (the link report's
+# twelve worker processes) and some of these tests bound how long a stop or a recovery takes, so
+# under pytest-xdist they form two units of work, run one module at a time each, beside the
+# workers that share the rest. The biggest stacks are all in the first unit: at most one of
+# them runs at a time, next to one of the small ones (about 20 connections at most).
+BIG_STACKS = ("tests/e2e/test_link_report.py", "tests/e2e/test_link_sheet.py",
+              "tests/e2e/test_schemathesis.py", "tests/e2e/test_lifecycle.py",
+              "tests/e2e/test_assets_s3.py", "tests/test_bench.py")
+SMALL_STACKS = ("tests/e2e/", "tests/assets/test_bench.py")
+
+
+def work_unit(nodeid: str) -> str:
+    """The test's module, or the unit of service stacks it belongs to."""
+    module = nodeid.partition("::")[0]
+    if module.startswith(BIG_STACKS):
+        return "big-stacks"
+    return "small-stacks" if module.startswith(SMALL_STACKS) else module
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The service stacks first (the order is kept otherwise), so that under pytest-xdist
+    their long units start at once instead of ending the run; and a nodeid of its own for
+    every test (xdist hands tests out by nodeid)."""
+    items.sort(key=lambda item: work_unit(item.nodeid) not in ("big-stacks", "small-stacks"))
+    give_each_test_its_own_nodeid(items)
+
+
+def give_each_test_its_own_nodeid(items: list[pytest.Item]) -> None:
+    """pytest 9.2 builds a test's nodeid from its function and parametrize ids only, so
+    schemathesis's tests (one per API operation, the operation in the test's name) share one,
+    and xdist would run only one of them. Such tests get their name as the last part instead;
+    any nodeid still shared stops the run rather than losing tests silently."""
+    counts = Counter(item.nodeid for item in items)
+    for item in items:
+        if counts[item.nodeid] > 1 and hasattr(item, "_id"):
+            from _pytest.nodeid import NodeId
+
+            item._id = NodeId.parse(f"{item.nodeid.rpartition('::')[0]}::{item.name}")
+    shared = [nodeid for nodeid, n in Counter(item.nodeid for item in items).items() if n > 1]
+    if shared:
+        raise pytest.UsageError(f"tests share a nodeid: {shared}")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """`--dist loadfile` (pyproject's addopts) with the service stacks as two units: a module
+    stays on one worker (its database and other module-scoped fixtures are made once), and at
+    most two stacks, one of them small, run at a time. xdist's own `loadgroup` would do this
+    with marks, but its marks do not reach the scheduler with pytest 9.2 (pytest-xdist issue
+    1386)."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class ServiceStacksApart(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ServiceStacksApart(config, log)
 
 
 @pytest.hookimpl(hookwrapper=True)

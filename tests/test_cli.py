@@ -247,10 +247,26 @@ def test_parse_refuses_with_exit_2_and_one_line(env: dict[str, str], args: list[
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
+async def wait_handed_out(url: str) -> None:
+    """Until every outbox row is older than every running transaction: only then is it handed
+    out, and another database's transaction on the same server may hold it back a moment."""
+    conn = await asyncpg.connect(url)
+    try:
+        for _ in range(100):
+            if not await conn.fetchval("SELECT count(*) FROM event_outbox "
+                                       "WHERE txid >= pg_snapshot_xmin(pg_current_snapshot())"):
+                return
+            await asyncio.sleep(0.1)
+        raise AssertionError("outbox rows still held back after 10 s")
+    finally:
+        await conn.close()
+
+
 def test_events_tail_prints_the_outbox_as_json_lines(env: dict[str, str],
                                                      database_url: str) -> None:
     asyncio.run(execute(database_url, "INSERT INTO event_outbox (type, entity_key) "
                                       "VALUES ('profile.youtube.created', 'UCx')"))
+    asyncio.run(wait_handed_out(database_url))
     result = beat("events", "tail", env=env)
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from core import db
 from core.config import Settings
 from core.maintenance import Maintenance
 from core.queue import Queue
@@ -75,10 +76,13 @@ async def test_outbox_stats_show_the_backlog_per_status(outbox: asyncpg.Pool) ->
     assert stats["PARKED"]["oldest_age_s"] > 2 * 86_000
 
 
-async def test_a_burst_of_enqueues_gets_the_task_table_analyzed(settings: Settings,
-                                                                pool: asyncpg.Pool) -> None:
+async def test_a_burst_of_enqueues_gets_the_task_table_analyzed(
+        settings: Settings, database_url: str, pool: asyncpg.Pool) -> None:
     """Without fresh statistics the claim sorts every pending row; autovacuum (off here, so it
-    cannot get there first) would take up to a minute to notice."""
+    cannot get there first) would take up to a minute to notice. The burst comes from a
+    connection of its own that then closes: a session that reported its counts less than a
+    second before holds new ones back until it has been idle 10 s, a closing one reports them
+    at once."""
     await pool.execute("ALTER TABLE scrape_request_log SET (autovacuum_enabled = false)")
     try:
         analyzed = ("SELECT analyze_count FROM pg_stat_user_tables "
@@ -87,8 +91,12 @@ async def test_a_burst_of_enqueues_gets_the_task_table_analyzed(settings: Settin
         maintenance = Maintenance(settings)
         async with pool.acquire() as conn:
             assert not await maintenance.refresh_statistics(conn)  # nothing changed yet
-            await pool.execute("INSERT INTO scrape_request_log (flow, params) "
-                               "SELECT 'noop', '{}' FROM generate_series(1, 30000)")
+            burst = await asyncpg.connect(db.asyncpg_dsn(database_url))
+            try:
+                await burst.execute("INSERT INTO scrape_request_log (flow, params) "
+                                    "SELECT 'noop', '{}' FROM generate_series(1, 30000)")
+            finally:
+                await burst.close()
             deadline = asyncio.get_running_loop().time() + 15
             while not await maintenance.refresh_statistics(conn):  # counts arrive within ~1 s
                 assert asyncio.get_running_loop().time() < deadline, "never analyzed"

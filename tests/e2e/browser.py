@@ -27,10 +27,14 @@ def install_chromium() -> str | None:
         return "apt-get is not available: install Chromium and set BEAT_TEST_CHROMIUM"
     if os.geteuid() != 0 and shutil.which("sudo") is None:
         return "not root and no sudo: run `apt-get install -y chromium` as root"
-    outcome = _apt("install", "-y", "--no-install-recommends", "chromium")
+    # Another apt-get on the machine (another test run's, say) holds dpkg's lock for a while:
+    # wait for it instead of failing at once.
+    install = ("-o", "DPkg::Lock::Timeout=300", "install", "-y", "--no-install-recommends",
+               "chromium")
+    outcome = _apt(*install)
     if outcome.returncode != 0:  # a fresh machine may have no package lists yet
         _apt("update")
-        outcome = _apt("install", "-y", "--no-install-recommends", "chromium")
+        outcome = _apt(*install)
     if outcome.returncode != 0:
         last = (outcome.stderr.strip().splitlines() or ["no output"])[-1]
         return f"apt-get install chromium failed ({outcome.returncode}): {last}"
