@@ -108,7 +108,8 @@ async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 BIG_STACKS = ("tests/e2e/test_link_report.py", "tests/e2e/test_link_sheet.py",
               "tests/e2e/test_schemathesis.py", "tests/e2e/test_lifecycle.py",
               "tests/e2e/test_assets_s3.py", "tests/test_bench.py")
-SMALL_STACKS = ("tests/e2e/", "tests/assets/test_bench.py")
+SMALL_STACKS = ("tests/e2e/", "tests/assets/test_bench.py", "tests/test_bench_hosts.py",
+                "tests/scheduler/test_week.py")
 
 
 def work_unit(nodeid: str) -> str:
