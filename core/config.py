@@ -105,6 +105,15 @@ class Settings(BaseSettings):
     scheduler_staleness_cap: float = Field(default=2.0, ge=1)
     scheduler_max_per_tick: int = Field(default=10_000, ge=1, le=100_000)
 
+    # Trending hashtags (core/hashtags): Redis keys under HASHTAGS_PREFIX (one hash tag, so one
+    # Cluster slot), per-minute buckets kept HASHTAGS_MINUTES_KEPT minutes (the longest
+    # trending window), per-hour buckets HASHTAGS_HOURS_KEPT hours (twice the longest
+    # fastest-growing comparison), the mark of a counted event HASHTAGS_SEEN_DAYS days.
+    hashtags_prefix: str = Field(default="beat:tags", min_length=1, max_length=100)
+    hashtags_minutes_kept: int = Field(default=1440, ge=1, le=10_080)
+    hashtags_hours_kept: int = Field(default=336, ge=2, le=8760)
+    hashtags_seen_days: float = Field(default=7.0, gt=0)
+
     queue_claim_batch: int = Field(default=500, ge=1, le=5000)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
     queue_poll_interval: float = Field(default=1.0, gt=0)

@@ -36,6 +36,8 @@ The parts a platform fills in, each optional but its name:
     asset_flow       the flow storing an item's image, params {url, platform, kind, id}: the
                      links report asks it for thumbnails that are not stored yet (the assets
                      package names it; a platform of the usual kind leaves it None)
+    post_text        its post table's text, time, author and engagement columns (PostText):
+                     trending hashtags and the analytics reports read posts through it
 """
 
 import logging
@@ -51,6 +53,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from core.config import ConfigError, Settings, settings_problem
+from core.posttext import PostText
 
 log = logging.getLogger(__name__)
 
@@ -267,6 +270,7 @@ class Platform:
     startup: str | None = None
     attach_asset: str | None = None
     asset_flow: str | None = None
+    post_text: PostText | None = None
     description: str = ""
 
     def __post_init__(self) -> None:
