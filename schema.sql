@@ -622,5 +622,13 @@ BEGIN;
 
 UPDATE alembic_version SET version_num='0015' WHERE alembic_version.version_num = '0014';
 
+-- Running upgrade 0015 -> 0017
+
+ALTER TABLE youtube_comment ADD COLUMN parent_id text;
+
+CREATE INDEX youtube_comment_parent_idx ON youtube_comment (parent_id) WHERE parent_id IS NOT NULL;
+
+UPDATE alembic_version SET version_num='0017' WHERE alembic_version.version_num = '0015';
+
 COMMIT;
 

@@ -38,6 +38,8 @@ The parts a platform fills in, each optional but its name:
                      package names it; a platform of the usual kind leaves it None)
     post_text        its post table's text, time, author and engagement columns (PostText):
                      trending hashtags and the analytics reports read posts through it
+    comment_threads  its comment table's id, parent, post and likes columns (CommentThreads),
+                     when its comments have replies: thread depths and reply chains
 """
 
 import logging
@@ -53,7 +55,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from core.config import ConfigError, Settings, settings_problem
-from core.posttext import PostText
+from core.posttext import CommentThreads, PostText
 
 log = logging.getLogger(__name__)
 
@@ -271,6 +273,7 @@ class Platform:
     attach_asset: str | None = None
     asset_flow: str | None = None
     post_text: PostText | None = None
+    comment_threads: CommentThreads | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

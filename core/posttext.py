@@ -42,3 +42,22 @@ class PostText:
 
     def engagement_sql(self, alias: str = "p") -> str:
         return " + ".join(f"coalesce({alias}.{c}, 0)" for c in self.engagement)
+
+
+@dataclass(frozen=True, slots=True)
+class CommentThreads:
+    """Columns of the platform's comment table, for platforms whose comments have replies:
+    `key` the comment's id, `parent` the id of the comment it replies to (NULL: a top-level
+    comment), `post` the post it is under, `likes` its likes."""
+
+    table: str
+    key: str
+    parent: str
+    post: str
+    likes: str
+
+    def __post_init__(self) -> None:
+        bad = [name for name in (self.table, self.key, self.parent, self.post, self.likes)
+               if not _IDENTIFIER.match(name)]
+        if bad:
+            raise ValueError(f"comment threads of {self.table}: not plain identifiers: {bad}")

@@ -10,6 +10,7 @@ from starlette.types import Receive, Scope, Send
 from core.api import (
     auth,
     budgets,
+    comments,
     entities,
     errors,
     events,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(watchlists.router, dependencies=[EveryAccountScope])
     app.include_router(budgets.router, dependencies=[EveryAccountScope])
     app.include_router(hashtags.router)
+    app.include_router(comments.router)
     app.add_middleware(HeadAsGet)  # innermost: the key check sees HEAD as it came
     app.add_middleware(BodyEncoding)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

@@ -77,7 +77,8 @@ class TopUsersPublic(BaseModel):
     users: list[UserPublic]
 
 
-def _platform(settings: Settings, name: str | None) -> str | None:
+def platform_name(settings: Settings, name: str | None) -> str | None:
+    """The registered name of a `platform` query parameter (422 for an unknown one)."""
     if not name:
         return None
     try:
@@ -110,7 +111,7 @@ async def trending(request: Request, settings: SettingsDep,
                    platform: PlatformQuery = None) -> TrendingPublic:
     """The k hashtags in most posts published in the last `window_minutes` minutes (the
     current minute included), by count then name; ties at the k-th place are cut by name."""
-    name = _platform(settings, platform)
+    name = platform_name(settings, platform)
     if window_minutes > settings.hashtags_minutes_kept:
         raise invalid(["query", "window_minutes"],
                       f"at most {settings.hashtags_minutes_kept} (HASHTAGS_MINUTES_KEPT)")
@@ -148,7 +149,7 @@ async def fastest_growing(request: Request, settings: SettingsDep,
                           platform: PlatformQuery = None) -> GrowthPublic:
     """Hashtags whose post count grew most from the `hours` hours before to the last `hours`
     hours (the current hour included); only those that grew."""
-    name = _platform(settings, platform)
+    name = platform_name(settings, platform)
     if 2 * hours > settings.hashtags_hours_kept:
         raise invalid(["query", "hours"],
                       f"at most {settings.hashtags_hours_kept // 2} (half of HASHTAGS_HOURS_KEPT)")
@@ -168,7 +169,7 @@ async def top_hashtags(request: Request, settings: SettingsDep,
                        limit: Annotated[int, Query(ge=1, le=1000)] = 20,
                        platform: PlatformQuery = None) -> TopHashtagsPublic:
     """The hashtags in most stored posts, all time, by count then name."""
-    name = _platform(settings, platform)
+    name = platform_name(settings, platform)
     try:
         ranked = await _counts(request).top(limit, name)
     except RedisError as exc:
@@ -182,7 +183,7 @@ async def top_users_report(queue: QueueDep, settings: SettingsDep,
                            platform: PlatformQuery = None) -> TopUsersPublic:
     """The profiles whose stored posts have the most engagement (likes, comments and the
     platform's other counts summed), with their post count and average per post."""
-    name = _platform(settings, platform)
+    name = platform_name(settings, platform)
     texts = {p.name: p.post_text for p in registry(settings).values()
              if p.post_text is not None and (name is None or p.name == name)}
     users = await top_users(queue.pool, texts, limit)
