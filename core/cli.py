@@ -35,6 +35,7 @@ from core.console import columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
 from core.events_cli import events_app
 from core.flows import Flow, load_flows
+from core.hashtags.cli import recommend_command, trending_command
 from core.logs import setup_logging
 from core.ops_cli import OPS_COMMANDS
 from core.platforms_cli import links_command, parse_command, platforms_command
@@ -53,6 +54,8 @@ app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
 app.command("budgets")(budgets_command)
 app.command("schedule")(schedule_command)
+app.command("trending")(trending_command)
+app.command("recommend")(recommend_command)
 for name, command in OPS_COMMANDS.items():
     app.command(name)(command)
 console = Console()

@@ -10,7 +10,16 @@ from redis.exceptions import RedisError
 from core.api.deps import QueueDep, SettingsDep
 from core.api.errors import invalid
 from core.config import Settings
-from core.hashtags.counts import HashtagCounts, Ranked
+from core.hashtags.answers import (
+    HashtagCount,
+    RecommendationsPublic,
+    TrendingPublic,
+    counted,
+    normalized,
+    recommendations_answer,
+    trending_answer,
+)
+from core.hashtags.counts import HashtagCounts
 from core.hashtags.reports import top_users
 from core.platforms import UnknownPlatform, get, registry
 
@@ -18,31 +27,6 @@ router = APIRouter(tags=["hashtags"])
 
 PlatformQuery = Annotated[str | None, Query(
     description="A platform's name (any case); absent: every platform", max_length=64)]
-
-
-class HashtagCount(BaseModel):
-    hashtag: str
-    count: int
-
-
-class TrendingPublic(BaseModel):
-    hashtags: list[HashtagCount]
-    window_minutes: int
-    platform: str | None
-    total_count: int
-
-
-class Recommendation(BaseModel):
-    hashtag: str
-    posts_with_both: int
-    cooccurrence_rate: float
-
-
-class RecommendationsPublic(BaseModel):
-    target_hashtag: str
-    target_posts: int
-    min_cooccurrence_rate: float
-    recommendations: list[Recommendation]
 
 
 class Growth(BaseModel):
@@ -100,10 +84,6 @@ def _unavailable(exc: RedisError) -> HTTPException:
                          detail=f"hashtag counts unavailable: {type(exc).__name__}")
 
 
-def _counted(ranked: list[Ranked]) -> list[HashtagCount]:
-    return [HashtagCount(hashtag=r.hashtag, count=r.count) for r in ranked]
-
-
 @router.get("/hashtags/trending")
 async def trending(request: Request, settings: SettingsDep,
                    window_minutes: Annotated[int, Query(ge=1, le=10_080)] = 60,
@@ -119,8 +99,7 @@ async def trending(request: Request, settings: SettingsDep,
         ranked = await _counts(request).trending(window_minutes, k, name)
     except RedisError as exc:
         raise _unavailable(exc) from None
-    return TrendingPublic(hashtags=_counted(ranked), window_minutes=window_minutes,
-                          platform=name, total_count=len(ranked))
+    return trending_answer(ranked, window_minutes, name)
 
 
 @router.get("/hashtags/recommendations")
@@ -131,15 +110,12 @@ async def recommendations(request: Request,
                           ) -> RecommendationsPublic:
     """Hashtags used together with the target in at least `min_cooccurrence_rate` of the
     target's posts (all platforms, all time), by rate then name."""
-    target = target_hashtag.removeprefix("#").lower()
+    target = normalized(target_hashtag)
     try:
         posts, found = await _counts(request).cooccurring(target, min_cooccurrence_rate, limit)
     except RedisError as exc:
         raise _unavailable(exc) from None
-    return RecommendationsPublic(
-        target_hashtag=target, target_posts=posts, min_cooccurrence_rate=min_cooccurrence_rate,
-        recommendations=[Recommendation(hashtag=h, posts_with_both=n, cooccurrence_rate=rate)
-                         for h, n, rate in found])
+    return recommendations_answer(target, posts, min_cooccurrence_rate, found)
 
 
 @router.get("/reports/fastest-growing")
@@ -174,7 +150,7 @@ async def top_hashtags(request: Request, settings: SettingsDep,
         ranked = await _counts(request).top(limit, name)
     except RedisError as exc:
         raise _unavailable(exc) from None
-    return TopHashtagsPublic(platform=name, hashtags=_counted(ranked))
+    return TopHashtagsPublic(platform=name, hashtags=counted(ranked))
 
 
 @router.get("/reports/top-users")

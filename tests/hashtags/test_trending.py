@@ -24,6 +24,7 @@ from core.hashtags.listener import HASHTAGS
 from tests.conftest import AMQP_URL
 from tests.hashtags import generated
 from tests.hashtags.generated import ranked
+from tests.test_cli import beat, beat_env
 from tests.test_consumers import eventually, running
 from tests.test_relay import FAST, Relay
 from tests.test_relay import running as relaying
@@ -191,3 +192,50 @@ async def test_endpoints_answer_the_recount(counted: Counted) -> None:
         assert bad.status_code == 422 and "myspace" in bad.json()["detail"][0]["msg"]
         too_long = await client.get("/hashtags/trending", params={"window_minutes": 1441})
         assert too_long.status_code == 422 and "HASHTAGS_MINUTES_KEPT" in too_long.text
+
+
+def _beat_env(counted: Counted) -> dict[str, str]:
+    assert counted.settings.database_url and counted.settings.redis_url
+    return beat_env(DATABASE_URL=counted.settings.database_url,
+                    REDIS_URL=counted.settings.redis_url,
+                    HASHTAGS_PREFIX=counted.settings.hashtags_prefix)
+
+
+async def test_beat_trending_prints_the_recount(counted: Counted) -> None:
+    window = await generated.window_counts(
+        counted.pool, counted.now - timedelta(minutes=200), counted.now + timedelta(1), "x")
+    env = _beat_env(counted)
+    done = beat("trending", "--window", "240", "--k", "8", "--platform", "X", env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[0].split() == ["#", "HASHTAG", "POSTS"]
+    assert [(cells[1], int(cells[2])) for cells in (line.split() for line in lines[1:-1])] == [
+        (f"#{tag}", n) for tag, n in ranked(window, 8)]
+    assert lines[-1] == "8 hashtags in x posts of the last 240 minutes"
+    as_json = json.loads(beat("trending", "--window", "240", "--k", "1000", "--json",
+                              env=env).stdout)
+    everywhere = await generated.window_counts(
+        counted.pool, counted.now - timedelta(minutes=200), counted.now + timedelta(1))
+    assert [(h["hashtag"], h["count"]) for h in as_json["hashtags"]] == ranked(everywhere, 1000)
+    refused = beat("trending", "--platform", "myspace", env=env)
+    assert refused.returncode == 2 and "unknown platform 'myspace'" in refused.stderr
+
+
+async def test_beat_recommend_prints_the_recount(counted: Counted) -> None:
+    posts = (await generated.all_time_counts(counted.pool))["ai"]
+    both = await generated.cooccurrences(counted.pool, "ai")
+    expected = sorted(((tag, n) for tag, n in both.items() if n / posts >= 0.15),
+                      key=lambda f: (-f[1], f[0]))
+    env = _beat_env(counted)
+    done = beat("recommend", "--hashtag", "#AI", "--min-rate", "0.15", env=env)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    assert [(c[0], int(c[1]), c[2]) for c in (line.split() for line in lines[1:-1])] == [
+        (f"#{tag}", n, f"{n / posts:.1%}") for tag, n in expected]
+    assert lines[-1] == f"#ai: {posts:,} posts, {len(expected)} hashtags in at least 15% of them"
+    as_json = json.loads(beat("recommend", "--hashtag", "ai", "--min-rate", "0.15", "--json",
+                              env=env).stdout)
+    assert as_json["target_posts"] == posts
+    assert [(r["hashtag"], r["posts_with_both"]) for r in as_json["recommendations"]] == expected
