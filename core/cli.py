@@ -30,6 +30,7 @@ from core.cli_support import (
     settings_with_database,
     with_queue,
 )
+from core.clickhouse.cli import sink_app
 from core.config import ConfigError, Settings, get_settings
 from core.console import columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
@@ -49,6 +50,7 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.add_typer(events_app, name="events")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(watch_app, name="watch")
+app.add_typer(sink_app, name="sink")
 app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
