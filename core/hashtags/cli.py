@@ -2,6 +2,7 @@
 recommendations read straight from the Redis counts, as tables that fit 80 columns or, with
 `--json`, the objects GET /hashtags/trending and /hashtags/recommendations answer."""
 
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
@@ -17,7 +18,7 @@ from core.hashtags.answers import (
     trending_answer,
 )
 from core.hashtags.counts import HashtagCounts
-from core.platforms import UnknownPlatform, get
+from core.platforms import UnknownPlatform, get, registry
 
 T = TypeVar("T")
 HASHTAG_WIDTH = 50  # longer hashtags are cut in tables (never in --json)
@@ -51,6 +52,21 @@ def _platform(settings: Settings, name: str | None) -> str | None:
         raise UserError(str(exc)) from None
 
 
+async def _rebuild(counts: HashtagCounts, settings: Settings) -> None:
+    from core import db
+    from core.hashtags.rebuild import rebuild
+
+    assert settings.database_url
+    await db.check_schema(settings.database_url)
+    texts = {p.name: p.post_text for p in registry(settings).values() if p.post_text}
+    pool = await db.create_pool(settings.database_url, max_size=len(texts) or 1)
+    try:
+        counted = await rebuild(pool, counts, texts)
+    finally:
+        await pool.close()
+    print(f"recounted {counted:,} posts with hashtags", file=sys.stderr)
+
+
 def _cut(hashtag: str) -> str:
     return "#" + (hashtag if len(hashtag) <= HASHTAG_WIDTH else hashtag[:HASHTAG_WIDTH - 1] + "…")
 
@@ -60,11 +76,16 @@ def trending_command(
                                             help="Minutes back from now (this one included)")]
         = 60,
         k: Annotated[int, typer.Option(min=1, max=1000, help="How many hashtags")] = 10,
-        platform: Platform = None, as_json: Json = False) -> None:
+        platform: Platform = None, as_json: Json = False,
+        rebuild: Annotated[bool, typer.Option(
+            "--rebuild", help="First delete the counts and recount every stored post")] = False
+        ) -> None:
     """The k hashtags in most posts published in the last WINDOW minutes."""
 
     async def job(counts: HashtagCounts, settings: Settings) -> str:
         name = _platform(settings, platform)
+        if rebuild:
+            await _rebuild(counts, settings)
         if window > settings.hashtags_minutes_kept:
             raise UserError(f"--window: at most {settings.hashtags_minutes_kept} minutes "
                             "(HASHTAGS_MINUTES_KEPT)")

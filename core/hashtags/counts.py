@@ -3,7 +3,7 @@ platform and across platforms, all-time totals, and co-occurrences; windows are 
 ZUNIONSTORE over their buckets, never by scanning posts.
 
 Keys, all under one hash tag so that the scripts stay atomic on Redis Cluster:
-    {P}:seen:<event id>      an event already counted (HASHTAGS_SEEN_DAYS)
+    {P}:seen:<platform>:<post>  a post already counted (HASHTAGS_SEEN_DAYS)
     {P}:m:<platform>:<min>   hashtag -> posts, minute <min> since the epoch (platform `*`: all)
     {P}:h:<platform>:<hour>  the same per hour
     {P}:n:<platform>         all-time totals
@@ -13,6 +13,7 @@ say), and not in buckets already past their keeping time.
 """
 
 import math
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,20 +74,52 @@ class HashtagCounts:
     async def aclose(self) -> None:
         await self.redis.aclose()
 
+    async def clear(self) -> int:
+        """Delete every key of these counts; answers how many."""
+        deleted = 0
+        batch: list[str] = []
+        pattern = re.sub(r"([*?\[\]\\])", r"\\\1", self.base) + ":*"
+        async for key in self.redis.scan_iter(match=pattern, count=1000):
+            batch.append(key)
+            if len(batch) >= 1000:
+                deleted += await self.redis.delete(*batch)
+                batch = []
+        if batch:
+            deleted += await self.redis.delete(*batch)
+        return deleted
+
     def _key(self, *parts: object) -> str:
         return ":".join([self.base, *(str(p) for p in parts)])
 
-    async def record(self, event_id: str, platform: str, tags: list[str], posted: datetime,
+    async def record(self, platform: str, post: str, tags: list[str], posted: datetime,
                      now: datetime | None = None) -> bool:
-        """Count a post's hashtags under its event id; False when that event was counted."""
+        """Count a post's hashtags once: False when this post was counted already (a
+        redelivered event, or a rebuild that counted it before its event came)."""
+        keys, args = self._recording(platform, post, tags, posted, now or datetime.now(UTC))
+        return bool(await self._record(keys=keys, args=args))
+
+    async def record_many(self, posts: list[tuple[str, str, list[str], datetime]],
+                          now: datetime | None = None) -> int:
+        """`record` for many (platform, post, hashtags, posted) in one round trip; answers
+        how many were counted."""
+        at = now or datetime.now(UTC)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for platform, post, tags, posted in posts:
+                keys, args = self._recording(platform, post, tags, posted, at)
+                # Scripts run in pipelines (redis-py loads them first); its stubs say otherwise.
+                await self._record(keys=keys, args=args, client=pipe)  # type: ignore[arg-type]
+            return sum(bool(done) for done in await pipe.execute())
+
+    def _recording(self, platform: str, post: str, tags: list[str], posted: datetime,
+                   now: datetime) -> tuple[list[str], list[int | str]]:
         tags = tags[:MAX_COUNTED]
-        buckets, expiries = self._buckets_of(platform, posted, now or datetime.now(UTC))
+        buckets, expiries = self._buckets_of(platform, posted, now)
         totals = [self._key("n", platform), self._key("n", ALL)]
         paired = [self._key("co", tag) for tag in tags[:MAX_PAIRED]] if len(tags) > 1 else []
-        keys = [self._key("seen", event_id), *buckets, *totals, *paired]
+        keys = [self._key("seen", platform, post), *buckets, *totals, *paired]
         args: list[int | str] = [self.seen_s, len(buckets), len(totals), len(tags),
                                  *expiries, *tags]
-        return bool(await self._record(keys=keys, args=args))
+        return keys, args
 
     def _buckets_of(self, platform: str, posted: datetime, now: datetime
                     ) -> tuple[list[str], list[int]]:

@@ -2,8 +2,9 @@
 through its platform's `PostText` and count its hashtags in Redis (core/hashtags/counts.py).
 
 The consumer framework already skips an event id it recorded; Redis keeps its own mark per
-event id too, in the same script as the counts, so an event whose counts reached Redis but
-whose database transaction did not commit is still counted once when it comes back."""
+post too, in the same script as the counts, so an event whose counts reached Redis but whose
+database transaction did not commit is still counted once when it comes back (and a post that
+`beat trending --rebuild` counted before its event arrived is not counted again)."""
 
 from typing import Any
 
@@ -37,7 +38,7 @@ async def count_hashtags(body: dict[str, Any], ctx: ListenerContext) -> None:
         return
     found = hashtags(row["text"])
     if found:
-        await _counts(ctx).record(ctx.event_id, platform.name, found, row["posted"])
+        await _counts(ctx).record(platform.name, key, found, row["posted"])
 
 
 def _counts(ctx: ListenerContext) -> HashtagCounts:

@@ -1,9 +1,9 @@
--- Count one post's hashtags once per event id, atomically.
--- KEYS: the event's mark, then ARGV[2] time buckets, ARGV[3] all-time totals, then one
+-- Count one post's hashtags once, atomically.
+-- KEYS: the post's mark, then ARGV[2] time buckets, ARGV[3] all-time totals, then one
 --       co-occurrence key per hashtag of the first ones (up to the cap), in hashtag order.
 -- ARGV: mark TTL (s), buckets, totals, hashtags, then one EXPIREAT per bucket, then the
 --       hashtags.
--- Answers 1 when counted, 0 when the event was counted before.
+-- Answers 1 when counted, 0 when the post was counted before.
 if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then
   return 0
 end

@@ -136,11 +136,13 @@ async def test_all_time_top_and_recommendations(counted: Counted) -> None:
 
 
 async def test_a_redelivered_event_counts_once(counted: Counted) -> None:
-    """The same event id again, through the broker (the consumer's record) and straight to
-    Redis (its own mark): the counts do not move."""
+    """The same event again through the broker: skipped by the consumer's record; and again
+    after that record is lost (a transaction that failed after Redis counted): handled, but
+    Redis's own mark of the post keeps the counts where they were."""
     row = await counted.pool.fetchrow(
         "SELECT event_id, platform, entity_key FROM event_outbox "
-        "WHERE platform = 'youtube' ORDER BY id LIMIT 1")
+        "WHERE platform = 'youtube' AND entity_key IN (SELECT video_id FROM youtube_post "
+        "WHERE title LIKE '%#%') ORDER BY id LIMIT 1")
     before = await counted.counts.top(1000, None)
     listener = replace(HASHTAGS, exchange=counted.settings.amqp_exchange,
                        queue=f"{counted.settings.amqp_exchange}.hashtags")
@@ -149,13 +151,20 @@ async def test_a_redelivered_event_counts_once(counted: Counted) -> None:
     async with running(counted.settings, listener) as consumer:
         connection = await aio_pika.connect(AMQP_URL)
         exchange = await (await connection.channel()).get_exchange(listener.exchange)
-        await exchange.publish(aio_pika.Message(json.dumps(body).encode(),
-                                                message_id=body["event_id"]),
-                               routing_key="post.youtube.created")
+
+        async def redeliver() -> None:
+            await exchange.publish(aio_pika.Message(json.dumps(body).encode(),
+                                                    message_id=body["event_id"]),
+                                   routing_key="post.youtube.created")
+
+        await redeliver()
         await eventually(lambda: consumer.stats["duplicate"] == 1)
+        assert await counted.pool.execute(
+            "DELETE FROM consumed_event WHERE consumer = 'hashtags' AND event_id = $1",
+            body["event_id"]) == "DELETE 1"
+        await redeliver()
+        await eventually(lambda: consumer.stats["handled"] == 1)
         await connection.close()
-    assert not await counted.counts.record(str(row["event_id"]), "youtube", ["python"],
-                                           counted.now)
     assert await counted.counts.top(1000, None) == before
 
 
@@ -239,3 +248,27 @@ async def test_beat_recommend_prints_the_recount(counted: Counted) -> None:
                               env=env).stdout)
     assert as_json["target_posts"] == posts
     assert [(r["hashtag"], r["posts_with_both"]) for r in as_json["recommendations"]] == expected
+
+
+async def test_rebuild_recounts_the_stored_posts_once(counted: Counted) -> None:
+    """`beat trending --rebuild` over counts that lost a bucket and gained a stray one: the
+    answers are the recount again, and the listener's later copy of a post does not count."""
+    await counted.counts.redis.delete(*[k async for k in counted.counts.redis.scan_iter(
+        match="{" + counted.settings.hashtags_prefix + "}:n:*")])
+    await counted.counts.record("youtube", "not-stored", ["stray"], counted.now)
+    done = beat("trending", "--rebuild", "--window", "240", "--k", "1000", "--json",
+                env=_beat_env(counted))
+    assert done.returncode == 0, done.stderr
+    with_tags = await counted.pool.fetchval(
+        f"SELECT count(DISTINCT (platform, key)) FROM ({generated.TAGGED}) AS t")
+    assert done.stderr.strip().endswith(f"recounted {with_tags:,} posts with hashtags")
+    window = await generated.window_counts(
+        counted.pool, counted.now - timedelta(minutes=200), counted.now + timedelta(1))
+    assert [(h["hashtag"], h["count"]) for h in json.loads(done.stdout)["hashtags"]] == \
+        ranked(window, 1000)
+    everything = await generated.all_time_counts(counted.pool)
+    assert [(r.hashtag, r.count) for r in await counted.counts.top(1000, None)] == \
+        ranked(everything, 1000)
+    tagged = await counted.pool.fetchval(
+        f"SELECT key FROM ({generated.TAGGED}) AS t WHERE platform = 'x' LIMIT 1")
+    assert not await counted.counts.record("x", tagged, ["again"], counted.now)
