@@ -106,6 +106,9 @@ async def test_an_unknown_platform_is_refused(app: FastAPI,
                                               client: httpx.AsyncClient) -> None:
     answer = await client.get("/comments/viral-chains", params={"platform": "friendster"})
     assert answer.status_code == 422
+    for bad in ({"post_id": "a\x00b"}, {"platform": "you\x00tube"}):
+        refused = await client.get("/comments/depth-analysis", params=bad)
+        assert refused.status_code == 422 and "NUL" in refused.text
     none = await client.get("/comments/depth-analysis", params={"platform": "x"})
     assert none.json() == {"platforms": [], "posts": []}
 

@@ -12,10 +12,11 @@ from core.config import Settings
 from core.platforms import registry
 from core.posttext import CommentThreads
 from core.threads import depth_analysis, viral_chains
+from core.validation import SafeStr
 
 router = APIRouter(tags=["comments"])
 
-PostQuery = Annotated[str | None, Query(description="One post's id", max_length=256)]
+PostQuery = Annotated[SafeStr | None, Query(description="One post's id", max_length=256)]
 Limit = Annotated[int, Query(ge=1, le=1000)]
 
 

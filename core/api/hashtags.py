@@ -22,10 +22,11 @@ from core.hashtags.answers import (
 from core.hashtags.counts import HashtagCounts
 from core.hashtags.reports import top_users
 from core.platforms import UnknownPlatform, get, registry
+from core.validation import SafeStr
 
 router = APIRouter(tags=["hashtags"])
 
-PlatformQuery = Annotated[str | None, Query(
+PlatformQuery = Annotated[SafeStr | None, Query(
     description="A platform's name (any case); absent: every platform", max_length=64)]
 
 
@@ -104,7 +105,8 @@ async def trending(request: Request, settings: SettingsDep,
 
 @router.get("/hashtags/recommendations")
 async def recommendations(request: Request,
-                          target_hashtag: Annotated[str, Query(min_length=1, max_length=101)],
+                          target_hashtag: Annotated[SafeStr, Query(min_length=1,
+                                                                   max_length=101)],
                           min_cooccurrence_rate: Annotated[float, Query(gt=0, le=1)] = 0.1,
                           limit: Annotated[int, Query(ge=1, le=1000)] = 20
                           ) -> RecommendationsPublic:

@@ -199,6 +199,8 @@ async def test_endpoints_answer_the_recount(counted: Counted) -> None:
         assert growing["hours"] == 24 and all(g["growth"] > 0 for g in growing["hashtags"])
         bad = await client.get("/hashtags/trending", params={"platform": "myspace"})
         assert bad.status_code == 422 and "myspace" in bad.json()["detail"][0]["msg"]
+        nul = await client.get("/hashtags/recommendations", params={"target_hashtag": "a\x00"})
+        assert nul.status_code == 422 and "NUL" in nul.text
         too_long = await client.get("/hashtags/trending", params={"window_minutes": 1441})
         assert too_long.status_code == 422 and "HASHTAGS_MINUTES_KEPT" in too_long.text
 
