@@ -109,7 +109,8 @@ class Settings(BaseSettings):
     # Cluster slot), per-minute buckets kept HASHTAGS_MINUTES_KEPT minutes (the longest
     # trending window), per-hour buckets HASHTAGS_HOURS_KEPT hours (twice the longest
     # fastest-growing comparison), the mark of a counted event HASHTAGS_SEEN_DAYS days.
-    hashtags_prefix: str = Field(default="beat:tags", min_length=1, max_length=100)
+    hashtags_prefix: str = Field(default="beat:tags", min_length=1, max_length=100,
+                                 pattern=r"^[^{}]+$")
     hashtags_minutes_kept: int = Field(default=1440, ge=1, le=10_080)
     hashtags_hours_kept: int = Field(default=336, ge=2, le=8760)
     hashtags_seen_days: float = Field(default=7.0, gt=0)
