@@ -139,9 +139,20 @@ class HashtagCounts:
         """The k hashtags in most posts of the last `window_minutes` minutes (this one
         included), by count then name."""
         last = minute_of(now or datetime.now(UTC))
-        keys = [self._key("m", platform or ALL, m) for m in range(last - window_minutes + 1,
-                                                                 last + 1)]
+        keys = self._window_keys(platform or ALL, last - window_minutes + 1, last)
         return await self._ranked(keys, len(keys), k)
+
+    def _window_keys(self, platform: str, first: int, last: int) -> list[str]:
+        """The buckets covering minutes first..last: the hours wholly inside it as hour buckets
+        (a day is 24 + at most 118 keys, not 1440), the minutes at its edges as minute buckets.
+        An hour's bucket holds exactly its minutes' posts: a window is never longer than the
+        minutes kept, so every post of a whole hour in it was also counted in its minute."""
+        hours = range(-(-first // 60), (last + 1) // 60)
+        if not hours:
+            return [self._key("m", platform, m) for m in range(first, last + 1)]
+        return [*(self._key("m", platform, m) for m in range(first, hours[0] * 60)),
+                *(self._key("h", platform, h) for h in hours),
+                *(self._key("m", platform, m) for m in range((hours[-1] + 1) * 60, last + 1))]
 
     async def fastest_growing(self, hours: int, limit: int, platform: str | None,
                               now: datetime | None = None) -> list[Ranked]:
