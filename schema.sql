@@ -740,5 +740,13 @@ CREATE TABLE sentiment_log (
 
 UPDATE alembic_version SET version_num='0017' WHERE alembic_version.version_num = '0016';
 
+-- Running upgrade 0017 -> 0018
+
+ALTER TABLE youtube_comment ADD COLUMN parent_id text;
+
+CREATE INDEX youtube_comment_parent_idx ON youtube_comment (parent_id) WHERE parent_id IS NOT NULL;
+
+UPDATE alembic_version SET version_num='0018' WHERE alembic_version.version_num = '0017';
+
 COMMIT;
 

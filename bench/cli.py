@@ -103,6 +103,22 @@ def bench_ratelimit(processes: Annotated[int, typer.Option(help="Client processe
         print(json.dumps(line) if as_json else line, flush=True)
 
 
+@bench_app.command("hashtags")
+def bench_hashtags(posts: Annotated[int, typer.Option(help="Posts recorded")] = 100_000,
+                   vocabulary: Annotated[int, typer.Option(help="Distinct hashtags")] = 20_000,
+                   as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,
+                   ) -> None:
+    """Trending hashtags in Redis: posts recorded per second, and the hour and day windows and
+    the 24-hour fastest-growing report read (p50, p95)."""
+    from bench.hashtags_bench import run_hashtags_bench
+
+    settings = get_settings()
+    if not settings.redis_url:
+        raise UserError("REDIS_URL is not set: the hashtags benchmark needs a Redis")
+    line = run_hashtags_bench(settings.redis_url, posts, vocabulary)
+    print(json.dumps(line) if as_json else line, flush=True)
+
+
 @bench_app.command("events")
 def bench_events(events: Annotated[int, typer.Option(help="Events per system")] = 20_000,
                  as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False,

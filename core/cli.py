@@ -30,11 +30,13 @@ from core.cli_support import (
     settings_with_database,
     with_queue,
 )
+from core.clickhouse.cli import sink_app
 from core.config import ConfigError, Settings, get_settings
 from core.console import columns, indented, plural, usage_line
 from core.credentials_cli import credentials_app
 from core.events_cli import events_app
 from core.flows import Flow, load_flows
+from core.hashtags.cli import recommend_command, trending_command
 from core.logs import setup_logging
 from core.ops_cli import OPS_COMMANDS
 from core.platforms_cli import links_command, parse_command, platforms_command
@@ -48,11 +50,14 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_
 app.add_typer(events_app, name="events")
 app.add_typer(credentials_app, name="credentials")
 app.add_typer(watch_app, name="watch")
+app.add_typer(sink_app, name="sink")
 app.command("links")(links_command)
 app.command("platforms")(platforms_command)
 app.command("parse")(parse_command)
 app.command("budgets")(budgets_command)
 app.command("schedule")(schedule_command)
+app.command("trending")(trending_command)
+app.command("recommend")(recommend_command)
 for name, command in OPS_COMMANDS.items():
     app.command(name)(command)
 console = Console()

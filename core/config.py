@@ -105,6 +105,24 @@ class Settings(BaseSettings):
     scheduler_staleness_cap: float = Field(default=2.0, ge=1)
     scheduler_max_per_tick: int = Field(default=10_000, ge=1, le=100_000)
 
+    # Trending hashtags (core/hashtags): Redis keys under HASHTAGS_PREFIX (one hash tag, so one
+    # Cluster slot), per-minute buckets kept HASHTAGS_MINUTES_KEPT minutes (the longest
+    # trending window), per-hour buckets HASHTAGS_HOURS_KEPT hours (twice the longest
+    # fastest-growing comparison), the mark of a counted event HASHTAGS_SEEN_DAYS days.
+    hashtags_prefix: str = Field(default="beat:tags", min_length=1, max_length=100,
+                                 pattern=r"^[^{}]+$")
+    hashtags_minutes_kept: int = Field(default=1440, ge=1, le=10_080)
+    hashtags_hours_kept: int = Field(default=336, ge=2, le=8760)
+    hashtags_seen_days: float = Field(default=7.0, gt=0)
+
+    # The optional ClickHouse sink (core/clickhouse, `beat sink clickhouse`): entity events from
+    # beat.events into CLICKHOUSE_DATABASE at CLICKHOUSE_URL, in batches of
+    # CLICKHOUSE_BATCH_ROWS rows or every CLICKHOUSE_FLUSH_SECONDS, whichever comes first.
+    clickhouse_url: str | None = None
+    clickhouse_database: str = Field(default="beat", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    clickhouse_batch_rows: int = Field(default=1000, ge=1, le=100_000)
+    clickhouse_flush_seconds: float = Field(default=5.0, gt=0)
+
     queue_claim_batch: int = Field(default=500, ge=1, le=5000)
     queue_lease_seconds: float = Field(default=30.0, gt=0)
     queue_poll_interval: float = Field(default=1.0, gt=0)

@@ -8,6 +8,7 @@ Queues and bindings (every exchange direct and durable; see core/consumers.py fo
     credentials_validate  beat.dx      credentials_validate_rk  credentials_validate_q  10
     identity_token        identity.dx  new_access_token_rk      identity_token_q        10
     keyword_collection    beat.dx      keyword_collection_rk    keyword_collection_q    1
+    hashtags              beat.events  post.*.created (topic)   hashtags_q              50
 
 Each queue <q> also has <q>.retry (a failed message waits there before its next attempt: 30 s for
 credentials_validate, 5 s for the others; 5 attempts) and <q>.dlq, bound with routing key <q> to
@@ -24,6 +25,8 @@ Bodies (JSON objects; other fields are ignored):
                            keyword flow per keyword (`Platform.keyword_flow`; "platforms"
                            defaults to every platform that has one); platforms Beat cannot
                            search are skipped
+    hashtags              an event of the relay: count the new post's hashtags in Redis
+                           (core/hashtags/listener.py)
 """
 
 import logging
@@ -36,6 +39,7 @@ from core.config import ConfigError, Settings
 from core.consumers import Listener, ListenerContext, Reject
 from core.errors import Unsupported
 from core.flows import Flow, load_flows
+from core.hashtags.listener import HASHTAGS
 from core.platforms import Platform, load_attribute, registry
 from core.queue import NewTask
 from credentials import store
@@ -176,6 +180,7 @@ LISTENERS: list[Listener] = [
              "identity_token_q", 10, identity_token),
     Listener("keyword_collection", "beat.dx", "direct", "keyword_collection_rk",
              "keyword_collection_q", 1, keyword_collection),
+    HASHTAGS,
 ]
 
 

@@ -41,6 +41,10 @@ The parts a platform fills in, each optional but its name:
                      name to a profile answer by `?include=NAME` (the GPT enrichment's results)
     listeners        "module:attribute" of a list of core.consumers.Listener that `beat listen`
                      runs beside core's own (the enrichment's sentiment listeners)
+    post_text        its post table's text, time, author and engagement columns (PostText):
+                     trending hashtags and the analytics reports read posts through it
+    comment_threads  its comment table's id, parent, post and likes columns (CommentThreads),
+                     when its comments have replies: thread depths and reply chains
 """
 
 import logging
@@ -56,6 +60,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from core.config import ConfigError, Settings, settings_problem
+from core.posttext import CommentThreads, PostText
 
 log = logging.getLogger(__name__)
 
@@ -274,6 +279,8 @@ class Platform:
     asset_flow: str | None = None
     profile_includes: Mapping[str, str] = field(default_factory=dict)
     listeners: str | None = None
+    post_text: PostText | None = None
+    comment_threads: CommentThreads | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

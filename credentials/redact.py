@@ -40,13 +40,13 @@ def remember(secrets: Iterable[str | None]) -> None:
 
 def remember_settings(settings: Settings) -> None:
     """Remember the secrets among the settings: platform and API keys, BEAT_SECRET_KEY, and the
-    passwords in DATABASE_URL, REDIS_URL and AMQP_URL."""
+    passwords in DATABASE_URL, REDIS_URL, AMQP_URL and CLICKHOUSE_URL."""
     api_keys = [entry.get_secret_value().partition("@")[0]
                 for entry in [*settings.beat_api_keys, *settings.beat_admin_keys]]
     secret_key = settings.beat_secret_key.get_secret_value() if settings.beat_secret_key else ""
     remember([*all_secrets(settings), *api_keys, *secret_key.split(","),
               *(url_password(url) for url in (settings.database_url, settings.redis_url,
-                                              settings.amqp_url))])
+                                              settings.amqp_url, settings.clickhouse_url))])
 
 
 def url_password(url: str | None) -> str | None:

@@ -2,6 +2,7 @@
 batches), flows, storage and lookups, registered with Beat as one Platform."""
 
 from core.platforms import Platform
+from core.posttext import PostText
 from facebook.settings import FacebookSettings
 from facebook.urls import HOSTS, resolve, share_url
 
@@ -17,5 +18,8 @@ PLATFORM = Platform(
     lookups="facebook.lookups:LOOKUPS",
     startup="facebook.startup:import_configured_tokens",
     attach_asset="facebook.asset_url:attach_asset",
+    post_text=PostText(table="facebook_post", key="post_id", texts=("message", "title"),
+                       published="publish_time", author="page_id",
+                       engagement=("likes", "comments", "shares")),
     description="Facebook Graph API (pages, posts, videos and reels; page or user tokens)",
 )

@@ -5,6 +5,7 @@ import re
 from typing import Any
 
 from core.platforms import Platform
+from core.posttext import PostText
 from instagram.models import RAPIDAPI
 from instagram.settings import InstagramSettings
 from instagram.urls import HOSTS, resolve, share_url
@@ -36,6 +37,9 @@ PLATFORM = Platform(
     keyword_params=hashtag_search,
     startup="instagram.startup:import_configured_credentials",
     attach_asset="instagram.asset_url:attach_asset",
+    post_text=PostText(table="instagram_post", key="post_id", texts=("caption",),
+                       published="publish_time", author="profile_id",
+                       engagement=("likes", "comments")),
     description="Instagram Graph API (business and creator accounts), then a RapidAPI-style "
                 "provider, then the public web JSON",
 )

@@ -71,7 +71,8 @@ def test_the_seeds_queues_and_prefetch() -> None:
         ("identity_token", "identity.dx", "direct", "new_access_token_rk", "identity_token_q",
          10),
         ("keyword_collection", "beat.dx", "direct", "keyword_collection_rk",
-         "keyword_collection_q", 1)]
+         "keyword_collection_q", 1),
+        ("hashtags", "beat.events", "topic", "post.*.created", "hashtags_q", 50)]
 
 
 async def test_credentials_validate_records_the_platforms_verdict(

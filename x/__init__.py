@@ -3,6 +3,7 @@ with a stored credential, then the keyless syndication answer of embedded tweets
 storage and lookups, registered with Beat as one Platform."""
 
 from core.platforms import Platform
+from core.posttext import PostText
 from x.models import GRAPHQL, SYNDICATION
 from x.settings import XSettings
 from x.urls import HOSTS, resolve, share_url
@@ -22,6 +23,9 @@ PLATFORM = Platform(
     source_limits=SOURCE_LIMITS,
     startup="x.startup:import_configured_credentials",
     attach_asset="x.asset_url:attach_asset",
+    post_text=PostText(table="x_post", key="tweet_id", texts=("text",),
+                       published="published_at", author="user_id",
+                       engagement=("likes", "comments", "shares", "quotes")),
     description="X's GraphQL API (guest token or stored credential), then the keyless "
                 "syndication answer of embedded tweets",
 )

@@ -1,6 +1,7 @@
 """YouTube: URL recognition, models, sources and flows, registered with Beat as one Platform."""
 
 from core.platforms import Platform, RefreshCost
+from core.posttext import CommentThreads, PostText
 from youtube.settings import YoutubeSettings
 from youtube.urls import HOSTS, resolve
 
@@ -26,5 +27,10 @@ PLATFORM = Platform(
     keyword_flow="refresh_yt_posts_by_keyword",
     startup="youtube.sources.data_api.keys:import_configured_keys",
     attach_asset="youtube.asset_url:attach_asset",
+    post_text=PostText(table="youtube_post", key="video_id", texts=("title", "description"),
+                       published="published_at", author="channel_id",
+                       engagement=("likes", "comments")),
+    comment_threads=CommentThreads(table="youtube_comment", key="comment_id", parent="parent_id",
+                                   post="video_id", likes="likes"),
     description="YouTube Data API v3, with an Invidious instance as the keyless fallback",
 )

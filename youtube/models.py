@@ -91,6 +91,11 @@ class Comment(BaseModel):
     published_at: datetime | None = None
     updated_at: datetime | None = None
     source: str
+    # A reply names the top-level comment of its thread (YouTube threads are one level deep: a
+    # reply to a reply is filed under the thread's comment too).
+    parent_id: str | None = None
+    # A thread's replies that came with it (the Data API shows a few per thread).
+    replies: list["Comment"] = []
 
 
 class Page(BaseModel, Generic[T]):

@@ -59,10 +59,13 @@ async def save_videos(conn: asyncpg.Connection | asyncpg.Pool, videos: list[Vide
 
 
 async def save_comments(conn: asyncpg.Connection, comments: list[Comment]) -> int:
-    if comments:
+    """Store threads and the replies that came with them; answers the threads stored."""
+    every = [c for thread in comments for c in (thread, *thread.replies)]
+    if every:
         await conn.execute(sql("upsert_comments"), *_columns(
             [(c.comment_id, c.video_id, c.author, c.author_channel_id, c.text, c.likes,
-              c.reply_count, c.published_at, c.updated_at, c.source) for c in comments], 10))
+              c.reply_count, c.published_at, c.updated_at, c.source, c.parent_id)
+             for c in every], 11))
     return len(comments)
 
 

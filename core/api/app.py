@@ -10,9 +10,11 @@ from starlette.types import Receive, Scope, Send
 from core.api import (
     auth,
     budgets,
+    comments,
     entities,
     errors,
     events,
+    hashtags,
     health,
     links,
     metrics,
@@ -29,6 +31,7 @@ from core.api.limits import BodyEncoding, BodySizeLimit
 from core.config import ConfigError, Settings, get_settings
 from core.db import check_schema, create_pool
 from core.flows import load_flows
+from core.hashtags.counts import HashtagCounts
 from core.platforms import registry
 from core.queue import Queue
 from core.ratelimit import process_limiter
@@ -67,10 +70,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pool = await create_pool(settings.database_url, min_size=2, max_size=20)
         app.state.queue = Queue(pool)
         app.state.limiter = process_limiter(settings)
+        app.state.hashtag_counts = (HashtagCounts.from_settings(settings)
+                                    if settings.redis_url else None)
         try:
             yield
         finally:
             await pool.close()
+            if app.state.hashtag_counts is not None:
+                await app.state.hashtag_counts.aclose()
 
     app = BeatApp(title="Beat", version="0.1.0", lifespan=lifespan,
                   description="Scrape requests for social-media analytics, queued in PostgreSQL.",
@@ -87,6 +94,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Watchlists are shared by every account's refreshes: a limited key may not change them.
     app.include_router(watchlists.router, dependencies=[EveryAccountScope])
     app.include_router(budgets.router, dependencies=[EveryAccountScope])
+    app.include_router(hashtags.router)
+    app.include_router(comments.router)
     app.add_middleware(HeadAsGet)  # innermost: the key check sees HEAD as it came
     app.add_middleware(BodyEncoding)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes,

@@ -143,9 +143,18 @@ async def test_comments_and_disabled_comments(ctx: TaskContext, world: dict[str,
                                        channel["channel_id"])
     result = await flows.fetch_yt_post_comments(
         flows.CommentsParams(video_id=video_id, max_comments=30), ctx)
-    stored = await ctx.pool.fetchval("SELECT count(*) FROM youtube_comment WHERE video_id = $1",
-                                     video_id)
+    stored = await ctx.pool.fetchval("SELECT count(*) FROM youtube_comment WHERE video_id = $1 "
+                                     "AND parent_id IS NULL", video_id)
     assert result["comments"] == stored and 0 < stored <= 30
+    # The replies each thread shows are stored under it (YouTube threads are one level deep).
+    replies = await ctx.pool.fetch(
+        "SELECT r.parent_id, p.parent_id AS grandparent FROM youtube_comment AS r "
+        "LEFT JOIN youtube_comment AS p ON p.comment_id = r.parent_id "
+        "WHERE r.video_id = $1 AND r.parent_id IS NOT NULL", video_id)
+    assert replies and all(r["grandparent"] is None for r in replies)
+    assert await ctx.pool.fetchval(
+        "SELECT count(*) FROM youtube_comment WHERE comment_id = ANY($1::text[])",
+        [r["parent_id"] for r in replies]) == len({r["parent_id"] for r in replies})
     disabled = world["examples"]["comments_disabled_video"]
     result = await flows.fetch_yt_post_comments(flows.CommentsParams(video_id=disabled), ctx)
     assert result == {"video_id": disabled, "comments": 0, "comments_disabled": True}

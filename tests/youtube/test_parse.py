@@ -174,6 +174,29 @@ def test_comment_threads() -> None:
         parse_document("youtube", body)
 
 
+def test_comment_threads_with_their_replies() -> None:
+    """part=replies: the replies a thread shows, each naming the thread's comment as parent
+    (the real fixture's last thread, with two replies in the API's comment shape added)."""
+    body = load("yt_comment_threads_list_by_video_page1.json")
+    thread = body["items"][-1]
+    top = thread["snippet"]["topLevelComment"]
+    thread["replies"] = {"comments": [
+        {"kind": "youtube#comment", "etag": "e", "id": f"{top['id']}.r{n}", "snippet": {
+            "channelId": top["snippet"].get("channelId"), "textDisplay": f"reply {n}",
+            "textOriginal": f"reply {n}", "parentId": top["id"], "authorDisplayName": "@r",
+            "authorChannelId": {"value": "UCreply"}, "canRate": True, "viewerRating": "none",
+            "likeCount": n, "publishedAt": f"2020-01-0{n}T00:00:00Z",
+            "updatedAt": f"2020-01-0{n}T00:00:00Z"}} for n in (1, 2)]}
+    page = parse_comment_threads(body)
+    assert [c.replies for c in page.items[:-1]] == [[]] * 4
+    parent = page.items[-1]
+    assert [(r.comment_id, r.parent_id, r.video_id, r.text, r.likes) for r in parent.replies] == [
+        (f"{parent.comment_id}.r{n}", parent.comment_id, parent.video_id, f"reply {n}", n)
+        for n in (1, 2)]
+    assert all(r.reply_count is None and r.replies == [] for r in parent.replies)
+    assert parent.parent_id is None and parent.reply_count == 2
+
+
 @pytest.mark.parametrize("name", sorted(ERRORS))
 def test_error_bodies(name: str) -> None:
     code, reason, domain = ERRORS[name]

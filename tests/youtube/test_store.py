@@ -82,6 +82,21 @@ async def test_comments_upsert_and_their_events(pool: asyncpg.Pool) -> None:
     assert events[2]["changes"] == {"likes": [1, 5]}
 
 
+async def test_a_threads_replies_are_stored_under_it(pool: asyncpg.Pool) -> None:
+    await pool.execute("TRUNCATE youtube_comment, event_outbox")
+    reply = Comment(comment_id="c1.r1", video_id="abcdefghijk", text="yes", likes=2,
+                    parent_id="c1", source="youtube_data_api")
+    thread = Comment(comment_id="c1", video_id="abcdefghijk", text="hi", likes=1, reply_count=1,
+                     replies=[reply], source="youtube_data_api")
+    async with pool.acquire() as conn:
+        assert await save_comments(conn, [thread]) == 1  # threads stored
+        await save_comments(conn, [thread.model_copy(update={"replies": []})])
+    rows = await pool.fetch("SELECT comment_id, parent_id FROM youtube_comment ORDER BY 1")
+    assert [(r["comment_id"], r["parent_id"]) for r in rows] == [("c1", None), ("c1.r1", "c1")]
+    created = await pool.fetchval("SELECT changes FROM event_outbox WHERE entity_key = 'c1.r1'")
+    assert created["parent_id"] == "c1" and created["video_id"] == "abcdefghijk"
+
+
 async def test_events_say_what_changed_and_nothing_when_nothing_did(pool: asyncpg.Pool) -> None:
     await pool.execute("TRUNCATE youtube_post, post_log, event_outbox")
     async with pool.acquire() as conn:

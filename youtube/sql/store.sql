@@ -113,28 +113,32 @@ SELECT 'YOUTUBE', u.profile_id, u.metrics::jsonb, u.dimensions::jsonb, u.source
        AS u(profile_id, metrics, dimensions, source);
 
 -- name: upsert_comments
--- A comment.youtube.created / .updated event for each comment whose text or counts changed.
+-- A comment.youtube.created / .updated event for each comment whose text or counts changed (a
+-- new reply's event names its parent_id).
 WITH o AS (
     SELECT comment_id, text, likes, reply_count
       FROM youtube_comment WHERE comment_id = ANY($1::text[])
 ), up AS (
 INSERT INTO youtube_comment AS c
        (comment_id, video_id, author, author_channel_id, text, likes, reply_count,
-        published_at, updated_at, source)
+        published_at, updated_at, source, parent_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
-                     $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[])
+                     $7::bigint[], $8::timestamptz[], $9::timestamptz[], $10::text[],
+                     $11::text[])
 ON CONFLICT (comment_id) DO UPDATE SET
        text = EXCLUDED.text, likes = coalesce(EXCLUDED.likes, c.likes),
+       parent_id = coalesce(EXCLUDED.parent_id, c.parent_id),
        reply_count = coalesce(EXCLUDED.reply_count, c.reply_count),
        updated_at = EXCLUDED.updated_at, source = EXCLUDED.source, refreshed_at = now()
-RETURNING c.comment_id, c.video_id, c.text, c.likes, c.reply_count, c.source,
+RETURNING c.comment_id, c.video_id, c.parent_id, c.text, c.likes, c.reply_count, c.source,
           (c.xmax = 0) AS created
 )
 INSERT INTO event_outbox (type, platform, entity_key, changes, source)
 SELECT CASE WHEN up.created THEN 'comment.youtube.created' ELSE 'comment.youtube.updated' END,
        'youtube', up.comment_id,
        changes || jsonb_strip_nulls(jsonb_build_object(
-                      'video_id', CASE WHEN up.created THEN up.video_id END)),
+                      'video_id', CASE WHEN up.created THEN up.video_id END,
+                      'parent_id', CASE WHEN up.created THEN up.parent_id END)),
        up.source
   FROM up LEFT JOIN o USING (comment_id),
        beat_changed_fields('{text,likes,reply_count}', to_jsonb(o), to_jsonb(up)) AS changes

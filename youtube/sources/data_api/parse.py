@@ -104,7 +104,8 @@ def parse_search(body: Any, source: str = DATA_API) -> Page[Video]:
 
 @shape_errors
 def parse_comment_threads(body: Any, source: str = DATA_API) -> Page[Comment]:
-    """commentThreads.list: the top-level comment of each thread (replies are not read)."""
+    """commentThreads.list: the top-level comment of each thread, with the replies the answer
+    shows (`part=replies`: a few per thread) under it."""
     envelope = _envelope(body, COMMENT_THREAD_LIST)
     items = _items(envelope, "youtube#commentThread")
     return _page(envelope, [_comment(item, source) for item in items])
@@ -279,16 +280,28 @@ def _search_video(item: dict[str, Any], source: str) -> Video | None:
 
 def _comment(thread: dict[str, Any], source: str) -> Comment:
     top = thread["snippet"]["topLevelComment"]
-    snippet = top.get("snippet") or {}
+    comment = _comment_resource(top, thread["snippet"].get("videoId"), source,
+                                comment_id=top.get("id") or thread["id"])
+    comment.reply_count = to_int(thread["snippet"].get("totalReplyCount"))
+    comment.replies = [
+        _comment_resource(reply, comment.video_id, source, parent_id=comment.comment_id)
+        for reply in (thread.get("replies") or {}).get("comments") or []]
+    return comment
+
+
+def _comment_resource(resource: dict[str, Any], video_id: str | None, source: str,
+                      comment_id: str | None = None, parent_id: str | None = None) -> Comment:
+    """A `youtube#comment`: a thread's top-level comment or one of its replies."""
+    snippet = resource.get("snippet") or {}
     text = snippet.get("textOriginal")
     return Comment(
-        comment_id=top.get("id") or thread["id"],
-        video_id=snippet.get("videoId") or thread["snippet"].get("videoId"),
+        comment_id=comment_id or resource["id"],
+        video_id=snippet.get("videoId") or video_id,
+        parent_id=snippet.get("parentId") or parent_id,
         author=snippet.get("authorDisplayName"),
         author_channel_id=_dig(snippet, "authorChannelId", "value"),
         text=snippet.get("textDisplay") if text is None else text,
         likes=to_int(snippet.get("likeCount")),
-        reply_count=to_int(thread["snippet"].get("totalReplyCount")),
         published_at=_time(snippet.get("publishedAt")),
         updated_at=_time(snippet.get("updatedAt")),
         source=source,

@@ -101,7 +101,7 @@ class DataApiSource:
         return parse_search(body, source=DATA_API)
 
     async def _comments(self, video_id: str, page_token: str | None = None) -> Page[Comment]:
-        params = {"part": "snippet", "videoId": video_id, "maxResults": 100,
+        params = {"part": "snippet,replies", "videoId": video_id, "maxResults": 100,
                   "textFormat": "plainText"}
         body = await self._get("commentThreads", _with_token(params, page_token))
         return parse_comment_threads(body, source=DATA_API)

@@ -1,0 +1,134 @@
+"""The ClickHouse sink: its DDL and documented queries on an embedded ClickHouse (chdb), and
+the buffered consumer on the real RabbitMQ writing batches of 1,000 rows or what gathered
+within the flush time, acking only what was written, and keeping one copy of a repeat."""
+
+import asyncio
+import json
+import random
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aio_pika
+import pytest
+
+from core.clickhouse.rows import NotASnapshot, queries, snapshot_row
+from core.clickhouse.sink import ClickHouseSink
+from core.config import Settings
+from tests.clickhouse.embedded import EmbeddedClickHouse
+from tests.conftest import AMQP_URL
+from tests.test_consumers import eventually
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def event(kind: str, platform: str, key: str, at: datetime, changes: dict[str, Any],
+          created: bool = False) -> dict[str, Any]:
+    """An event body as the relay publishes it."""
+    return {"event_id": str(uuid.uuid4()), "occurred_at": at.isoformat(),
+            "type": f"{kind}.{platform}.{'created' if created else 'updated'}",
+            "platform": platform, "entity_key": key, "changes": changes, "source": "test",
+            "schema_version": 1}
+
+
+@pytest.fixture(scope="module")
+def embedded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedClickHouse]:
+    store = EmbeddedClickHouse(Path(tmp_path_factory.mktemp("chdb")))
+    yield store
+    store.close()
+
+
+def test_an_event_becomes_a_row_of_new_values() -> None:
+    body = event("post", "youtube", "vid", START, {"views": [1, 5], "title": [None, "Hi"],
+                                                   "comments_disabled": [None, True],
+                                                   "video_id": "vid", "score": [0, 1.5]},
+                 created=True)
+    row = snapshot_row(body)
+    assert (row["kind"], row["platform"], row["entity_key"], row["created"]) == (
+        "post", "youtube", "vid", True)
+    assert row["metrics"] == {"views": 5, "comments_disabled": 1}
+    assert row["texts"] == {"title": "Hi", "video_id": "vid"}
+    for bad in ({**body, "type": "task.complete"}, {**body, "event_id": "nope"},
+                {k: v for k, v in body.items() if k != "occurred_at"}):
+        with pytest.raises(NotASnapshot):
+            snapshot_row(bad)
+
+
+async def test_ddl_and_queries_on_embedded_clickhouse(embedded: EmbeddedClickHouse) -> None:
+    await embedded.create_tables()
+    await embedded.create_tables()  # IF NOT EXISTS: a restart finds them
+    rng = random.Random(5)
+    bodies = [event("profile", "instagram", f"p{n}", START + timedelta(hours=h),
+                    {"followers": [None, 1000 * n + h]}, created=h == 0)
+              for n in range(3) for h in range(0, 120, rng.choice([5, 7, 11]))]
+    rows = [snapshot_row(b) for b in bodies]
+    await embedded.insert(rows)
+    await embedded.insert(rows[:10])  # a redelivered batch: kept once
+    sql = queries(embedded.database)
+    daily = embedded.query(sql["daily_metric"], platform="instagram", kind="profile",
+                           metric="followers", since=START.strftime("%Y-%m-%d %H:%M:%S"))
+    expected: dict[tuple[str, str], tuple[datetime, int]] = {}
+    for b in bodies:
+        at = datetime.fromisoformat(b["occurred_at"])
+        slot = (b["entity_key"], at.date().isoformat())
+        if slot not in expected or expected[slot][0] < at:
+            expected[slot] = (at, b["changes"]["followers"][1])
+    assert {(d["entity_key"], d["day"]): int(d["value"]) for d in daily} == {
+        slot: value for slot, (_, value) in expected.items()}
+    latest = embedded.query(sql["latest_metric"], platform="instagram", kind="profile",
+                            metric="followers", limit=2)
+    last = {key: value for (key, _), (_, value) in sorted(expected.items())}
+    assert [(d["entity_key"], int(d["value"])) for d in latest] == sorted(
+        last.items(), key=lambda kv: -kv[1])[:2]
+    per_day = embedded.query(sql["events_per_day"])
+    assert sum(int(d["events"]) for d in per_day) == len(bodies)
+    assert sum(int(d["created"]) for d in per_day) == 3
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[aio_pika.abc.AbstractChannel]:
+    connection = await aio_pika.connect(AMQP_URL)
+    yield await connection.channel()
+    await connection.close()
+
+
+async def test_batches_of_a_thousand_or_what_gathered_in_the_flush_time(
+        settings: Settings, embedded: EmbeddedClickHouse,
+        channel: aio_pika.abc.AbstractChannel) -> None:
+    await embedded.create_tables()
+    embedded.session.query(f"TRUNCATE TABLE {embedded.database}.entity_snapshot")
+    exchange_name = f"beat-test-{uuid.uuid4().hex[:10]}"
+    tuned = settings.model_copy(update={"clickhouse_batch_rows": 1000,
+                                        "clickhouse_flush_seconds": 2.0})
+    sink = ClickHouseSink(tuned, embedded, exchange=exchange_name, queue=f"{exchange_name}.ch")
+    runner = asyncio.create_task(sink.run())
+    try:
+        await asyncio.wait_for(sink.ready.wait(), 20)
+        exchange = await channel.get_exchange(exchange_name)
+        bodies = [event("post", "x", f"t{n}", START + timedelta(seconds=n), {"likes": [n, n + 1]})
+                  for n in range(2500)]
+        junk = [event("task", "x", "1", START, {}), {"type": "post.x.updated"}]
+        for body in [*bodies, *junk]:
+            await exchange.publish(aio_pika.Message(json.dumps(body).encode()),
+                                   routing_key=body["type"] if "task" not in body["type"]
+                                   else "task.complete")
+        await eventually(lambda: sink.stats["rows"] == 2500, timeout=30)
+        assert sink.batches == [1000, 1000, 500] and sink.stats["skipped"] == 1
+        count = f"SELECT count() AS n FROM {embedded.database}.entity_snapshot FINAL"
+        assert int(embedded.query(count)[0]["n"]) == 2500
+        embedded.refuse = 1  # the next batch is refused once, then written
+        for body in bodies[:10]:  # redelivered events
+            await exchange.publish(aio_pika.Message(json.dumps(body).encode()),
+                                   routing_key=body["type"])
+        await eventually(lambda: sink.stats["rows"] == 2510, timeout=30)
+        assert sink.stats["failed_writes"] == 1 and sink.batches[-1] == 10
+        assert int(embedded.query(count)[0]["n"]) == 2500
+    finally:
+        sink.stop()
+        await asyncio.wait_for(runner, 20)
+        left = await channel.declare_queue(f"{exchange_name}.ch", durable=True, passive=True)
+        assert left.declaration_result.message_count == 0  # every message was acked
+        await channel.queue_delete(f"{exchange_name}.ch")
+        await channel.exchange_delete(exchange_name)
