@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import quote, urlsplit
 
 from assets.download import Downloader
-from assets.guard import Allowlist, Guard, Resolver
+from assets.guard import Allowlist, Guard, Resolver, numeric_host
 from assets.images import process
 from assets.settings import AssetsSettings
 from assets.store import BlobStore, make_store
@@ -52,20 +52,17 @@ def allowlist(settings: Settings, own: AssetsSettings) -> Allowlist:
 def request_url(settings: Settings, own: AssetsSettings, url: str) -> str:
     """Where to download `url` from: the URL itself, or in sandbox mode (SANDBOX_URL) the
     sandbox's stand-in for a platform's image host, {SANDBOX_URL}/assets/cdn/{host}/{path}, as
-    the platforms' API hosts are stood in for. URLs of the sandbox itself, of an IP address or
-    of a host that ASSETS_RESOLVE names are asked as they are."""
+    the platforms' API hosts are stood in for. URLs of the sandbox itself, of an address in any
+    spelling a resolver reads (2130706433, 0x7f.1), of a name without a dot (localhost) or of a
+    host that ASSETS_RESOLVE names are asked as they are."""
     if not settings.sandbox_url:
         return url
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    try:
-        ipaddress.ip_address(host)
-        return url
-    except ValueError:
-        pass
-    if host in ("", "localhost", urlsplit(settings.sandbox_url).hostname) \
+    if numeric_host(host) is not None or "." not in host \
+            or host == urlsplit(settings.sandbox_url).hostname \
             or host in {name.lower() for name in own.assets_resolve}:
-        return url
+        return url  # the guard judges it as it is (0x7f.1 is 127.0.0.1)
     path = quote(parts.path.lstrip("/"), safe="/")
     query = f"?{parts.query}" if parts.query else ""
     return f"{settings.sandbox_url.rstrip('/')}/assets/cdn/{host}/{path}{query}"

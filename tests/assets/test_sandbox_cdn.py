@@ -23,6 +23,9 @@ SANDBOX = "http://127.0.0.1:8765"
     ("http://10.9.8.7/a.jpg", "http://10.9.8.7/a.jpg"),
     ("http://[::1]:80/a.jpg", "http://[::1]:80/a.jpg"),
     ("http://localhost:22/a.jpg", "http://localhost:22/a.jpg"),
+    ("http://0x7f.1/", "http://0x7f.1/"),
+    ("http://0177.0.0.1/a.jpg", "http://0177.0.0.1/a.jpg"),
+    ("http://2130706433/a.jpg", "http://2130706433/a.jpg"),
     ("http://Images.Example.com:8765/a.jpg", "http://Images.Example.com:8765/a.jpg"),
 ])
 def test_sandbox_mode_asks_the_sandbox_for_platform_images(url: str, asked: str) -> None:
