@@ -622,5 +622,68 @@ BEGIN;
 
 UPDATE alembic_version SET version_num='0015' WHERE alembic_version.version_num = '0014';
 
+-- Running upgrade 0015 -> 0016
+
+ALTER TABLE profile_log RENAME TO profile_log_moving;
+
+ALTER SEQUENCE profile_log_id_seq RENAME TO profile_log_moving_id_seq;
+
+ALTER INDEX profile_log_pkey RENAME TO profile_log_moving_pkey;
+
+ALTER INDEX profile_log_profile_idx RENAME TO profile_log_profile_idx_moving;
+
+CREATE TABLE profile_log (
+        id          bigserial   NOT NULL,
+        platform    text        NOT NULL,
+        profile_id  text        NOT NULL,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        source      text,
+        timestamp   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (id, timestamp)
+    ) PARTITION BY RANGE (timestamp);
+
+CREATE TABLE profile_log_default PARTITION OF profile_log DEFAULT;
+
+CREATE INDEX profile_log_profile_idx ON profile_log (platform, profile_id, timestamp);
+
+INSERT INTO profile_log (id, platform, profile_id, dimensions, metrics, source, timestamp) SELECT id, platform, profile_id, dimensions, metrics, source, timestamp FROM profile_log_moving;
+
+SELECT setval('profile_log_id_seq', coalesce((SELECT max(id) FROM profile_log), 0) + 1, false);
+
+DROP TABLE profile_log_moving;
+
+ALTER TABLE post_log RENAME TO post_log_moving;
+
+ALTER SEQUENCE post_log_id_seq RENAME TO post_log_moving_id_seq;
+
+ALTER INDEX post_log_pkey RENAME TO post_log_moving_pkey;
+
+ALTER INDEX post_log_post_idx RENAME TO post_log_post_idx_moving;
+
+CREATE TABLE post_log (
+        id          bigserial   NOT NULL,
+        platform    text        NOT NULL,
+        post_id     text        NOT NULL,
+        profile_id  text,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        source      text,
+        timestamp   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (id, timestamp)
+    ) PARTITION BY RANGE (timestamp);
+
+CREATE TABLE post_log_default PARTITION OF post_log DEFAULT;
+
+CREATE INDEX post_log_post_idx ON post_log (platform, post_id, timestamp);
+
+INSERT INTO post_log (id, platform, post_id, profile_id, dimensions, metrics, source, timestamp) SELECT id, platform, post_id, profile_id, dimensions, metrics, source, timestamp FROM post_log_moving;
+
+SELECT setval('post_log_id_seq', coalesce((SELECT max(id) FROM post_log), 0) + 1, false);
+
+DROP TABLE post_log_moving;
+
+UPDATE alembic_version SET version_num='0016' WHERE alembic_version.version_num = '0015';
+
 COMMIT;
 

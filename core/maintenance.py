@@ -1,6 +1,7 @@
 """Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune finished
-tasks and old outbox events (each status past its own retention), refresh the task table's
-statistics after a burst, and run the refresh scheduler (core/scheduler) every
+tasks and old outbox events (each status past its own retention), keep the monthly partitions
+of the snapshot tables (core/partitions.py), refresh the task table's statistics after a burst,
+and run the refresh scheduler (core/scheduler) every
 SCHEDULER_INTERVAL.
 
 Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
@@ -18,6 +19,7 @@ from core import sqlfile
 from core.config import Settings
 from core.db import DB_ERRORS
 from core.leader import lead_when_elected
+from core.partitions import keep_partitions
 from core.process import delete_in_batches, run_process, sleep_unless
 from core.queue import sql
 from core.scheduler.loop import SchedulerLoop
@@ -83,6 +85,8 @@ class Maintenance:
                 log.info("expired %d pending tasks that were not picked in time", expired)
         if prune:
             await self.prune(conn)
+            await keep_partitions(conn, self.settings.log_partitions_ahead,
+                                  self.settings.log_retention_months)
         await self.refresh_statistics(conn)
 
     async def refresh_statistics(self, conn: asyncpg.Connection) -> bool:
