@@ -36,6 +36,10 @@ The parts a platform fills in, each optional but its name:
     asset_flow       the flow storing an item's image, params {url, platform, kind, id}: the
                      links report asks it for thumbnails that are not stored yet (the assets
                      package names it; a platform of the usual kind leaves it None)
+    profile_metrics  the metric names its profile snapshots (profile_log.metrics) carry:
+                     what time series, growth figures and leaderboards may ask for
+    followers_metric which of them counts a profile's audience ("subscribers" on YouTube):
+                     the metric called "followers" across platforms (default "followers")
 """
 
 import logging
@@ -267,6 +271,8 @@ class Platform:
     startup: str | None = None
     attach_asset: str | None = None
     asset_flow: str | None = None
+    profile_metrics: tuple[str, ...] = ()
+    followers_metric: str = "followers"
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -285,6 +291,18 @@ class Platform:
         if self.keyword_params is not None:
             return self.keyword_params(keyword, limit)
         return {"keyword": keyword, "max_videos": limit}
+
+    def snapshot_metric(self, name: str) -> str | None:
+        """The profile_log metrics key of metric `name`, None when its snapshots carry no
+        such metric; "followers" is the platform's `followers_metric` whatever it is called."""
+        if name == "followers" and self.followers_metric in self.profile_metrics:
+            return self.followers_metric
+        return name if name in self.profile_metrics else None
+
+    def metric_names(self) -> list[str]:
+        """The metrics a caller may ask for: "followers" first when there is one."""
+        names = [m for m in self.profile_metrics if m != "followers"]
+        return (["followers"] if self.snapshot_metric("followers") else []) + names
 
     def platform_settings(self, settings: Settings) -> PlatformSettings | None:
         return self.settings.of(settings) if self.settings else None

@@ -10,11 +10,11 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from core import sqlfile
+from instagram import PROFILE_METRICS
 from instagram.metrics import Averages
 from instagram.models import Account, Comment, Insight, Post, Profile
 
 SQL = Path(__file__).with_name("sql") / "store.sql"
-PROFILE_METRICS = ("followers", "following", "media_count")
 POST_METRICS = ("likes", "comments", "plays", "views", "reach", "impressions", "shares", "saved")
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
