@@ -140,6 +140,9 @@ class Settings(BaseSettings):
     # months older than the current one minus LOG_RETENTION_MONTHS (unset: keeps every month).
     log_partitions_ahead: int = Field(default=2, ge=0, le=24)
     log_retention_months: int | None = Field(default=None, ge=1)
+    # Seconds between refreshes of the leaderboard view by the maintenance leader (0: never;
+    # `beat leaderboard --refresh` refreshes it at once).
+    leaderboard_refresh_interval: float = Field(default=3600.0, ge=0)
 
     # Google Sheets (`beat links --sheet`): a service account, as the path of its JSON key file
     # or the JSON itself (a secret: never printed); the sheet must be shared with its email.

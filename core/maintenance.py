@@ -1,8 +1,8 @@
 """Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune finished
 tasks and old outbox events (each status past its own retention), keep the monthly partitions
 of the snapshot tables (core/partitions.py), refresh the task table's statistics after a burst,
-and run the refresh scheduler (core/scheduler) every
-SCHEDULER_INTERVAL.
+run the refresh scheduler (core/scheduler) every SCHEDULER_INTERVAL, and refresh the
+leaderboards (core/analytics) every LEADERBOARD_REFRESH_INTERVAL.
 
 Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
 whose connection drops loses the lock to the next host.
@@ -16,6 +16,7 @@ from pathlib import Path
 import asyncpg
 
 from core import sqlfile
+from core.analytics.leaderboards import LeaderboardLoop
 from core.config import Settings
 from core.db import DB_ERRORS
 from core.leader import lead_when_elected
@@ -42,6 +43,7 @@ class Maintenance:
         self.stopping = asyncio.Event()
         self.interval = settings.queue_maintenance_interval
         self.scheduler = SchedulerLoop(settings)
+        self.leaderboards = LeaderboardLoop(settings)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -67,10 +69,12 @@ class Maintenance:
             while not self.stopping.is_set():
                 await self.tick(conn, prune=rounds % 60 == 0)
                 await self.scheduler.maybe_tick()
+                self.leaderboards.maybe_refresh()
                 rounds += 1
                 await self._sleep(self.interval)
         finally:
             await self.scheduler.close()
+            await self.leaderboards.close()
 
     async def tick(self, conn: asyncpg.Connection, expire: bool = True, prune: bool = True) -> None:
         """One round of upkeep (public so tests and `beat` commands can run it directly)."""
