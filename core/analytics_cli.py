@@ -94,3 +94,79 @@ def series_table(answer: dict[str, Any]) -> list[str]:
          "-" if g["change_pct"] is None else f"{g['change_pct']:+.2f}%"]
         for g in answer["growth"]])
     return lines
+
+
+def leaderboard_command(
+        platform: Annotated[str, typer.Argument(
+            help="A platform (beat platforms), or ALL: across platforms")] = "ALL",
+        by: Annotated[str, typer.Option(
+            help="followers, engagement_rate or growth")] = "followers",
+        category: Annotated[str | None, typer.Option(help="Only this category")] = None,
+        language: Annotated[str | None, typer.Option(help="Only this language")] = None,
+        limit: Annotated[int, typer.Option(min=1, max=200, help="Profiles a page")] = 20,
+        cursor: Annotated[str | None, typer.Option(
+            help="The next_cursor of the page before")] = None,
+        refresh_first: Annotated[bool, typer.Option(
+            "--refresh", help="Refresh the leaderboard view first")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="The HTTP answer")] = False,
+) -> None:
+    """Profiles ranked by followers, engagement rate or 7-day growth, with their rank change
+    against the week before (the answer of GET /leaderboards/{platform})."""
+    from core.analytics import leaderboards
+    from core.platforms import UnknownPlatform, get
+
+    if by not in leaderboards.MEASURES:
+        raise UserError(f"--by: one of {', '.join(leaderboards.MEASURES)}, not {by!r}")
+    settings = settings_with_database()
+    try:
+        name = None if platform.upper() == leaderboards.ACROSS else get(
+            settings, platform).api_name
+    except UnknownPlatform as exc:
+        raise UserError(str(exc)) from None
+    board = leaderboards.Board(name, by, category, language)
+
+    async def read(pool: Any) -> dict[str, Any]:
+        if refresh_first:
+            async with pool.acquire() as conn:
+                await leaderboards.refresh(conn, settings)
+        return await leaderboards.read_page(pool, board, limit, cursor)
+
+    try:
+        answer = read_with_pool(settings, read)
+    except leaderboards.BadCursor as exc:
+        raise UserError(str(exc)) from None
+    if as_json:
+        print(json.dumps(answer, default=iso))
+        return
+    print("\n".join(leaderboard_table(answer)))
+
+
+def short(text: str | None, width: int) -> str:
+    text = text or "-"
+    return text if len(text) <= width else text[:width - 1] + "…"
+
+
+def leaderboard_table(answer: dict[str, Any]) -> list[str]:
+    across = answer["platform"] == "ALL"
+    rows = []
+    for entry in answer["items"]:
+        change = entry["rank_change"]
+        moved = "new" if change is None else "=" if change == 0 else f"{change:+,}"
+        who = short(entry["handle"] or entry["profile_id"], 16)
+        rows.append([f"{entry['rank']:,}", who,
+                     *([short(entry["platform"], 9)] if across else []), moved,
+                     figure(entry["followers"]), figure(entry["growth"]),
+                     "-" if entry["engagement_rate"] is None
+                     else f"{entry['engagement_rate']:.2f}%"])
+    narrowed = ", ".join(f"{k} {answer[k]}" for k in ("category", "language") if answer[k])
+    computed = answer["computed_at"]
+    lines = [f"{answer['platform']} by {answer['by']}" + (f" ({narrowed})" if narrowed else ""),
+             f"as of {computed:%Y-%m-%d %H:%M} UTC; MOVE: places gained in 7 days" if computed
+             else "never refreshed (beat leaderboard --refresh)"]
+    # At most 7 + 16 + 9 + 8 + 11 + 9 + 6 characters and six gaps: 80 columns.
+    headers = ["RANK", "PROFILE", *(["PLATFORM"] if across else []), "MOVE", "FOLLOWERS",
+               "GROWTH 7D", "ER"]
+    lines += columns(headers, rows, left=3 if across else 2)
+    if answer["next_cursor"]:
+        lines.append(f"more: --cursor {answer['next_cursor']}")
+    return lines
