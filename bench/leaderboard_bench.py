@@ -35,7 +35,7 @@ SELECT m.platform, 'p' || i,
            'category', CASE WHEN i % 4 <> 0 THEN 'category' || i % $5 END,
            'language', CASE WHEN i % 5 > 1 THEN 'language' || i % $6 END)),
        now() - d * interval '1 day' - (i % 1440) * interval '1 minute'
-  FROM generate_series($1::int, $2::int) AS i
+  FROM generate_series($1::bigint, $2::bigint) AS i
   JOIN (SELECT platform, followers_metric, row_number() OVER (ORDER BY platform) - 1 AS slot
           FROM leaderboard_platform) AS m ON m.slot = i % $3
  CROSS JOIN generate_series(0, $4 - 1) AS d
@@ -46,7 +46,7 @@ SELECT m.platform, 'p' || i || '-' || post, 'p' || i,
        jsonb_build_object('likes', (i * post * 17 + age) % 5000,
                           'comments', (i + post + age) % 300),
        now() - age * interval '1 day'
-  FROM generate_series($1::int, $2::int) AS i
+  FROM generate_series($1::bigint, $2::bigint) AS i
   JOIN (SELECT platform, row_number() OVER (ORDER BY platform) - 1 AS slot
           FROM leaderboard_platform) AS m ON m.slot = i % $3
  CROSS JOIN generate_series(1, 2) AS post
