@@ -6,14 +6,21 @@ catalog change instead of a delete of millions of rows."""
 
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any, TypeVar
 
 import asyncpg
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LOG_TABLES = ("profile_log", "post_log")
+# Creating or dropping a partition locks the whole table: behind a long reader (a leaderboard
+# refresh) it would queue every writer of snapshots. It gives up after this long instead, and
+# the next round tries again.
+LOCK_TIMEOUT_MS = 2000
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})(\d{2})$")
 
 
@@ -66,6 +73,7 @@ async def _create_month(conn: asyncpg.Connection, table: str, month: date) -> in
     create = (f"CREATE TABLE {name} PARTITION OF {table}"
               f" FOR VALUES FROM ('{low.isoformat()}') TO ('{high.isoformat()}')")
     async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
         waiting = await conn.fetchval(
             f"SELECT count(*) FROM {default} WHERE timestamp >= $1 AND timestamp < $2", low, high)
         if not waiting:
@@ -78,6 +86,24 @@ async def _create_month(conn: asyncpg.Connection, table: str, month: date) -> in
             f" RETURNING *) INSERT INTO {table} SELECT * FROM moved", low, high)
         await conn.execute(f"ALTER TABLE {table} ATTACH PARTITION {default} DEFAULT")
         return int(waiting)
+
+
+async def _drop(conn: asyncpg.Connection, name: str) -> bool:
+    async with conn.transaction():
+        await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        await conn.execute(f"DROP TABLE {name}")
+    return True
+
+
+async def _locked_out(conn: asyncpg.Connection, change: Callable[..., Awaitable[T]],
+                      *args: Any) -> T | None:
+    """`change(conn, *args)`, or None (logged) when its lock was not granted in time."""
+    try:
+        return await change(conn, *args)
+    except asyncpg.LockNotAvailableError:
+        log.warning("log partitions: %s %s waited %d ms for its lock; next round",
+                    change.__name__.strip("_"), " ".join(map(str, args)), LOCK_TIMEOUT_MS)
+        return None
 
 
 async def _months_waiting_in_default(conn: asyncpg.Connection, table: str) -> set[date]:
@@ -102,14 +128,15 @@ async def keep_partitions(conn: asyncpg.Connection, ahead: int, retention_months
                 f"DELETE FROM {table}_default WHERE timestamp < $1",
                 _bound(oldest_kept))).split()[-1])
             for month, name in sorted(existing.items()):
-                if month < oldest_kept:
-                    await conn.execute(f"DROP TABLE {name}")
+                if month < oldest_kept and await _locked_out(conn, _drop, name):
                     changes.dropped.append(name)
         wanted = {add_months(current, n) for n in range(ahead + 1)}
         wanted |= await _months_waiting_in_default(conn, table)
         for month in sorted(wanted - set(existing)):
-            changes.moved_rows += await _create_month(conn, table, month)
-            changes.created.append(partition_name(table, month))
+            moved = await _locked_out(conn, _create_month, table, month)
+            if moved is not None:
+                changes.moved_rows += moved
+                changes.created.append(partition_name(table, month))
     if changes.created or changes.dropped or changes.deleted_rows:
         log.info("log partitions: created %s, dropped %s, %d rows moved out of the default "
                  "partitions, %d past retention deleted from them",

@@ -121,3 +121,20 @@ async def test_the_migration_moves_the_rows_and_keeps_counting_ids(database_at_0
             "profile_log_p202609": 1, "profile_log_p202610": 1}
     finally:
         await conn.close()
+
+
+async def test_a_long_reader_delays_the_upkeep_instead_of_queueing_writers(
+        pool: asyncpg.Pool) -> None:
+    """Behind a reader (a leaderboard refresh) a partition change would queue every writer of
+    snapshots until the reader ends: it gives up after its lock timeout, and a later round
+    does it."""
+    async with pool.acquire() as reader, pool.acquire() as conn:
+        async with reader.transaction():
+            await reader.execute("LOCK TABLE profile_log IN ACCESS SHARE MODE")
+            held = await keep_partitions(conn, ahead=0, retention_months=None,
+                                         today=date(2031, 5, 1))
+            assert "profile_log_p203105" not in held.created
+            assert "post_log_p203105" in held.created  # the other table is not held
+        later = await keep_partitions(conn, ahead=0, retention_months=None,
+                                      today=date(2031, 5, 1))
+        assert later.created == ["profile_log_p203105"]
