@@ -692,6 +692,8 @@ CREATE TABLE leaderboard_platform (
         followers_metric  text NOT NULL
     );
 
+CREATE TABLE leaderboard_refreshed (refreshed_at timestamptz NOT NULL);
+
 CREATE MATERIALIZED VIEW leaderboard AS
 WITH snapshots AS (
     SELECT l.platform, l.profile_id, l.timestamp, l.dimensions,
@@ -733,7 +735,7 @@ WITH snapshots AS (
            p.followers_before - p.followers_earlier AS growth_before
       FROM profiles p LEFT JOIN engagement e USING (platform, profile_id)
 )
-SELECT measures.*, now() AS computed_at,
+SELECT measures.*,
            CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_p,
            CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_p,
            CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_pc,

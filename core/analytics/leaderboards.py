@@ -68,7 +68,10 @@ async def refresh(conn: Any, settings: Settings) -> float:
     """Recompute the view without blocking its readers; the seconds it took."""
     started = time.perf_counter()
     await sync_platforms(conn, settings)
-    await conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY leaderboard")
+    async with conn.transaction():  # now() is the moment the view was computed as of
+        await conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY leaderboard")
+        await conn.execute("DELETE FROM leaderboard_refreshed")
+        await conn.execute("INSERT INTO leaderboard_refreshed (refreshed_at) VALUES (now())")
     return time.perf_counter() - started
 
 
@@ -108,8 +111,8 @@ def page_query(board: Board, after: bool) -> str:
         if board.platform:
             where.append("$6::text IS NOT NULL")
     return (f"SELECT {rank} AS rank, {before} AS previous_rank, platform, profile_id, handle,"
-            " category, language, followers, followers_before, growth, engagement_rate,"
-            f" computed_at FROM leaderboard WHERE {' AND '.join(where)}"
+            " category, language, followers, followers_before, growth, engagement_rate"
+            f" FROM leaderboard WHERE {' AND '.join(where)}"
             f" ORDER BY {', '.join(keys)} LIMIT $4")
 
 
@@ -135,8 +138,7 @@ async def read_page(pool: Any, board: Board, limit: int = 50,
         args += list(decode_cursor(cursor))
     rows = await pool.fetch(page_query(board, after=bool(cursor)), *args)
     more, rows = len(rows) > limit, rows[:limit]
-    computed = rows[0]["computed_at"] if rows else await pool.fetchval(
-        "SELECT computed_at FROM leaderboard LIMIT 1")
+    computed = await pool.fetchval("SELECT max(refreshed_at) FROM leaderboard_refreshed")
     last = rows[-1] if rows else None
     return {"platform": board.platform or ACROSS, "by": board.by, "category": board.category,
             "language": board.language, "computed_at": computed,

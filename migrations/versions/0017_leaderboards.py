@@ -84,7 +84,7 @@ WITH snapshots AS (
            p.followers_before - p.followers_earlier AS growth_before
       FROM profiles p LEFT JOIN engagement e USING (platform, profile_id)
 )
-SELECT measures.*, now() AS computed_at,
+SELECT measures.*,
            {_ranks()}
   FROM measures
 """
@@ -110,11 +110,15 @@ UPGRADE = [
         followers_metric  text NOT NULL
     )
     """,
+    # When the view was last computed: a table beside it, so that a refresh rewrites only the
+    # rows whose figures or ranks changed (a column of the view would change every row).
+    "CREATE TABLE leaderboard_refreshed (refreshed_at timestamptz NOT NULL)",
     VIEW,
     *_indexes(),
 ]
 
-DOWNGRADE = ["DROP MATERIALIZED VIEW leaderboard", "DROP TABLE leaderboard_platform"]
+DOWNGRADE = ["DROP MATERIALIZED VIEW leaderboard", "DROP TABLE leaderboard_refreshed",
+             "DROP TABLE leaderboard_platform"]
 
 
 def upgrade() -> None:
