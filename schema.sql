@@ -748,5 +748,221 @@ CREATE INDEX youtube_comment_parent_idx ON youtube_comment (parent_id) WHERE par
 
 UPDATE alembic_version SET version_num='0018' WHERE alembic_version.version_num = '0017';
 
+-- Running upgrade 0018 -> 0019
+
+ALTER TABLE profile_log RENAME TO profile_log_moving;
+
+ALTER SEQUENCE profile_log_id_seq RENAME TO profile_log_moving_id_seq;
+
+ALTER INDEX profile_log_pkey RENAME TO profile_log_moving_pkey;
+
+ALTER INDEX profile_log_profile_idx RENAME TO profile_log_profile_idx_moving;
+
+CREATE TABLE profile_log (
+        id          bigserial   NOT NULL,
+        platform    text        NOT NULL,
+        profile_id  text        NOT NULL,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        source      text,
+        timestamp   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (id, timestamp)
+    ) PARTITION BY RANGE (timestamp);
+
+CREATE TABLE profile_log_default PARTITION OF profile_log DEFAULT;
+
+CREATE INDEX profile_log_profile_idx ON profile_log (platform, profile_id, timestamp);
+
+INSERT INTO profile_log (id, platform, profile_id, dimensions, metrics, source, timestamp) SELECT id, platform, profile_id, dimensions, metrics, source, timestamp FROM profile_log_moving;
+
+SELECT setval('profile_log_id_seq', coalesce((SELECT max(id) FROM profile_log), 0) + 1, false);
+
+DROP TABLE profile_log_moving;
+
+ALTER TABLE post_log RENAME TO post_log_moving;
+
+ALTER SEQUENCE post_log_id_seq RENAME TO post_log_moving_id_seq;
+
+ALTER INDEX post_log_pkey RENAME TO post_log_moving_pkey;
+
+ALTER INDEX post_log_post_idx RENAME TO post_log_post_idx_moving;
+
+CREATE TABLE post_log (
+        id          bigserial   NOT NULL,
+        platform    text        NOT NULL,
+        post_id     text        NOT NULL,
+        profile_id  text,
+        dimensions  jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        metrics     jsonb       NOT NULL DEFAULT '{}'::jsonb,
+        source      text,
+        timestamp   timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (id, timestamp)
+    ) PARTITION BY RANGE (timestamp);
+
+CREATE TABLE post_log_default PARTITION OF post_log DEFAULT;
+
+CREATE INDEX post_log_post_idx ON post_log (platform, post_id, timestamp);
+
+INSERT INTO post_log (id, platform, post_id, profile_id, dimensions, metrics, source, timestamp) SELECT id, platform, post_id, profile_id, dimensions, metrics, source, timestamp FROM post_log_moving;
+
+SELECT setval('post_log_id_seq', coalesce((SELECT max(id) FROM post_log), 0) + 1, false);
+
+DROP TABLE post_log_moving;
+
+UPDATE alembic_version SET version_num='0019' WHERE alembic_version.version_num = '0018';
+
+-- Running upgrade 0019 -> 0020
+
+CREATE TABLE leaderboard_platform (
+        platform          text PRIMARY KEY,
+        followers_metric  text NOT NULL
+    );
+
+CREATE TABLE leaderboard_refreshed (refreshed_at timestamptz NOT NULL);
+
+CREATE MATERIALIZED VIEW leaderboard AS
+WITH snapshots AS (
+    SELECT l.platform, l.profile_id, l.timestamp, l.dimensions,
+           (l.metrics ->> m.followers_metric)::float8 AS followers
+      FROM profile_log l JOIN leaderboard_platform m USING (platform)
+     WHERE l.timestamp > now() - interval '60 days' AND l.metrics ? m.followers_metric
+), profiles AS (
+    SELECT platform, profile_id,
+           (array_agg(dimensions ORDER BY timestamp DESC))[1] AS dimensions,
+           (array_agg(followers ORDER BY timestamp DESC))[1] AS followers,
+           (array_agg(followers ORDER BY timestamp DESC)
+               FILTER (WHERE timestamp <= now() - interval '7 days'))[1] AS followers_before,
+           (array_agg(followers ORDER BY timestamp DESC)
+               FILTER (WHERE timestamp <= now() - interval '14 days'))[1] AS followers_earlier
+      FROM snapshots GROUP BY platform, profile_id
+), posts AS (
+    SELECT DISTINCT ON (platform, post_id, timestamp > now() - interval '7 days')
+           platform, profile_id, timestamp > now() - interval '7 days' AS recent,
+           (metrics ->> 'likes')::float8 AS likes, (metrics ->> 'comments')::float8 AS comments
+      FROM post_log
+     WHERE timestamp > now() - interval '14 days' AND profile_id IS NOT NULL
+       AND (metrics ? 'likes' OR metrics ? 'comments')
+     ORDER BY platform, post_id, timestamp > now() - interval '7 days', timestamp DESC
+), engagement AS (
+    SELECT platform, profile_id,
+           avg(coalesce(likes, 0) + coalesce(comments, 0)) FILTER (WHERE recent) AS recent,
+           avg(coalesce(likes, 0) + coalesce(comments, 0)) FILTER (WHERE NOT recent) AS before
+      FROM posts GROUP BY platform, profile_id
+), measures AS (
+    SELECT p.platform, p.profile_id, p.dimensions ->> 'handle' AS handle,
+           nullif(p.dimensions ->> 'category', '') AS category,
+           nullif(p.dimensions ->> 'language', '') AS language,
+           p.followers, p.followers_before,
+           round((100 * e.recent / nullif(p.followers, 0))::numeric, 4)::float8
+               AS engagement_rate,
+           round((100 * e.before / nullif(p.followers_before, 0))::numeric, 4)::float8
+               AS engagement_rate_before,
+           p.followers - p.followers_before AS growth,
+           p.followers_before - p.followers_earlier AS growth_before
+      FROM profiles p LEFT JOIN engagement e USING (platform, profile_id)
+)
+SELECT measures.*,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_p,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_p,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_pc,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_pc,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, language, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_pl,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, language, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_pl,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_pcl,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_pcl,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_a,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_a,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY category, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_ac,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY category, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_ac,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY language, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_al,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY language, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_al,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (followers IS NULL) ORDER BY followers DESC) END AS followers_rank_acl,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (followers_before IS NULL) ORDER BY followers_before DESC) END AS followers_before_rank_acl,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_p,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_p,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_pc,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_pc,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, language, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_pl,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, language, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_pl,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_pcl,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_pcl,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_a,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_a,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY category, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_ac,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY category, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_ac,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY language, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_al,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY language, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_al,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (engagement_rate IS NULL) ORDER BY engagement_rate DESC) END AS engagement_rate_rank_acl,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (engagement_rate_before IS NULL) ORDER BY engagement_rate_before DESC) END AS engagement_rate_before_rank_acl,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_p,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_p,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_pc,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_pc,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, language, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_pl,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, language, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_pl,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_pcl,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_pcl,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_a,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_a,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY category, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_ac,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY category, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_ac,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY language, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_al,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY language, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_al,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_acl,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_acl
+  FROM measures;
+
+CREATE UNIQUE INDEX leaderboard_profile_idx ON leaderboard (platform, profile_id);
+
+CREATE INDEX leaderboard_followers_p_idx ON leaderboard (platform, followers_rank_p, profile_id);
+
+CREATE INDEX leaderboard_followers_pc_idx ON leaderboard (platform, category, followers_rank_pc, profile_id);
+
+CREATE INDEX leaderboard_followers_pl_idx ON leaderboard (platform, language, followers_rank_pl, profile_id);
+
+CREATE INDEX leaderboard_followers_pcl_idx ON leaderboard (platform, category, language, followers_rank_pcl, profile_id);
+
+CREATE INDEX leaderboard_followers_a_idx ON leaderboard (followers_rank_a, platform, profile_id);
+
+CREATE INDEX leaderboard_followers_ac_idx ON leaderboard (category, followers_rank_ac, platform, profile_id);
+
+CREATE INDEX leaderboard_followers_al_idx ON leaderboard (language, followers_rank_al, platform, profile_id);
+
+CREATE INDEX leaderboard_followers_acl_idx ON leaderboard (category, language, followers_rank_acl, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_p_idx ON leaderboard (platform, engagement_rate_rank_p, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_pc_idx ON leaderboard (platform, category, engagement_rate_rank_pc, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_pl_idx ON leaderboard (platform, language, engagement_rate_rank_pl, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_pcl_idx ON leaderboard (platform, category, language, engagement_rate_rank_pcl, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_a_idx ON leaderboard (engagement_rate_rank_a, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_ac_idx ON leaderboard (category, engagement_rate_rank_ac, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_al_idx ON leaderboard (language, engagement_rate_rank_al, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_acl_idx ON leaderboard (category, language, engagement_rate_rank_acl, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_p_idx ON leaderboard (platform, growth_rank_p, profile_id);
+
+CREATE INDEX leaderboard_growth_pc_idx ON leaderboard (platform, category, growth_rank_pc, profile_id);
+
+CREATE INDEX leaderboard_growth_pl_idx ON leaderboard (platform, language, growth_rank_pl, profile_id);
+
+CREATE INDEX leaderboard_growth_pcl_idx ON leaderboard (platform, category, language, growth_rank_pcl, profile_id);
+
+CREATE INDEX leaderboard_growth_a_idx ON leaderboard (growth_rank_a, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_ac_idx ON leaderboard (category, growth_rank_ac, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_al_idx ON leaderboard (language, growth_rank_al, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_acl_idx ON leaderboard (category, language, growth_rank_acl, platform, profile_id);
+
+UPDATE alembic_version SET version_num='0020' WHERE alembic_version.version_num = '0019';
+
 COMMIT;
 

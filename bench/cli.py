@@ -201,3 +201,20 @@ def bench_schedule(items: Annotated[int, typer.Option(
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     print(json.dumps(found) if as_json else found, flush=True)
+
+
+@bench_app.command("leaderboard")
+def bench_leaderboard(
+        profiles: Annotated[int, typer.Option(min=1, help="Profiles to generate")] = 500_000,
+        days: Annotated[int, typer.Option(min=15, max=59,
+                                          help="Daily snapshots per profile")] = 30,
+        reads: Annotated[int, typer.Option(min=10, help="Random boards read")] = 1000,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON lines")] = False) -> None:
+    """Generate N profiles with D daily snapshots in a scratch database, time the leaderboard
+    view's concurrent refresh, and the latency of leaderboard pages and time series read
+    through the HTTP API; print one line."""
+    from bench.leaderboard_bench import run_leaderboard_bench
+    from bench.scratch import rounded
+
+    line = rounded(run_leaderboard_bench(settings_with_database(), profiles, days, reads))
+    print(json.dumps(line) if as_json else line, flush=True)

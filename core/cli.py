@@ -22,6 +22,7 @@ NoArgsIsHelpError = _click_errors.NoArgsIsHelpError
 UsageError = _click_errors.UsageError
 
 from core import db
+from core.analytics_cli import leaderboard_command, timeseries_command
 from core.budgets_cli import budgets_command
 from core.cli_support import (
     UserError,
@@ -58,6 +59,8 @@ app.command("budgets")(budgets_command)
 app.command("schedule")(schedule_command)
 app.command("trending")(trending_command)
 app.command("recommend")(recommend_command)
+app.command("timeseries")(timeseries_command)
+app.command("leaderboard")(leaderboard_command)
 for name, command in OPS_COMMANDS.items():
     app.command(name)(command)
 console = Console()

@@ -153,6 +153,14 @@ class Settings(BaseSettings):
     events_retention_days: float = Field(default=1.0, gt=0)
     events_unsent_retention_days: float = Field(default=7.0, gt=0)
     events_parked_retention_days: float = Field(default=14.0, gt=0)
+    # Snapshot tables (profile_log, post_log), partitioned by month (core/partitions.py): queue
+    # maintenance keeps LOG_PARTITIONS_AHEAD months ready past the current one and drops the
+    # months older than the current one minus LOG_RETENTION_MONTHS (unset: keeps every month).
+    log_partitions_ahead: int = Field(default=2, ge=0, le=24)
+    log_retention_months: int | None = Field(default=None, ge=1)
+    # Seconds between refreshes of the leaderboard view by the maintenance leader (0: never;
+    # `beat leaderboard --refresh` refreshes it at once).
+    leaderboard_refresh_interval: float = Field(default=3600.0, ge=0)
 
     # Google Sheets (`beat links --sheet`): a service account, as the path of its JSON key file
     # or the JSON itself (a secret: never printed); the sheet must be shared with its email.

@@ -1,7 +1,8 @@
 """Queue upkeep run by one leader across all hosts: reap expired leases, expire, prune finished
-tasks and old outbox events (each status past its own retention), refresh the task table's
-statistics after a burst, and run the refresh scheduler (core/scheduler) every
-SCHEDULER_INTERVAL.
+tasks and old outbox events (each status past its own retention), keep the monthly partitions
+of the snapshot tables (core/partitions.py), refresh the task table's statistics after a burst,
+run the refresh scheduler (core/scheduler) every SCHEDULER_INTERVAL, and refresh the
+leaderboards (core/analytics) every LEADERBOARD_REFRESH_INTERVAL.
 
 Every worker host runs this loop; a session-level advisory lock elects the leader, and a leader
 whose connection drops loses the lock to the next host.
@@ -15,9 +16,11 @@ from pathlib import Path
 import asyncpg
 
 from core import sqlfile
+from core.analytics.leaderboards import LeaderboardLoop
 from core.config import Settings
 from core.db import DB_ERRORS
 from core.leader import lead_when_elected
+from core.partitions import keep_partitions
 from core.process import delete_in_batches, run_process, sleep_unless
 from core.queue import sql
 from core.scheduler.loop import SchedulerLoop
@@ -40,6 +43,7 @@ class Maintenance:
         self.stopping = asyncio.Event()
         self.interval = settings.queue_maintenance_interval
         self.scheduler = SchedulerLoop(settings)
+        self.leaderboards = LeaderboardLoop(settings)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -65,10 +69,12 @@ class Maintenance:
             while not self.stopping.is_set():
                 await self.tick(conn, prune=rounds % 60 == 0)
                 await self.scheduler.maybe_tick()
+                self.leaderboards.maybe_refresh()
                 rounds += 1
                 await self._sleep(self.interval)
         finally:
             await self.scheduler.close()
+            await self.leaderboards.close()
 
     async def tick(self, conn: asyncpg.Connection, expire: bool = True, prune: bool = True) -> None:
         """One round of upkeep (public so tests and `beat` commands can run it directly)."""
@@ -83,6 +89,8 @@ class Maintenance:
                 log.info("expired %d pending tasks that were not picked in time", expired)
         if prune:
             await self.prune(conn)
+            await keep_partitions(conn, self.settings.log_partitions_ahead,
+                                  self.settings.log_retention_months)
         await self.refresh_statistics(conn)
 
     async def refresh_statistics(self, conn: asyncpg.Connection) -> bool:

@@ -45,6 +45,10 @@ The parts a platform fills in, each optional but its name:
                      trending hashtags and the analytics reports read posts through it
     comment_threads  its comment table's id, parent, post and likes columns (CommentThreads),
                      when its comments have replies: thread depths and reply chains
+    profile_metrics  the metric names its profile snapshots (profile_log.metrics) carry:
+                     what time series, growth figures and leaderboards may ask for
+    followers_metric which of them counts a profile's audience ("subscribers" on YouTube):
+                     the metric called "followers" across platforms (default "followers")
 """
 
 import logging
@@ -281,6 +285,8 @@ class Platform:
     listeners: str | None = None
     post_text: PostText | None = None
     comment_threads: CommentThreads | None = None
+    profile_metrics: tuple[str, ...] = ()
+    followers_metric: str = "followers"
     description: str = ""
 
     def __post_init__(self) -> None:
@@ -299,6 +305,18 @@ class Platform:
         if self.keyword_params is not None:
             return self.keyword_params(keyword, limit)
         return {"keyword": keyword, "max_videos": limit}
+
+    def snapshot_metric(self, name: str) -> str | None:
+        """The profile_log metrics key of metric `name`, None when its snapshots carry no
+        such metric; "followers" is the platform's `followers_metric` whatever it is called."""
+        if name == "followers" and self.followers_metric in self.profile_metrics:
+            return self.followers_metric
+        return name if name in self.profile_metrics else None
+
+    def metric_names(self) -> list[str]:
+        """The metrics a caller may ask for: "followers" first when there is one."""
+        names = [m for m in self.profile_metrics if m != "followers"]
+        return (["followers"] if self.snapshot_metric("followers") else []) + names
 
     def platform_settings(self, settings: Settings) -> PlatformSettings | None:
         return self.settings.of(settings) if self.settings else None

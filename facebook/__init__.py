@@ -6,8 +6,12 @@ from core.posttext import PostText
 from facebook.settings import FacebookSettings
 from facebook.urls import HOSTS, resolve, share_url
 
+# What its profile snapshots (profile_log.metrics) carry: time series, growth, leaderboards.
+PROFILE_METRICS = ("fan_count", "followers", "talking_about")
+
 PLATFORM = Platform(
     name="facebook",
+    profile_metrics=PROFILE_METRICS,
     flows="facebook.flows",
     parser="facebook.parse:normalize_document",
     hosts=HOSTS,

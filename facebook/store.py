@@ -8,10 +8,10 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from core import sqlfile
+from facebook import PROFILE_METRICS as PAGE_METRICS
 from facebook.models import Page, Post
 
 SQL = Path(__file__).with_name("sql") / "store.sql"
-PAGE_METRICS = ("fan_count", "followers", "talking_about")
 POST_METRICS = ("likes", "comments", "shares", "views")
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 

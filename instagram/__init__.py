@@ -22,8 +22,12 @@ def hashtag_search(keyword: str, limit: int) -> dict[str, Any] | None:
         if hashtag else None
 
 
+# What its profile snapshots (profile_log.metrics) carry: time series, growth, leaderboards.
+PROFILE_METRICS = ("followers", "following", "media_count")
+
 PLATFORM = Platform(
     name="instagram",
+    profile_metrics=PROFILE_METRICS,
     flows="instagram.flows",
     parser="instagram.parse:normalize_document",
     hosts=HOSTS,

@@ -10,11 +10,11 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from core import sqlfile
+from instagram import PROFILE_METRICS
 from instagram.metrics import Averages
 from instagram.models import Account, Comment, Insight, Post, Profile
 
 SQL = Path(__file__).with_name("sql") / "store.sql"
-PROFILE_METRICS = ("followers", "following", "media_count")
 POST_METRICS = ("likes", "comments", "plays", "views", "reach", "impressions", "shares", "saved")
 Db: TypeAlias = asyncpg.Connection | asyncpg.Pool
 
@@ -25,6 +25,15 @@ def sql(name: str) -> str:
 
 def _metrics(item: Profile | Post, names: tuple[str, ...]) -> dict[str, int]:
     return {n: v for n in names if (v := getattr(item, n)) is not None}
+
+
+def _dimensions(profile: Profile) -> str:
+    """The snapshot's dimensions; its category is what the leaderboards narrow to (none when
+    the account shows none)."""
+    found = {"handle": profile.handle, "full_name": profile.full_name}
+    if profile.category:
+        found["category"] = profile.category
+    return json.dumps(found)
 
 
 def _sources(metrics: dict[str, Any], source: str) -> str:
@@ -52,7 +61,7 @@ async def save_profiles(db: Db, profiles: list[Profile],
         [(p.profile_id, p.handle, p.full_name, p.biography, p.website, p.followers, p.following,
           p.media_count, p.profile_pic_url, p.profile_type, p.is_private, p.is_verified,
           p.is_business_or_creator, p.category, p.fbid, p.source, _sources(m, p.source),
-          json.dumps({"handle": p.handle, "full_name": p.full_name}), json.dumps(m), p.graph_id,
+          _dimensions(p), json.dumps(m), p.graph_id,
           *_averages(given.get(str(p.profile_id))))
          for p, m in zip(profiles, metrics)], 26))
     return [dict(r) for r in rows]

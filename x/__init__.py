@@ -11,8 +11,12 @@ from x.urls import HOSTS, resolve, share_url
 # Guests get a few hundred GraphQL calls per 15 minutes; syndication is a CDN, paced anyway.
 SOURCE_LIMITS = {GRAPHQL: ["1/s", "150/900s"], SYNDICATION: ["5/s"]}
 
+# What its profile snapshots (profile_log.metrics) carry: time series, growth, leaderboards.
+PROFILE_METRICS = ("followers", "following", "tweets", "listed", "media_count", "favourites")
+
 PLATFORM = Platform(
     name="x",
+    profile_metrics=PROFILE_METRICS,
     flows="x.flows",
     parser="x.parse:normalize_document",
     hosts=HOSTS,

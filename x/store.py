@@ -10,10 +10,10 @@ from typing import Any, TypeAlias
 import asyncpg
 
 from core import sqlfile
+from x import PROFILE_METRICS as ACCOUNT_METRICS
 from x.models import Account, Tweet
 
 SQL = Path(__file__).with_name("sql") / "store.sql"
-ACCOUNT_METRICS = ("followers", "following", "tweets", "listed", "media_count", "favourites")
 # Stored column -> Tweet field.
 POST_METRICS = {"likes": "likes", "comments": "replies", "shares": "retweets",
                 "quotes": "quotes", "bookmarks": "bookmarks", "views": "views"}

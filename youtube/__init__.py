@@ -8,8 +8,13 @@ from youtube.urls import HOSTS, resolve
 KEY_CHECK = "youtube.sources.data_api:check_key"
 OWNER_CHECK = "youtube.sources.analytics.owners:check_owner_token"
 
+# What its profile snapshots (profile_log.metrics) carry: time series, growth, leaderboards.
+PROFILE_METRICS = ("subscribers", "views", "video_count")
+
 PLATFORM = Platform(
     name="youtube",
+    profile_metrics=PROFILE_METRICS,
+    followers_metric="subscribers",
     flows="youtube.flows",
     parser="youtube.parse:normalize_document",
     hosts=HOSTS,

@@ -8,10 +8,10 @@ from typing import Any
 import asyncpg
 
 from core import sqlfile
+from youtube import PROFILE_METRICS as CHANNEL_METRICS
 from youtube.models import Channel, Comment, Video
 
 SQL = Path(__file__).with_name("sql") / "store.sql"
-CHANNEL_METRICS = ("subscribers", "views", "video_count")
 VIDEO_METRICS = ("views", "likes", "comments")
 
 

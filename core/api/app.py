@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI
 from starlette.types import Receive, Scope, Send
 
 from core.api import (
+    analytics,
     auth,
     budgets,
     comments,
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (tasks, queue, health, tokens, links, metrics, dashboard, dashboard_login):
         app.include_router(module.router)
     app.include_router(entities.build_router(registry(settings)))
+    app.include_router(analytics.router)  # after entities: /byhandle/timeseries is a handle
     # A limited key sees no event stream: its events concern every account's tasks and entities.
     app.include_router(events.router, dependencies=[EveryAccountScope])
     # Watchlists are shared by every account's refreshes: a limited key may not change them.

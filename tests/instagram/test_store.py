@@ -61,6 +61,16 @@ async def test_an_unchanged_profile_writes_no_event(pool: asyncpg.Pool) -> None:
     assert await pool.fetchval("SELECT count(*) FROM event_outbox") == 1
 
 
+async def test_the_snapshot_names_the_category_the_leaderboards_narrow_to(
+        pool: asyncpg.Pool) -> None:
+    await save_profiles(pool, [profile(category="Musician/Band")])
+    await save_profiles(pool, [profile(profile_id="17841400000000002", handle="plain")])
+    dimensions = [r["dimensions"] for r in await pool.fetch(
+        "SELECT dimensions FROM profile_log ORDER BY id")]
+    assert dimensions == [{"handle": "shop", "full_name": "A Shop", "category": "Musician/Band"},
+                          {"handle": "plain", "full_name": "A Shop"}]
+
+
 async def test_a_profile_without_an_id_is_not_stored(pool: asyncpg.Pool) -> None:
     assert await save_profiles(pool, [profile(profile_id=None)]) == []
     assert await pool.fetchval("SELECT count(*) FROM instagram_account") == 0

@@ -1,0 +1,1 @@
+"""Reading back what Beat stores: time series and growth of profiles' metrics, leaderboards."""
