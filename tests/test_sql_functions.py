@@ -90,7 +90,7 @@ STORE_TYPES = {
     + ["text[]"] * 3,
     "upsert_videos": ["text[]"] * 5 + ["timestamptz[]", "int[]"] + ["bigint[]"] * 3
     + ["bool[]"] + ["text[]"] * 6,
-    "upsert_comments": ["text[]"] * 5 + ["bigint[]"] * 2 + ["timestamptz[]"] * 2 + ["text[]"],
+    "upsert_comments": ["text[]"] * 5 + ["bigint[]"] * 2 + ["timestamptz[]"] * 2 + ["text[]"] * 2,
 }
 
 
