@@ -1,18 +1,37 @@
-"""GET /events: the outbox as a long-polled stream with cursors (consumers without RabbitMQ)."""
+"""GET /events: the outbox as a long-polled stream with cursors (consumers without RabbitMQ).
+
+These tests run on a PostgreSQL server of their own: the feed hands out only rows older than
+every transaction running on its server, and the test modules that run beside this one open
+long transactions on the shared server (their bulk enqueues, their databases' creation)."""
 
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
+from core import db
 from core.db import asyncpg_dsn
+from core.embedded.postgres import EmbeddedPostgres
 from core.queue import sql
 
 FAR_AHEAD = "9000000000000-9000000000000"  # a cursor after every event there will be
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database on a private server (the module docstring says why)."""
+    server = EmbeddedPostgres(Path(tmp_path_factory.mktemp("events-server")))
+    url = server.start()
+    try:
+        db.migrate(url)
+        yield url
+    finally:
+        server.stop()
 
 
 async def finish(client: httpx.AsyncClient, pool: asyncpg.Pool, count: int) -> list[int]:
