@@ -5,7 +5,6 @@ saying which source gave each figure."""
 
 import csv
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -14,30 +13,19 @@ import asyncpg
 import httpx
 import pytest
 
-from core import http
 from core.config import Settings
 from core.errors import NotAuthorised
 from core.flows import TaskContext
 from credentials import store
 from credentials.crypto import Crypto
-from sandbox.app import create_sandbox_app
 from sandbox.youtube import analytics as figures
 from sandbox.youtube.world import Channel, build_world
+from tests.youtube.conftest import SANDBOX
 from youtube import analytics, flows
 from youtube.settings import SANDBOX_OAUTH_CLIENT
 
-SANDBOX = "http://sandbox"
 WORLD = build_world(1)
 CHANNEL = next(c for c in WORLD.channels if c.published_at.year < 2020 and c.video_count >= 30)
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_sandbox_app(seed=1)),
-                               base_url=SANDBOX)
-    http.use_client(client)
-    yield client
-    await http.close_client()
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 credential table: reports read as the owner, an expired token refreshed once and stored
 encrypted, and the refusals that no retry would fix."""
 
-from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -10,32 +9,21 @@ import asyncpg
 import httpx
 import pytest
 
-from core import http
 from core.config import Settings
 from core.errors import BadParams, NotAuthorised
 from credentials import store
 from credentials.crypto import Crypto
 from credentials.validator import Validator, validate_and_record
-from sandbox.app import create_sandbox_app
 from sandbox.youtube import analytics as figures
 from sandbox.youtube.world import Channel, build_world
+from tests.youtube.conftest import SANDBOX
 from youtube.models import OWNER_OAUTH
 from youtube.settings import SANDBOX_OAUTH_CLIENT
 from youtube.sources.analytics import AnalyticsSource, OAuthClient, OwnerTokens
 
-SANDBOX = "http://sandbox"
 MAY = (date(2025, 5, 1), date(2025, 5, 20))
 DAY_METRICS = ["views", "estimatedMinutesWatched", "averageViewDuration", "subscribersGained",
                "subscribersLost", "likes", "comments", "shares"]
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_sandbox_app(seed=1)),
-                               base_url=SANDBOX)
-    http.use_client(client)
-    yield client
-    await http.close_client()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import asyncio
 import csv
 import dataclasses
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,25 +12,14 @@ import asyncpg
 import httpx
 import pytest
 
-from core import http
 from core.config import Settings
 from core.errors import NotFound
 from core.flows import TaskContext
 from core.progress import Progress, ProgressReporter
-from sandbox.app import create_sandbox_app
+from tests.youtube.conftest import SANDBOX
 from youtube import flows
 
-SANDBOX = "http://sandbox"
 LOG = logging.getLogger("test")
-
-
-@pytest.fixture
-async def sandbox() -> AsyncIterator[httpx.AsyncClient]:
-    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=create_sandbox_app(seed=1)),
-                               base_url=SANDBOX)
-    http.use_client(client)
-    yield client
-    await http.close_client()
 
 
 @pytest.fixture
