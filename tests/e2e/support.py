@@ -52,6 +52,19 @@ def beat(e2e_db: str, tmp_path: Path) -> Iterator[Launcher]:
         launcher.stop_all()
 
 
+@pytest.fixture(scope="module")
+def launcher(database_url: str, request: pytest.FixtureRequest,
+             tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
+    """The module's launcher over its database (tests/conftest.py), stopping what it started
+    when the module is done; its processes' logs in a directory named after the module."""
+    name = request.module.__name__.rpartition(".")[2].removeprefix("test_")
+    launcher = Launcher(database_url, tmp_path_factory.mktemp(f"{name}-e2e"))
+    try:
+        yield launcher
+    finally:
+        launcher.stop_all()
+
+
 @pytest.fixture
 async def pool(e2e_db: str) -> AsyncIterator[asyncpg.Pool]:
     pool = await db.create_pool(e2e_db, max_size=4)

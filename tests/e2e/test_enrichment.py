@@ -7,7 +7,7 @@ a 429 is waited out; a timed-out call is retried."""
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -58,15 +58,6 @@ class Stack:
         answer = await self.sandbox.post("/_sandbox/openai/faults",
                                          json={"next": list(kinds), **options})
         assert answer.status_code == 200, answer.text
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("enrichment-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 @pytest.fixture(scope="module")

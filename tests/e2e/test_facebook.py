@@ -8,7 +8,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,15 +26,6 @@ FLOWS = "refresh_fb_page,refresh_fb_post,refresh_fb_video"
 TOKENS = ("sandbox-graph-token", "sandbox-graph-token-no-insights")
 CONTROL = "/_sandbox/facebook/graph"
 world = build_world(1)
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("facebook-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 @pytest.fixture(scope="module")

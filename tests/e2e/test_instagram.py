@@ -7,7 +7,7 @@ from its cursor."""
 import asyncio
 import os
 import signal
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -59,15 +59,6 @@ class Stack:
 
     async def world(self) -> dict[str, Any]:
         return dict((await self.sandbox.get("/_sandbox/instagram/graph/world")).json())
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("instagram-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import csv
 import io
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC
 from pathlib import Path
 from typing import Any
@@ -40,15 +40,6 @@ FLOWS = ("refresh_yt_posts,refresh_yt_profiles,refresh_post_by_shortcode,"
          "refresh_profile_by_handle,refresh_profile_basic,refresh_stories_posts,refresh_fb_post,"
          "refresh_fb_video,refresh_fb_page,refresh_x_post,refresh_x_profile,build_link_report,"
          "asset_upload_flow")
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("links-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 @pytest.fixture(scope="module")

@@ -17,11 +17,11 @@ from core import db
 from core.reports.report import COLUMNS
 from sandbox.sheets.account import write_service_account
 from tests.e2e.link_sheet_data import SHEET
-from tests.e2e.test_link_report import ROOT, expected_cells, launcher, stack, stored
+from tests.e2e.test_link_report import ROOT, expected_cells, stack, stored
 from tests.reports.test_sheets import check_formatting
 
 EPOCH = datetime(1899, 12, 30)
-__all__ = ["launcher", "stack"]  # the same stack as the XLSX report's, a module's own
+__all__ = ["stack"]  # the same stack as the XLSX report's, a module's own
 
 
 def beat_links(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,7 @@ with hundreds of videos refreshed over HTTP, checked in the tables, the snapshot
 the sandbox counted, including the fallback when the API keys run dry mid-run."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -38,15 +38,6 @@ class Stack:
                 return dict(task)
             await asyncio.sleep(0.1)
         raise AssertionError(f"task {task['id']} still {task['status']} after {timeout}s")
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("youtube-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 @pytest.fixture(scope="module")

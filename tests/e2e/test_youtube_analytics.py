@@ -5,7 +5,7 @@ access token that expired mid-life is refreshed once and the run goes on; a chan
 authorisation fails with the reason after one attempt."""
 
 import csv
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -27,15 +27,6 @@ FLOWS = "fetch_channel_daily_stats_csv,fetch_channel_demographic_csv"
 WORLD = build_world(1)  # the sandbox's default seed
 OLD = [c for c in WORLD.channels if c.published_at.year < 2020]
 ADMIN_KEY = "analytics-e2e-admin-key"  # /tokens takes an admin key
-
-
-@pytest.fixture(scope="module")
-def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Launcher]:
-    launcher = Launcher(database_url, tmp_path_factory.mktemp("youtube-analytics-e2e"))
-    try:
-        yield launcher
-    finally:
-        launcher.stop_all()
 
 
 @pytest.fixture(scope="module")
