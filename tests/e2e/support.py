@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import psutil
 import pytest
 
@@ -134,3 +135,25 @@ async def wait_gone(pid: int, timeout: float = 10) -> None:
         await asyncio.sleep(0.01)
     raise AssertionError(f"pid {pid} still running {timeout}s after SIGKILL")
 
+
+class TaskApi:
+    """Tasks through a running server's HTTP API (`api`): enqueue a flow's task, wait for it
+    to finish, or both."""
+
+    api: httpx.AsyncClient
+
+    async def enqueue(self, flow: str, params: dict[str, Any]) -> int:
+        answer = await self.api.post(f"/scrape_request_log/flow/{flow}", json={"params": params})
+        assert answer.status_code == 201, answer.text
+        return int(answer.json()["id"])
+
+    async def finished(self, task_id: int, timeout: float = 60) -> dict[str, Any]:
+        for _ in range(int(timeout / 0.1)):
+            task = (await self.api.get(f"/scrape_request_log/flow/{task_id}")).json()
+            if task["status"] not in ("PENDING", "PROCESSING"):
+                return dict(task)
+            await asyncio.sleep(0.1)
+        raise AssertionError(f"task {task_id} still {task['status']} after {timeout}s")
+
+    async def run(self, flow: str, params: dict[str, Any]) -> dict[str, Any]:
+        return await self.finished(await self.enqueue(flow, params))

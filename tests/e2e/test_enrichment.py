@@ -22,6 +22,7 @@ from enrichment.prompts import BUILT_IN
 from instagram.settings import SANDBOX_GRAPH_TOKENS
 from sandbox.instagram.world import build_world
 from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
+from tests.e2e.support import TaskApi
 
 FLOWS = ",".join(["refresh_profile_by_handle", *ASPECTS])
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -30,26 +31,10 @@ GENDER, LOCATION = ("refresh_instagram_gpt_data_base_gender",
                     "refresh_instagram_gpt_data_base_location")
 
 
-class Stack:
+class Stack(TaskApi):
     def __init__(self, api: httpx.AsyncClient, sandbox: httpx.AsyncClient, pool: asyncpg.Pool,
                  prompt_dir: Path) -> None:
         self.api, self.sandbox, self.pool, self.prompt_dir = api, sandbox, pool, prompt_dir
-
-    async def enqueue(self, flow: str, params: dict[str, Any]) -> int:
-        answer = await self.api.post(f"/scrape_request_log/flow/{flow}", json={"params": params})
-        assert answer.status_code == 201, answer.text
-        return int(answer.json()["id"])
-
-    async def finished(self, task_id: int, timeout: float = 60) -> dict[str, Any]:
-        for _ in range(int(timeout / 0.1)):
-            task = (await self.api.get(f"/scrape_request_log/flow/{task_id}")).json()
-            if task["status"] not in ("PENDING", "PROCESSING"):
-                return dict(task)
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"task {task_id} still {task['status']} after {timeout}s")
-
-    async def run(self, flow: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self.finished(await self.enqueue(flow, params))
 
     async def model(self) -> dict[str, Any]:
         return dict((await self.sandbox.get("/_sandbox/openai")).json())

@@ -4,7 +4,6 @@ the Graph token expired (a fallback answers, the token is marked), a private acc
 good, the generic read endpoints, and a follower fetch whose worker is killed half-way resuming
 from its cursor."""
 
-import asyncio
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -23,7 +22,7 @@ from tests.e2e.procs import (
     wait_server_ready,
     wait_worker_ready,
 )
-from tests.e2e.support import wait_for, wait_gone
+from tests.e2e.support import TaskApi, wait_for, wait_gone
 
 FLOWS = "refresh_profile_by_handle,refresh_profile_insights,fetch_profile_followers"
 GRAPH_TOKEN = SANDBOX_GRAPH_TOKENS[0].partition(":")[2]
@@ -31,27 +30,11 @@ PRIVATE, MILLION, PERSONAL = "hidden.person", "million.brand", "just.a.person"
 FOLLOWERS_PAGE = 50  # the provider's page of followers
 
 
-class Stack:
+class Stack(TaskApi):
     def __init__(self, api: httpx.AsyncClient, sandbox: httpx.AsyncClient, pool: asyncpg.Pool,
                  worker: BeatProcess, database_url: str) -> None:
         self.api, self.sandbox, self.pool = api, sandbox, pool
         self.worker, self.database_url = worker, database_url
-
-    async def enqueue(self, flow: str, params: dict[str, Any]) -> int:
-        answer = await self.api.post(f"/scrape_request_log/flow/{flow}", json={"params": params})
-        assert answer.status_code == 201, answer.text
-        return int(answer.json()["id"])
-
-    async def finished(self, task_id: int, timeout: float = 60) -> dict[str, Any]:
-        for _ in range(int(timeout / 0.1)):
-            task = (await self.api.get(f"/scrape_request_log/flow/{task_id}")).json()
-            if task["status"] not in ("PENDING", "PROCESSING"):
-                return dict(task)
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"task {task_id} still {task['status']} after {timeout}s")
-
-    async def run(self, flow: str, params: dict[str, Any]) -> dict[str, Any]:
-        return await self.finished(await self.enqueue(flow, params))
 
     async def graph_calls(self) -> int:
         calls = (await self.sandbox.get("/_sandbox/usage")).json()["calls"]
