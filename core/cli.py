@@ -299,8 +299,9 @@ def _process_cap_note(settings: Settings) -> str:
     if settings.worker_process_cap is not None:
         return (f"{what} Processes are capped at {settings.worker_process_cap} by "
                 "WORKER_PROCESS_CAP, for `beat worker` and `beat up` alike.")
-    return (f"{what} `beat up` starts 1 process per flow (WORKER_PROCESS_CAP=1); "
-            "`beat worker` starts the number shown.")
+    return (f"{what} `beat up` starts 1 process per platform, running all its flows "
+            "(WORKER_PROCESSES_PER=platform, WORKER_PROCESS_CAP=1); `beat worker` starts "
+            "the number shown.")
 
 
 @app.command()

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
 
     # Caps every flow's process count (`beat up` sets 1: one machine runs every flow).
     worker_process_cap: int | None = Field(default=None, ge=1)
+    # `flow`: each flow gets its own processes; `platform`: one set of processes per platform
+    # runs all its flows (as many as its busiest flow asks; `beat up` uses it).
+    worker_processes_per: Literal["flow", "platform"] = "flow"
 
     # Platforms. SANDBOX_URL routes every platform call to the sandbox (`beat sandbox`). Each
     # platform reads its own settings (its env prefix: YOUTUBE_...; core/platforms.py);

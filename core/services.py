@@ -56,8 +56,9 @@ def run_up(settings: Settings, host: str | None, port: int | None) -> None:
         if settings.prometheus_multiproc_dir is None:
             # The server's /metrics shows the workers' samples: one directory for both.
             env["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(home))
-        # One machine runs every flow: one process each unless configured otherwise.
+        # One machine runs every flow: one process per platform unless configured otherwise.
         env.setdefault("WORKER_PROCESS_CAP", str(settings.worker_process_cap or 1))
+        env.setdefault("WORKER_PROCESSES_PER", "platform")
         commands = _commands(settings, env, host or settings.server_host,
                              port or settings.server_port)
         published = home / SERVICES_FILE

@@ -1,4 +1,5 @@
-"""The worker supervisor: forks worker processes per flow, restarts dead ones, stops gracefully.
+"""The worker supervisor: forks worker processes per flow (or per platform), restarts dead
+ones, stops gracefully.
 
 It holds no event loop and no connection itself, so forking is safe. One extra child runs queue
 maintenance (leader-elected across hosts).
@@ -56,8 +57,9 @@ def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) 
     """One slot per process of each flow (processes x concurrency from the registry), plus
     maintenance and, with AMQP_URL set, the outbox relay and the AMQP listeners (all three
     leader-elected or idempotent, so every host may run them; only with `maintenance`)."""
-    slots = [Slot(f"worker-{f.name}-{i}", run_worker_process, ([f], settings))
-             for f in flows for i in range(f.processes)]
+    slots = [Slot(f"worker-{name}-{i}", run_worker_process, (group, settings))
+             for name, group in worker_groups(flows, settings.worker_processes_per)
+             for i in range(max(f.processes for f in group))]
     if settings.worker_metrics_port is not None:
         slots.append(Slot("metrics", run_metrics_process, (settings,)))
     if maintenance:
@@ -66,6 +68,17 @@ def plan_slots(flows: list[Flow], settings: Settings, maintenance: bool = True) 
             slots.append(Slot("relay", run_relay_process, (settings,)))
             slots.append(Slot("listeners", run_consumer_process, (settings,)))
     return slots
+
+
+def worker_groups(flows: list[Flow], per: str) -> list[tuple[str, list[Flow]]]:
+    """The flows each set of worker processes runs, by name: one flow each, or (`platform`)
+    all of a platform's flows together (flows of no platform are grouped as `core`)."""
+    if per == "flow":
+        return [(f.name, [f]) for f in flows]
+    groups: dict[str, list[Flow]] = {}
+    for f in flows:
+        groups.setdefault((f.platform or "core").lower(), []).append(f)
+    return list(groups.items())
 
 
 def _in_own_process_group(target: Callable[..., None], *args: Any) -> None:

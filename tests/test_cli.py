@@ -15,6 +15,8 @@ import httpx
 import pytest
 
 from core import metrics
+from core.config import Settings
+from core.flows import load_flows
 
 ROOT = Path(__file__).parent.parent
 
@@ -187,6 +189,10 @@ def test_up_runs_everything_on_embedded_services_and_keeps_the_data(tmp_path: Pa
     finally:
         output = stop(up)
     assert "stopped embedded PostgreSQL" in output and "Traceback" not in output
+    # One worker process per platform (flows of no platform together), not one per flow.
+    groups = {(f.platform or "core").lower() for f in load_flows(Settings()).values()
+              if f.processes > 0}
+    assert f"supervisor: {len(groups)} worker processes for " in output, output
     # Ctrl-C reaches the workers as SIGINT, once.
     assert "supervisor got SIGINT: stopping" in output and "got SIGTERM" not in output
     assert "supervisor got SIGINT again" not in output
@@ -355,7 +361,7 @@ def test_flows_fit_80_columns_with_whole_names_and_say_the_up_process_cap(
     assert set(names) <= set(first_words)
     refresh_profiles = next(line for line in lines if line.startswith("refresh_yt_profiles "))
     assert "10 x 5" in refresh_profiles
-    assert "`beat up` starts 1 process per flow" in " ".join(result.stdout.split())
+    assert "`beat up` starts 1 process per platform" in " ".join(result.stdout.split())
 
 
 def test_status_fits_80_columns_with_whole_names_and_a_dash_when_nothing_waits(
