@@ -47,8 +47,8 @@ class CountingConnection(Connection):
         await super().send_packed_command(command, check_health)
 
 
-def run_ratelimit_bench(redis_url: str, processes: int = 8,
-                        seconds: float = 10.0) -> list[dict[str, Any]]:
+def run_ratelimit_bench(redis_url: str, processes: int = 8, seconds: float = 10.0,
+                        prefix: str | None = None) -> list[dict[str, Any]]:
     """One line per system; Beat's line also has the trivial script's rate (the ceiling).
 
     The stack: global 2000/s, 20 keys x 110/s, 10^6/day. The global limit binds (the keys
@@ -59,9 +59,10 @@ def run_ratelimit_bench(redis_url: str, processes: int = 8,
     MULTI) and is checked against every window of every limit (`overshoot`); `granted` counts
     grants within the run [start, start + seconds), `allowed` is what the binding limit permits
     there, and `daily_budget_used` is the daily counter afterwards (the baseline counts every
-    attempt that reached it).
+    attempt that reached it). Its Redis keys (under `prefix`, default a new `bench:rl:…`) are
+    deleted at the end.
     """
-    prefix = f"bench:rl:{uuid.uuid4().hex[:10]}"
+    prefix = prefix or f"bench:rl:{uuid.uuid4().hex[:10]}"
     try:
         results = _run_workers(redis_url, prefix, processes, seconds)
         counters = budget_counters(redis_url, prefix)
