@@ -59,15 +59,31 @@ DELETE FROM event_outbox
 -- name: after
 -- Rows after the cursor ($1 txid, $2 id), in (txid, id) order, at most $3: GET /events and
 -- `beat events tail`. Only rows of transactions older than every transaction still running
--- (below the snapshot's xmin) are handed out: no in-flight transaction can later commit a row
--- before them, so a reader that moves its cursor past a row never misses one that commits late.
--- Ids alone cannot do this (a transaction may take a lower id and commit after a higher one).
+-- that could write one are handed out: no in-flight transaction can later commit a row before
+-- them, so a reader that moves its cursor past a row never misses one that commits late. Ids
+-- alone cannot do this (a transaction may take a lower id and commit after a higher one).
+-- The horizon is the snapshot's oldest running transaction, skipping those known to run in
+-- another database (they cannot write this one's rows): a long transaction elsewhere on the
+-- server holds nothing back. Known means listed in pg_stat_activity with another database;
+-- a transaction not listed there (prepared, or hidden from a role without pg_read_all_stats)
+-- counts as this database's, which can only delay rows, never skip them. An xid stays in its
+-- database for life, so when pg_stat_activity was read does not matter.
 -- The row comparison and the order match the (txid, id) index.
+WITH snapshot AS (SELECT pg_current_snapshot() AS s),
+horizon AS (
+    SELECT least(pg_snapshot_xmax(s), (
+               SELECT min(running) FROM pg_snapshot_xip(s) AS running
+                WHERE NOT EXISTS (
+                      SELECT 1 FROM pg_stat_activity AS a
+                       WHERE a.backend_xid = running::xid
+                         AND a.datid <> (SELECT oid FROM pg_database
+                                          WHERE datname = current_database())))) AS txid
+      FROM snapshot)
 SELECT e.id, e.txid::text::bigint AS cursor_txid, e.event_id, e.type, e.occurred_at,
        e.platform, e.entity_key, e.changes, e.source, e.schema_version, e.status
   FROM event_outbox AS e
  WHERE (e.txid, e.id) > ($1::bigint::text::xid8, $2::bigint)
-   AND e.txid < pg_snapshot_xmin(pg_current_snapshot())
+   AND e.txid < (SELECT txid FROM horizon)
  ORDER BY e.txid, e.id
  LIMIT $3;
 
