@@ -62,9 +62,12 @@ async def start_stack(launcher: Launcher, database_url: str) -> dict[str, str]:
         # Instagram's provider answers every post lookup at once (unpaced: a private post's
         # task would otherwise wait for it to rest, the web being unable to tell).
         "SOURCE_LIMITS": '{"instagram_rapidapi": []}'}
-    worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, QUEUE_LEASE_SECONDS=2,
-                             QUEUE_MAINTENANCE_INTERVAL=0.5, QUEUE_POLL_INTERVAL=0.5, **settings)
-    await wait_worker_ready(worker, database_url, workers=12)
+    # One process per platform, as `beat up` runs them: YouTube, Instagram, Facebook, X, the
+    # report itself and the assets.
+    worker = launcher.worker(FLOWS, WORKER_PROCESS_CAP=1, WORKER_PROCESSES_PER="platform",
+                             QUEUE_LEASE_SECONDS=2, QUEUE_MAINTENANCE_INTERVAL=0.5,
+                             QUEUE_POLL_INTERVAL=0.5, **settings)
+    await wait_worker_ready(worker, database_url, workers=6)
     await sandbox_ready(sandbox, sandbox_url)
     async with httpx.AsyncClient(timeout=10) as client:
         unpaced = await client.post(f"{sandbox_url}/_sandbox/instagram/limits", json={
