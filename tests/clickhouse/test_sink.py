@@ -25,8 +25,10 @@ from core.clickhouse.rows import (
 )
 from core.clickhouse.sink import ClickHouseSink
 from core.config import Settings
+from core.entities import EntityTable
 from tests.clickhouse.embedded import EmbeddedClickHouse
 from tests.conftest import AMQP_URL
+from tests.test_cli import beat, beat_env
 from tests.test_consumers import eventually
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
@@ -196,3 +198,24 @@ async def test_batches_of_a_thousand_or_what_gathered_in_the_flush_time(
         assert left.declaration_result.message_count == 0  # every message was acked
         await channel.queue_delete(sink.queue)
         await channel.exchange_delete(exchange_name)
+
+
+def test_the_cli_prints_the_ddl_and_names_what_the_sink_lacks() -> None:
+    env = beat_env(CLICKHOUSE_DATABASE="analytics", AMQP_URL="", CLICKHOUSE_URL="")
+    printed = beat("sink", "clickhouse", "--ddl", env=env)
+    assert printed.returncode == 0, printed.stderr
+    assert "CREATE TABLE IF NOT EXISTS analytics.entity_snapshot" in printed.stdout
+    assert "stored_at" in printed.stdout and "ADD COLUMN IF NOT EXISTS" in printed.stdout
+    refused = beat("sink", "clickhouse", env=env)
+    assert refused.returncode != 0
+    assert "needs AMQP_URL, DATABASE_URL, CLICKHOUSE_URL" in refused.stderr
+
+
+def test_entity_tables_are_plain_columns_with_some_counts() -> None:
+    table = EntityTable("x_post", "tweet_id", ("likes", "views"), ("text",))
+    assert table.rows_sql() == ("SELECT t.tweet_id, t.updated_at, t.source, t.likes, t.views, "
+                                "t.text FROM x_post AS t WHERE t.tweet_id = ANY($1::text[])")
+    for bad in ({"table": "x_post; DROP TABLE x_post"}, {"metrics": ()},
+                {"texts": ("Text",)}, {"stored": "now()"}):
+        with pytest.raises(ValueError):
+            EntityTable(**{"table": "x_post", "key": "tweet_id", "metrics": ("likes",), **bad})
