@@ -16,8 +16,8 @@ import json
 import logging
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
 
+import asyncpg
 from aio_pika import abc
 from aio_pika.abc import AbstractIncomingMessage, ExchangeType
 
@@ -64,7 +64,7 @@ class ClickHouseSink:
         self._has_rows = asyncio.Event()
         self._full = asyncio.Event()
         self._stopping = asyncio.Event()
-        self._pool: Any = None
+        self._pool: asyncpg.Pool | None = None
 
     def stop(self) -> None:
         self._stopping.set()
@@ -176,6 +176,7 @@ class ClickHouseSink:
     async def _write(self, events: list[EntityEvent]) -> None:
         """Read the entities' stored states and write one row per event (both again after a
         failure, so a retried batch holds the states as they are then)."""
+        assert self._pool is not None
         pause = RETRY_FIRST_S
         while True:
             try:

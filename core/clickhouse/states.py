@@ -11,6 +11,8 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import asyncpg
+
 from core.clickhouse.rows import EntityEvent, StoredState, split_values
 from core.entities import EntityTable
 from core.platforms import Platform
@@ -18,7 +20,7 @@ from core.platforms import Platform
 Key = tuple[str, str, str]  # platform, kind, entity key
 
 
-async def stored_states(pool: Any, platforms: Mapping[str, Platform],
+async def stored_states(pool: asyncpg.Pool, platforms: Mapping[str, Platform],
                         events: Sequence[EntityEvent]) -> dict[Key, StoredState]:
     """The stored state of each event's entity, by (platform, kind, key); entities of a kind
     their platform declares no table for, and entities no longer stored, are missing."""
