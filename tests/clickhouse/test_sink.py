@@ -182,6 +182,7 @@ async def test_batches_of_a_thousand_or_what_gathered_in_the_flush_time(
         await asyncio.wait_for(sink.ready.wait(), 20)
         await eventually(lambda: sink.stats["rows"] == 2500, timeout=30)
         assert sink.batches == [1000, 1000, 500] and sink.stats["skipped"] == 1
+        assert sink.stats["complete"] == 0, "no such post is stored: changed fields only"
         count = f"SELECT count() AS n FROM {embedded.database}.entity_snapshot FINAL"
         assert int(embedded.query(count)[0]["n"]) == 2500
         embedded.refuse = 1  # the next batch is refused once, then written
