@@ -118,8 +118,9 @@ class Settings(BaseSettings):
     hashtags_hours_kept: int = Field(default=336, ge=2, le=8760)
     hashtags_seen_days: float = Field(default=7.0, gt=0)
 
-    # The optional ClickHouse sink (core/clickhouse, `beat sink clickhouse`): entity events from
-    # beat.events into CLICKHOUSE_DATABASE at CLICKHOUSE_URL, in batches of
+    # The optional ClickHouse sink (core/clickhouse, `beat sink clickhouse`): a full snapshot
+    # of the entity of each entity event of AMQP_EXCHANGE (read from DATABASE_URL) into
+    # CLICKHOUSE_DATABASE at CLICKHOUSE_URL, in batches of
     # CLICKHOUSE_BATCH_ROWS rows or every CLICKHOUSE_FLUSH_SECONDS, whichever comes first.
     clickhouse_url: str | None = None
     clickhouse_database: str = Field(default="beat", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -59,6 +59,13 @@ class Cursor(NamedTuple):
 START = Cursor(0, 0)
 
 
+def events_queue(exchange: str, name: str) -> str:
+    """The queue a consumer of the events exchange `exchange` (AMQP_EXCHANGE) binds: `name` on
+    the default exchange, `<exchange>.<name>` on another, so that deployments sharing a broker
+    under different exchanges never share a queue."""
+    return name if exchange == EXCHANGE else f"{exchange}.{name}"
+
+
 class Event(BaseModel):
     event_id: uuid.UUID
     type: str  # also the routing key: post.youtube.updated, profile.youtube.created, task.failed

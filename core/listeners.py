@@ -10,6 +10,9 @@ Queues and bindings (every exchange direct and durable; see core/consumers.py fo
     keyword_collection    beat.dx      keyword_collection_rk    keyword_collection_q    1
     hashtags              beat.events  post.*.created (topic)   hashtags_q              50
 
+The hashtags listener binds the events exchange the relay publishes to, AMQP_EXCHANGE
+(beat.events above); on another exchange its queue is <exchange>.hashtags_q.
+
 Each queue <q> also has <q>.retry (a failed message waits there before its next attempt: 30 s for
 credentials_validate, 5 s for the others; 5 attempts) and <q>.dlq, bound with routing key <q> to
 <exchange>.dlx (beat.dx.dlx, identity.dx.dlx). Give each message an `event_id` in the body or an
@@ -39,7 +42,7 @@ from core.config import ConfigError, Settings
 from core.consumers import Listener, ListenerContext, Reject
 from core.errors import Unsupported
 from core.flows import Flow, load_flows
-from core.hashtags.listener import HASHTAGS
+from core.hashtags.listener import hashtags_listener
 from core.platforms import Platform, load_attribute, registry
 from core.queue import NewTask
 from credentials import store
@@ -180,13 +183,13 @@ LISTENERS: list[Listener] = [
              "identity_token_q", 10, identity_token),
     Listener("keyword_collection", "beat.dx", "direct", "keyword_collection_rk",
              "keyword_collection_q", 1, keyword_collection),
-    HASHTAGS,
 ]
 
 
 def registered_listeners(settings: Settings) -> list[Listener]:
-    """Core's listeners, then those of the registered packages (`Platform.listeners`)."""
-    found = list(LISTENERS)
+    """Core's listeners (the seed's, then the hashtags listener on AMQP_EXCHANGE), then those
+    of the registered packages (`Platform.listeners`)."""
+    found = [*LISTENERS, hashtags_listener(settings)]
     for platform in registry(settings).values():
         if platform.listeners:
             extra = load_attribute(platform.listeners)

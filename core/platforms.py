@@ -49,6 +49,8 @@ The parts a platform fills in, each optional but its name:
                      what time series, growth figures and leaderboards may ask for
     followers_metric which of them counts a profile's audience ("subscribers" on YouTube):
                      the metric called "followers" across platforms (default "followers")
+    entity_tables    per kind ("profile", "post", "comment"), its table's key, counts, texts
+                     and write time (EntityTable): the ClickHouse sink's full snapshots
 """
 
 import logging
@@ -64,6 +66,7 @@ from pydantic import ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from core.config import ConfigError, Settings, settings_problem
+from core.entities import EntityTable
 from core.posttext import CommentThreads, PostText
 
 log = logging.getLogger(__name__)
@@ -287,6 +290,7 @@ class Platform:
     comment_threads: CommentThreads | None = None
     profile_metrics: tuple[str, ...] = ()
     followers_metric: str = "followers"
+    entity_tables: Mapping[str, EntityTable] = field(default_factory=dict)
     description: str = ""
 
     def __post_init__(self) -> None:

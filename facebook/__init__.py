@@ -1,6 +1,7 @@
 """Facebook: URL recognition, the Graph API source (pages, posts, videos and reels, `?ids=`
 batches), flows, storage and lookups, registered with Beat as one Platform."""
 
+from core.entities import EntityTable
 from core.platforms import Platform
 from core.posttext import PostText
 from facebook.settings import FacebookSettings
@@ -25,5 +26,12 @@ PLATFORM = Platform(
     post_text=PostText(table="facebook_post", key="post_id", texts=("message", "title"),
                        published="publish_time", author="page_id",
                        engagement=("likes", "comments", "shares")),
+    entity_tables={
+        "profile": EntityTable(table="facebook_page", key="page_id", metrics=PROFILE_METRICS,
+                               texts=("username", "name", "category")),
+        "post": EntityTable(table="facebook_post", key="post_id",
+                            metrics=("likes", "comments", "shares", "views"),
+                            texts=("page_id", "post_type", "message", "title")),
+    },
     description="Facebook Graph API (pages, posts, videos and reels; page or user tokens)",
 )

@@ -4,6 +4,7 @@ provider, then the web JSON), flows, storage and metrics, registered with Beat a
 import re
 from typing import Any
 
+from core.entities import EntityTable
 from core.platforms import Platform
 from core.posttext import PostText
 from instagram.models import RAPIDAPI
@@ -44,6 +45,19 @@ PLATFORM = Platform(
     post_text=PostText(table="instagram_post", key="post_id", texts=("caption",),
                        published="publish_time", author="profile_id",
                        engagement=("likes", "comments")),
+    entity_tables={
+        "profile": EntityTable(table="instagram_account", key="profile_id",
+                               metrics=(*PROFILE_METRICS, "is_private", "is_verified"),
+                               texts=("handle", "full_name", "category", "profile_type")),
+        "post": EntityTable(table="instagram_post", key="post_id",
+                            metrics=("likes", "comments", "plays", "views", "reach",
+                                     "impressions", "shares", "saved", "children"),
+                            texts=("profile_id", "shortcode", "post_type", "caption")),
+        "comment": EntityTable(table="instagram_comment", key="comment_id",
+                               metrics=("likes", "replies"),
+                               texts=("post_id", "author_id", "author_handle", "text"),
+                               stored="refreshed_at"),
+    },
     description="Instagram Graph API (business and creator accounts), then a RapidAPI-style "
                 "provider, then the public web JSON",
 )

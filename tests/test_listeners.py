@@ -20,7 +20,7 @@ from aio_pika.abc import AbstractRobustConnection
 from core import http
 from core.config import Settings
 from core.consumers import ERROR_HEADER, Listener, run_consumer_process
-from core.listeners import LISTENERS
+from core.listeners import LISTENERS, registered_listeners
 from credentials import store
 from credentials.crypto import Crypto
 from sandbox.app import create_sandbox_app
@@ -63,9 +63,9 @@ def listener(topology: Topology, name: str, **changes: object) -> Listener:
     return topology.renamed(BY_NAME[name], **changes)
 
 
-def test_the_seeds_queues_and_prefetch() -> None:
+def test_the_seeds_queues_and_prefetch(settings: Settings) -> None:
     assert [(lis.name, lis.exchange, lis.exchange_type, lis.routing_key, lis.queue, lis.prefetch)
-            for lis in LISTENERS] == [
+            for lis in registered_listeners(settings)[:4]] == [
         ("credentials_validate", "beat.dx", "direct", "credentials_validate_rk",
          "credentials_validate_q", 10),
         ("identity_token", "identity.dx", "direct", "new_access_token_rk", "identity_token_q",
@@ -73,6 +73,17 @@ def test_the_seeds_queues_and_prefetch() -> None:
         ("keyword_collection", "beat.dx", "direct", "keyword_collection_rk",
          "keyword_collection_q", 1),
         ("hashtags", "beat.events", "topic", "post.*.created", "hashtags_q", 50)]
+
+
+def test_the_hashtags_listener_binds_the_exchange_of_the_setting(settings: Settings) -> None:
+    """AMQP_EXCHANGE names the exchange the relay publishes to: the listener consuming its
+    events binds that one, with a queue of that exchange's own (tests/hashtags/test_trending.py
+    runs it end to end on such an exchange)."""
+    other = settings.model_copy(update={"amqp_exchange": "acme.events"})
+    found = {lis.name: lis for lis in registered_listeners(other)}["hashtags"]
+    assert (found.exchange, found.queue) == ("acme.events", "acme.events.hashtags_q")
+    assert {lis.exchange for lis in registered_listeners(other)} <= {
+        "acme.events", "beat.dx", "identity.dx"}, "no other listener binds an events exchange"
 
 
 async def test_credentials_validate_records_the_platforms_verdict(

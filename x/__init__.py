@@ -2,6 +2,7 @@
 with a stored credential, then the keyless syndication answer of embedded tweets), flows,
 storage and lookups, registered with Beat as one Platform."""
 
+from core.entities import EntityTable
 from core.platforms import Platform
 from core.posttext import PostText
 from x.models import GRAPHQL, SYNDICATION
@@ -30,6 +31,16 @@ PLATFORM = Platform(
     post_text=PostText(table="x_post", key="tweet_id", texts=("text",),
                        published="published_at", author="user_id",
                        engagement=("likes", "comments", "shares", "quotes")),
+    entity_tables={
+        "profile": EntityTable(table="x_account", key="user_id",
+                               metrics=(*PROFILE_METRICS, "verified", "blue_verified",
+                                        "protected"),
+                               texts=("handle", "name")),
+        "post": EntityTable(table="x_post", key="tweet_id",
+                            metrics=("likes", "comments", "shares", "quotes", "bookmarks",
+                                     "views", "has_video"),
+                            texts=("user_id", "lang", "quoted_tweet_id", "text")),
+    },
     description="X's GraphQL API (guest token or stored credential), then the keyless "
                 "syndication answer of embedded tweets",
 )

@@ -1,5 +1,6 @@
 """YouTube: URL recognition, models, sources and flows, registered with Beat as one Platform."""
 
+from core.entities import EntityTable
 from core.platforms import Platform, RefreshCost
 from core.posttext import CommentThreads, PostText
 from youtube.settings import YoutubeSettings
@@ -37,5 +38,20 @@ PLATFORM = Platform(
                        engagement=("likes", "comments")),
     comment_threads=CommentThreads(table="youtube_comment", key="comment_id", parent="parent_id",
                                    post="video_id", likes="likes"),
+    entity_tables={
+        "profile": EntityTable(
+            table="youtube_account", key="channel_id",
+            metrics=(*PROFILE_METRICS, "views_28d", "watch_minutes_28d", "avg_view_duration_s",
+                     "subscribers_net_28d"),
+            texts=("handle", "title", "country")),
+        "post": EntityTable(table="youtube_post", key="video_id",
+                            metrics=("views", "likes", "comments", "comments_disabled",
+                                     "duration_s"),
+                            texts=("channel_id", "title", "category_id")),
+        "comment": EntityTable(table="youtube_comment", key="comment_id",
+                               metrics=("likes", "reply_count"),
+                               texts=("video_id", "parent_id", "author_channel_id", "text"),
+                               stored="refreshed_at"),
+    },
     description="YouTube Data API v3, with an Invidious instance as the keyless fallback",
 )

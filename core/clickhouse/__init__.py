@@ -1,2 +1,3 @@
-"""The optional ClickHouse sink: entity events of `beat.events` written to ClickHouse in
-batches (ddl.sql holds the table; sink.py the consumer; `beat sink clickhouse` runs it)."""
+"""The optional ClickHouse sink: a full snapshot of the entity of each entity event of the
+events exchange, written to ClickHouse in batches (ddl.sql holds the table; states.py reads the
+entities' rows; sink.py the consumer; `beat sink clickhouse` runs it)."""

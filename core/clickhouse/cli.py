@@ -13,8 +13,9 @@ sink_app = typer.Typer(help="Sinks that copy Beat's events elsewhere", no_args_i
 @sink_app.command("clickhouse")
 def clickhouse_command(ddl: Annotated[bool, typer.Option(
         "--ddl", help="Print the tables' DDL (CLICKHOUSE_DATABASE) and exit")] = False) -> None:
-    """Write the entity events of beat.events to ClickHouse in batches (CLICKHOUSE_BATCH_ROWS
-    rows or CLICKHOUSE_FLUSH_SECONDS); needs AMQP_URL and CLICKHOUSE_URL."""
+    """Write a full snapshot of the entity of each entity event of AMQP_EXCHANGE to ClickHouse,
+    in batches (CLICKHOUSE_BATCH_ROWS rows or CLICKHOUSE_FLUSH_SECONDS); needs AMQP_URL,
+    DATABASE_URL and CLICKHOUSE_URL."""
     from core.clickhouse.rows import ddl as statements
 
     settings = get_settings()
@@ -22,10 +23,11 @@ def clickhouse_command(ddl: Annotated[bool, typer.Option(
         print("\n\n".join(f"{s};" for s in statements(settings.clickhouse_database)))
         return
     missing = [name for name, value in (("AMQP_URL", settings.amqp_url),
+                                        ("DATABASE_URL", settings.database_url),
                                         ("CLICKHOUSE_URL", settings.clickhouse_url))
                if not value]
     if missing:
-        raise UserError(f"the ClickHouse sink needs {' and '.join(missing)}")
+        raise UserError(f"the ClickHouse sink needs {', '.join(missing)}")
     from core.clickhouse.sink import run_sink_process
 
     try:

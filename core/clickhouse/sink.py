@@ -1,13 +1,15 @@
-"""The buffered ClickHouse sink: consumes the entity events of `beat.events` (queue
-`clickhouse_sink_q`, bound with profile.#, post.# and comment.#) and writes them in batches of
-`batch_rows`, or whatever has gathered `flush_s` seconds after the last write, whichever comes
-first (the seed's buffered sinkers: 1,000 rows or 5 s).
+"""The buffered ClickHouse sink: consumes the entity events of the events exchange
+(AMQP_EXCHANGE, `beat.events` by default; queue `clickhouse_sink_q`, bound with profile.#,
+post.# and comment.#) and writes each as a full snapshot of its entity, read from PostgreSQL
+(core/clickhouse/states.py), in batches of `batch_rows`, or whatever has gathered `flush_s`
+seconds after the last write, whichever comes first (the seed's buffered sinkers: 1,000 rows
+or 5 s).
 
 A message is acked only after the batch holding it was written, so a crash loses nothing: the
 broker delivers again what was not acked, and the table keeps one copy of a repeated event
-(ReplacingMergeTree on the event's key). A batch the server refuses is retried with a growing
-pause while new messages wait in the broker (prefetch: two batches). A body that is not an
-entity event is logged and acked: it can never be written."""
+(ReplacingMergeTree on the event's key). A batch whose states cannot be read or that the server
+refuses is retried with a growing pause while new messages wait in the broker (prefetch: two
+batches). A body that is not an entity event is logged and acked: it can never be written."""
 
 import asyncio
 import json
@@ -15,13 +17,18 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
+import asyncpg
 from aio_pika import abc
 from aio_pika.abc import AbstractIncomingMessage, ExchangeType
 
+from core import db
 from core.broker import connect_until_stopped, goodbye
-from core.clickhouse.rows import ROUTING_KEYS, NotASnapshot, Row, snapshot_row
+from core.clickhouse.rows import ROUTING_KEYS, EntityEvent, NotASnapshot, parse_event, snapshot_row
+from core.clickhouse.states import stored_states
 from core.clickhouse.writer import SnapshotWriter
 from core.config import Settings
+from core.events import events_queue
+from core.platforms import Platform, registry
 
 log = logging.getLogger(__name__)
 
@@ -33,35 +40,48 @@ MAX_PREFETCH = 65_535
 @dataclass(frozen=True, slots=True)
 class _Pending:
     message: AbstractIncomingMessage
-    row: Row
+    event: EntityEvent
 
 
 class ClickHouseSink:
     def __init__(self, settings: Settings, writer: SnapshotWriter, *,
-                 exchange: str | None = None, queue: str = QUEUE) -> None:
-        if not settings.amqp_url:
-            raise RuntimeError("the ClickHouse sink consumes beat.events: AMQP_URL is not set")
+                 exchange: str | None = None, queue: str | None = None) -> None:
+        if not (settings.amqp_url and settings.database_url):
+            raise RuntimeError("the ClickHouse sink consumes the events exchange and reads the "
+                               "entities' rows: it needs AMQP_URL and DATABASE_URL")
         self.settings = settings
         self.writer = writer
         self.exchange = exchange or settings.amqp_exchange
-        self.queue = queue
+        self.queue = queue or events_queue(self.exchange, QUEUE)
+        self.platforms: dict[str, Platform] = registry(settings)
         self.batch_rows = settings.clickhouse_batch_rows
         self.flush_s = settings.clickhouse_flush_seconds
         self.ready = asyncio.Event()
-        self.stats: Counter[str] = Counter()  # rows, batches, skipped, failed_writes
+        # rows, complete (rows of a stored state), batches, skipped, failed_writes
+        self.stats: Counter[str] = Counter()
         self.batches: list[int] = []  # the size of each batch written, in order
         self._pending: list[_Pending] = []
         self._has_rows = asyncio.Event()
         self._full = asyncio.Event()
         self._stopping = asyncio.Event()
+        self._pool: asyncpg.Pool | None = None
 
     def stop(self) -> None:
         self._stopping.set()
 
     async def run(self) -> None:
-        assert self.settings.amqp_url
+        assert self.settings.amqp_url and self.settings.database_url
         if not await self._tables_ready():
             return
+        self._pool = await db.create_pool(self.settings.database_url, max_size=2)
+        try:
+            await self._consume()
+        finally:
+            await db.close_pool(self._pool)
+            await self.writer.aclose()
+
+    async def _consume(self) -> None:
+        assert self.settings.amqp_url
         connection = await connect_until_stopped(self.settings.amqp_url, self._stopping, 1.0,
                                                  "retrying", heartbeat=60)
         if connection is None:
@@ -78,7 +98,6 @@ class ClickHouseSink:
                 await self._flush()
         finally:
             await goodbye("closing the broker link", connection.close())
-            await self.writer.aclose()
 
     async def _tables_ready(self) -> bool:
         """Create the tables, retrying while ClickHouse is unreachable; False: stopped first."""
@@ -107,13 +126,13 @@ class ClickHouseSink:
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         try:
-            row = snapshot_row(json.loads(message.body))
+            event = parse_event(json.loads(message.body))
         except (NotASnapshot, ValueError, TypeError, AttributeError) as exc:
             log.warning("clickhouse sink: message %s skipped: %s", message.message_id, exc)
             self.stats["skipped"] += 1
             await message.ack()
             return
-        self._pending.append(_Pending(message, row))
+        self._pending.append(_Pending(message, event))
         self._has_rows.set()
         if len(self._pending) >= self.batch_rows:
             self._full.set()
@@ -145,7 +164,7 @@ class ClickHouseSink:
             self._has_rows.clear()
         if not batch:
             return
-        await self._write([p.row for p in batch])
+        await self._write([p.event for p in batch])
         try:
             await batch[-1].message.ack(multiple=True)
         except Exception as exc:  # noqa: BLE001 - the channel died: the broker delivers again
@@ -154,16 +173,23 @@ class ClickHouseSink:
         self.stats["rows"] += len(batch)
         self.stats["batches"] += 1
 
-    async def _write(self, rows: list[Row]) -> None:
+    async def _write(self, events: list[EntityEvent]) -> None:
+        """Read the entities' stored states and write one row per event (both again after a
+        failure, so a retried batch holds the states as they are then)."""
+        assert self._pool is not None
         pause = RETRY_FIRST_S
         while True:
             try:
+                states = await stored_states(self._pool, self.platforms, events)
+                rows = [snapshot_row(e, states.get((e.platform, e.kind, e.entity_key)))
+                        for e in events]
                 await self.writer.insert(rows)
+                self.stats["complete"] += sum(row["complete"] for row in rows)
                 return
             except Exception as exc:  # noqa: BLE001 - any refusal is retried; nothing is lost
                 self.stats["failed_writes"] += 1
                 log.warning("clickhouse sink: writing %d rows failed (%s: %s): again in %.0fs",
-                            len(rows), type(exc).__name__, exc, pause)
+                            len(events), type(exc).__name__, exc, pause)
                 await asyncio.sleep(pause)
                 pause = min(RETRY_MAX_S, pause * 2)
 

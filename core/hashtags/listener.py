@@ -8,7 +8,9 @@ database transaction did not commit is still counted once when it comes back (an
 
 from typing import Any
 
+from core.config import Settings
 from core.consumers import Listener, ListenerContext, Reject
+from core.events import events_queue
 from core.hashtags.counts import HashtagCounts
 from core.hashtags.extract import hashtags
 from core.platforms import registry
@@ -48,5 +50,8 @@ def _counts(ctx: ListenerContext) -> HashtagCounts:
     return counts
 
 
-HASHTAGS = Listener("hashtags", "beat.events", "topic", ROUTING_KEY, "hashtags_q", 50,
-                    count_hashtags)
+def hashtags_listener(settings: Settings) -> Listener:
+    """The listener on the events exchange the relay publishes to (AMQP_EXCHANGE): queue
+    `hashtags_q` on the default exchange, `<exchange>.hashtags_q` on another."""
+    return Listener("hashtags", settings.amqp_exchange, "topic", ROUTING_KEY,
+                    events_queue(settings.amqp_exchange, "hashtags_q"), 50, count_hashtags)

@@ -2,7 +2,7 @@
 same DDL and queries as a real server, rows sent as JSONEachRow."""
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -30,10 +30,13 @@ class EmbeddedClickHouse:
         if self.refuse:
             self.refuse -= 1
             raise ConnectionError("the server refused the batch")
-        lines = "\n".join(json.dumps(_plain(row)) for row in rows)
-        self.session.query(f"INSERT INTO {self.database}.{TABLE} ({', '.join(COLUMNS)}) "
-                           f"FORMAT JSONEachRow\n{lines}")
+        self.insert_into(self.database, rows)
         self.inserted.append(len(rows))
+
+    def insert_into(self, database: str, rows: list[Row]) -> None:
+        lines = "\n".join(json.dumps(_plain(row)) for row in rows)
+        self.session.query(f"INSERT INTO {database}.{TABLE} ({', '.join(COLUMNS)}) "
+                           f"FORMAT JSONEachRow\n{lines}")
 
     async def aclose(self) -> None:
         pass
@@ -43,5 +46,9 @@ class EmbeddedClickHouse:
 
 
 def _plain(row: Row) -> dict[str, Any]:
-    return {**row, "event_id": str(row["event_id"]),
-            "occurred_at": row["occurred_at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")}
+    return {**row, "event_id": str(row["event_id"]), "occurred_at": _time(row["occurred_at"]),
+            "stored_at": _time(row["stored_at"])}
+
+
+def _time(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

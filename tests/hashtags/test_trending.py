@@ -7,7 +7,7 @@ and a redelivered event counts once."""
 import json
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import aio_pika
@@ -20,7 +20,8 @@ from core.api.app import create_app
 from core.config import Settings
 from core.hashtags.counts import HashtagCounts
 from core.hashtags.extract import hashtags
-from core.hashtags.listener import HASHTAGS
+from core.hashtags.listener import hashtags_listener
+from core.listeners import registered_listeners
 from tests.conftest import AMQP_URL
 from tests.hashtags import generated
 from tests.hashtags.generated import ranked
@@ -47,7 +48,8 @@ def minute(at: datetime) -> datetime:
 
 @pytest.fixture(scope="module")
 async def counted(settings: Settings) -> AsyncIterator[Counted]:
-    """Generated posts counted through relay -> beat.events (a private exchange) -> listener."""
+    """Generated posts counted through relay -> AMQP_EXCHANGE (a private exchange, not the
+    default beat.events) -> the listener as `beat listen` builds it from the settings."""
     tuned = settings.model_copy(update={
         "hashtags_prefix": f"beat-test:{uuid.uuid4().hex[:8]}:tags",
         "amqp_exchange": f"beat-test-{uuid.uuid4().hex[:10]}"})
@@ -55,8 +57,9 @@ async def counted(settings: Settings) -> AsyncIterator[Counted]:
     pool = await db.create_pool(tuned.database_url, max_size=4)
     now = datetime.now(UTC)
     events = await generated.generate(pool, now, PER_PLATFORM)
-    listener = replace(HASHTAGS, exchange=tuned.amqp_exchange,
-                       queue=f"{tuned.amqp_exchange}.hashtags")
+    listener = {lis.name: lis for lis in registered_listeners(tuned)}["hashtags"]
+    assert (listener.exchange, listener.queue) == (tuned.amqp_exchange,
+                                                   f"{tuned.amqp_exchange}.hashtags_q")
     counts = HashtagCounts.from_settings(tuned)
     try:
         async with running(tuned, listener) as consumer, \
@@ -147,8 +150,7 @@ async def test_a_redelivered_event_counts_once(counted: Counted) -> None:
         "WHERE platform = 'youtube' AND entity_key IN (SELECT video_id FROM youtube_post "
         "WHERE title LIKE '%#%') ORDER BY id LIMIT 1")
     before = await counted.counts.top(1000, None)
-    listener = replace(HASHTAGS, exchange=counted.settings.amqp_exchange,
-                       queue=f"{counted.settings.amqp_exchange}.hashtags")
+    listener = hashtags_listener(counted.settings)
     body = {"event_id": str(row["event_id"]), "type": "post.youtube.created",
             "platform": "youtube", "entity_key": row["entity_key"], "changes": {}}
     async with running(counted.settings, listener) as consumer:
