@@ -8,7 +8,10 @@ the outcome of every task it tracks that is over, then tracks the tasks it enque
   times that for a permanent kind (not found, private, bad params, not authorised), at most
   SCHEDULER_BACKOFF_MAX_S, counted from the tick that saw it: a deleted video or a private
   account stops taking budget every tick, and is still tried now and then.
-- EXPIRED, CANCELLED, or a task no longer stored: nothing is learnt of the item."""
+- EXPIRED, CANCELLED, or a task no longer stored: nothing is learnt of the item.
+
+What was learnt of an item no watchlist holds any more is forgotten (added again, it starts
+afresh)."""
 
 from collections import Counter
 from collections.abc import Sequence
@@ -40,10 +43,12 @@ def permanent_kinds() -> list[str]:
 
 
 async def record(pool: Any, settings: Settings, now: datetime) -> Counter[str]:
-    """Read the outcomes of the tracked tasks that are over; how many of each status."""
+    """Read the outcomes of the tracked tasks that are over (how many of each status), and
+    forget the items no watchlist holds any more."""
     rows = await pool.fetch(sql("record_outcomes"), now, settings.scheduler_backoff_s,
                             settings.scheduler_backoff_max_s, permanent_kinds(),
                             PERMANENT_FACTOR)
+    await pool.execute(sql("forget_unwatched"))
     return Counter(row["status"] for row in rows)
 
 

@@ -19,6 +19,13 @@ INSERT INTO watch_item_state AS s (platform, kind, item_id, task_id)
 SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
 ON CONFLICT (platform, kind, item_id) DO UPDATE SET task_id = EXCLUDED.task_id;
 
+-- name: forget_unwatched
+-- What was learnt of items no watchlist holds any more (and no refresh of it is tracked).
+DELETE FROM watch_item_state s
+ WHERE s.task_id IS NULL
+   AND NOT EXISTS (SELECT 1 FROM watchlist_item i
+                    WHERE (i.platform, i.kind, i.item_id) = (s.platform, s.kind, s.item_id));
+
 -- name: record_outcomes
 -- The outcomes of the tracked tasks that are over ($1: the tick's time): COMPLETE records when
 -- the item was refreshed (never later than the tick) and ends any backoff; FAILED or TIMEOUT

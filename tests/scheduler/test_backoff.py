@@ -114,6 +114,10 @@ async def test_a_collection_is_fresh_from_its_refresh_completing_to_its_target_a
     assert hours == [0, 9, 18]
     row = await state(pool, "playlist")
     assert row["refreshed_at"] == START + 19 * HOUR and row["failures"] == 0
+    # removed from the watchlist, it is forgotten at the next tick
+    await store.remove_items(pool, "flaky", [Item("flaky", "playlist", "hits")])
+    await run_tick(pool, tuned, None, START + 20 * HOUR, flaky)
+    assert await state(pool, "playlist") is None
 
 
 async def test_the_api_and_the_cli_show_the_items_backing_off(
