@@ -25,15 +25,19 @@ class Watched:
     max_age_s: int
     refreshed_at: datetime | None
     # Its refreshes failing in a row (core/scheduler/outcomes.py): how many, the next attempt
-    # (not before), and the last error.
+    # (not before), when the last failure was seen, and the last error.
     failures: int = 0
     retry_at: datetime | None = None
+    failed_at: datetime | None = None
     error_kind: str | None = None
     last_error: str | None = None
 
     def backing_off(self, now: datetime) -> bool:
-        """Whether its next attempt is held back after failed refreshes."""
-        return self.retry_at is not None and self.retry_at > now
+        """Whether its next attempt is held back after failed refreshes (not once it was
+        refreshed since, e.g. on demand)."""
+        refreshed_since = self.refreshed_at is not None and self.failed_at is not None \
+            and self.refreshed_at > self.failed_at
+        return self.retry_at is not None and self.retry_at > now and not refreshed_since
 
     def staleness(self, now: datetime) -> float:
         """Its age over its target age (inf: never refreshed)."""

@@ -81,7 +81,7 @@ async def with_freshness(pool: Any, watchers: Watchers, rows: Rows) -> list[Watc
             refreshed = await lookups.freshness(pool, kind, [r["item_id"] for r in group])
         found += [Watched(platform, kind, r["item_id"], r["importance"], r["max_age_s"],
                           refreshed.get(r["item_id"]), r["failures"] or 0, r["retry_at"],
-                          r["error_kind"], r["last_error"]) for r in group]
+                          r["failed_at"], r["error_kind"], r["last_error"]) for r in group]
     return found
 
 

@@ -6,7 +6,7 @@
 -- refreshes (watch_item_state: when one last completed, failures in a row, backoff).
 SELECT i.platform, i.kind, i.item_id, max(i.importance) AS importance,
        min(i.max_age_s) AS max_age_s, s.refreshed_at AS recorded_at, s.failures, s.retry_at,
-       s.error_kind, s.last_error
+       s.failed_at, s.error_kind, s.last_error
   FROM watchlist_item i JOIN watchlist w ON w.id = i.watchlist_id
   LEFT JOIN watch_item_state s
     ON (s.platform, s.kind, s.item_id) = (i.platform, i.kind, i.item_id)
