@@ -244,19 +244,23 @@ class Lookups:
     def is_collection(self, kind: str) -> bool:
         return self.collections is not None and kind in self.collections
 
+    def can_refresh(self, kind: str) -> bool:
+        """Whether a watched item of this kind has a refresh: a collection's, or `link`'s."""
+        return self.is_collection(kind) or self.link is not None
+
     def can_watch(self, kind: str) -> bool:
-        """Whether items of this kind can be watched: a collection, or an item the links
-        report reads (`link`) whose freshness the platform stores (`freshness`)."""
+        """Whether the scheduler can keep items of this kind fresh: a collection, or an item
+        the links report reads (`link`) whose freshness the platform stores (`freshness`)."""
         return self.is_collection(kind) or (self.link is not None
                                             and self.freshness is not None)
 
     def watch_refresh(self, kind: str, ident: str) -> Refresh:
         """The refresh keeping a watched item fresh: its collection's, else its `link`'s;
-        InvalidId when it cannot be watched."""
+        InvalidId when it has none."""
         if self.collections is not None and kind in self.collections:
             return self.collections[kind](ident)
-        if self.link is None or self.freshness is None:
-            raise InvalidId(f"no refresh for a {kind}: it cannot be watched")
+        if self.link is None:
+            raise InvalidId(f"no refresh for a {kind}")
         return self.link(kind, ident).refresh
 
 

@@ -2,8 +2,7 @@
 (platform, kind, id) Beat refreshes: URLs through the URL router (share links followed), each
 item checked against its platform's lookups (`Lookups.watch_refresh`: a collection such as a
 playlist or hashtag, or one item the links report reads) so that every stored item can be
-refreshed.
-An item that cannot be one is rejected with its reason, never dropped silently."""
+refreshed. An item that cannot be one is rejected with its reason, never dropped silently."""
 
 import asyncio
 from collections.abc import Sequence
@@ -102,6 +101,6 @@ def _check(platform: Platform, link: Link) -> None:
     """InvalidId unless the platform can keep this item fresh: a collection it names
     (`Lookups.collections`: a playlist, a hashtag), or one item it reads and refreshes."""
     lookups = platform.load_lookups()
-    if lookups is None or not lookups.can_watch(link.kind):
-        raise InvalidId(f"{platform.name} cannot keep a {link.kind} fresh")
+    if lookups is None or not lookups.can_refresh(link.kind):
+        raise InvalidId(f"{platform.name} cannot refresh a {link.kind}")
     lookups.watch_refresh(link.kind, link.id)
