@@ -1,13 +1,15 @@
 """Watched collections end to end: the sandbox and a worker as real processes, the scheduler's
 ticks run here on a clock the test moves. A YouTube playlist (added by URL) and an Instagram
-hashtag (added by platform, kind and id) are refreshed by the first tick's tasks and turn fresh
-once the next tick reads that they completed; a playlist the platform does not have fails as
+hashtag (added by platform, kind and id) are refreshed by the first tick's tasks (the playlist
+within the quota units its platform declares) and turn fresh once the next tick reads that they
+completed; a playlist the platform does not have fails as
 not found and is not enqueued again until its backoff is over, then with a doubled wait."""
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
+import httpx
 import pytest
 
 from core import db
@@ -39,6 +41,11 @@ class Stack:
     async def tick(self, at: datetime) -> int:
         _, created = await run_tick(self.pool, self.settings, self.limiter, at, self.watchers)
         return created
+
+    async def quota_used(self) -> int:
+        async with httpx.AsyncClient(timeout=10) as client:
+            usage = (await client.get(f"{self.settings.sandbox_url}/_sandbox/usage")).json()
+        return int(usage["quota"]["keys"][SANDBOX_KEYS[0]]["used"])
 
     async def all_finished(self) -> list[asyncpg.Record]:
         async def over() -> list[asyncpg.Record] | None:
@@ -108,6 +115,11 @@ async def test_a_playlist_and_a_hashtag_turn_fresh_and_a_missing_playlist_backs_
     linked = await stack.pool.fetchval("SELECT count(*) FROM instagram_post_link "
                                        "WHERE kind = 'hashtag' AND key = $1", HASHTAG)
     assert linked == tasks[("fetch_hashtag_posts", HASHTAG)]["data"]["posts"] > 0
+    # the sandbox's own count: a page of playlistItems and a call of videos per 50 videos, and
+    # the missing playlist's one page at most; within what the platform declares a refresh costs
+    pages = -(-len(playlist.video_ids) // 50)
+    cost = stack.watchers.costs()["refresh_yt_posts_by_playlist_id"]
+    assert 2 * pages <= await stack.quota_used() <= 2 * pages + 1 <= 2 * cost.units
 
     # the next tick reads the outcomes: nothing goes out again
     seen = start + timedelta(minutes=1)
