@@ -964,5 +964,25 @@ CREATE INDEX leaderboard_growth_acl_idx ON leaderboard (category, language, grow
 
 UPDATE alembic_version SET version_num='0020' WHERE alembic_version.version_num = '0019';
 
+-- Running upgrade 0020 -> 0021
+
+CREATE TABLE watch_item_state (
+        platform     text        NOT NULL,
+        kind         text        NOT NULL,
+        item_id      text        NOT NULL,
+        task_id      bigint,
+        refreshed_at timestamptz,
+        failures     integer     NOT NULL DEFAULT 0 CHECK (failures >= 0),
+        retry_at     timestamptz,
+        failed_at    timestamptz,
+        error_kind   text,
+        last_error   text,
+        PRIMARY KEY (platform, kind, item_id)
+    );
+
+CREATE INDEX watch_item_state_task_idx ON watch_item_state (task_id) WHERE task_id IS NOT NULL;
+
+UPDATE alembic_version SET version_num='0021' WHERE alembic_version.version_num = '0020';
+
 COMMIT;
 

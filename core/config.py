@@ -101,12 +101,17 @@ class Settings(BaseSettings):
     # budget has left past SCHEDULER_RESERVE (a share of each budget kept for on-demand
     # calls), refreshes an item once SCHEDULER_REFRESH_AT of its target age has passed (most
     # urgent first: its age over its target age, counted up to SCHEDULER_STALENESS_CAP, times
-    # its importance), and enqueues at most SCHEDULER_MAX_PER_TICK items a tick.
+    # its importance), and enqueues at most SCHEDULER_MAX_PER_TICK items a tick. An item whose
+    # refresh failed waits SCHEDULER_BACKOFF_S before the next attempt, doubled with each
+    # failure in a row (a permanent failure, e.g. not found, starts 4x further), up to
+    # SCHEDULER_BACKOFF_MAX_S; a success ends it.
     scheduler_interval: float = Field(default=60.0, ge=0)
     scheduler_reserve: float = Field(default=0.2, ge=0, lt=1)
     scheduler_refresh_at: float = Field(default=0.8, gt=0, le=1)
     scheduler_staleness_cap: float = Field(default=2.0, ge=1)
     scheduler_max_per_tick: int = Field(default=10_000, ge=1, le=100_000)
+    scheduler_backoff_s: float = Field(default=600.0, gt=0)
+    scheduler_backoff_max_s: float = Field(default=86_400.0, gt=0)
 
     # Trending hashtags (core/hashtags): Redis keys under HASHTAGS_PREFIX (one hash tag, so one
     # Cluster slot), per-minute buckets kept HASHTAGS_MINUTES_KEPT minutes (the longest

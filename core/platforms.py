@@ -28,8 +28,9 @@ The parts a platform fills in, each optional but its name:
     keyword_params   its params for (keyword, max items): {"keyword", "max_videos"} unless
                      the platform says otherwise; None from it skips that keyword
     startup          "module:function" run once by `beat worker` before the workers start
-    refresh_costs    per refresh flow (the flows of its `Lookups.link` refreshes), what one
-                     call costs the budget it draws on (RefreshCost): the scheduler's unit
+    refresh_costs    per refresh flow (the flows of its `Lookups.link` and
+                     `Lookups.collections` refreshes), what one call costs the budget it draws
+                     on (RefreshCost): the scheduler's unit
     attach_asset     "module:function" `async (conn, kind, id, url) -> int`: record on the
                      item's row (kind and id as its `resolve` gives them) the URL where a copy
                      of its image was stored (the assets worker); answers the rows updated
@@ -74,7 +75,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "beat.platforms"
 
 # What a URL points at, in every platform's words.
-LINK_KINDS = ("video", "post", "story", "profile", "playlist")
+LINK_KINDS = ("video", "post", "story", "profile", "playlist", "hashtag")
 
 
 class NotALink(ValueError):
@@ -230,6 +231,11 @@ class Lookups:
     # Watchlists and the scheduler: (pool, kind, ids as the URL router gives them) -> when each
     # stored one was last refreshed (ids not stored are left out), in one read per kind.
     freshness: Freshness | None = None
+    # Watchlists: kind -> (id -> the Refresh keeping that collection's posts fresh) for the
+    # collections the platform can keep fresh as one watched item (a YouTube playlist, an
+    # Instagram hashtag); InvalidId for a malformed id. A collection has no stored row of its
+    # own: the scheduler records when its refresh last completed (core/scheduler/outcomes.py).
+    collections: Mapping[str, Callable[[str], Refresh]] | None = None
     profile_model: type[Any] | None = None  # pydantic models of the answers (OpenAPI)
     post_model: type[Any] | None = None
 
@@ -237,6 +243,28 @@ class Lookups:
         """The lookups this platform can do, in declaration order."""
         return [name for name in self.__dataclass_fields__
                 if not name.endswith("_model") and getattr(self, name) is not None]
+
+    def is_collection(self, kind: str) -> bool:
+        return self.collections is not None and kind in self.collections
+
+    def can_refresh(self, kind: str) -> bool:
+        """Whether a watched item of this kind has a refresh: a collection's, or `link`'s."""
+        return self.is_collection(kind) or self.link is not None
+
+    def can_watch(self, kind: str) -> bool:
+        """Whether the scheduler can keep items of this kind fresh: a collection, or an item
+        the links report reads (`link`) whose freshness the platform stores (`freshness`)."""
+        return self.is_collection(kind) or (self.link is not None
+                                            and self.freshness is not None)
+
+    def watch_refresh(self, kind: str, ident: str) -> Refresh:
+        """The refresh keeping a watched item fresh: its collection's, else its `link`'s;
+        InvalidId when it has none."""
+        if self.collections is not None and kind in self.collections:
+            return self.collections[kind](ident)
+        if self.link is None:
+            raise InvalidId(f"no refresh for a {kind}")
+        return self.link(kind, ident).refresh
 
 
 # -- The platform --------------------------------------------------------------------------------

@@ -47,12 +47,12 @@ def schedule_command(
 
 def table(plan: Any, created: int | None) -> list[str]:
     rows = [[p["platform"], f"{p['watched']:,}", f"{p['due']:,}", f"{p['in_flight']:,}",
-             f"{p['items']:,}", f"{p['calls']:,}", f"{p['units']:,}"]
+             f"{p['backing_off']:,}", f"{p['items']:,}", f"{p['calls']:,}", f"{p['units']:,}"]
             for p in (platform.line() for platform in plan.platforms.values())]
     if not rows:
         return ["no watched items: add some with `beat watch add NAME URL…`"]
-    lines = columns(["PLATFORM", "WATCHED", "DUE", "IN FLIGHT", "REFRESH", "CALLS", "UNITS"],
-                    rows)
+    lines = columns(["PLATFORM", "WATCHED", "DUE", "IN FLIGHT", "BACKING OFF", "REFRESH",
+                     "CALLS", "UNITS"], rows)
     budgets = [[b.source, limit.name, f"{limit.remaining:,}/{limit.allowed:,}",
                 f"{limit.reserve:,}", f"{limit.in_flight:,}", f"{limit.spent:,}",
                 f"{limit.left:,}"] for b in plan.budgets.values() for limit in b.lines]

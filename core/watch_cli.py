@@ -1,9 +1,11 @@
 """`beat watch …`: watchlists on the command line (the same store as /watchlists): add items by
-pasted URL (arguments or a file: CSV/XLSX with a URL column, or one URL a line), list the
-watchlists or one's items, remove items or a whole watchlist."""
+pasted URL (arguments or a file: CSV/XLSX with a URL column, or one URL a line) or by
+`--item PLATFORM:KIND:ID`, list the watchlists or one's items (with those backing off after
+failed refreshes), remove items or a whole watchlist, and say how fresh one is."""
 
 import re
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +24,10 @@ Name = Annotated[str, typer.Argument(help="The watchlist's name (letters, digits
 Urls = Annotated[list[str] | None, typer.Argument(help="Pasted URLs", show_default=False)]
 File = Annotated[Path | None, typer.Option("--file", "-f", help="CSV/XLSX with a URL column, "
                                            "or one URL a line ('-' reads stdin)")]
+Named = Annotated[list[str] | None, typer.Option(
+    "--item", "-i", show_default=False,
+    help="An item by PLATFORM:KIND:ID (e.g. youtube:playlist:PL…, instagram:hashtag:coffee); "
+         "repeatable")]
 
 
 def parse_duration(text: str) -> int:
@@ -45,6 +51,24 @@ def _inputs(urls: list[str] | None, file: Path | None) -> list[str]:
     return given
 
 
+def _items_in(urls: list[str], named: list[str] | None, **given: Any) -> list[Any]:
+    """The items as the store's resolver takes them: URLs, then PLATFORM:KIND:ID ones."""
+    from pydantic import ValidationError
+
+    from core.watchlists.items import ItemIn
+
+    try:
+        items = [ItemIn(url=url.strip(), **given) for url in urls]
+        for text in named or []:
+            platform, kind, ident = (text.split(":", 2) + ["", ""])[:3]
+            if not (platform and kind and ident):
+                raise UserError(f"{text!r} is not PLATFORM:KIND:ID")
+            items.append(ItemIn(platform=platform, kind=kind, id=ident, **given))
+    except ValidationError as exc:
+        raise UserError(exc.errors()[0]["msg"]) from None
+    return items
+
+
 def _check_name(name: str) -> None:
     from core.watchlists.store import NAME_RULE, valid_name
 
@@ -63,7 +87,7 @@ async def _with_pool(settings: Settings, job: Any) -> Any:
 
 
 @watch_app.command("add")
-def watch_add(name: Name, urls: Urls = None, file: File = None,
+def watch_add(name: Name, urls: Urls = None, file: File = None, named: Named = None,
               importance: Annotated[float, typer.Option(
                   min=0.000001, max=1_000_000, help="How much these items' freshness matters")
               ] = 1.0,
@@ -72,26 +96,21 @@ def watch_add(name: Name, urls: Urls = None, file: File = None,
               ] = "1d",
               description: Annotated[str | None, typer.Option(
                   help="Describe the watchlist (made if missing)")] = None) -> None:
-    """Add items to a watchlist (made if missing); items already there get the new importance
+    """Add items to a watchlist (made if missing): videos, posts, profiles, playlists and
+    hashtags, by URL or by --item PLATFORM:KIND:ID; items already there get the new importance
     and max age. Refused items are listed with why; exit 2 when none could be added."""
-    from pydantic import ValidationError
-
     from core.platforms import registry
     from core.watchlists import store
-    from core.watchlists.items import MAX_ITEMS, ItemIn, resolve_items
+    from core.watchlists.items import MAX_ITEMS, resolve_items
 
     _check_name(name)
     seconds = parse_duration(max_age)
-    given = _inputs(urls, file)
+    items_in = _items_in(_inputs(urls, file), named, importance=importance, max_age_s=seconds)
+    given = items_in
     if not given and description is None:
-        raise UserError("no items: give URLs as arguments or --file")
+        raise UserError("no items: give URLs as arguments or --file, or --item")
     if len(given) > MAX_ITEMS:
         raise UserError(f"{len(given)} items: at most {MAX_ITEMS:,} at once")
-    try:
-        items_in = [ItemIn(url=url.strip(), importance=importance, max_age_s=seconds)
-                    for url in given]
-    except ValidationError as exc:
-        raise UserError(exc.errors()[0]["msg"]) from None
     settings = settings_with_database()
 
     async def add(pool: Any) -> tuple[int, int, list[Any]]:
@@ -118,6 +137,8 @@ def watch_list(name: Annotated[str | None, typer.Argument(
         _check_name(name)
     settings = settings_with_database()
 
+    now = datetime.now(UTC)
+
     async def read(pool: Any) -> list[str]:
         if name is None:
             found = await store.every(pool)
@@ -129,10 +150,11 @@ def watch_list(name: Annotated[str | None, typer.Argument(
         while True:
             page, cursor = await store.items_page(pool, name, cursor, 1000)
             rows += [[i["platform"], i["kind"], i["id"], f"{i['importance']:g}",
-                      age(i["max_age_s"])] for i in page]
+                      age(i["max_age_s"]), failing(i, now)] for i in page]
             if cursor is None:
                 break
-        return columns(["PLATFORM", "KIND", "ID", "IMPORTANCE", "MAX AGE"], rows, left=3)
+        return columns(["PLATFORM", "KIND", "ID", "IMPORTANCE", "MAX AGE", "FAILING"], rows,
+                       left=3)
 
     try:
         lines = run_async(lambda: _with_pool(settings, read))
@@ -142,15 +164,15 @@ def watch_list(name: Annotated[str | None, typer.Argument(
 
 
 @watch_app.command("rm")
-def watch_rm(name: Name, urls: Urls = None, file: File = None) -> None:
+def watch_rm(name: Name, urls: Urls = None, file: File = None, named: Named = None) -> None:
     """Remove these items from a watchlist, or with none given the whole watchlist (the stored
     profiles and posts stay)."""
     from core.platforms import registry
     from core.watchlists import store
-    from core.watchlists.items import ItemIn, resolve_items
+    from core.watchlists.items import resolve_items
 
     _check_name(name)
-    given = _inputs(urls, file)
+    given = _items_in(_inputs(urls, file), named)
     settings = settings_with_database()
 
     async def remove(pool: Any) -> str:
@@ -159,8 +181,7 @@ def watch_rm(name: Name, urls: Urls = None, file: File = None) -> None:
             await store.delete(pool, name)
             return f"deleted watchlist {name} ({plural(count, 'item')})"
         await store.summary(pool, name)
-        items, rejected = await resolve_items(settings, registry(settings),
-                                              [ItemIn(url=url.strip()) for url in given])
+        items, rejected = await resolve_items(settings, registry(settings), given)
         for refused in rejected:
             print(f"refused {refused.input}: {refused.reason}", file=sys.stderr)
         removed = await store.remove_items(pool, name, items)
@@ -180,7 +201,6 @@ def watch_status(name: Name, as_json: Annotated[bool, typer.Option(
     importance and not), the oldest item, and what keeping every item fresh would take a day
     of each budget against what it allows past the scheduler's reserve."""
     import json
-    from datetime import UTC, datetime
 
     from core.ratelimit import process_limiter
     from core.watchlists import store
@@ -226,4 +246,21 @@ def status_lines(found: dict[str, Any]) -> list[str]:
                      "cost (not counted above)")
     lines += [f"{platform}: freshness unknown ({why})"
               for platform, why in found["not_tracked"].items()]
+    if found["backing_off"]:
+        at = datetime.fromisoformat(found["at"])
+        held = plural(found["backing_off"], "item")
+        lines += ["", f"backing off: {held} whose refreshes keep failing (worst first)"]
+        lines += [f"  {i['platform']} {i['kind']} {i['id']}: {failing(i, at)}: "
+                  f"{i['last_error'] or '-'}" for i in found["backing_off_worst"]]
     return lines
+
+
+def failing(item: dict[str, Any], now: datetime) -> str:
+    """`3 failed, next in 2h00m (not_found)` for an item backing off, else `-`."""
+    retry = item.get("retry_at")
+    if isinstance(retry, str):
+        retry = datetime.fromisoformat(retry)
+    if not item.get("failures") or retry is None or retry <= now:
+        return "-"
+    return (f"{item['failures']} failed, next in {age((retry - now).total_seconds())} "
+            f"({item.get('error_kind') or '-'})")

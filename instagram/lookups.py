@@ -1,6 +1,7 @@
 """What the generic read endpoints (core/api/entities.py) can look up on Instagram: accounts by
 handle, by Instagram user id and by Beat's row id, posts by shortcode (any post type), an
-account's recent posts, and its insights and audience; each with the flow that refreshes it."""
+account's recent posts, and its insights and audience; each with the flow that refreshes it. A
+hashtag is a collection a watchlist can keep fresh (its newest posts listed again)."""
 
 import re
 from datetime import datetime
@@ -13,6 +14,9 @@ from instagram.store import fetch_one, sql
 HANDLE = re.compile(r"@?[A-Za-z0-9._]{1,30}")
 PROFILE_ID = re.compile(r"[0-9]{1,25}")
 SHORTCODE = re.compile(r"[A-Za-z0-9_-]{5,64}")
+HASHTAG = re.compile(r"\w{1,100}")
+# A watched hashtag's refresh: its newest posts, a page of the provider's listing.
+WATCHED_HASHTAG_POSTS = 50
 POST_TYPES = ("p", "reel", "reels", "tv", "post", "image", "carousel", "video")
 
 
@@ -172,7 +176,19 @@ def _link(kind: str, ident: str) -> Lookup:
         return _story(ident)
     if kind == "profile":
         return _handle(ident)
+    if kind == "hashtag":
+        raise InvalidId("a hashtag has no figures of its own: paste a post or profile link")
     raise InvalidId(f"Instagram has no {kind} links")
+
+
+def _hashtag(tag: str) -> Refresh:
+    """A watched hashtag: its newest posts, listed again (lower case, without #)."""
+    if not HASHTAG.fullmatch(tag) or tag != tag.lower():
+        raise InvalidId(f"{tag!r} is not an Instagram hashtag as Beat names one (lower-case "
+                        "letters, digits and _, without #)")
+    return Refresh("fetch_hashtag_posts",
+                   {"hashtag": tag, "tab": "recent", "max_items": WATCHED_HASHTAG_POSTS},
+                   f"ig:hashtag:{tag}")
 
 
 async def _figures(pool: Any, row: dict[str, Any]) -> LinkFigures:
@@ -207,4 +223,5 @@ LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_profile,
                   link=_link, figures=_figures, freshness=freshness_of(sql, _freshness_key),
                   profile_insights=_insights("insights", "insights"),
                   audience_insights=_insights("audience", "audience"),
+                  collections={"hashtag": _hashtag},
                   profile_model=InstagramAccount, post_model=InstagramPost)

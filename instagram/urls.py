@@ -1,5 +1,5 @@
-"""Recognise the Instagram URLs people paste (posts, reels, stories, profiles, share links) for the
-URL router (core/links.py), and convert between a post's shortcode and its media id.
+"""Recognise the Instagram URLs people paste (posts, reels, stories, profiles, hashtag pages, share
+links) for the URL router (core/links.py), and convert between a post's shortcode and its media id.
 
 A post link's id is always a shortcode. A story link is its own kind, "story", with the id
 "{user}/{media id}": a story is found only among its account's live stories, so both are needed.
@@ -26,6 +26,7 @@ MEDIA_CODE_LENGTH = 11
 SHORTCODE = re.compile(r"[A-Za-z0-9_-]{1,50}")
 USERNAME = re.compile(r"(?!\.)(?!.*\.\.)[A-Za-z0-9._]{1,30}(?<!\.)")
 MEDIA_ID = re.compile(r"[0-9]{1,20}")
+HASHTAG = re.compile(r"\w{1,100}")
 MAX_MEDIA_ID = 2**64 - 1
 
 _POST_PAGES = frozenset({"p", "reel", "reels", "tv"})
@@ -163,9 +164,12 @@ def _stories(page: str, rest: Segments) -> Link:
 
 
 def _explore(page: str, rest: Segments) -> Link:
+    """/explore/tags/{tag}/: the hashtag (lower case, no #), which a watchlist can keep."""
     if rest[:1] == ("tags",):
-        raise NotInstagramUrl("a hashtag page lists posts; Beat resolves links to one post or "
-                              "profile")
+        if len(rest) != 2 or not HASHTAG.fullmatch(rest[1].lstrip("#")):
+            raise NotInstagramUrl("a hashtag page is /explore/tags/{hashtag}/ (letters, "
+                                  "digits and _)")
+        return "hashtag", rest[1].lstrip("#").lower()
     raise NotInstagramUrl(_RESERVED["explore"])
 
 

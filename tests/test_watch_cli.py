@@ -1,5 +1,6 @@
-"""`beat watch add|list|rm` against the test database: URLs from arguments and files become
-items (the refused ones named on stderr), the lists read back, items and whole watchlists are
+"""`beat watch add|list|rm` against the test database: URLs from arguments and files, and
+--item PLATFORM:KIND:ID (playlists and hashtags too), become items (the refused ones named on
+stderr), the lists read back, items and whole watchlists are
 removed; bad names, durations and inputs exit 2 with one line."""
 
 import subprocess
@@ -38,11 +39,12 @@ def test_items_are_added_listed_and_removed(env: dict[str, str], tmp_path: Path)
     every = watch(env, "list")
     assert every.returncode == 0 and "stars" in every.stdout and "our stars" in every.stdout
     lines = watch(env, "list", "stars").stdout.splitlines()
-    assert lines[0].split() == ["PLATFORM", "KIND", "ID", "IMPORTANCE", "MAX", "AGE"]
+    assert lines[0].split() == ["PLATFORM", "KIND", "ID", "IMPORTANCE", "MAX", "AGE",
+                                "FAILING"]
     assert [line.split() for line in lines[1:]] == [
-        ["instagram", "profile", "beat.sandbox", "1", "2d00h"],
-        ["x", "post", "1850000000000000001", "3", "6h00m"],
-        ["youtube", "video", "dQw4w9WgXcQ", "1", "2d00h"]]
+        ["instagram", "profile", "beat.sandbox", "1", "2d00h", "-"],
+        ["x", "post", "1850000000000000001", "3", "6h00m", "-"],
+        ["youtube", "video", "dQw4w9WgXcQ", "1", "2d00h", "-"]]
     removed = watch(env, "rm", "stars", TWEET)
     assert removed.stdout.strip() == "stars: 1 item removed", removed.stderr
     gone = watch(env, "rm", "stars")
@@ -51,12 +53,32 @@ def test_items_are_added_listed_and_removed(env: dict[str, str], tmp_path: Path)
     assert missing.returncode == 2 and missing.stderr.strip() == "beat: no watchlist 'stars'"
 
 
+def test_playlists_and_hashtags_are_added_by_url_or_by_platform_kind_and_id(
+        env: dict[str, str]) -> None:
+    mix, hits = "PL" + "Q" * 30, "PL" + "R" * 30
+    added = watch(env, "add", "tags", f"https://www.youtube.com/playlist?list={mix}",
+                  "https://www.instagram.com/explore/tags/Coffee/",
+                  "--item", "instagram:hashtag:travel", "-i", f"youtube:playlist:{hits}",
+                  "--item", "instagram:hashtag:#Nope")
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "tags: 4 items added, 0 updated, 1 refused"
+    assert added.stderr.startswith("refused instagram/hashtag/#Nope: '#Nope' is not an "
+                                   "Instagram hashtag")
+    rows = [line.split()[:3] for line in watch(env, "list", "tags").stdout.splitlines()[1:]]
+    assert rows == [["instagram", "hashtag", "coffee"], ["instagram", "hashtag", "travel"],
+                    ["youtube", "playlist", mix], ["youtube", "playlist", hits]]
+    removed = watch(env, "rm", "tags", "--item", "instagram:hashtag:coffee",
+                    "https://www.instagram.com/explore/tags/travel")
+    assert removed.stdout.strip() == "tags: 2 items removed", removed.stderr
+
+
 @pytest.mark.parametrize("args, says", [
     (["add", "stars", "junk", "more junk"], "refused junk"),
     (["add", "bad name", VIDEO], "is not a watchlist name"),
     (["add", "stars", VIDEO, "--max-age", "soon"], "is not a duration"),
     (["add", "stars"], "no items: give URLs as arguments or --file"),
     (["add", "stars", "--file", "/no/such/file.csv"], "no such file"),
+    (["add", "stars", "--item", "youtube:playlist"], "is not PLATFORM:KIND:ID"),
     (["rm", "never-made"], "no watchlist 'never-made'"),
 ])
 def test_bad_input_exits_2(env: dict[str, str], args: list[str], says: str) -> None:

@@ -26,9 +26,13 @@ PLATFORM = Platform(
     # Each key's daily quota, reset at midnight Pacific time: a list call costs 1 unit, a
     # search page 100.
     credential_quotas={"youtube_data_api": "10000/day@America/Los_Angeles"},
-    # A list call costs 1 unit: videos are folded 50 ids a call, a channel is one call.
+    # A list call costs 1 unit: videos are folded 50 ids a call, a channel is one call; a
+    # watched playlist lists its first 200 videos (WATCHED_PLAYLIST_VIDEOS in lookups.py: 4
+    # pages of playlistItems, 50 a page) and reads them (4 calls of videos).
     refresh_costs={"refresh_yt_posts": RefreshCost("youtube_data_api", units=1, items=50),
-                   "refresh_yt_profiles": RefreshCost("youtube_data_api", units=1, items=1)},
+                   "refresh_yt_profiles": RefreshCost("youtube_data_api", units=1, items=1),
+                   "refresh_yt_posts_by_playlist_id": RefreshCost(
+                       "youtube_data_api", units=8)},
     lookups="youtube.lookups:LOOKUPS",
     keyword_flow="refresh_yt_posts_by_keyword",
     startup="youtube.sources.data_api.keys:import_configured_keys",

@@ -1,6 +1,7 @@
 """What the generic read endpoints (core/api/entities.py) can look up on YouTube: channels by
 handle, by channel id and by Beat's row id, videos by id, and a channel's recent videos; each
-with the flow that refreshes it. The answers' shapes are the models below (the OpenAPI)."""
+with the flow that refreshes it; a playlist is a collection a watchlist can keep fresh. The
+answers' shapes are the models below (the OpenAPI)."""
 
 import re
 from datetime import datetime
@@ -15,6 +16,9 @@ from youtube.store import fetch_one, sql
 CHANNEL_ID = re.compile(r"UC[0-9A-Za-z_-]{22}")
 VIDEO_ID = re.compile(r"[0-9A-Za-z_-]{11}")
 HANDLE = re.compile(r"@?[\w.·-]{3,30}")
+PLAYLIST_ID = re.compile(r"[A-Za-z0-9_-]{12,64}")
+# A watched playlist's refresh: its first videos (4 pages of playlistItems, 4 calls of videos).
+WATCHED_PLAYLIST_VIDEOS = 200
 
 
 class Stored(StoredRow):
@@ -110,6 +114,14 @@ def _recent(channel_id: str, limit: int) -> RecentPosts:
                                f"yt:recent:{channel_id}"))
     return RecentPosts(freshness, page)
 
+def _playlist(playlist_id: str) -> Refresh:
+    """A watched playlist: its first WATCHED_PLAYLIST_VIDEOS videos refreshed."""
+    _valid(playlist_id, PLAYLIST_ID, "playlist id (12-64 of A-Z a-z 0-9 _ -)")
+    return Refresh("refresh_yt_posts_by_playlist_id",
+                   {"playlist_id": playlist_id, "max_videos": WATCHED_PLAYLIST_VIDEOS},
+                   f"yt:playlist:{playlist_id}")
+
+
 def _link(kind: str, ident: str) -> Lookup:
     """A video, or a channel by id or @handle; a playlist or a /c/ or /user/ name is no one
     item with numbers of its own."""
@@ -119,7 +131,7 @@ def _link(kind: str, ident: str) -> Lookup:
         return _handle(ident)
     if kind == "profile" and CHANNEL_ID.fullmatch(ident):
         return _channel(ident)
-    what = "a playlist" if kind == "playlist" else f"a legacy channel name ({ident})"
+    what = f"a legacy channel name ({ident})" if kind == "profile" else f"a {kind}"
     raise InvalidId(f"{what} has no figures of its own: paste a video or channel link")
 
 
@@ -152,5 +164,6 @@ LOOKUPS = Lookups(profile_by_handle=_handle, profile_by_profile_id=_channel,
                   profile_id_of_row=_channel_of_row, post_by_shortcode=_video,
                   post_by_type=_video_by_type, recent_posts=_recent,
                   link=_link, figures=_figures, freshness=freshness_of(sql, _freshness_key),
+                  collections={"playlist": _playlist},
                   profile_model=YoutubeChannel,
                   post_model=YoutubeVideo)

@@ -1,8 +1,9 @@
 """Watchlists over HTTP: create, read and delete a watchlist, and add, list and remove its
-items (up to 10,000 a request, by pasted URL or by platform, kind and id). An item that cannot
-be one (a URL no platform serves, a playlist, a malformed id) is answered in `rejected` with its
-index and reason; the others are stored. Watchlists span every account: a key limited to
-accounts may not use them."""
+items (up to 10,000 a request, by pasted URL or by platform, kind and id: videos, posts,
+profiles, and the collections a platform keeps fresh, e.g. YouTube playlists and Instagram
+hashtags). An item that cannot be one (a URL no platform serves, a kind its platform cannot keep
+fresh, a malformed id) is answered in `rejected` with its index and reason; the others are
+stored. Watchlists span every account: a key limited to accounts may not use them."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -63,6 +64,12 @@ class ItemOut(StrictModel):
     importance: float
     max_age_s: int
     added_at: datetime
+    failures: int = Field(0, description="its refreshes failed in a row (0: the last one "
+                                         "went through, or none ran yet)")
+    retry_at: datetime | None = Field(None, description="backing off: not refreshed again "
+                                                        "before this")
+    error_kind: str | None = Field(None, description="the last failure's kind (not_found, …)")
+    last_error: str | None = None
 
 
 class ItemsPage(StrictModel):
@@ -92,6 +99,16 @@ class BudgetNeed(StrictModel):
     why: str | None = None
 
 
+class FailingItem(StrictModel):
+    platform: str
+    kind: str
+    id: str
+    failures: int = Field(description="refreshes failed in a row")
+    retry_at: datetime | None = Field(description="its next refresh not before this")
+    error_kind: str | None
+    last_error: str | None
+
+
 class WatchlistFreshness(StrictModel):
     name: str
     at: datetime
@@ -105,6 +122,10 @@ class WatchlistFreshness(StrictModel):
     unbudgeted: int = Field(description="items whose refresh flow names no cost")
     not_tracked: dict[str, str] = Field(description="platforms whose items' freshness is "
                                                     "unknown, with why")
+    backing_off: int = Field(description="items whose refreshes keep failing: their next "
+                                         "attempt waits (doubling with each failure)")
+    backing_off_worst: list[FailingItem] = Field(description="the worst of them (most "
+                                                             "failures first), up to 5")
 
 
 def _missing(exc: store.NoSuchWatchlist) -> HTTPException:

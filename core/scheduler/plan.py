@@ -24,6 +24,20 @@ class Watched:
     importance: float
     max_age_s: int
     refreshed_at: datetime | None
+    # Its refreshes failing in a row (core/scheduler/outcomes.py): how many, the next attempt
+    # (not before), when the last failure was seen, and the last error.
+    failures: int = 0
+    retry_at: datetime | None = None
+    failed_at: datetime | None = None
+    error_kind: str | None = None
+    last_error: str | None = None
+
+    def backing_off(self, now: datetime) -> bool:
+        """Whether its next attempt is held back after failed refreshes (not once it was
+        refreshed since, e.g. on demand)."""
+        refreshed_since = self.refreshed_at is not None and self.failed_at is not None \
+            and self.refreshed_at > self.failed_at
+        return self.retry_at is not None and self.retry_at > now and not refreshed_since
 
     def staleness(self, now: datetime) -> float:
         """Its age over its target age (inf: never refreshed)."""
@@ -80,6 +94,7 @@ class PlatformPlan:
     watched: int = 0
     due: int = 0
     in_flight: int = 0
+    backing_off: int = 0  # due, but held back after failed refreshes
     flows: dict[str, FlowPlan] = field(default_factory=dict)
 
     @property
@@ -89,7 +104,8 @@ class PlatformPlan:
     def line(self) -> dict[str, Any]:
         flows = list(self.flows.values())
         return {"platform": self.platform, "watched": self.watched, "due": self.due,
-                "in_flight": self.in_flight, "items": sum(len(f.chosen) for f in flows),
+                "in_flight": self.in_flight, "backing_off": self.backing_off,
+                "items": sum(len(f.chosen) for f in flows),
                 "calls": sum(f.calls for f in flows), "units": sum(f.units for f in flows),
                 "flows": [{"flow": f.flow, "items": len(f.chosen), "calls": f.calls,
                            "units": f.units, "source": f.cost.source if f.cost else None}

@@ -1,8 +1,9 @@
-"""One scheduler tick: read the watched items and when each was last refreshed (each
-platform's `Lookups.freshness`), leave out those whose refresh is already queued or running
-(its idempotency key is active), read every budget (core/budgets.py), plan (plan.py) and, unless
-only planning, enqueue the chosen refreshes under their idempotency keys at a priority below
-on-demand refreshes and reports."""
+"""One scheduler tick: read the outcomes of the refreshes enqueued before (outcomes.py), the
+watched items and when each was last refreshed (each platform's `Lookups.freshness`; for a
+collection, when its refresh last completed), leave out those whose refresh is already queued
+or running (its idempotency key is active) or backing off after failures, read every budget
+(core/budgets.py), plan (plan.py) and, unless only planning, enqueue the chosen refreshes under
+their idempotency keys at a priority below on-demand refreshes and reports, and track them."""
 
 import logging
 from collections import Counter
@@ -17,6 +18,7 @@ from core.config import Settings
 from core.platforms import InvalidId, Lookups, Platform, RefreshCost, registry
 from core.queue import NewTask, Queue
 from core.ratelimit import RateLimiter
+from core.scheduler import outcomes
 from core.scheduler.budget import allowance, calls_for
 from core.scheduler.plan import Candidate, Plan, PlatformPlan, Watched, choose, urgency_order
 from core.validation import RESERVED_KEY_PREFIX
@@ -59,7 +61,7 @@ async def watched_rows(pool: Any, watchers: Watchers, watchlist: str | None = No
     by_kind: Rows = {}
     for row in await pool.fetch(sql("watched_items"), watchlist):
         lookups = watchers.lookups.get(row["platform"])
-        if lookups is None or lookups.freshness is None or lookups.link is None:
+        if lookups is None or not lookups.can_watch(row["kind"]):
             if plan is not None:
                 plan.skipped[row["platform"]] = "no freshness lookup or refresh for its items"
             continue
@@ -71,11 +73,15 @@ async def with_freshness(pool: Any, watchers: Watchers, rows: Rows) -> list[Watc
     """The items with when each was last refreshed (one read per platform and kind)."""
     found: list[Watched] = []
     for (platform, kind), group in sorted(rows.items()):
-        freshness = watchers.lookups[platform].freshness
-        assert freshness is not None
-        refreshed = await freshness(pool, kind, [r["item_id"] for r in group])
+        lookups = watchers.lookups[platform]
+        if lookups.is_collection(kind):  # no row of its own: when its refresh last completed
+            refreshed = {r["item_id"]: r["recorded_at"] for r in group if r["recorded_at"]}
+        else:
+            assert lookups.freshness is not None
+            refreshed = await lookups.freshness(pool, kind, [r["item_id"] for r in group])
         found += [Watched(platform, kind, r["item_id"], r["importance"], r["max_age_s"],
-                          refreshed.get(r["item_id"])) for r in group]
+                          refreshed.get(r["item_id"]), r["failures"] or 0, r["retry_at"],
+                          r["failed_at"], r["error_kind"], r["last_error"]) for r in group]
     return found
 
 
@@ -89,11 +95,11 @@ async def active_keys(pool: Any, watchers: Watchers, rows: Rows) -> set[str]:
     """The idempotency keys of the items' refreshes that are queued or running now."""
     keys = []
     for (platform, kind), group in rows.items():
-        link = watchers.lookups[platform].link
-        assert link is not None
+        lookups = watchers.lookups[platform]
         for row in group:
             try:
-                keys.append(RESERVED_KEY_PREFIX + link(kind, row["item_id"]).refresh.key)
+                keys.append(RESERVED_KEY_PREFIX
+                            + lookups.watch_refresh(kind, row["item_id"]).key)
             except InvalidId:
                 continue  # said when it would be chosen (candidates)
     return {row["idempotency_key"] for row in await pool.fetch(sql("active_keys"), keys)}
@@ -103,10 +109,8 @@ def candidates(watchers: Watchers, items: list[Watched]) -> list[Candidate]:
     costs = watchers.costs()
     found = []
     for item in items:
-        link = watchers.lookups[item.platform].link
-        assert link is not None
         try:
-            refresh = link(item.kind, item.id).refresh
+            refresh = watchers.lookups[item.platform].watch_refresh(item.kind, item.id)
         except InvalidId as exc:
             log.warning("scheduler: %s %s %s cannot be refreshed: %s", item.platform, item.kind,
                         item.id, exc)
@@ -135,7 +139,9 @@ async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
         platform = plan.platforms[candidate.item.platform]
         platform.due += 1
         platform.in_flight += RESERVED_KEY_PREFIX + candidate.refresh.key in active
-    due = [c for c in due if RESERVED_KEY_PREFIX + c.refresh.key not in active]
+        platform.backing_off += candidate.item.backing_off(now)
+    due = [c for c in due if RESERVED_KEY_PREFIX + c.refresh.key not in active
+           and not c.item.backing_off(now)]
     await _allowances(pool, settings, limiter, watchers, plan)
     choose(plan, due, settings.scheduler_max_per_tick)
     return plan
@@ -176,11 +182,14 @@ async def run_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
     """Plan and enqueue one tick; the plan and how many tasks were new (a refresh enqueued
     meanwhile by someone else is shared, not repeated)."""
     watchers = watchers or Watchers.of(settings)
+    now = now or datetime.now(UTC)
+    await outcomes.record(pool, settings, now)
     plan = await plan_tick(pool, settings, limiter, now, watchers)
     created = 0
     if plan.chosen:
         enqueued = await Queue(pool).enqueue_many(tasks_of(plan, watchers))
         created = sum(1 for _, new in enqueued if new)
+        await outcomes.track(pool, plan.chosen, [task.id for task, _ in enqueued])
     log.info("scheduler: %s", summary(plan, created))
     return plan, created
 

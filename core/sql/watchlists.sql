@@ -45,7 +45,13 @@ RETURNING i.item_id;
 -- name: items_page
 -- One page in (platform, kind, item_id) order after the cursor's item ($2-$4, NULLs: from the
 -- start).
-SELECT platform, kind, item_id, importance, max_age_s, added_at FROM watchlist_item
- WHERE watchlist_id = $1
-   AND ($2::text IS NULL OR (platform, kind, item_id) > ($2, $3, $4))
- ORDER BY platform, kind, item_id LIMIT $5;
+-- With what the scheduler learnt of its refreshes (watch_item_state): failures in a row, the
+-- next attempt while backing off, the last error.
+SELECT i.platform, i.kind, i.item_id, i.importance, i.max_age_s, i.added_at,
+       coalesce(s.failures, 0) AS failures, s.retry_at, s.error_kind, s.last_error
+  FROM watchlist_item i
+  LEFT JOIN watch_item_state s
+    ON (s.platform, s.kind, s.item_id) = (i.platform, i.kind, i.item_id)
+ WHERE i.watchlist_id = $1
+   AND ($2::text IS NULL OR (i.platform, i.kind, i.item_id) > ($2, $3, $4))
+ ORDER BY i.platform, i.kind, i.item_id LIMIT $5;

@@ -2,7 +2,8 @@
 of its items refreshed within their target age, unweighted and weighted by importance, its
 oldest item, and per budget what refreshing every item once per target age would take a day
 against what the budget allows a day past the scheduler's reserve, so an operator sees at once
-whether to buy more quota."""
+whether to buy more quota; and the items whose refreshes keep failing (backing off), the worst
+named with their last error."""
 
 import math
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from core.scheduler.plan import Plan, Watched
 from core.scheduler.tick import Watchers, candidates, watched_items
 from core.watchlists import store
 
+WORST = 5  # failing items named in a report
 
 @dataclass
 class BudgetNeed:
@@ -50,6 +52,8 @@ class Freshness:
     budgets: list[BudgetNeed] = field(default_factory=list)
     unbudgeted: int = 0  # items whose refresh has no declared cost
     skipped: dict[str, str] = field(default_factory=dict)
+    backing_off: int = 0  # items whose next attempt waits after failed refreshes
+    worst: list[dict[str, Any]] = field(default_factory=list)
 
     def line(self) -> dict[str, Any]:
         return {"name": self.name, "at": self.at.isoformat(), "items": self.items,
@@ -57,7 +61,8 @@ class Freshness:
                 "fresh_share_weighted": round(self.fresh_share_weighted, 4),
                 "never_refreshed": self.never_refreshed, "oldest": self.oldest,
                 "budgets": [b.line() for b in self.budgets], "unbudgeted": self.unbudgeted,
-                "not_tracked": self.skipped}
+                "not_tracked": self.skipped, "backing_off": self.backing_off,
+                "backing_off_worst": self.worst}
 
 
 def shares(items: list[Watched], now: datetime) -> tuple[int, float, float]:
@@ -82,6 +87,19 @@ def oldest(items: list[Watched], now: datetime) -> dict[str, Any] | None:
             "importance": item.importance, "max_age_s": item.max_age_s,
             "refreshed_at": item.refreshed_at.isoformat() if item.refreshed_at else None,
             "age_s": None if age is None else round(age)}
+
+
+def failing(items: list[Watched], now: datetime, limit: int = WORST) -> tuple[int, list[dict[
+        str, Any]]]:
+    """How many items are backing off after failed refreshes, and the `limit` worst (most
+    failures in a row, then the latest next attempt) with their last error."""
+    held = [i for i in items if i.backing_off(now)]
+    held.sort(key=lambda i: (i.failures, i.retry_at or now), reverse=True)
+    return len(held), [{"platform": i.platform, "kind": i.kind, "id": i.id,
+                        "failures": i.failures,
+                        "retry_at": i.retry_at.isoformat() if i.retry_at else None,
+                        "error_kind": i.error_kind, "last_error": i.last_error}
+                       for i in held[:limit]]
 
 
 def calls_per_day(watchers: Watchers, items: list[Watched]) -> tuple[dict[RefreshCost, float],
@@ -112,6 +130,7 @@ async def freshness(pool: Any, settings: Settings, limiter: RateLimiter | None, 
     report.fresh, report.fresh_share, report.fresh_share_weighted = shares(items, now)
     report.never_refreshed = sum(1 for i in items if i.refreshed_at is None)
     report.oldest = oldest(items, now)
+    report.backing_off, report.worst = failing(items, now)
     calls, report.unbudgeted = calls_per_day(watchers, items)
     if calls:
         budgets = await read_budgets(settings, pool, limiter)

@@ -1,7 +1,8 @@
 """Watchlist items as callers give them (a pasted URL, or platform, kind and id) resolved to the
 (platform, kind, id) Beat refreshes: URLs through the URL router (share links followed), each
-item checked against its platform's `Lookups.link` so that every stored item can be refreshed.
-An item that cannot be one is rejected with its reason, never dropped silently."""
+item checked against its platform's lookups (`Lookups.watch_refresh`: a collection such as a
+playlist or hashtag, or one item the links report reads) so that every stored item can be
+refreshed. An item that cannot be one is rejected with its reason, never dropped silently."""
 
 import asyncio
 from collections.abc import Sequence
@@ -97,8 +98,9 @@ async def _link(router: Router, settings: Settings, platforms: dict[str, Platfor
 
 
 def _check(platform: Platform, link: Link) -> None:
-    """InvalidId unless the platform can read and refresh this item."""
+    """InvalidId unless the platform can keep this item fresh: a collection it names
+    (`Lookups.collections`: a playlist, a hashtag), or one item it reads and refreshes."""
     lookups = platform.load_lookups()
-    if lookups is None or lookups.link is None:
-        raise InvalidId(f"{platform.name} cannot refresh single items yet")
-    lookups.link(link.kind, link.id)
+    if lookups is None or not lookups.can_refresh(link.kind):
+        raise InvalidId(f"{platform.name} cannot refresh a {link.kind}")
+    lookups.watch_refresh(link.kind, link.id)

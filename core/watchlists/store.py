@@ -108,7 +108,9 @@ async def items_page(pool: Any, name: str, cursor: str | None, limit: int
     rows = await pool.fetch(sql("items_page"), watchlist, *after, limit + 1)
     page = [{"platform": r["platform"], "kind": r["kind"], "id": r["item_id"],
              "importance": r["importance"], "max_age_s": r["max_age_s"],
-             "added_at": r["added_at"]} for r in rows[:limit]]
+             "added_at": r["added_at"], "failures": r["failures"], "retry_at": r["retry_at"],
+             "error_kind": r["error_kind"], "last_error": r["last_error"]}
+            for r in rows[:limit]]
     last = page[-1] if len(rows) > limit else None
     return page, _encode(last["platform"], last["kind"], last["id"]) if last else None
 

@@ -1,7 +1,8 @@
 """Watchlists over HTTP: created, read, listed and deleted by name; items added by pasted URL
-or by platform, kind and id (the refused ones answered with their index and reason, repeats
-stored once, a known item re-added with a new importance updated), paged by cursor and
-removed; a missing watchlist is 404 and a malformed name or cursor 422."""
+or by platform, kind and id, playlists and hashtags included (the refused ones answered with
+their index and reason, repeats stored once, a known item re-added with a new importance
+updated), paged by cursor and removed; a missing watchlist is 404 and a malformed name or
+cursor 422."""
 
 from collections.abc import AsyncIterator
 
@@ -55,28 +56,40 @@ async def test_items_are_added_by_url_or_id_and_the_refused_say_why(
         {"url": "not a link at all"},
         {"platform": "tiktok", "kind": "post", "id": "1"},
         {"platform": "youtube", "kind": "video", "id": "short"},
+        {"url": "https://www.instagram.com/explore/tags/Coffee/"},
+        {"platform": "instagram", "kind": "hashtag", "id": "travel", "importance": 2},
+        {"platform": "youtube", "kind": "playlist", "id": "PL" + "R" * 30},
+        {"platform": "instagram", "kind": "hashtag", "id": "#Travel"},
+        {"platform": "youtube", "kind": "hashtag", "id": "coffee"},
+        {"platform": "youtube", "kind": "playlist", "id": "PL-short"},
     ]
     added = await watch.post("/watchlists/mixed/items", json={"items": items})
     assert added.status_code == 200, added.text
     body = added.json()
-    assert (body["added"], body["updated"]) == (4, 0)
+    assert (body["added"], body["updated"]) == (8, 0)
     reasons = {r["index"]: r["reason"] for r in body["rejected"]}
-    assert set(reasons) == {5, 6, 7, 8}
-    assert reasons[5].startswith("a playlist has no figures of its own")
+    assert set(reasons) == {6, 7, 8, 12, 13, 14}
     assert "unknown platform 'tiktok'" in reasons[7]
     assert "is not a YouTube video id" in reasons[8]
+    assert "is not an Instagram hashtag as Beat names one" in reasons[12]
+    assert reasons[13].startswith("a hashtag has no figures of its own")
+    assert "is not a YouTube playlist id" in reasons[14]
     stored = {(r["platform"], r["kind"], r["item_id"]): (r["importance"], r["max_age_s"])
               for r in await pool.fetch("SELECT * FROM watchlist_item")}
     assert stored == {("youtube", "video", VIDEO): (7.0, 3600),
                       ("x", "post", "1850000000000000001"): (1.0, 86400),
                       ("instagram", "profile", "beat.sandbox"): (1.0, 86400),
-                      ("youtube", "profile", CHANNEL): (1.0, 600)}
+                      ("youtube", "profile", CHANNEL): (1.0, 600),
+                      ("youtube", "playlist", "PL" + "Q" * 30): (1.0, 86400),
+                      ("youtube", "playlist", "PL" + "R" * 30): (1.0, 86400),
+                      ("instagram", "hashtag", "coffee"): (1.0, 86400),
+                      ("instagram", "hashtag", "travel"): (2.0, 86400)}
     again = await watch.post("/watchlists/mixed/items", json={"items": [
         {"platform": "x", "kind": "post", "id": "1850000000000000001", "importance": 3}]})
     assert (again.json()["added"], again.json()["updated"]) == (0, 1)
     summary = (await watch.get("/watchlists/mixed")).json()
-    assert summary["items"] == 4
-    assert summary["by_platform"] == {"instagram": 1, "x": 1, "youtube": 2}
+    assert summary["items"] == 8
+    assert summary["by_platform"] == {"instagram": 3, "x": 1, "youtube": 4}
 
 
 async def test_items_are_paged_by_cursor_and_removed(watch: httpx.AsyncClient,

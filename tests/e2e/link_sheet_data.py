@@ -183,8 +183,8 @@ def instagram() -> list[Entry]:
              "needs resolution: the share link answered HTTP 404, not a redirect"),
         bad("https://www.instagram.com/", "the Instagram homepage is not a post or profile"),
         bad("https://www.instagram.com/explore/", "the Explore page is not one post or profile"),
-        bad("https://www.instagram.com/explore/tags/sandbox/", "a hashtag page lists posts; "
-            "Beat resolves links to one post or profile"),
+        Fail("https://www.instagram.com/explore/tags/sandbox/", ig, "unsupported URL: a "
+             "hashtag has no figures of its own: paste a post or profile link"),
         bad("https://www.instagram.com/accounts/login/", "/accounts pages (login, settings) are "
             "not a post or profile"),
         bad("https://www.instagram.com/reels/", "the Reels feed is not one post; paste a reel's "

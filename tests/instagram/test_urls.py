@@ -74,12 +74,15 @@ ACCEPTED = [
     ("https://m.instagram.com/natgeo/", "profile", "natgeo"),
     ("https://instagr.am/natgeo", "profile", "natgeo"),
     ("https://ig.me/m/natgeo", "profile", "natgeo"),
+    ("https://www.instagram.com/explore/tags/Travel/", "hashtag", "travel"),
+    ("instagram.com/explore/tags/café_2024", "hashtag", "café_2024"),
 ]
 
 REJECTED = [
     ("https://www.instagram.com/", "homepage"),
     ("https://www.instagram.com/explore/", "Explore"),
-    ("https://www.instagram.com/explore/tags/travel/", "hashtag"),
+    ("https://www.instagram.com/explore/tags/", "hashtag page is /explore/tags/"),
+    ("https://www.instagram.com/explore/tags/no-dash/", "hashtag page is /explore/tags/"),
     ("https://www.instagram.com/explore/locations/212988663/paris-france/", "Explore"),
     ("https://www.instagram.com/accounts/login/?next=/p/CvsXrH2JMvL/", "/accounts"),
     ("https://www.instagram.com/direct/inbox/", "direct messages"),

@@ -32,9 +32,9 @@ async def test_plan_prints_the_next_tick_and_enqueues_nothing(
     table = beat("schedule", "--plan", env=env)
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()
-    assert lines[0].split() == ["PLATFORM", "WATCHED", "DUE", "IN", "FLIGHT", "REFRESH",
-                                "CALLS", "UNITS"]
-    assert lines[1].split() == ["youtube", "217", "207", "0", "152", "5", "5"]
+    assert lines[0].split() == ["PLATFORM", "WATCHED", "DUE", "IN", "FLIGHT", "BACKING", "OFF",
+                                "REFRESH", "CALLS", "UNITS"]
+    assert lines[1].split() == ["youtube", "217", "207", "0", "0", "152", "5", "5"]
     assert lines[-1] == "would enqueue 152 refreshes"
     assert await scheduled(pool) == []
     ran = beat("schedule", env=env)
