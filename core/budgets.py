@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import Settings
+from core.credential_rates import credential_rates
 from core.ratelimit import (
     Headroom,
     Limit,
@@ -99,9 +100,9 @@ async def read_budgets(settings: Settings, pool: Any, limiter: RateLimiter | Non
     names = sorted(set(by_source) | {info.source for info in infos})
     live = [parse_limit(f"live:{spec}") for spec in settings.live_refresh_limits]
     quotas = credential_quotas(settings)
+    rates = credential_rates(settings)
     credential_limits: dict[int, list[Limit]] = {
-        info.id: [credential_limit(str(info.id), rate)
-                  for rate in settings.credential_limits.get(info.source, [])]
+        info.id: [credential_limit(str(info.id), rate) for rate in rates.get(info.source, [])]
         + ([quota_limit(info.source, str(info.id), quotas[info.source])]
            if info.source in quotas else []) for info in infos}
     every = [*live, *(lim for name in names for lim in by_source.get(name, [])),

@@ -1,6 +1,7 @@
 """What the scheduler may spend in one tick, per source, read from `core.budgets` (the
 limiter's own counts: nothing is counted twice). A source's budget lines are its credentials'
-quota (units, summed over the usable credentials) and its own limits (calls). Each line keeps
+quota (units) and call limits (calls), each summed over the usable credentials, and its own
+limits (calls); a source whose credentials all rest is blocked. Each line keeps
 SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes already
 queued or running will take, and lets a tick spend its share of the rest: what is left until
 the window resets, spread evenly over the ticks until then."""
@@ -32,13 +33,17 @@ class BudgetLine:
     in_flight: int = 0  # what refreshes already queued or running will take
     share: float = 0.0  # what this tick may spend
     spent: int = 0  # what this tick's plan takes
+    reserve_share: float = 0.0  # SCHEDULER_RESERVE
 
     def cost(self, cost: RefreshCost, calls: int) -> int:
         return calls * (cost.units if self.quota else 1)
 
     def set_share(self, tick_s: float) -> None:
-        if self.window_s < tick_s:  # a short sliding window refills within the tick
-            usable = (self.allowed - self.reserve) * tick_s / self.window_s - self.in_flight
+        if self.window_s < tick_s:
+            # A short sliding window refills within the tick: the reserve is its share of
+            # each window (one whole call of 1/s would be all of it).
+            usable = self.allowed * (1 - self.reserve_share) * tick_s / self.window_s \
+                - self.in_flight
         else:
             usable = (self.remaining - self.reserve - self.in_flight) \
                 * min(1.0, tick_s / max(self.horizon_s, tick_s))
@@ -97,24 +102,38 @@ def allowance(budgets: Budgets, source: str, reserve_share: float, tick_s: float
 
 
 def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[BudgetLine]:
-    prefix = f"quota:{source.source}:"
-    quotas = [limit for c in source.credentials if c.state == "usable"
-              for limit in c.limits if limit.limit.startswith(prefix)]
+    """The source's own limits, then its usable credentials' limits summed (a call may go out
+    with any of them): their quota, and each of their call limits (CREDENTIAL_LIMITS)."""
     lines = [_line(limit, at, reserve_share, quota=False) for limit in source.limits]
-    if quotas:
-        summed = _line(quotas[0], at, reserve_share, quota=True)
-        summed.name = f"{prefix}{len(quotas)} credential{'s' * (len(quotas) != 1)}"
-        summed.allowed = sum(q.allowed for q in quotas)
-        summed.remaining = sum(q.remaining or 0 for q in quotas)
+    return _credential_lines(source, at, reserve_share) + lines
+
+
+def _credential_lines(source: SourceBudget, at: datetime, reserve_share: float
+                      ) -> list[BudgetLine]:
+    prefix = f"quota:{source.source}:"
+    groups: dict[tuple[bool, int, float], list[LimitBudget]] = {}
+    for credential in source.credentials:
+        for limit in credential.limits if credential.state == "usable" else ():
+            quota = limit.limit.startswith(prefix)
+            groups.setdefault((quota, limit.allowed, limit.window_s), []).append(limit)
+    lines = []
+    for (quota, allowed, window_s), limits in sorted(groups.items(), key=lambda g: not g[0][0]):
+        summed = _line(limits[0], at, reserve_share, quota=quota)
+        counted = f"{len(limits)} credential{'s' * (len(limits) != 1)}"
+        summed.name = f"{prefix}{counted}" if quota else \
+            f"credential:{source.source}:{allowed}/{window_s:g}s:{counted}"
+        summed.allowed = sum(lim.allowed for lim in limits)
+        summed.remaining = sum(lim.remaining or 0 for lim in limits)
         summed.reserve = math.ceil(summed.allowed * reserve_share)
-        lines.insert(0, summed)
+        lines.append(summed)
     return lines
 
 
 def _line(limit: LimitBudget, at: datetime, reserve_share: float, quota: bool) -> BudgetLine:
     return BudgetLine(limit.limit, quota, limit.allowed,
                       limit.remaining if limit.remaining is not None else 0, limit.window_s,
-                      horizon_s(limit, at), math.ceil(limit.allowed * reserve_share))
+                      horizon_s(limit, at), math.ceil(limit.allowed * reserve_share),
+                      reserve_share=reserve_share)
 
 
 def horizon_s(limit: LimitBudget, at: datetime) -> float:
@@ -140,5 +159,8 @@ def calls_for(items: int, cost: RefreshCost) -> int:
 
 
 def per_day(limit: BudgetLine) -> float:
-    """What the line allows a day past its reserve."""
-    return (limit.allowed - limit.reserve) * DAY_S / limit.window_s
+    """What the line allows a day past its reserve (a window shorter than a day keeps its
+    share of each window, as a tick does)."""
+    kept = limit.allowed * (1 - limit.reserve_share) if limit.window_s < DAY_S \
+        else limit.allowed - limit.reserve
+    return kept * DAY_S / limit.window_s

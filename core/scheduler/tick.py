@@ -6,6 +6,7 @@ on-demand refreshes and reports."""
 
 import logging
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,9 +45,11 @@ class Watchers:
                    if (found := p.load_lookups()) is not None}
         return cls(platforms, lookups)
 
-    def costs(self) -> dict[str, RefreshCost]:
-        return {flow: cost for p in self.platforms.values()
-                for flow, cost in p.refresh_costs.items()}
+    def costs(self, only: Iterable[str] | None = None) -> dict[str, RefreshCost]:
+        """Each refresh flow's cost (of the platforms named in `only`, when given)."""
+        named = None if only is None else set(only)
+        return {flow: cost for name, p in self.platforms.items()
+                if named is None or name in named for flow, cost in p.refresh_costs.items()}
 
 
 Rows = dict[tuple[str, str], list[Any]]  # (platform, kind) -> watched_items rows
@@ -143,8 +146,9 @@ async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
 
 async def _allowances(pool: Any, settings: Settings, limiter: RateLimiter | None,
                       watchers: Watchers, plan: Plan) -> None:
-    """Each budgeted source's allowance, with the calls its queued refreshes will still make."""
-    costs = watchers.costs()
+    """Each budgeted source's allowance (of the platforms with watched items), with the
+    calls its queued refreshes will still make."""
+    costs = watchers.costs(plan.platforms)
     if not costs:
         return
     budgets = await read_budgets(settings, pool, limiter)

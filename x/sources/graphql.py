@@ -7,7 +7,8 @@
 
 Every call carries the web app's bearer token (X_BEARER_TOKEN; without one the source steps
 aside: Unsupported). A stored credential (source x_graphql: the auth_token and ct0 cookies)
-is used when there is one, else a guest token, activated once and kept until X refuses it.
+is used when there is one with calls left in its own limits (CREDENTIAL_LIMITS), else a guest
+token, activated once and kept until X refuses it.
 429 is RateLimited until x-rate-limit-reset (the credential rests that long); 401/403 on a
 credential marks it invalid (CredentialInvalid: the next call picks another or goes as a
 guest); a refused guest token is activated again once.
@@ -20,11 +21,12 @@ from typing import Any, NoReturn, TypeVar
 import asyncpg
 
 from core.config import Settings
+from core.credential_rates import rate_check
 from core.errors import CredentialInvalid, RateLimited, SourceUnavailable, Unsupported
 from core.http import JsonResponse, request_json
 from core.parsing import READ_ERRORS, UnknownShape
 from credentials.crypto import Crypto
-from credentials.manager import CredentialManager
+from credentials.manager import CredentialManager, always_budget
 from credentials.models import Credential
 from x.models import GRAPHQL, Account, Tweet
 from x.settings import XSettings
@@ -149,7 +151,9 @@ def graphql_source(settings: Settings, pool: asyncpg.Pool | None) -> GraphqlSour
     """The source at the configured (or sandboxed) URLs, over the credential table's X
     credentials when a pool is given."""
     own = XSettings.of(settings)
-    manager = CredentialManager(pool, Crypto.from_settings(settings)) if pool else None
+    check = rate_check(settings, GRAPHQL)
+    manager = CredentialManager(pool, Crypto.from_settings(settings),
+                                has_budget=check or always_budget) if pool else None
     return GraphqlSource(own, own.graphql_base_url(settings), own.api_base_url(settings),
                          manager)
 
