@@ -1,0 +1,87 @@
+"""Budget lines of sources whose credentials have call limits of their own (a Graph API
+token's 200 calls an hour, an X account's GraphQL window): each limit is one line summed over
+the usable credentials (a call may go out with any of them), counted in calls whatever a
+refresh's units, beside the source's own limits; a short window keeps the reserve's share of
+each window; a source whose credentials all rest is blocked."""
+
+from datetime import UTC, datetime, timedelta
+
+from core.budgets import Budgets, CredentialBudget, LimitBudget, SourceBudget
+from core.platforms import RefreshCost
+from core.scheduler.budget import allowance, per_day
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+SOURCE = "graph"
+PROFILE = RefreshCost(SOURCE)
+DEAR = RefreshCost(SOURCE, units=5)  # units count against a quota, never a call limit
+HOUR_S = 3600.0
+
+
+def calls(credential: int, used: int, allowed: int = 200, window_s: float = HOUR_S
+          ) -> LimitBudget:
+    return LimitBudget(f"credential:{credential}:{allowed}/{window_s:g}s", allowed, window_s,
+                       used, allowed - used, NOW + timedelta(minutes=10))
+
+
+def token(credential: int, used: int, state: str = "usable") -> CredentialBudget:
+    return CredentialBudget(credential, None, state, None, [calls(credential, used)])
+
+
+def budgets(*credentials: CredentialBudget, limits: list[LimitBudget] | None = None
+            ) -> Budgets:
+    return Budgets(NOW, [SourceBudget(SOURCE, limits or [], list(credentials))], [], "ok")
+
+
+def test_a_call_limit_is_summed_over_the_usable_credentials() -> None:
+    found = budgets(token(1, 50), token(2, 120), token(3, 0, state="resting"))
+    room = allowance(found, SOURCE, 0.2, 60, {PROFILE: 4})
+    [line] = room.lines
+    assert line.name == f"credential:{SOURCE}:200/3600s:2 credentials"
+    assert (line.quota, line.allowed, line.remaining, line.reserve, line.in_flight) == (
+        False, 400, 230, 80, 4)
+    # a minute of the hour the sliding window spans: what is left past the reserve and the
+    # queued refreshes, spread over it
+    assert line.share == (230 - 80 - 4) * 60 / HOUR_S
+    assert room.blocked is None
+
+
+def test_a_tick_takes_calls_not_units_from_a_call_limit_and_never_past_its_share() -> None:
+    room = allowance(budgets(token(1, 0), token(2, 0)), SOURCE, 0.2, 900, {})
+    [line] = room.lines
+    assert line.share == (400 - 80) * 900 / HOUR_S == 80
+    taken = 0
+    while room.fits(DEAR, 1):
+        room.take(DEAR, 1)
+        taken += 1
+    assert taken == 80 and line.spent == 80 and line.left == 400 - 80
+
+
+def test_every_limit_of_the_source_and_its_credentials_is_a_line() -> None:
+    source_limits = [LimitBudget(f"source:{SOURCE}:1/1s", 1, 1.0, 0, 1, None),
+                     LimitBudget(f"source:{SOURCE}:150/900s", 150, 900.0, 30, 120, None)]
+    room = allowance(budgets(token(1, 190), limits=source_limits), SOURCE, 0.2, 60, {})
+    assert [line.name for line in room.lines] == [
+        f"credential:{SOURCE}:200/3600s:1 credential", f"source:{SOURCE}:1/1s",
+        f"source:{SOURCE}:150/900s"]
+    token_line, per_second, window = room.lines
+    assert token_line.share == 0  # 10 left, 40 kept
+    # A window shorter than the tick refills within it: the reserve is its share of each
+    # window (the whole of one call a second would leave nothing).
+    assert per_second.share == 1 * 0.8 * 60
+    assert window.share == (120 - 30) * 60 / 900
+    assert not room.fits(PROFILE, 1)
+
+
+def test_a_source_whose_credentials_all_rest_is_blocked() -> None:
+    room = allowance(budgets(token(1, 0, state="resting"), token(2, 0, state="expired")),
+                     SOURCE, 0.2, 60, {})
+    assert room.blocked == "no usable credential" and room.lines == []
+    assert not room.fits(PROFILE, 1)
+
+
+def test_what_a_line_allows_a_day_past_its_reserve() -> None:
+    [hourly] = allowance(budgets(token(1, 0)), SOURCE, 0.2, 60, {}).lines
+    assert per_day(hourly) == 200 * 0.8 * 24
+    daily = LimitBudget(f"source:{SOURCE}:1000/86400s", 1000, 86_400.0, 0, 1000, None)
+    [line] = allowance(budgets(limits=[daily]), SOURCE, 0.2, 60, {}).lines
+    assert per_day(line) == 800
