@@ -964,5 +964,11 @@ CREATE INDEX leaderboard_growth_acl_idx ON leaderboard (category, language, grow
 
 UPDATE alembic_version SET version_num='0020' WHERE alembic_version.version_num = '0019';
 
+-- Running upgrade 0020 -> 0023
+
+ALTER TABLE credential ADD COLUMN usage jsonb;
+
+UPDATE alembic_version SET version_num='0023' WHERE alembic_version.version_num = '0020';
+
 COMMIT;
 

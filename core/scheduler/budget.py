@@ -103,7 +103,9 @@ def allowance(budgets: Budgets, source: str, reserve_share: float, tick_s: float
 
 def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[BudgetLine]:
     """The source's own limits, then its usable credentials' limits summed (a call may go out
-    with any of them): their quota, and each of their call limits (CREDENTIAL_LIMITS)."""
+    with any of them): their quota, and each of their call limits (CREDENTIAL_LIMITS), a
+    credential's calls left being fewer when the platform last reported fewer in a window
+    that has not reset yet."""
     lines = [_line(limit, at, reserve_share, quota=False) for limit in source.limits]
     return _credential_lines(source, at, reserve_share) + lines
 
@@ -111,19 +113,23 @@ def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[Bud
 def _credential_lines(source: SourceBudget, at: datetime, reserve_share: float
                       ) -> list[BudgetLine]:
     prefix = f"quota:{source.source}:"
-    groups: dict[tuple[bool, int, float], list[LimitBudget]] = {}
+    groups: dict[tuple[bool, int, float], list[tuple[LimitBudget, int]]] = {}
     for credential in source.credentials:
+        reported = credential.reported_remaining(at)
         for limit in credential.limits if credential.state == "usable" else ():
             quota = limit.limit.startswith(prefix)
-            groups.setdefault((quota, limit.allowed, limit.window_s), []).append(limit)
+            left = limit.remaining or 0
+            if not quota and reported is not None:
+                left = min(left, reported)  # the platform's own count of the calls left
+            groups.setdefault((quota, limit.allowed, limit.window_s), []).append((limit, left))
     lines = []
     for (quota, allowed, window_s), limits in sorted(groups.items(), key=lambda g: not g[0][0]):
-        summed = _line(limits[0], at, reserve_share, quota=quota)
+        summed = _line(limits[0][0], at, reserve_share, quota=quota)
         counted = f"{len(limits)} credential{'s' * (len(limits) != 1)}"
         summed.name = f"{prefix}{counted}" if quota else \
             f"credential:{source.source}:{allowed}/{window_s:g}s:{counted}"
-        summed.allowed = sum(lim.allowed for lim in limits)
-        summed.remaining = sum(lim.remaining or 0 for lim in limits)
+        summed.allowed = sum(lim.allowed for lim, _ in limits)
+        summed.remaining = sum(left for _, left in limits)
         summed.reserve = math.ceil(summed.allowed * reserve_share)
         lines.append(summed)
     return lines

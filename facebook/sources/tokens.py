@@ -16,6 +16,7 @@ import asyncpg
 from core.credential_rates import RateCheck
 from credentials import store
 from credentials.crypto import Crypto
+from credentials.graph_usage import GraphUsage
 from credentials.manager import BudgetCheck, CredentialManager, always_budget
 from credentials.models import Credential
 from facebook.models import GRAPH_API
@@ -34,6 +35,7 @@ class TokenProvider(Protocol):
     async def rate_limited(self, token: GraphToken, retry_after_s: float) -> None: ...
     async def invalid(self, token: GraphToken, reason: str) -> None: ...
     async def resting_s(self) -> float | None: ...
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None: ...
 
 
 class TokenPool:
@@ -60,6 +62,9 @@ class TokenPool:
         """Seconds until a resting token is usable again (None: none rests)."""
         ends = [end for token, end in self.resting.items() if token not in self.refused]
         return max(0.0, min(ends) - time.time()) if ends else None
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        return None
 
 
 class StoredTokens:
@@ -99,6 +104,11 @@ class StoredTokens:
         waits = [] if until is None else [max(0.0, (until - datetime.now(UTC)).total_seconds())]
         spent = self.rates.wait_s() if self.rates else None
         return min([*waits, *([] if spent is None else [spent])], default=None)
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        """The usage the Graph API reported for the token (kept for the budgets)."""
+        if token.credential:
+            await self.manager.observed(token.credential, usage.observed(self.manager.clock()))
 
 
 async def import_tokens(pool: asyncpg.Pool, crypto: Crypto, tokens: list[str]) -> None:

@@ -251,3 +251,17 @@ async def test_tokens_past_their_own_call_limit_are_passed_over_until_a_slot_fre
         await limiter.aclose()
     assert await graph_calls(sandbox) == before + 4  # two a token, then none
     assert 0 < caught.value.retry_after <= 60
+
+
+async def test_the_usage_the_graph_api_reports_for_a_token_is_kept_for_the_budgets(
+        source: GraphApiSource, sandbox: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    await sandbox.post(f"{CONTROL}/usage", json={"token_calls": 10, "reset": True})
+    try:
+        await source.call("profile_by_handle", handle=MILLION_HANDLE, posts=0)
+    finally:
+        await sandbox.post(f"{CONTROL}/reset")
+    [info] = await store.list_infos(pool, GRAPH_API)
+    assert info.usage is not None
+    # one call of the token's 10 an hour; it would rest at 80 %
+    assert (info.usage["used_pct"], info.usage["rests_at_pct"]) == (10.0, 80.0)
+    assert info.usage["regains_at"] is None and info.usage["at"]

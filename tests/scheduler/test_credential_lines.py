@@ -1,10 +1,12 @@
 """Budget lines of sources whose credentials have call limits of their own (a Graph API
 token's 200 calls an hour, an X account's GraphQL window): each limit is one line summed over
 the usable credentials (a call may go out with any of them), counted in calls whatever a
-refresh's units, beside the source's own limits; a short window keeps the reserve's share of
-each window; a source whose credentials all rest is blocked."""
+refresh's units, beside the source's own limits, and fewer when the platform last said fewer
+are left; a short window keeps the reserve's share of each window; a source whose credentials
+all rest is blocked."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from core.budgets import Budgets, CredentialBudget, LimitBudget, SourceBudget
 from core.platforms import RefreshCost
@@ -85,3 +87,22 @@ def test_what_a_line_allows_a_day_past_its_reserve() -> None:
     daily = LimitBudget(f"source:{SOURCE}:1000/86400s", 1000, 86_400.0, 0, 1000, None)
     [line] = allowance(budgets(limits=[daily]), SOURCE, 0.2, 60, {}).lines
     assert per_day(line) == 800
+
+
+def reported(remaining: int, resets_in_s: float) -> dict[str, Any]:
+    return {"remaining": remaining, "limit": 50,
+            "resets_at": (NOW + timedelta(seconds=resets_in_s)).isoformat(),
+            "at": NOW.isoformat()}
+
+
+def test_fewer_calls_left_by_the_platforms_word_cap_a_credentials_part_of_a_line() -> None:
+    """An X account's last answer said 12 calls are left in its window: the limiter's count
+    (150 left) is not all it may spend; once the window has reset, the word says nothing."""
+    said = CredentialBudget(1, None, "usable", None, [calls(1, 50)], reported(12, 300))
+    other = CredentialBudget(2, None, "usable", None, [calls(2, 0)], reported(40, -5))
+    [line] = allowance(budgets(said, other), SOURCE, 0.2, 60, {}).lines
+    assert line.remaining == 12 + 200
+    assert said.reported_remaining(NOW) == 12 and other.reported_remaining(NOW) is None
+    usage = CredentialBudget(3, None, "usable", None, [calls(3, 0)],
+                             {"used_pct": 63.0, "rests_at_pct": 80.0, "regains_at": None})
+    assert usage.reported_remaining(NOW) is None  # a usage in percent caps no count

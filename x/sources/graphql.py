@@ -32,7 +32,7 @@ from x.models import GRAPHQL, Account, Tweet
 from x.settings import XSettings
 from x.sources.errors import Deleted, NotFound
 from x.sources.graphql_parse import parse_tweet, parse_user, tweet_result_of, user_result_of
-from x.sources.http import reset_wait
+from x.sources.http import reset_wait, window_of
 
 # The feature switches the web app sends; X answers 400 when a required one is missing.
 FEATURES = {
@@ -97,6 +97,7 @@ class GraphqlSource:
             response = await request_json(GRAPHQL, "GET", f"{self.graphql_url}/{query_id}/"
                                        f"{operation}", params=_params(variables),
                                        headers=headers)
+            await self._observed(credential, response)
             if response.status == 200 and isinstance(response.body, dict):
                 _errors_only(response.body)
                 return response.body
@@ -105,6 +106,12 @@ class GraphqlSource:
                 continue
             await self._classify(response, credential)
         raise CredentialInvalid(f"{GRAPHQL}: guest tokens refused twice")
+
+    async def _observed(self, credential: Credential | None, response: JsonResponse) -> None:
+        """Keep the credential's window as X reported it (for the budgets)."""
+        window = window_of(response.headers) if credential is not None else None
+        if window is not None and credential is not None and self.manager is not None:
+            await self.manager.observed(credential, window)
 
     async def _headers(self, credential: Credential | None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self.own.bearer_token}",

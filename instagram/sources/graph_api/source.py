@@ -220,6 +220,7 @@ class GraphApiSource:
                 waits.append(await self._rest(token, exc.retry_after))
                 continue
             usage = read_usage(response.headers)
+            await self.tokens.observed(token, usage)
             if response.status == 200:
                 if usage.slow_down:
                     await self._rest(token, usage.rest_s())

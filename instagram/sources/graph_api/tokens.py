@@ -17,6 +17,7 @@ from core.config import Settings
 from core.credential_rates import RateCheck
 from credentials import store
 from credentials.crypto import Crypto
+from credentials.graph_usage import GraphUsage
 from credentials.manager import BudgetCheck, CredentialManager, always_budget
 from credentials.models import Credential
 from instagram.models import GRAPH_API
@@ -40,6 +41,10 @@ class TokenProvider(Protocol):
         a call again; None when none was."""
         ...
 
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        """The usage the Graph API reported for the token (kept for the budgets)."""
+        ...
+
 
 class TokenPool:
     """Tokens held in memory by one process (no database): for tools."""
@@ -60,6 +65,9 @@ class TokenPool:
         self.resting[token.token] = float("inf")
 
     def spent_s(self) -> float | None:
+        return None
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
         return None
 
 
@@ -95,6 +103,10 @@ class StoredTokens:
 
     def spent_s(self) -> float | None:
         return self.rates.wait_s() if self.rates else None
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        if token.credential:
+            await self.manager.observed(token.credential, usage.observed(self.manager.clock()))
 
 
 async def import_tokens(pool: asyncpg.Pool, crypto: Crypto,
