@@ -245,11 +245,18 @@ class RefreshCost:
     """What one call of a refresh flow costs, so the refresh scheduler can spend a budget it
     reads from the limiter: `units` of `source`'s credential quota (CREDENTIAL_QUOTAS) when the
     source has one, else one call of the source's limits; a call covers up to `items` items
-    (the flow's concurrent tasks folded into one call, e.g. 50 YouTube videos)."""
+    (the flow's concurrent tasks folded into one call, e.g. 50 YouTube videos).
+
+    `credential`: True when the source answers only with a stored credential (the scheduler
+    then takes `fallback`, the next source of the chain, while none is usable, and holds the
+    refresh back when no source can serve it); False when it answers without one too (X's
+    GraphQL as a guest); None when unsaid (held back while its stored credentials all rest)."""
 
     source: str
     units: int = 1
     items: int = 1
+    credential: bool | None = None
+    fallback: "RefreshCost | None" = None
 
     def __post_init__(self) -> None:
         if self.units < 1 or self.items < 1:

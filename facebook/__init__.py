@@ -15,7 +15,7 @@ CREDENTIAL_LIMITS = {GRAPH_API: ["200/h"]}
 # A page, post or video is one Graph API call. Concurrent refreshes are folded into `?ids=`
 # calls of up to 50, but how many fold depends on what runs at once, so each is budgeted as a
 # call of its own: the calls made are never more than the plan's.
-REFRESH_COSTS = {flow: RefreshCost(GRAPH_API)
+REFRESH_COSTS = {flow: RefreshCost(GRAPH_API, credential=True)
                  for flow in ("refresh_fb_page", "refresh_fb_post", "refresh_fb_video")}
 
 PLATFORM = Platform(

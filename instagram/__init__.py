@@ -14,12 +14,15 @@ from instagram.urls import HOSTS, resolve, share_url
 SOURCE_LIMITS = {RAPIDAPI: ["2/s", "100/30s"]}
 # The Graph API's platform rate limit: 200 calls an hour per user token.
 CREDENTIAL_LIMITS = {GRAPH_API: ["200/h"]}
-# What the links' refreshes draw on first: an account is one business_discovery call and a
-# story one call of its account's stories (Graph API); a post by shortcode, which the Graph
-# API cannot look up, one call of the RapidAPI-style provider.
-REFRESH_COSTS = {"refresh_profile_by_handle": RefreshCost(GRAPH_API),
-                 "refresh_stories_posts": RefreshCost(GRAPH_API),
-                 "refresh_post_by_shortcode": RefreshCost(RAPIDAPI)}
+# What the links' refreshes draw on: an account is one business_discovery call and a story
+# one call of its account's stories (Graph API; the RapidAPI-style provider's call while no
+# token is usable); a post by shortcode, which the Graph API cannot look up, one call of the
+# provider. Both answer only with a credential; the keyless web JSON declares no budget, so
+# the scheduler plans no refresh on it.
+PROVIDER_CALL = RefreshCost(RAPIDAPI, credential=True)
+GRAPH_CALL = RefreshCost(GRAPH_API, credential=True, fallback=PROVIDER_CALL)
+REFRESH_COSTS = {"refresh_profile_by_handle": GRAPH_CALL, "refresh_stories_posts": GRAPH_CALL,
+                 "refresh_post_by_shortcode": PROVIDER_CALL}
 
 
 def hashtag_search(keyword: str, limit: int) -> dict[str, Any] | None:

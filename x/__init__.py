@@ -13,9 +13,9 @@ SOURCE_LIMITS = {GRAPHQL: ["1/s", "150/900s"], SYNDICATION: ["5/s"]}
 # A logged-in account's GraphQL window: UserByScreenName allows 95 calls per 15 minutes (the
 # tightest of the queries the refreshes make).
 CREDENTIAL_LIMITS = {GRAPHQL: ["95/15min"]}
-# A tweet or an account is one GraphQL call.
-REFRESH_COSTS = {"refresh_x_post": RefreshCost(GRAPHQL),
-                 "refresh_x_profile": RefreshCost(GRAPHQL)}
+# A tweet or an account is one GraphQL call, with a stored account or as a guest.
+REFRESH_COSTS = {"refresh_x_post": RefreshCost(GRAPHQL, credential=False),
+                 "refresh_x_profile": RefreshCost(GRAPHQL, credential=False)}
 
 # What its profile snapshots (profile_log.metrics) carry: time series, growth, leaderboards.
 PROFILE_METRICS = ("followers", "following", "tweets", "listed", "media_count", "favourites")

@@ -7,7 +7,7 @@ queued or running will take, and lets a tick spend its share of the rest: what i
 the window resets, spread evenly over the ticks until then."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,22 +83,52 @@ class Allowance:
 
 
 def allowance(budgets: Budgets, source: str, reserve_share: float, tick_s: float,
-              in_flight_calls: Mapping[RefreshCost, int], now: datetime | None = None
-              ) -> Allowance:
+              in_flight_calls: Mapping[RefreshCost, int], now: datetime | None = None,
+              needs_credential: bool | None = None) -> Allowance:
     """The source's allowance this tick. `in_flight_calls`: calls the refreshes already queued
     or running will make, by their cost; `now` (default: when the budgets were read) places
-    the tick in its calendar windows (a benchmark's simulated clock)."""
+    the tick in its calendar windows (a benchmark's simulated clock); `needs_credential` as
+    RefreshCost.credential says it."""
     if budgets.limiter not in ("ok", "off"):
         return Allowance(source, blocked=f"limits not read: {budgets.limiter}")
     found = next((s for s in budgets.sources if s.source == source), None)
+    if needs_credential and not _usable(budgets, source):
+        return Allowance(source, blocked="no usable credential")
     if budgets.limiter == "off" or found is None:
         return Allowance(source)  # no limits apply to it
     lines = _lines(found, now or budgets.at, reserve_share)
     for line in lines:
         line.in_flight = sum(line.cost(cost, calls) for cost, calls in in_flight_calls.items())
         line.set_share(tick_s)
-    held = _no_usable_credential(found)
+    held = None if needs_credential is False else _no_usable_credential(found)
     return Allowance(source, lines, blocked=held)
+
+
+def route(budgets: Budgets, cost: RefreshCost) -> RefreshCost:
+    """The cost of the first source of the refresh's chain (`cost`, its fallback, ...) that
+    can serve it now: one that answers only with a credential is passed over while none of
+    its credentials is usable. When none can, the first (its allowance says why not)."""
+    taken: RefreshCost | None = cost
+    while taken is not None:
+        if not taken.credential or _usable(budgets, taken.source):
+            return taken
+        taken = taken.fallback
+    return cost
+
+
+def needs_credential(costs: Iterable[RefreshCost]) -> bool | None:
+    """What the costs drawing on one source say of its credentials (the strictest)."""
+    said = {cost.credential for cost in costs}
+    return True if True in said else None if None in said else False
+
+
+def _usable(budgets: Budgets, source: str) -> bool:
+    """Whether a credential of `source` is usable (True when the credentials were not read:
+    the allowance then says so)."""
+    if budgets.limiter not in ("ok", "off"):
+        return True
+    found = next((s for s in budgets.sources if s.source == source), None)
+    return found is not None and any(c.state == "usable" for c in found.credentials)
 
 
 def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[BudgetLine]:

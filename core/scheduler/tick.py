@@ -7,7 +7,7 @@ on-demand refreshes and reports."""
 import logging
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from core.config import Settings
 from core.platforms import InvalidId, Lookups, Platform, RefreshCost, registry
 from core.queue import NewTask, Queue
 from core.ratelimit import RateLimiter
-from core.scheduler.budget import allowance, calls_for
+from core.scheduler.budget import allowance, calls_for, needs_credential, route
 from core.scheduler.plan import Candidate, Plan, PlatformPlan, Watched, choose, urgency_order
 from core.validation import RESERVED_KEY_PREFIX
 
@@ -139,28 +139,34 @@ async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
         platform.due += 1
         platform.in_flight += RESERVED_KEY_PREFIX + candidate.refresh.key in active
     due = [c for c in due if RESERVED_KEY_PREFIX + c.refresh.key not in active]
-    await _allowances(pool, settings, limiter, watchers, plan)
+    routes = await _allowances(pool, settings, limiter, watchers, plan)
+    due = [replace(c, cost=routes[c.cost]) if c.cost in routes else c for c in due]
     choose(plan, due, settings.scheduler_max_per_tick)
     return plan
 
 
 async def _allowances(pool: Any, settings: Settings, limiter: RateLimiter | None,
-                      watchers: Watchers, plan: Plan) -> None:
+                      watchers: Watchers, plan: Plan) -> dict[RefreshCost, RefreshCost]:
     """Each budgeted source's allowance (of the platforms with watched items), with the
-    calls its queued refreshes will still make."""
+    calls its queued refreshes will still make; and the source each refresh cost draws on
+    this tick (its first, or a fallback while the first has no usable credential)."""
     costs = watchers.costs(plan.platforms)
     if not costs:
-        return
+        return {}
     budgets = await read_budgets(settings, pool, limiter)
+    routes = {cost: route(budgets, cost) for cost in costs.values()}
     queued = {row["flow"]: row["tasks"]
               for row in await pool.fetch(sql("active_by_flow"), list(costs))}
     by_source: dict[str, Counter[RefreshCost]] = {}
     for flow, cost in costs.items():
-        by_source.setdefault(cost.source, Counter())[cost] += \
-            calls_for(queued.get(flow, 0), cost)
+        taken = routes[cost]
+        by_source.setdefault(taken.source, Counter())[taken] += \
+            calls_for(queued.get(flow, 0), taken)
     for source, in_flight in by_source.items():
         plan.budgets[source] = allowance(budgets, source, settings.scheduler_reserve,
-                                         _tick_s(settings), in_flight, plan.at)
+                                         _tick_s(settings), in_flight, plan.at,
+                                         needs_credential(in_flight))
+    return routes
 
 
 def _tick_s(settings: Settings) -> float:

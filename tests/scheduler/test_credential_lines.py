@@ -3,14 +3,15 @@ token's 200 calls an hour, an X account's GraphQL window): each limit is one lin
 the usable credentials (a call may go out with any of them), counted in calls whatever a
 refresh's units, beside the source's own limits, and fewer when the platform last said fewer
 are left; a short window keeps the reserve's share of each window; a source whose credentials
-all rest is blocked."""
+all rest is blocked, and a refresh then falls to the next source of its chain when the
+platform names one."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.budgets import Budgets, CredentialBudget, LimitBudget, SourceBudget
 from core.platforms import RefreshCost
-from core.scheduler.budget import allowance, per_day
+from core.scheduler.budget import allowance, needs_credential, per_day, route
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 SOURCE = "graph"
@@ -106,3 +107,32 @@ def test_fewer_calls_left_by_the_platforms_word_cap_a_credentials_part_of_a_line
     usage = CredentialBudget(3, None, "usable", None, [calls(3, 0)],
                              {"used_pct": 63.0, "rests_at_pct": 80.0, "regains_at": None})
     assert usage.reported_remaining(NOW) is None  # a usage in percent caps no count
+
+
+TOKEN_CALL = RefreshCost(SOURCE, credential=True, fallback=RefreshCost("provider",
+                                                                       credential=True))
+
+
+def test_a_refresh_falls_to_the_next_source_while_the_first_has_no_usable_credential() -> None:
+    provider = SourceBudget("provider", [], [CredentialBudget(9, None, "usable", None, [])])
+    resting = Budgets(NOW, [SourceBudget(SOURCE, [], [token(1, 0, state="resting")]),
+                            provider], [], "ok")
+    assert route(resting, TOKEN_CALL) == TOKEN_CALL.fallback
+    assert route(budgets(token(1, 0)), TOKEN_CALL) == TOKEN_CALL
+    # no source can serve it: its first, whose allowance says why, even with nothing stored
+    nothing = Budgets(NOW, [], [], "ok")
+    assert route(nothing, TOKEN_CALL) == TOKEN_CALL
+    room = allowance(nothing, SOURCE, 0.2, 60, {}, needs_credential=True)
+    assert room.blocked == "no usable credential" and not room.fits(TOKEN_CALL, 1)
+
+
+def test_a_source_that_answers_without_a_credential_is_not_blocked_by_resting_ones() -> None:
+    """X's GraphQL goes out as a guest when no account is usable: its own limits still hold."""
+    guest = RefreshCost(SOURCE, credential=False)
+    per_window = LimitBudget(f"source:{SOURCE}:150/900s", 150, 900.0, 0, 150, None)
+    found = budgets(token(1, 0, state="resting"), limits=[per_window])
+    assert route(found, guest) == guest
+    room = allowance(found, SOURCE, 0.2, 60, {}, needs_credential=needs_credential([guest]))
+    assert room.blocked is None and [line.name for line in room.lines] == [per_window.limit]
+    assert needs_credential([guest, TOKEN_CALL]) is True
+    assert needs_credential([guest, RefreshCost(SOURCE)]) is None

@@ -20,14 +20,17 @@ from core.budgets import read_budgets
 from core.config import Settings
 from core.queue import NewTask, Queue
 from core.ratelimit import RateLimiter
-from core.scheduler.tick import run_tick
+from core.scheduler.tick import plan_tick, run_tick
 from core.validation import RESERVED_KEY_PREFIX
 from core.watchlists import store
 from core.watchlists.items import Item
+from credentials import store as credentials
+from credentials.crypto import Crypto, generate_key
 from instagram.settings import SANDBOX_GRAPH_TOKENS
 from sandbox.instagram.world import build_world
 
 SOURCE = "instagram_graph_api"
+PROVIDER = "instagram_rapidapi"
 LIMIT, WINDOW_S, TICK_S, RESERVE = 30, 3600, 900, 0.2
 TOKEN = SANDBOX_GRAPH_TOKENS[0].partition(":")[2]
 FLOW = "refresh_profile_by_handle"
@@ -125,3 +128,34 @@ async def test_ticks_keep_the_graph_api_token_within_its_limit_and_leave_the_res
         "SELECT data->>'source' AS source FROM scrape_request_log")}
     assert sources == {SOURCE}
 
+
+
+async def test_without_a_usable_token_the_plan_draws_on_the_provider_or_holds_back(
+        pool: asyncpg.Pool, settings: Settings) -> None:
+    """The Graph API answers only with a token: while none is usable the accounts' refreshes
+    are planned on the RapidAPI-style provider's budget, and with no usable key either,
+    not at all (the keyless web JSON declares no budget)."""
+    await pool.execute("TRUNCATE watchlist, instagram_account, credential "
+                       "RESTART IDENTITY CASCADE")
+    handles = build_world(SEED).business_handles(5)
+    await store.create(pool, "ig")
+    await store.add_items(pool, "ig", [Item("instagram", "profile", h) for h in handles])
+    crypto = Crypto([generate_key()])
+    token, _ = await credentials.upsert(pool, crypto, SOURCE, {"user_id": "1", "token": "t"})
+    key, _ = await credentials.upsert(pool, crypto, PROVIDER, {"key": "k"})
+    await credentials.disable(pool, token.id, ttl_s=600)
+    tuned = settings.model_copy(update={"scheduler_interval": 60})
+    assert settings.redis_url
+    limiter = RateLimiter.from_url(settings.redis_url, prefix=settings.rate_limit_prefix)
+    try:
+        on_provider = await plan_tick(pool, tuned, limiter)
+        await credentials.disable(pool, key.id, ttl_s=600)
+        held = await plan_tick(pool, tuned, limiter)
+    finally:
+        await limiter.aclose()
+    [flow] = on_provider.platforms["instagram"].line()["flows"]
+    assert (flow["flow"], flow["items"], flow["source"]) == (FLOW, 5, PROVIDER)
+    assert [line.name for line in on_provider.budgets[PROVIDER].lines] == [
+        f"source:{PROVIDER}:2/1s", f"source:{PROVIDER}:100/30s"]
+    assert held.chosen == [] and held.platforms["instagram"].due == 5
+    assert held.budgets[SOURCE].blocked == "no usable credential"
