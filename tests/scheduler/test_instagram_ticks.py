@@ -9,6 +9,7 @@ import asyncio
 import json
 import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -23,6 +24,7 @@ from core.ratelimit import RateLimiter
 from core.scheduler.tick import plan_tick, run_tick
 from core.validation import RESERVED_KEY_PREFIX
 from core.watchlists import store
+from core.watchlists.freshness import freshness
 from core.watchlists.items import Item
 from credentials import store as credentials
 from credentials.crypto import Crypto, generate_key
@@ -133,8 +135,9 @@ async def test_ticks_keep_the_graph_api_token_within_its_limit_and_leave_the_res
 async def test_without_a_usable_token_the_plan_draws_on_the_provider_or_holds_back(
         pool: asyncpg.Pool, settings: Settings) -> None:
     """The Graph API answers only with a token: while none is usable the accounts' refreshes
-    are planned on the RapidAPI-style provider's budget, and with no usable key either,
-    not at all (the keyless web JSON declares no budget)."""
+    are planned on the RapidAPI-style provider's budget (and the watchlist's freshness report
+    weighs what it needs against that budget), and with no usable key either, not at all (the
+    keyless web JSON declares no budget)."""
     await pool.execute("TRUNCATE watchlist, instagram_account, credential "
                        "RESTART IDENTITY CASCADE")
     handles = build_world(SEED).business_handles(5)
@@ -149,10 +152,20 @@ async def test_without_a_usable_token_the_plan_draws_on_the_provider_or_holds_ba
     limiter = RateLimiter.from_url(settings.redis_url, prefix=settings.rate_limit_prefix)
     try:
         on_provider = await plan_tick(pool, tuned, limiter)
+        report = await freshness(pool, tuned, limiter, "ig", datetime.now(UTC))
+        await credentials.enable(pool, token.id)
+        on_token = await freshness(pool, tuned, limiter, "ig", datetime.now(UTC))
+        await credentials.disable(pool, token.id, ttl_s=600)
         await credentials.disable(pool, key.id, ttl_s=600)
         held = await plan_tick(pool, tuned, limiter)
     finally:
         await limiter.aclose()
+    # What keeping 5 accounts a day fresh needs of the budget the refreshes draw on now
+    assert [(b.source, b.limit, b.needed_per_day) for b in report.budgets] == [
+        (PROVIDER, f"source:{PROVIDER}:2/1s", 5), (PROVIDER, f"source:{PROVIDER}:100/30s", 5)]
+    [line] = on_token.budgets
+    assert (line.source, line.limit, line.needed_per_day, line.available_per_day) == (
+        SOURCE, f"credential:{SOURCE}:200/3600s:1 credential", 5, 200 * 0.8 * 24)
     [flow] = on_provider.platforms["instagram"].line()["flows"]
     assert (flow["flow"], flow["items"], flow["source"]) == (FLOW, 5, PROVIDER)
     assert [line.name for line in on_provider.budgets[PROVIDER].lines] == [
