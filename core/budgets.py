@@ -62,11 +62,10 @@ class CredentialBudget:
         """The calls the platform said are left in a window that has not reset by `at`."""
         found = self.reported or {}
         try:
-            resets = datetime.fromisoformat(str(found["resets_at"]))
-            remaining = int(found["remaining"])
-        except (KeyError, TypeError, ValueError):
+            current = datetime.fromisoformat(str(found["resets_at"])) > at
+            return int(found["remaining"]) if current else None
+        except (KeyError, TypeError, ValueError):  # not a window, or not one in UTC
             return None
-        return remaining if resets > at else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ credential out. The limiter counts every call against them, on-demand and schedu
 are held to."""
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import Settings
@@ -36,8 +36,8 @@ class RateCheck:
 
     limiter: RateLimiter
     rates: list[str]
-    _refused_at: float = 0.0
-    _wait_s: float = 0.0
+    _refused_at: float = field(default=0.0, init=False, repr=False)
+    _wait_s: float = field(default=0.0, init=False, repr=False)
 
     async def __call__(self, credential: Any) -> bool:
         limits = [credential_limit(str(credential.id), rate) for rate in self.rates]
