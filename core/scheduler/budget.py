@@ -1,7 +1,9 @@
 """What the scheduler may spend in one tick, per source, read from `core.budgets` (the
 limiter's own counts: nothing is counted twice). A source's budget lines are its credentials'
 quota (units) and call limits (calls), each summed over the usable credentials, and its own
-limits (calls); a source whose credentials all rest is blocked. Each line keeps
+limits (calls). A source that answers only with a credential is blocked while none is usable,
+and a refresh then draws on its fallback source if the platform names one (`route`). Each
+line keeps
 SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes already
 queued or running will take, and lets a tick spend its share of the rest: what is left until
 the window resets, spread evenly over the ticks until then."""
@@ -132,10 +134,10 @@ def _usable(budgets: Budgets, source: str) -> bool:
 
 
 def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[BudgetLine]:
-    """The source's own limits, then its usable credentials' limits summed (a call may go out
-    with any of them): their quota, and each of their call limits (CREDENTIAL_LIMITS), a
-    credential's calls left being fewer when the platform last reported fewer in a window
-    that has not reset yet."""
+    """Its usable credentials' limits summed (a call may go out with any of them): their
+    quota, and each of their call limits (CREDENTIAL_LIMITS), a credential's calls left being
+    fewer when the platform last reported fewer in a window that has not reset yet; then the
+    source's own limits."""
     lines = [_line(limit, at, reserve_share, quota=False) for limit in source.limits]
     return _credential_lines(source, at, reserve_share) + lines
 
