@@ -3,10 +3,9 @@ limiter's own counts: nothing is counted twice). A source's budget lines are its
 quota (units) and call limits (calls), each summed over the usable credentials, and its own
 limits (calls). A source that answers only with a credential is blocked while none is usable,
 and a refresh then draws on its fallback source if the platform names one (`route`). Each
-line keeps
-SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes already
-queued or running will take, and lets a tick spend its share of the rest: what is left until
-the window resets, spread evenly over the ticks until then."""
+line keeps SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes
+already queued or running will take, and lets a tick spend its share of the rest: what is
+left until the window resets, spread evenly over the ticks until then."""
 
 import math
 from collections.abc import Iterable, Mapping
