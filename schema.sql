@@ -984,5 +984,11 @@ CREATE INDEX watch_item_state_task_idx ON watch_item_state (task_id) WHERE task_
 
 UPDATE alembic_version SET version_num='0021' WHERE alembic_version.version_num = '0020';
 
+-- Running upgrade 0021 -> 0022
+
+ALTER TABLE credential ADD COLUMN usage jsonb;
+
+UPDATE alembic_version SET version_num='0022' WHERE alembic_version.version_num = '0021';
+
 COMMIT;
 

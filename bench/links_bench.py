@@ -11,7 +11,8 @@ one untimed report of the same URLs asks the sandbox for every item once (it gen
 details on first use, and no run should pay for that), and every run starts from empty entity and
 task tables, so each refreshes every item again. The platforms' rate limits are raised out of the
 way (Instagram's and Facebook's Graph usage budgets, Instagram's web and provider limits, X's calls
-per window): the benchmark measures the report, not the platforms' throttling.
+per window, and Beat's own per-token call limits): the benchmark measures the report, not the
+platforms' throttling.
 
 There is no bare-loop line: a report is routing, de-duplication, refresh tasks and reading back,
 and no plain loop does the same work to compare with.
@@ -164,6 +165,8 @@ def _environment(url: str, sandbox_url: str, processes: int) -> dict[str, str]:
             "INSTAGRAM_RAPIDAPI_KEYS": ",".join(SANDBOX_RAPIDAPI_KEYS),
             "FACEBOOK_GRAPH_TOKENS": "sandbox-graph-token", "X_BEARER_TOKEN": SANDBOX_BEARER,
             "CREDENTIAL_QUOTAS": json.dumps({"youtube_data_api": f"{HUGE}/day"}),
+            "CREDENTIAL_LIMITS": json.dumps({"instagram_graph_api": [], "facebook_graph_api": [],
+                                             "x_graphql": []}),
             "FLOW_OVERRIDES": json.dumps(overrides)}
 
 

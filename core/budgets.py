@@ -1,7 +1,8 @@
 """What Beat may still spend, in one place (`GET /budgets`, `beat budgets`): for each source its
 stacked limits' headroom and its credentials (usable, resting until when, disabled, expired,
 with each credential's own limits and quota, e.g. a YouTube key's units left until midnight
-Pacific time), and the live-refresh limits. It reads the limiter's Redis
+Pacific time, and what the platform last reported of it, e.g. a Graph API token's usage), and
+the live-refresh limits. It reads the limiter's Redis
 state and the credential table, the state the sources themselves act on: no second bookkeeping
 that could drift. Per-target limits (one per handle) are too many to list and are left out."""
 
@@ -11,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.config import Settings
+from core.credential_rates import credential_rates
 from core.ratelimit import (
     Headroom,
     Limit,
@@ -46,11 +48,24 @@ class CredentialBudget:
     state: str  # usable, resting, disabled, expired
     until: datetime | None
     limits: list[LimitBudget] = field(default_factory=list)
+    # What the platform last reported of its budget, in its answers' headers (the credential
+    # table's `usage`): {"at", "used_pct", "rests_at_pct", "regains_at"} (a Graph API token)
+    # or {"at", "remaining", "limit", "resets_at"} (an X account's window); None: nothing yet.
+    reported: dict[str, Any] | None = None
 
     def line(self) -> dict[str, Any]:
         return {"id": self.id, "handle": self.handle, "state": self.state,
                 "until": self.until.isoformat() if self.until else None,
-                "limits": [limit.line() for limit in self.limits]}
+                "limits": [limit.line() for limit in self.limits], "reported": self.reported}
+
+    def reported_remaining(self, at: datetime) -> int | None:
+        """The calls the platform said are left in a window that has not reset by `at`."""
+        found = self.reported or {}
+        try:
+            current = datetime.fromisoformat(str(found["resets_at"])) > at
+            return int(found["remaining"]) if current else None
+        except (KeyError, TypeError, ValueError):  # not a window, or not one in UTC
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,9 +114,9 @@ async def read_budgets(settings: Settings, pool: Any, limiter: RateLimiter | Non
     names = sorted(set(by_source) | {info.source for info in infos})
     live = [parse_limit(f"live:{spec}") for spec in settings.live_refresh_limits]
     quotas = credential_quotas(settings)
+    rates = credential_rates(settings)
     credential_limits: dict[int, list[Limit]] = {
-        info.id: [credential_limit(str(info.id), rate)
-                  for rate in settings.credential_limits.get(info.source, [])]
+        info.id: [credential_limit(str(info.id), rate) for rate in rates.get(info.source, [])]
         + ([quota_limit(info.source, str(info.id), quotas[info.source])]
            if info.source in quotas else []) for info in infos}
     every = [*live, *(lim for name in names for lim in by_source.get(name, [])),
@@ -114,7 +129,7 @@ async def read_budgets(settings: Settings, pool: Any, limiter: RateLimiter | Non
             state, until = credential_state(info, now)
             credentials.append(CredentialBudget(info.id, info.handle, state, until,
                                                 [read[str(lim)] for lim in
-                                                 credential_limits[info.id]]))
+                                                 credential_limits[info.id]], info.usage))
         sources.append(SourceBudget(name, [read[str(lim)] for lim in by_source.get(name, [])],
                                     credentials))
     return Budgets(now, sources, [read[str(lim)] for lim in live], limiter_state)

@@ -53,6 +53,9 @@ def table(found: Any) -> list[str]:
                             if credential.until else "")])
             for limit in credential.limits:
                 rows.append([source.source, f"  {limit.limit}", *_room(limit, found.at)])
+            if credential.reported:
+                rows.append([source.source, "  reported by the platform",
+                             *_reported(credential.reported, found.at)])
     for limit in found.live:
         rows.append(["live refreshes", limit.limit, *_room(limit, found.at)])
     lines = columns(["SOURCE", "LIMIT", "USED", "LEFT", "FREES IN"], rows, left=2)
@@ -67,3 +70,20 @@ def _room(limit: Any, at: datetime) -> list[str]:
         return ["?", "?", "-"]
     frees = age((limit.frees_at - at).total_seconds()) if limit.frees_at else "-"
     return [f"{limit.used:,}/{limit.allowed:,}", f"{limit.remaining:,}", frees]
+
+
+def _reported(reported: dict[str, Any], at: datetime) -> list[str]:
+    """A Graph API token's usage ("63%", 17% left before it rests, when it regains access) or
+    an X account's window (used/limit, remaining, when it resets)."""
+    until = reported.get("regains_at") or reported.get("resets_at")
+    try:
+        frees = age((datetime.fromisoformat(until) - at).total_seconds()) if until else "-"
+    except (TypeError, ValueError):
+        frees = "-"
+    if "used_pct" in reported:
+        used, rests = float(reported["used_pct"]), float(reported.get("rests_at_pct") or 100)
+        return [f"{used:.0f}%", f"{max(0.0, rests - used):.0f}%", frees]
+    remaining, limit = reported.get("remaining"), reported.get("limit")
+    if isinstance(remaining, int) and isinstance(limit, int):
+        return [f"{limit - remaining:,}/{limit:,}", f"{remaining:,}", frees]
+    return ["?", "?", frees]

@@ -24,6 +24,8 @@ The parts a platform fills in, each optional but its name:
     credential_checks  source name -> "module:function" checking a stored credential
     lookups          "module:attribute" of its Lookups (the generic read endpoints)
     source_limits    default SOURCE_LIMITS of its sources ("N/window" specs)
+    credential_limits  default CREDENTIAL_LIMITS: per source, each credential's own call
+                     limits ("N/window" specs; the platform's published per-token rate)
     keyword_flow     the flow that collects posts by keyword, if it has one, and
     keyword_params   its params for (keyword, max items): {"keyword", "max_videos"} unless
                      the platform says otherwise; None from it skips that keyword
@@ -274,11 +276,18 @@ class RefreshCost:
     """What one call of a refresh flow costs, so the refresh scheduler can spend a budget it
     reads from the limiter: `units` of `source`'s credential quota (CREDENTIAL_QUOTAS) when the
     source has one, else one call of the source's limits; a call covers up to `items` items
-    (the flow's concurrent tasks folded into one call, e.g. 50 YouTube videos)."""
+    (the flow's concurrent tasks folded into one call, e.g. 50 YouTube videos).
+
+    `credential`: True when the source answers only with a stored credential (the scheduler
+    then takes `fallback`, the next source of the chain, while none is usable, and holds the
+    refresh back when no source can serve it); False when it answers without one too (X's
+    GraphQL as a guest); None when unsaid (held back while its stored credentials all rest)."""
 
     source: str
     units: int = 1
     items: int = 1
+    credential: bool | None = None
+    fallback: "RefreshCost | None" = None
 
     def __post_init__(self) -> None:
         if self.units < 1 or self.items < 1:
@@ -304,6 +313,9 @@ class Platform:
     # Per source, each credential's quota as a limit spec (YouTube's 10,000 units a Pacific
     # day): its calls take their cost in units from it (CREDENTIAL_QUOTAS replaces it).
     credential_quotas: Mapping[str, str] = field(default_factory=dict)
+    # Per source, each credential's own call limits (the Graph API's 200 calls an hour per
+    # token): its calls take one slot each (CREDENTIAL_LIMITS replaces them per source).
+    credential_limits: Mapping[str, list[str]] = field(default_factory=dict)
     # Per refresh flow, what one call costs (the refresh scheduler spends budgets with it; a
     # flow not named here is scheduled without a budget, SCHEDULER_MAX_PER_TICK a tick).
     refresh_costs: Mapping[str, RefreshCost] = field(default_factory=dict)

@@ -7,6 +7,7 @@ throttles it."""
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 SLOW_DOWN_PCT = 80.0
@@ -30,6 +31,13 @@ class GraphUsage:
     @property
     def slow_down(self) -> bool:
         return self.highest_pct >= SLOW_DOWN_PCT
+
+    def observed(self, now: datetime) -> dict[str, Any]:
+        """As a credential's last reported usage (CredentialManager.observed): the fullest
+        figure, the mark where the token rests, and when access is regained if it was given."""
+        regains = (now + timedelta(seconds=self.regain_s)).isoformat() if self.regain_s else None
+        return {"used_pct": self.highest_pct, "rests_at_pct": SLOW_DOWN_PCT,
+                "regains_at": regains}
 
 
 def read_usage(headers: Mapping[str, str]) -> GraphUsage:

@@ -4,7 +4,8 @@ rests or retires credentials the platform refused (rate limit, spent quota, inva
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -38,7 +39,8 @@ class CredentialManager:
     def __init__(self, pool: Any, crypto: Crypto, clock: Clock = utc_now, *,
                  has_budget: BudgetCheck = always_budget, cache_ttl_s: float = 5.0,
                  min_rest_s: float = 1.0, max_rest_s: float = 3600.0,
-                 max_quota_rest_s: float = 2 * 86400.0, rng: random.Random | None = None) -> None:
+                 max_quota_rest_s: float = 2 * 86400.0, rng: random.Random | None = None,
+                 usage_write_s: float = 5.0) -> None:
         self.pool, self.crypto, self.clock = pool, crypto, clock
         self.has_budget = has_budget
         self.cache_ttl = timedelta(seconds=cache_ttl_s)
@@ -48,6 +50,8 @@ class CredentialManager:
         self._cache: dict[str, tuple[datetime, store.Usable]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._generation = 0  # bumped by invalidate: a load that overlapped one is not kept
+        self.usage_write_s = usage_write_s
+        self._usage_written: dict[int, float] = {}  # credential id -> monotonic time
         redact.install()
 
     async def pick(self, source: str, has_budget: BudgetCheck | None = None) -> Credential | None:
@@ -90,6 +94,18 @@ class CredentialManager:
         log.info("credential %d (%s) quota spent: resting until %s", cred.id, cred.source,
                  until.isoformat())
         return until
+
+    async def observed(self, cred: Credential, usage: Mapping[str, Any]) -> bool:
+        """Keep what the platform just said of `cred`'s budget (its usage headers) for the
+        budgets to show, at most every `usage_write_s` per credential from this process (a
+        write a call would cost as much as the call); whether it was written."""
+        now = time.monotonic()
+        last = self._usage_written.get(cred.id)
+        if last is not None and now - last < self.usage_write_s:
+            return False
+        self._usage_written[cred.id] = now
+        await store.record_usage(self.pool, cred.id, {**usage, "at": self.clock().isoformat()})
+        return True
 
     async def invalid(self, cred: Credential, reason: str) -> None:
         """Take `cred` out of use until it validates again (data_access_expired)."""

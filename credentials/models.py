@@ -34,6 +34,9 @@ class CredentialInfo:
     last_error: str | None
     created_at: datetime
     updated_at: datetime | None
+    # What the platform last said of its budget (CredentialManager.observed): {"at", and
+    # "used_pct" with "regains_at", or "remaining" and "limit" with "resets_at"}.
+    usage: dict[str, Any] | None = None
 
     @classmethod
     def from_record(cls, row: Mapping[str, Any]) -> "CredentialInfo":
@@ -46,7 +49,8 @@ class CredentialInfo:
             masked=dict(stored.get("masked") or {}), validated_at=row["validated_at"],
             scopes=None if scopes is None else tuple(scopes), expires_at=row["expires_at"],
             data_access_expires_at=row["data_access_expires_at"], last_error=row["last_error"],
-            created_at=row["created_at"], updated_at=row["updated_at"])
+            created_at=row["created_at"], updated_at=row["updated_at"],
+            usage=row.get("usage"))
 
     def resting(self, now: datetime) -> bool:
         """Disabled for now: `disabled_till` is still in the future."""

@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 COLUMNS = ("id, idempotency_key, source, credentials, handle, enabled, data_access_expired, "
            "disabled_till, validated_at, scopes, expires_at, data_access_expires_at, last_error, "
-           "created_at, updated_at")
+           "created_at, updated_at, usage")
 
 # New secrets under the same key: the previous validation no longer says anything about them.
 # $6: the new secrets' fingerprints under every configured key (a row may predate a rotation).
@@ -216,6 +216,11 @@ async def disable(db: Any, cred_id: int, ttl_s: float | None = None) -> Credenti
 async def disable_until(db: Any, cred_id: int, until: datetime) -> CredentialInfo | None:
     """Rest until `until` (never shortening a longer rest)."""
     return await _update(db, "disabled_till = GREATEST(disabled_till, $2)", cred_id, until)
+
+
+async def record_usage(db: Any, cred_id: int, usage: Mapping[str, Any]) -> None:
+    """The usage the platform last reported for it (CredentialManager.observed)."""
+    await db.execute("UPDATE credential SET usage = $2 WHERE id = $1", cred_id, dict(usage))
 
 
 async def enable(db: Any, cred_id: int) -> CredentialInfo | None:

@@ -5,14 +5,25 @@ import re
 from typing import Any
 
 from core.entities import EntityTable
-from core.platforms import Platform
+from core.platforms import Platform, RefreshCost
 from core.posttext import PostText
-from instagram.models import RAPIDAPI
+from instagram.models import GRAPH_API, RAPIDAPI
 from instagram.settings import InstagramSettings
 from instagram.urls import HOSTS, resolve, share_url
 
 # The provider's own limits (seed: rocketapi 100 per 30 s), on top of 2 calls a second.
 SOURCE_LIMITS = {RAPIDAPI: ["2/s", "100/30s"]}
+# The Graph API's platform rate limit: 200 calls an hour per user token.
+CREDENTIAL_LIMITS = {GRAPH_API: ["200/h"]}
+# What the links' refreshes draw on: an account is one business_discovery call and a story
+# one call of its account's stories (Graph API; the RapidAPI-style provider's call while no
+# token is usable); a post by shortcode, which the Graph API cannot look up, one call of the
+# provider. Both answer only with a credential; the keyless web JSON declares no budget, so
+# the scheduler plans no refresh on it.
+PROVIDER_CALL = RefreshCost(RAPIDAPI, credential=True)
+GRAPH_CALL = RefreshCost(GRAPH_API, credential=True, fallback=PROVIDER_CALL)
+REFRESH_COSTS = {"refresh_profile_by_handle": GRAPH_CALL, "refresh_stories_posts": GRAPH_CALL,
+                 "refresh_post_by_shortcode": PROVIDER_CALL}
 
 
 def hashtag_search(keyword: str, limit: int) -> dict[str, Any] | None:
@@ -38,6 +49,8 @@ PLATFORM = Platform(
     credential_checks={},  # Graph API tokens: the shared Graph check (credentials/graph.py)
     lookups="instagram.lookups:LOOKUPS",
     source_limits=SOURCE_LIMITS,
+    credential_limits=CREDENTIAL_LIMITS,
+    refresh_costs=REFRESH_COSTS,
     keyword_flow="fetch_hashtag_posts",
     keyword_params=hashtag_search,
     startup="instagram.startup:import_configured_credentials",

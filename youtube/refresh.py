@@ -11,6 +11,7 @@ import asyncpg
 
 from core.batching import MicroBatcher
 from core.config import Settings
+from core.credential_rates import credential_rates
 from core.errors import NotFound
 from core.progress import ProgressReporter
 from core.ratelimit import credential_budget, credential_quotas, process_limiter, source_limits
@@ -31,7 +32,7 @@ def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     own = YoutubeSettings.of(settings)
     crypto = Crypto.from_settings(settings)
     budget = credential_budget(process_limiter(settings),
-                               settings.credential_limits.get(DATA_API, []), DATA_API,
+                               credential_rates(settings).get(DATA_API, []), DATA_API,
                                credential_quotas(settings).get(DATA_API))
     keys = StoredKeys.create(pool, crypto, own.api_keys, budget)
     owners = OwnerTokens(pool, crypto, OAuthClient(own.token_url(settings), own.oauth_client_id,

@@ -15,6 +15,8 @@ router = APIRouter(tags=["budgets"])
 async def budgets(request: Request, queue: QueueDep, settings: SettingsDep) -> dict[str, Any]:
     """Per source: each stacked limit's allowed, used and remaining slots and when the next
     frees; each credential's state (usable, resting until when, disabled, expired) with its own
-    limits; the live-refresh limits. `limiter` says whether the limits could be read."""
+    limits and what the platform last reported of its budget (`reported`: a Graph API token's
+    usage, an X account's window); the live-refresh limits. `limiter` says whether the limits
+    could be read."""
     found = await read_budgets(settings, queue.pool, request.app.state.limiter)
     return found.line()

@@ -1,12 +1,14 @@
 """What the scheduler may spend in one tick, per source, read from `core.budgets` (the
 limiter's own counts: nothing is counted twice). A source's budget lines are its credentials'
-quota (units, summed over the usable credentials) and its own limits (calls). Each line keeps
-SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes already
-queued or running will take, and lets a tick spend its share of the rest: what is left until
-the window resets, spread evenly over the ticks until then."""
+quota (units) and call limits (calls), each summed over the usable credentials, and its own
+limits (calls). A source that answers only with a credential is blocked while none is usable,
+and a refresh then draws on its fallback source if the platform names one (`route`). Each
+line keeps SCHEDULER_RESERVE of what it allows for on-demand calls, counts what the refreshes
+already queued or running will take, and lets a tick spend its share of the rest: what is
+left until the window resets, spread evenly over the ticks until then."""
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,13 +34,17 @@ class BudgetLine:
     in_flight: int = 0  # what refreshes already queued or running will take
     share: float = 0.0  # what this tick may spend
     spent: int = 0  # what this tick's plan takes
+    reserve_share: float = 0.0  # SCHEDULER_RESERVE
 
     def cost(self, cost: RefreshCost, calls: int) -> int:
         return calls * (cost.units if self.quota else 1)
 
     def set_share(self, tick_s: float) -> None:
-        if self.window_s < tick_s:  # a short sliding window refills within the tick
-            usable = (self.allowed - self.reserve) * tick_s / self.window_s - self.in_flight
+        if self.window_s < tick_s:
+            # A short sliding window refills within the tick: the reserve is its share of
+            # each window (one whole call of 1/s would be all of it).
+            usable = self.allowed * (1 - self.reserve_share) * tick_s / self.window_s \
+                - self.in_flight
         else:
             usable = (self.remaining - self.reserve - self.in_flight) \
                 * min(1.0, tick_s / max(self.horizon_s, tick_s))
@@ -78,43 +84,93 @@ class Allowance:
 
 
 def allowance(budgets: Budgets, source: str, reserve_share: float, tick_s: float,
-              in_flight_calls: Mapping[RefreshCost, int], now: datetime | None = None
-              ) -> Allowance:
+              in_flight_calls: Mapping[RefreshCost, int], now: datetime | None = None,
+              needs_credential: bool | None = None) -> Allowance:
     """The source's allowance this tick. `in_flight_calls`: calls the refreshes already queued
     or running will make, by their cost; `now` (default: when the budgets were read) places
-    the tick in its calendar windows (a benchmark's simulated clock)."""
+    the tick in its calendar windows (a benchmark's simulated clock); `needs_credential` as
+    RefreshCost.credential says it."""
     if budgets.limiter not in ("ok", "off"):
         return Allowance(source, blocked=f"limits not read: {budgets.limiter}")
     found = next((s for s in budgets.sources if s.source == source), None)
+    if needs_credential and not _usable(budgets, source):
+        return Allowance(source, blocked="no usable credential")
     if budgets.limiter == "off" or found is None:
         return Allowance(source)  # no limits apply to it
     lines = _lines(found, now or budgets.at, reserve_share)
     for line in lines:
         line.in_flight = sum(line.cost(cost, calls) for cost, calls in in_flight_calls.items())
         line.set_share(tick_s)
-    held = _no_usable_credential(found)
+    held = None if needs_credential is False else _no_usable_credential(found)
     return Allowance(source, lines, blocked=held)
 
 
+def route(budgets: Budgets, cost: RefreshCost) -> RefreshCost:
+    """The cost of the first source of the refresh's chain (`cost`, its fallback, ...) that
+    can serve it now: one that answers only with a credential is passed over while none of
+    its credentials is usable. When none can, the first (its allowance says why not)."""
+    taken: RefreshCost | None = cost
+    while taken is not None:
+        if not taken.credential or _usable(budgets, taken.source):
+            return taken
+        taken = taken.fallback
+    return cost
+
+
+def needs_credential(costs: Iterable[RefreshCost]) -> bool | None:
+    """What the costs drawing on one source say of its credentials (the strictest)."""
+    said = {cost.credential for cost in costs}
+    return True if True in said else None if None in said else False
+
+
+def _usable(budgets: Budgets, source: str) -> bool:
+    """Whether a credential of `source` is usable (True when the credentials were not read:
+    the allowance then says so)."""
+    if budgets.limiter not in ("ok", "off"):
+        return True
+    found = next((s for s in budgets.sources if s.source == source), None)
+    return found is not None and any(c.state == "usable" for c in found.credentials)
+
+
 def _lines(source: SourceBudget, at: datetime, reserve_share: float) -> list[BudgetLine]:
-    prefix = f"quota:{source.source}:"
-    quotas = [limit for c in source.credentials if c.state == "usable"
-              for limit in c.limits if limit.limit.startswith(prefix)]
+    """Its usable credentials' limits summed (a call may go out with any of them): their
+    quota, and each of their call limits (CREDENTIAL_LIMITS), a credential's calls left being
+    fewer when the platform last reported fewer in a window that has not reset yet; then the
+    source's own limits."""
     lines = [_line(limit, at, reserve_share, quota=False) for limit in source.limits]
-    if quotas:
-        summed = _line(quotas[0], at, reserve_share, quota=True)
-        summed.name = f"{prefix}{len(quotas)} credential{'s' * (len(quotas) != 1)}"
-        summed.allowed = sum(q.allowed for q in quotas)
-        summed.remaining = sum(q.remaining or 0 for q in quotas)
+    return _credential_lines(source, at, reserve_share) + lines
+
+
+def _credential_lines(source: SourceBudget, at: datetime, reserve_share: float
+                      ) -> list[BudgetLine]:
+    prefix = f"quota:{source.source}:"
+    groups: dict[tuple[bool, int, float], list[tuple[LimitBudget, int]]] = {}
+    for credential in source.credentials:
+        reported = credential.reported_remaining(at)
+        for limit in credential.limits if credential.state == "usable" else ():
+            quota = limit.limit.startswith(prefix)
+            left = limit.remaining or 0
+            if not quota and reported is not None:
+                left = min(left, reported)  # the platform's own count of the calls left
+            groups.setdefault((quota, limit.allowed, limit.window_s), []).append((limit, left))
+    lines = []
+    for (quota, allowed, window_s), limits in sorted(groups.items(), key=lambda g: not g[0][0]):
+        summed = _line(limits[0][0], at, reserve_share, quota=quota)
+        counted = f"{len(limits)} credential{'s' * (len(limits) != 1)}"
+        summed.name = f"{prefix}{counted}" if quota else \
+            f"credential:{source.source}:{allowed}/{window_s:g}s:{counted}"
+        summed.allowed = sum(lim.allowed for lim, _ in limits)
+        summed.remaining = sum(left for _, left in limits)
         summed.reserve = math.ceil(summed.allowed * reserve_share)
-        lines.insert(0, summed)
+        lines.append(summed)
     return lines
 
 
 def _line(limit: LimitBudget, at: datetime, reserve_share: float, quota: bool) -> BudgetLine:
     return BudgetLine(limit.limit, quota, limit.allowed,
                       limit.remaining if limit.remaining is not None else 0, limit.window_s,
-                      horizon_s(limit, at), math.ceil(limit.allowed * reserve_share))
+                      horizon_s(limit, at), math.ceil(limit.allowed * reserve_share),
+                      reserve_share=reserve_share)
 
 
 def horizon_s(limit: LimitBudget, at: datetime) -> float:
@@ -140,5 +196,8 @@ def calls_for(items: int, cost: RefreshCost) -> int:
 
 
 def per_day(limit: BudgetLine) -> float:
-    """What the line allows a day past its reserve."""
-    return (limit.allowed - limit.reserve) * DAY_S / limit.window_s
+    """What the line allows a day past its reserve (a window shorter than a day keeps its
+    share of each window, as a tick does)."""
+    kept = limit.allowed * (1 - limit.reserve_share) if limit.window_s < DAY_S \
+        else limit.allowed - limit.reserve
+    return kept * DAY_S / limit.window_s

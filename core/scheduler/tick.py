@@ -7,7 +7,8 @@ their idempotency keys at a priority below on-demand refreshes and reports, and 
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from core.platforms import InvalidId, Lookups, Platform, RefreshCost, registry
 from core.queue import NewTask, Queue
 from core.ratelimit import RateLimiter
 from core.scheduler import outcomes
-from core.scheduler.budget import allowance, calls_for
+from core.scheduler.budget import allowance, calls_for, needs_credential, route
 from core.scheduler.plan import Candidate, Plan, PlatformPlan, Watched, choose, urgency_order
 from core.validation import RESERVED_KEY_PREFIX
 
@@ -46,9 +47,11 @@ class Watchers:
                    if (found := p.load_lookups()) is not None}
         return cls(platforms, lookups)
 
-    def costs(self) -> dict[str, RefreshCost]:
-        return {flow: cost for p in self.platforms.values()
-                for flow, cost in p.refresh_costs.items()}
+    def costs(self, only: Iterable[str] | None = None) -> dict[str, RefreshCost]:
+        """Each refresh flow's cost (of the platforms named in `only`, when given)."""
+        named = None if only is None else set(only)
+        return {flow: cost for name, p in self.platforms.items()
+                if named is None or name in named for flow, cost in p.refresh_costs.items()}
 
 
 Rows = dict[tuple[str, str], list[Any]]  # (platform, kind) -> watched_items rows
@@ -142,27 +145,34 @@ async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
         platform.backing_off += candidate.item.backing_off(now)
     due = [c for c in due if RESERVED_KEY_PREFIX + c.refresh.key not in active
            and not c.item.backing_off(now)]
-    await _allowances(pool, settings, limiter, watchers, plan)
+    routes = await _allowances(pool, settings, limiter, watchers, plan)
+    due = [replace(c, cost=routes[c.cost]) if c.cost in routes else c for c in due]
     choose(plan, due, settings.scheduler_max_per_tick)
     return plan
 
 
 async def _allowances(pool: Any, settings: Settings, limiter: RateLimiter | None,
-                      watchers: Watchers, plan: Plan) -> None:
-    """Each budgeted source's allowance, with the calls its queued refreshes will still make."""
-    costs = watchers.costs()
+                      watchers: Watchers, plan: Plan) -> dict[RefreshCost, RefreshCost]:
+    """Each budgeted source's allowance (of the platforms with watched items), with the
+    calls its queued refreshes will still make; and the source each refresh cost draws on
+    this tick (its first, or a fallback while the first has no usable credential)."""
+    costs = watchers.costs(plan.platforms)
     if not costs:
-        return
+        return {}
     budgets = await read_budgets(settings, pool, limiter)
+    routes = {cost: route(budgets, cost) for cost in costs.values()}
     queued = {row["flow"]: row["tasks"]
               for row in await pool.fetch(sql("active_by_flow"), list(costs))}
     by_source: dict[str, Counter[RefreshCost]] = {}
     for flow, cost in costs.items():
-        by_source.setdefault(cost.source, Counter())[cost] += \
-            calls_for(queued.get(flow, 0), cost)
+        taken = routes[cost]
+        by_source.setdefault(taken.source, Counter())[taken] += \
+            calls_for(queued.get(flow, 0), taken)
     for source, in_flight in by_source.items():
         plan.budgets[source] = allowance(budgets, source, settings.scheduler_reserve,
-                                         _tick_s(settings), in_flight, plan.at)
+                                         _tick_s(settings), in_flight, plan.at,
+                                         needs_credential(in_flight))
+    return routes
 
 
 def _tick_s(settings: Settings) -> float:

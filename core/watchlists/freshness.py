@@ -14,7 +14,7 @@ from core.budgets import read_budgets
 from core.config import Settings
 from core.platforms import RefreshCost
 from core.ratelimit import RateLimiter
-from core.scheduler.budget import DAY_S, allowance, per_day
+from core.scheduler.budget import DAY_S, allowance, needs_credential, per_day, route
 from core.scheduler.plan import Plan, Watched
 from core.scheduler.tick import Watchers, candidates, watched_items
 from core.watchlists import store
@@ -139,10 +139,18 @@ async def freshness(pool: Any, settings: Settings, limiter: RateLimiter | None, 
 
 
 def needs(budgets: Any, settings: Settings, calls: dict[RefreshCost, float]) -> list[BudgetNeed]:
+    """Per budget line of the sources the refreshes draw on now (a fallback while the first
+    source has no usable credential), what a day of them needs and what the line allows."""
+    routed: dict[RefreshCost, float] = {}
+    for cost, n in calls.items():
+        taken = route(budgets, cost)
+        routed[taken] = routed.get(taken, 0.0) + n
+    calls = routed
     found = []
     for source in sorted({cost.source for cost in calls}):
-        room = allowance(budgets, source, settings.scheduler_reserve, DAY_S, {})
         own = {cost: n for cost, n in calls.items() if cost.source == source}
+        room = allowance(budgets, source, settings.scheduler_reserve, DAY_S, {}, None,
+                         needs_credential(own))
         if room.blocked and not room.lines:
             found.append(BudgetNeed(source, "", "calls", sum(own.values()), None,
                                     room.blocked))

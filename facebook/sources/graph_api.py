@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from core.config import Settings
+from core.credential_rates import rate_check
 from core.errors import (
     BadParams,
     CredentialInvalid,
@@ -58,7 +59,8 @@ class GraphApiSource:
         from facebook.settings import FacebookSettings
 
         base_url = FacebookSettings.of(settings).graph_api_url(settings)
-        return cls(base_url, StoredTokens.create(pool, Crypto.from_settings(settings)))
+        return cls(base_url, StoredTokens.create(pool, Crypto.from_settings(settings),
+                                                 rate_check(settings, GRAPH_API)))
 
     async def call(self, capability: str, **params: Any) -> Any:
         if capability == "page":
@@ -101,6 +103,7 @@ class GraphApiSource:
                 waits.append(await self._rest(token, exc.retry_after))
                 continue
             usage = read_usage(response.headers)
+            await self.tokens.observed(token, usage)
             if response.status == 200:
                 if usage.slow_down:
                     await self._rest(token, usage.rest_s())

@@ -31,6 +31,7 @@ from typing import Any, TypeVar
 import asyncpg
 
 from core.config import Settings
+from core.credential_rates import rate_check
 from core.errors import CredentialInvalid, RateLimited, SourceUnavailable
 from core.http import JsonResponse, request_json
 from core.parsing import UnknownShape
@@ -256,8 +257,8 @@ def _read(parse: Callable[..., T], *args: Any) -> T:
 def rapidapi_source(settings: Settings, pool: asyncpg.Pool,
                     has_budget: BudgetCheck | None = None) -> RapidApiSource:
     """The source over the credential table's keys, at the configured (or sandboxed) URL."""
-    manager = CredentialManager(pool, Crypto.from_settings(settings),
-                                has_budget=has_budget or always_budget)
+    manager = CredentialManager(pool, Crypto.from_settings(settings), has_budget=has_budget
+                                or rate_check(settings, RAPIDAPI) or always_budget)
     instagram = InstagramSettings.of(settings)
     return RapidApiSource(instagram.rapidapi_base_url(settings), instagram.rapidapi_host,
                           StoredKeys(manager))

@@ -5,10 +5,13 @@ the live-refresh limits; read, never taken."""
 import json
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
 
+from core.budgets import Budgets, CredentialBudget, SourceBudget
+from core.budgets_cli import table
 from core.config import Settings
 from core.ratelimit import RateLimiter, credential_limit, parse_limit
 from tests.api.support import admin_client
@@ -83,3 +86,18 @@ def test_beat_budgets_prints_the_same_as_a_table_or_json(database_url: str,
                          text=True, timeout=60, check=False)
     assert off.returncode == 0 and "limits are off (no REDIS_URL)" in off.stdout, off.stderr
 
+
+
+def test_the_table_shows_what_the_platform_reported_of_each_credential() -> None:
+    at = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    graph = CredentialBudget(1, None, "usable", None, [], {
+        "used_pct": 63.0, "rests_at_pct": 80.0, "at": at.isoformat(),
+        "regains_at": (at + timedelta(minutes=5)).isoformat()})
+    x = CredentialBudget(2, None, "usable", None, [], {
+        "remaining": 12, "limit": 50, "at": at.isoformat(),
+        "resets_at": (at + timedelta(minutes=7)).isoformat()})
+    lines = table(Budgets(at, [SourceBudget("graph", [], [graph]), SourceBudget("x", [], [x])],
+                          [], "ok"))
+    reported = [line.split() for line in lines if "reported" in line]
+    assert reported == [["graph", "reported", "by", "the", "platform", "63%", "17%", "5m00s"],
+                        ["x", "reported", "by", "the", "platform", "38/50", "12", "7m00s"]]

@@ -9,7 +9,10 @@ import asyncpg
 import httpx
 import pytest
 
+from core.config import Settings
+from core.credential_rates import RateCheck
 from core.errors import CredentialInvalid, NotFound, RateLimited
+from core.ratelimit import RateLimiter
 from credentials import store
 from credentials.crypto import Crypto, generate_key
 from credentials.manager import CredentialManager
@@ -113,3 +116,26 @@ async def test_a_spent_token_budget_is_rate_limited_with_the_headers_wait(
 def test_fields_of_posts_and_videos_differ_where_the_node_types_do() -> None:
     assert "views" in VIDEO_FIELDS and "views" not in POST_FIELDS
     assert "shares" in POST_FIELDS
+
+
+async def test_tokens_past_their_own_call_limit_wait_for_a_slot(
+        pool: asyncpg.Pool, sandbox: httpx.AsyncClient, settings: Settings) -> None:
+    """CREDENTIAL_LIMITS (200 calls an hour per token by default) are taken in the limiter
+    before each call: past them nothing goes out, and the task waits (RateLimited) rather
+    than failing."""
+    assert settings.redis_url
+    limiter = RateLimiter.from_url(settings.redis_url, prefix=settings.rate_limit_prefix)
+    try:
+        await pool.execute("TRUNCATE credential")
+        crypto = Crypto([generate_key()])
+        await import_tokens(pool, crypto, [TOKEN])
+        check = RateCheck(limiter, ["2/min"])
+        source = GraphApiSource(GRAPH, StoredTokens(
+            CredentialManager(pool, crypto, cache_ttl_s=0, has_budget=check), check))
+        for _ in range(2):
+            await source.call("page", page="millionfans")
+        with pytest.raises(RateLimited) as caught:
+            await source.call("page", page="millionfans")
+    finally:
+        await limiter.aclose()
+    assert 0 < caught.value.retry_after <= 60

@@ -9,7 +9,10 @@ import httpx
 import pytest
 
 from core import http
+from core.config import Settings
+from core.credential_rates import RateCheck
 from core.errors import CredentialInvalid, NotFound, RateLimited, Unsupported
+from core.ratelimit import RateLimiter
 from credentials import store
 from credentials.crypto import Crypto, generate_key
 from credentials.manager import CredentialManager
@@ -225,3 +228,40 @@ async def test_capabilities_it_lacks() -> None:
             await source.call(capability)
 
 
+
+
+async def test_tokens_past_their_own_call_limit_are_passed_over_until_a_slot_frees(
+        pool: asyncpg.Pool, sandbox: httpx.AsyncClient, settings: Settings) -> None:
+    """CREDENTIAL_LIMITS (the Graph API's 200 calls an hour per token by default), taken in the
+    limiter before each call: past it no call goes out, and the source says when one may."""
+    assert settings.redis_url
+    limiter = RateLimiter.from_url(settings.redis_url, prefix=settings.rate_limit_prefix)
+    try:
+        check = RateCheck(limiter, ["2/min"])
+        crypto = (await stored(pool, TOKEN, OTHER_TOKEN)).manager.crypto
+        tokens = StoredTokens(CredentialManager(pool, crypto, cache_ttl_s=0, has_budget=check),
+                              check)
+        source = GraphApiSource(f"{SANDBOX}/graph/v19.0", tokens)
+        before = await graph_calls(sandbox)
+        for _ in range(4):
+            await source.call("profile_by_handle", handle=MILLION_HANDLE, posts=0)
+        with pytest.raises(RateLimited) as caught:
+            await source.call("profile_by_handle", handle=MILLION_HANDLE, posts=0)
+    finally:
+        await limiter.aclose()
+    assert await graph_calls(sandbox) == before + 4  # two a token, then none
+    assert 0 < caught.value.retry_after <= 60
+
+
+async def test_the_usage_the_graph_api_reports_for_a_token_is_kept_for_the_budgets(
+        source: GraphApiSource, sandbox: httpx.AsyncClient, pool: asyncpg.Pool) -> None:
+    await sandbox.post(f"{CONTROL}/usage", json={"token_calls": 10, "reset": True})
+    try:
+        await source.call("profile_by_handle", handle=MILLION_HANDLE, posts=0)
+    finally:
+        await sandbox.post(f"{CONTROL}/reset")
+    [info] = await store.list_infos(pool, GRAPH_API)
+    assert info.usage is not None
+    # one call of the token's 10 an hour; it would rest at 80 %
+    assert (info.usage["used_pct"], info.usage["rests_at_pct"]) == (10.0, 80.0)
+    assert info.usage["regains_at"] is None and info.usage["at"]

@@ -4,12 +4,15 @@ credential, views missing on old tweets, a protected account's tweet, 429 with i
 refused tokens)."""
 
 import time
+from datetime import datetime
 from typing import Any
 
 import pytest
 
+from core.budgets import read_budgets
 from core.config import Settings
 from core.errors import CredentialInvalid, RateLimited, Unsupported
+from core.ratelimit import process_limiter
 from credentials import store
 from credentials.crypto import Crypto
 from sandbox.x import world as w
@@ -179,3 +182,29 @@ def test_a_credential_must_be_auth_token_and_ct0(settings: Settings) -> None:
     with pytest.raises(ConfigError):
         XSettings.of(settings.model_copy(update={"platform_settings": {
             "x": {"auth_tokens": "only-a-token"}}}))
+
+
+async def test_the_window_x_reports_for_a_credential_is_kept_for_the_budgets(
+        sandbox: Sandbox, settings: Settings, pool: Any) -> None:
+    """x-rate-limit-remaining of -limit until -reset, as the last answer gave them: what
+    GET /budgets shows, and what caps the scheduler's line for that credential."""
+    await pool.execute("TRUNCATE credential RESTART IDENTITY")
+    sandbox.x.budget = 50
+    now = time.time()
+    sandbox.x.clock = lambda: now
+    crypto = Crypto.from_settings(settings)
+    await store.upsert(pool, crypto, GRAPHQL, {"auth_token": "sandbox-x-auth",
+                                               "ct0": "sandbox-ct0"})
+    source = graphql(settings, pool)
+    for _ in range(3):
+        await source.call("tweet", tweet_id=w.WITH_VIEWS)
+    [info] = await store.list_infos(pool, GRAPHQL)
+    assert info.usage is not None
+    # written once in usage_write_s (5 s): the first answer's word, not a later one's
+    assert (info.usage["remaining"], info.usage["limit"]) == (49, 50)
+    resets = datetime.fromisoformat(info.usage["resets_at"]).timestamp()
+    assert resets == (int(now) // 900 + 1) * 900
+    found = await read_budgets(settings, pool, process_limiter(settings))
+    [x] = [s for s in found.sources if s.source == GRAPHQL]
+    assert x.credentials[0].reported == info.usage
+    await pool.execute("TRUNCATE credential RESTART IDENTITY")

@@ -7,7 +7,8 @@
 
 Every call carries the web app's bearer token (X_BEARER_TOKEN; without one the source steps
 aside: Unsupported). A stored credential (source x_graphql: the auth_token and ct0 cookies)
-is used when there is one, else a guest token, activated once and kept until X refuses it.
+is used when there is one with calls left in its own limits (CREDENTIAL_LIMITS), else a guest
+token, activated once and kept until X refuses it.
 429 is RateLimited until x-rate-limit-reset (the credential rests that long); 401/403 on a
 credential marks it invalid (CredentialInvalid: the next call picks another or goes as a
 guest); a refused guest token is activated again once.
@@ -20,17 +21,18 @@ from typing import Any, NoReturn, TypeVar
 import asyncpg
 
 from core.config import Settings
+from core.credential_rates import rate_check
 from core.errors import CredentialInvalid, RateLimited, SourceUnavailable, Unsupported
 from core.http import JsonResponse, request_json
 from core.parsing import READ_ERRORS, UnknownShape
 from credentials.crypto import Crypto
-from credentials.manager import CredentialManager
+from credentials.manager import CredentialManager, always_budget
 from credentials.models import Credential
 from x.models import GRAPHQL, Account, Tweet
 from x.settings import XSettings
 from x.sources.errors import Deleted, NotFound
 from x.sources.graphql_parse import parse_tweet, parse_user, tweet_result_of, user_result_of
-from x.sources.http import reset_wait
+from x.sources.http import reset_wait, window_of
 
 # The feature switches the web app sends; X answers 400 when a required one is missing.
 FEATURES = {
@@ -95,6 +97,7 @@ class GraphqlSource:
             response = await request_json(GRAPHQL, "GET", f"{self.graphql_url}/{query_id}/"
                                        f"{operation}", params=_params(variables),
                                        headers=headers)
+            await self._observed(credential, response)
             if response.status == 200 and isinstance(response.body, dict):
                 _errors_only(response.body)
                 return response.body
@@ -103,6 +106,12 @@ class GraphqlSource:
                 continue
             await self._classify(response, credential)
         raise CredentialInvalid(f"{GRAPHQL}: guest tokens refused twice")
+
+    async def _observed(self, credential: Credential | None, response: JsonResponse) -> None:
+        """Keep the credential's window as X reported it (for the budgets)."""
+        window = window_of(response.headers) if credential is not None else None
+        if window is not None and credential is not None and self.manager is not None:
+            await self.manager.observed(credential, window)
 
     async def _headers(self, credential: Credential | None) -> dict[str, str]:
         headers = {"authorization": f"Bearer {self.own.bearer_token}",
@@ -149,7 +158,9 @@ def graphql_source(settings: Settings, pool: asyncpg.Pool | None) -> GraphqlSour
     """The source at the configured (or sandboxed) URLs, over the credential table's X
     credentials when a pool is given."""
     own = XSettings.of(settings)
-    manager = CredentialManager(pool, Crypto.from_settings(settings)) if pool else None
+    check = rate_check(settings, GRAPHQL)
+    manager = CredentialManager(pool, Crypto.from_settings(settings),
+                                has_budget=check or always_budget) if pool else None
     return GraphqlSource(own, own.graphql_base_url(settings), own.api_base_url(settings),
                          manager)
 

@@ -3,6 +3,8 @@
 no one may see, a 403 a refused guest token, 429 a window spent)."""
 
 import time
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -19,3 +21,15 @@ def reset_wait(headers: httpx.Headers, now: float | None = None) -> float:
             continue
         return max(0.0, value if relative else value - (now or time.time()))
     return DEFAULT_WAIT_S
+
+
+def window_of(headers: httpx.Headers) -> dict[str, Any] | None:
+    """X's word on the caller's window (x-rate-limit-remaining of -limit until -reset, epoch
+    seconds), as a credential's last reported usage; None when the answer carries none."""
+    try:
+        remaining = int(headers["x-rate-limit-remaining"])
+        limit = int(headers.get("x-rate-limit-limit", ""))
+        resets = datetime.fromtimestamp(float(headers.get("x-rate-limit-reset", "")), UTC)
+    except (KeyError, ValueError, OverflowError, OSError):
+        return None
+    return {"remaining": remaining, "limit": limit, "resets_at": resets.isoformat()}

@@ -13,6 +13,7 @@ from typing import Any
 import asyncpg
 
 from core.config import Settings
+from core.credential_rates import rate_check
 from core.errors import (
     BadParams,
     CredentialInvalid,
@@ -79,7 +80,8 @@ class GraphApiSource:
         from instagram.settings import InstagramSettings
 
         base_url = InstagramSettings.of(settings).graph_api_url(settings)
-        return cls(base_url, StoredTokens.create(pool, Crypto.from_settings(settings)))
+        return cls(base_url, StoredTokens.create(pool, Crypto.from_settings(settings),
+                                                 rate_check(settings, GRAPH_API)))
 
     async def call(self, capability: str, **params: Any) -> Any:
         if capability not in self.capabilities:
@@ -218,6 +220,7 @@ class GraphApiSource:
                 waits.append(await self._rest(token, exc.retry_after))
                 continue
             usage = read_usage(response.headers)
+            await self.tokens.observed(token, usage)
             if response.status == 200:
                 if usage.slow_down:
                     await self._rest(token, usage.rest_s())
@@ -227,6 +230,9 @@ class GraphApiSource:
                 waits.append(wait)
         if waits:
             raise RateLimited(min(waits), f"{GRAPH_API}: every token is throttled")
+        spent = self.tokens.spent_s()
+        if spent is not None:
+            raise RateLimited(spent, f"{GRAPH_API}: every token's own call limit is spent")
         raise CredentialInvalid(f"{GRAPH_API}: no usable Graph API token")
 
     async def _rest(self, token: GraphToken, seconds: float) -> float:

@@ -2,7 +2,8 @@
 {"user_id", "token"} (the IG user id of the business account the token belongs to: it asks
 business_discovery and owns the insights). INSTAGRAM_GRAPH_TOKENS are imported into the
 credential table when `beat worker` starts; a token refused as expired is taken out of use, a
-throttled one (or one past 80 % of its usage) rests."""
+throttled one (or one past 80 % of its usage) rests, and one whose own call limits
+(CREDENTIAL_LIMITS, 200 an hour by default) are spent is passed over."""
 
 import logging
 import random
@@ -13,8 +14,10 @@ from typing import Protocol
 import asyncpg
 
 from core.config import Settings
+from core.credential_rates import RateCheck
 from credentials import store
 from credentials.crypto import Crypto
+from credentials.graph_usage import GraphUsage
 from credentials.manager import BudgetCheck, CredentialManager, always_budget
 from credentials.models import Credential
 from instagram.models import GRAPH_API
@@ -33,6 +36,14 @@ class TokenProvider(Protocol):
     async def pick(self) -> GraphToken | None: ...
     async def rate_limited(self, token: GraphToken, retry_after_s: float) -> None: ...
     async def invalid(self, token: GraphToken, reason: str) -> None: ...
+    def spent_s(self) -> float | None:
+        """Seconds until a token passed over for its own call limits (CREDENTIAL_LIMITS) has
+        a call again; None when none was."""
+        ...
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        """The usage the Graph API reported for the token (kept for the budgets)."""
+        ...
 
 
 class TokenPool:
@@ -53,18 +64,27 @@ class TokenPool:
     async def invalid(self, token: GraphToken, reason: str) -> None:
         self.resting[token.token] = float("inf")
 
+    def spent_s(self) -> float | None:
+        return None
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        return None
+
 
 class StoredTokens:
     """Tokens from the credential table, shared by every process and host: a token rested or
     retired by one worker is rested or retired for all."""
 
-    def __init__(self, manager: CredentialManager) -> None:
+    def __init__(self, manager: CredentialManager, rates: RateCheck | None = None) -> None:
         self.manager = manager
+        self.rates = rates
 
     @classmethod
     def create(cls, pool: asyncpg.Pool, crypto: Crypto,
-               has_budget: BudgetCheck | None = None) -> "StoredTokens":
-        return cls(CredentialManager(pool, crypto, has_budget=has_budget or always_budget))
+               rates: RateCheck | None = None) -> "StoredTokens":
+        """Tokens handed out only within their own call limits (`rates`), when given."""
+        check: BudgetCheck = rates or always_budget
+        return cls(CredentialManager(pool, crypto, has_budget=check), rates)
 
     async def pick(self) -> GraphToken | None:
         credential = await self.manager.pick(GRAPH_API)
@@ -80,6 +100,13 @@ class StoredTokens:
     async def invalid(self, token: GraphToken, reason: str) -> None:
         if token.credential:
             await self.manager.invalid(token.credential, reason)
+
+    def spent_s(self) -> float | None:
+        return self.rates.wait_s() if self.rates else None
+
+    async def observed(self, token: GraphToken, usage: GraphUsage) -> None:
+        if token.credential:
+            await self.manager.observed(token.credential, usage.observed(self.manager.clock()))
 
 
 async def import_tokens(pool: asyncpg.Pool, crypto: Crypto,

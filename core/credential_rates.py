@@ -1,0 +1,61 @@
+"""Each credential's own call limits: the defaults its platform declares per source
+(`Platform.credential_limits`, e.g. the Graph API's 200 calls an hour per token),
+CREDENTIAL_LIMITS over them, and the check a source's credential picker runs before handing a
+credential out. The limiter counts every call against them, on-demand and scheduled alike, so
+`core.budgets` and the refresh scheduler read what is left from the same counts the sources
+are held to."""
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.config import Settings
+from core.platforms import registry
+from core.ratelimit import RateLimiter, credential_limit, process_limiter
+
+RECENT_S = 5.0  # a refusal older than this says nothing about when a credential frees
+
+
+def credential_rates(settings: Settings) -> dict[str, list[str]]:
+    """Each source's per-credential limit specs ("N/window"): CREDENTIAL_LIMITS where it names
+    the source, else the defaults its platform declares."""
+    rates: dict[str, list[str]] = {}
+    for platform in registry(settings).values():
+        rates.update({source: list(specs) for source, specs in
+                      platform.credential_limits.items()})
+    rates.update(settings.credential_limits)
+    return {source: specs for source, specs in rates.items() if specs}
+
+
+@dataclass
+class RateCheck:
+    """A credential manager's budget check for one source: a credential is handed out only
+    when one slot of each of its limits is granted (taken, all or none, in one round trip).
+    `wait_s()` says when the credential refused last frees, for a caller that found every
+    credential spent (RateLimited rather than a failure)."""
+
+    limiter: RateLimiter
+    rates: list[str]
+    _refused_at: float = field(default=0.0, init=False, repr=False)
+    _wait_s: float = field(default=0.0, init=False, repr=False)
+
+    async def __call__(self, credential: Any) -> bool:
+        limits = [credential_limit(str(credential.id), rate) for rate in self.rates]
+        decision = await self.limiter.acquire(limits)
+        if not decision.granted:
+            self._refused_at, self._wait_s = time.monotonic(), decision.wait_s
+        return decision.granted
+
+    def wait_s(self) -> float | None:
+        """Seconds until the last refused credential frees a slot; None when none was refused
+        lately."""
+        elapsed = time.monotonic() - self._refused_at
+        return max(0.0, self._wait_s - elapsed) if elapsed <= RECENT_S else None
+
+
+def rate_check(settings: Settings, source: str) -> RateCheck | None:
+    """The check for `source`'s credentials; None when they have no limits of their own or
+    there is no limiter (REDIS_URL unset)."""
+    rates = credential_rates(settings).get(source)
+    limiter = process_limiter(settings)
+    return RateCheck(limiter, rates) if rates and limiter is not None else None
