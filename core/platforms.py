@@ -275,7 +275,8 @@ class Lookups:
 class RefreshCost:
     """What one call of a refresh flow costs, so the refresh scheduler can spend a budget it
     reads from the limiter: `units` of `source`'s credential quota (CREDENTIAL_QUOTAS) when the
-    source has one, else one call of the source's limits; a call covers up to `items` items
+    source has one, and `requests` of the limits that count calls (the source's and each
+    credential's: a refresh that reads pages makes several); a call covers up to `items` items
     (the flow's concurrent tasks folded into one call, e.g. 50 YouTube videos).
 
     `credential`: True when the source answers only with a stored credential (the scheduler
@@ -288,10 +289,12 @@ class RefreshCost:
     items: int = 1
     credential: bool | None = None
     fallback: "RefreshCost | None" = None
+    requests: int = 1
 
     def __post_init__(self) -> None:
-        if self.units < 1 or self.items < 1:
-            raise ValueError(f"refresh cost of {self.source}: units and items must be >= 1")
+        if min(self.units, self.items, self.requests) < 1:
+            raise ValueError(f"refresh cost of {self.source}: units, items and requests must "
+                             "be >= 1")
 
 
 Resolver = Callable[[SplitResult], tuple[str, str]]

@@ -22,8 +22,12 @@ CREDENTIAL_LIMITS = {GRAPH_API: ["200/h"]}
 # the scheduler plans no refresh on it.
 PROVIDER_CALL = RefreshCost(RAPIDAPI, credential=True)
 GRAPH_CALL = RefreshCost(GRAPH_API, credential=True, fallback=PROVIDER_CALL)
+# A watched hashtag's 50 newest posts: the Graph API's hashtag search and 2 pages of 25, else
+# 6 of the provider's pages of 9.
+HASHTAG_PAGES = RefreshCost(GRAPH_API, credential=True, requests=3,
+                            fallback=RefreshCost(RAPIDAPI, credential=True, requests=6))
 REFRESH_COSTS = {"refresh_profile_by_handle": GRAPH_CALL, "refresh_stories_posts": GRAPH_CALL,
-                 "refresh_post_by_shortcode": PROVIDER_CALL}
+                 "refresh_post_by_shortcode": PROVIDER_CALL, "fetch_hashtag_posts": HASHTAG_PAGES}
 
 
 def hashtag_search(keyword: str, limit: int) -> dict[str, Any] | None:

@@ -32,7 +32,7 @@ PLATFORM = Platform(
     refresh_costs={"refresh_yt_posts": RefreshCost("youtube_data_api", units=1, items=50),
                    "refresh_yt_profiles": RefreshCost("youtube_data_api", units=1, items=1),
                    "refresh_yt_posts_by_playlist_id": RefreshCost(
-                       "youtube_data_api", units=8)},
+                       "youtube_data_api", units=8, requests=8)},
     lookups="youtube.lookups:LOOKUPS",
     keyword_flow="refresh_yt_posts_by_keyword",
     startup="youtube.sources.data_api.keys:import_configured_keys",

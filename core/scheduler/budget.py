@@ -37,7 +37,7 @@ class BudgetLine:
     reserve_share: float = 0.0  # SCHEDULER_RESERVE
 
     def cost(self, cost: RefreshCost, calls: int) -> int:
-        return calls * (cost.units if self.quota else 1)
+        return calls * (cost.units if self.quota else cost.requests)
 
     def set_share(self, tick_s: float) -> None:
         if self.window_s < tick_s:

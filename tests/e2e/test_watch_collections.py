@@ -47,6 +47,12 @@ class Stack:
             usage = (await client.get(f"{self.settings.sandbox_url}/_sandbox/usage")).json()
         return int(usage["quota"]["keys"][SANDBOX_KEYS[0]]["used"])
 
+    async def graph_requests(self) -> int:
+        async with httpx.AsyncClient(timeout=10) as client:
+            usage = (await client.get(
+                f"{self.settings.sandbox_url}/_sandbox/instagram/graph/usage")).json()
+        return int(usage["calls"]["app"])
+
     async def all_finished(self) -> list[asyncpg.Record]:
         async def over() -> list[asyncpg.Record] | None:
             rows = await self.pool.fetch("SELECT * FROM scrape_request_log ORDER BY id")
@@ -120,6 +126,9 @@ async def test_a_playlist_and_a_hashtag_turn_fresh_and_a_missing_playlist_backs_
     pages = -(-len(playlist.video_ids) // 50)
     cost = stack.watchers.costs()["refresh_yt_posts_by_playlist_id"]
     assert 2 * pages <= await stack.quota_used() <= 2 * pages + 1 <= 2 * cost.units
+    # and the hashtag's Graph API requests (the search and its pages), the only ones made
+    hashtag_cost = stack.watchers.costs()["fetch_hashtag_posts"]
+    assert 2 <= await stack.graph_requests() <= hashtag_cost.requests
 
     # the next tick reads the outcomes: nothing goes out again
     seen = start + timedelta(minutes=1)

@@ -59,6 +59,19 @@ def test_a_tick_takes_calls_not_units_from_a_call_limit_and_never_past_its_share
     assert taken == 80 and line.spent == 80 and line.left == 400 - 80
 
 
+def test_a_refresh_that_reads_pages_takes_each_request_from_a_call_limit() -> None:
+    pages = RefreshCost(SOURCE, requests=3)  # e.g. a search and two pages
+    room = allowance(budgets(token(1, 0), token(2, 0)), SOURCE, 0.2, 900, {pages: 2})
+    [line] = room.lines
+    assert line.in_flight == 6  # two queued refreshes, three requests each
+    assert line.share == (400 - 80 - 6) * 900 / HOUR_S
+    taken = 0
+    while room.fits(pages, 1):
+        room.take(pages, 1)
+        taken += 1
+    assert taken == int(line.share // 3) and line.spent == 3 * taken <= line.share
+
+
 def test_every_limit_of_the_source_and_its_credentials_is_a_line() -> None:
     source_limits = [LimitBudget(f"source:{SOURCE}:1/1s", 1, 1.0, 0, 1, None),
                      LimitBudget(f"source:{SOURCE}:150/900s", 150, 900.0, 30, 120, None)]
