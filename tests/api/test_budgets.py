@@ -3,6 +3,7 @@ them (used, left, when the next slot frees), each credential's state with its ow
 the live-refresh limits; read, never taken."""
 
 import json
+import re
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ async def test_budgets_show_what_the_limiter_and_credentials_hold(
         assert answer.status_code == 200, answer.text
         body = answer.json()
         again = (await api.get("/budgets")).json()
+        panel = (await api.get("/dashboard/fragments/sources")).text
     assert body["limiter"] == "ok"
     [source] = [s for s in body["sources"] if s["source"] == SOURCE]
     assert [(lim["limit"], lim["used"], lim["remaining"]) for lim in source["limits"]] == [
@@ -58,6 +60,17 @@ async def test_budgets_show_what_the_limiter_and_credentials_hold(
     assert (second["state"], second["until"] is not None) == ("resting", True)
     assert [lim["limit"] for lim in body["live"]] == ["live:global:20000/86400s",
                                                       "live:global:60/60s"]
+    # The dashboard shows the same budgets: every limit of the source and its credentials.
+    shown = {name: (used, left) for name, used, left in re.findall(
+        r'data-limit="([^"]+)">.*?data-field="used">([^<]*)<.*?data-field="left">([^<]*)<',
+        panel, re.DOTALL)}
+    for limit in [*source["limits"], *first["limits"], *body["live"]]:
+        assert limit["limit"] in shown, (limit["limit"], shown)
+    assert shown[f"quota:{SOURCE}:{made['id']}:10000/86400s@America/Los_Angeles"] == (
+        "0/10,000", "10,000")
+    assert shown[f"credential:{made['id']}:100/86400s"] == ("2/100", "98")
+    assert re.search(rf'data-budget-credential="{resting["id"]}">.*?data-field="frees">'
+                     r'resting \d', panel, re.DOTALL)
     [same] = [s for s in again["sources"] if s["source"] == SOURCE]
     assert [lim["used"] for lim in same["limits"]] == [2, 2]  # reading took nothing
     assert KEY not in json.dumps(body)

@@ -200,9 +200,9 @@ async def test_sources_panel_shows_open_circuits_and_headroom(settings: Settings
         await limiter.aclose()
     circuit = search(r'data-source="dash_src".*?data-field="circuit">([^<]*)<', panel)
     assert circuit and circuit.group(1).startswith("open (")
-    used = search(r'data-limit="source:dash_src".*?data-field="used">(\d+)<.*?'
-                     r'data-field="left">(\d+)<', panel)
-    assert used and used.groups() == ("5", "5")
+    used = search(r'data-limit="source:dash_src:10/60s".*?data-field="used">([^<]+)<.*?'
+                  r'data-field="left">([^<]+)<', panel)
+    assert used and used.groups() == ("5/10", "5")
 
 
 def test_chart_scales_to_the_busiest_minute() -> None:

@@ -17,7 +17,7 @@ from playwright.async_api import Page, async_playwright, expect
 
 from core.config import Settings
 from core.queue import NewTask, Queue
-from core.ratelimit import source_limits
+from core.ratelimit import parse_limit, source_limits
 from tests.conftest import REDIS_URL
 from tests.e2e.browser import chromium
 from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
@@ -114,13 +114,15 @@ async def test_dashboard_in_a_browser(beat: Launcher, pool: asyncpg.Pool, browse
                                  "WHERE status = 'PROCESSING' LIMIT 1")
     assert await text(page, f'tr[data-worker="{holder}"] [data-field="running"]') == "10"
     assert "failed on purpose" in await text(page, f'tr[data-task="{failed[0]}"] td.error')
-    # Every source limit the platforms declare, with all its room (nothing called a source).
-    declared = {limit.name: limit.limit for stack in source_limits(Settings()).values()
-                for limit in stack}
+    # Every source limit the platforms declare and the live-refresh limits, with all their
+    # room (nothing called a source), as the budgets read them.
+    defaults = Settings()
+    declared = [*(limit for stack in source_limits(defaults).values() for limit in stack),
+                *(parse_limit(f"live:{spec}") for spec in defaults.live_refresh_limits)]
     shown_limits = await page.locator("table.limits tr[data-limit]").evaluate_all(
         "rows => rows.map(r => [r.dataset.limit, r.querySelector('[data-field=left]')"
         ".textContent.trim()])")
-    assert dict(shown_limits) == {name: str(room) for name, room in declared.items()}
+    assert dict(shown_limits) == {str(limit): f"{limit.limit:,}" for limit in declared}
     assert declared
 
     credential = f'tr[data-credential="{stored.json()["id"]}"]'

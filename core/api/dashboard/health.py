@@ -1,5 +1,6 @@
 """The dashboard's view of the sources: circuit breakers as the workers reported them (Redis),
-rate-limit headroom (Redis), and credential states (PostgreSQL, secrets masked). Sources and
+the budgets left (`core.budgets`: the limiter's counts and the credential table), and credential
+states (PostgreSQL, secrets masked). Sources and
 their limits are learned from the platform registry and SOURCE_LIMITS, never by name."""
 
 import json
@@ -10,6 +11,8 @@ from typing import Any
 
 import asyncpg
 
+from core.budget_rows import BudgetRow, budget_rows
+from core.budgets import read_budgets
 from core.config import Settings
 from core.platforms import registry
 from core.ratelimit import RateLimiter, RateLimiterUnavailable, source_limits
@@ -31,26 +34,9 @@ class Breaker:
 
 
 @dataclass(frozen=True, slots=True)
-class Headroom:
-    source: str
-    limit: str
-    used: int
-    allowed: int
-    window_s: float
-
-    @property
-    def left(self) -> int:
-        return max(0, self.allowed - self.used)
-
-    @property
-    def percent_used(self) -> float:
-        return min(100.0, 100.0 * self.used / self.allowed)
-
-
-@dataclass(frozen=True, slots=True)
 class Sources:
     breakers: list[Breaker]
-    headroom: list[Headroom]
+    budgets: list[BudgetRow]  # as `beat budgets` shows them (core.budgets)
     problem: str | None  # why Redis could not be read (the tables show what is known)
 
 
@@ -63,26 +49,26 @@ def platform_of_sources(settings: Settings) -> dict[str, str]:
     return owners
 
 
-async def sources(settings: Settings, limiter: RateLimiter | None,
+async def sources(settings: Settings, pool: asyncpg.Pool, limiter: RateLimiter | None,
                   credential_sources: list[str]) -> Sources:
+    """The circuits as reported, and every budget as `core.budgets` reads it: each source's
+    limits, each credential's own limits and quota and what its platform last reported, and
+    the live-refresh limits."""
     owners = platform_of_sources(settings)
-    limits = source_limits(settings)
-    names = sorted({*owners, *limits, *credential_sources})
+    names = sorted({*owners, *source_limits(settings), *credential_sources})
     if limiter is None:
         return Sources([Breaker(n, owners.get(n, ""), "no report") for n in names], [],
                        "REDIS_URL is not set: no shared rate limits, no circuit reports")
     try:
         reports = await _reports(limiter)
-        stacks = [(name, limit) for name, stack in sorted(limits.items()) for limit in stack]
-        used = [room.used for room in await limiter.headroom([limit for _, limit in stacks])]
     except RateLimiterUnavailable as exc:
         return Sources([Breaker(n, owners.get(n, ""), "no report") for n in names], [],
                        redact.scrub(str(exc)))
+    found = await read_budgets(settings, pool, limiter)
     breakers = [_breaker(n, owners.get(n, ""), reports.get(n)) for n in sorted({*names,
                                                                                  *reports})]
-    headroom = [Headroom(name, limit.name, count, limit.limit, limit.window_s)
-                for (name, limit), count in zip(stacks, used, strict=True)]
-    return Sources(breakers, headroom, None)
+    problem = None if found.limiter == "ok" else redact.scrub(found.limiter)
+    return Sources(breakers, budget_rows(found), problem)
 
 
 async def _reports(limiter: RateLimiter) -> dict[str, dict[str, Any]]:

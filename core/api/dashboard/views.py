@@ -114,7 +114,7 @@ async def _context(request: Request, panels: tuple[str, ...], flow: str | None,
     if "sources" in panels or "credentials" in panels:
         credentials = await health.credentials(pool)
         context["credentials"] = credentials if admin else []
-        context["sources"] = await health.sources(state.settings, state.limiter,
+        context["sources"] = await health.sources(state.settings, pool, state.limiter,
                                                   sorted({c.source for c in credentials}))
     return context
 
