@@ -49,6 +49,11 @@ The parts a platform fills in, each optional but its name:
                      what time series, growth figures and leaderboards may ask for
     followers_metric which of them counts a profile's audience ("subscribers" on YouTube):
                      the metric called "followers" across platforms (default "followers")
+    profile_labels   "module:attribute" of a SELECT answering platform (API name),
+                     profile_id, category and language: what this package knows of
+                     profiles' categories and languages, its own or other platforms' (the
+                     GPT enrichment's answers); the leaderboards take them where a
+                     profile's own snapshots name none
 """
 
 import logging
@@ -287,6 +292,7 @@ class Platform:
     comment_threads: CommentThreads | None = None
     profile_metrics: tuple[str, ...] = ()
     followers_metric: str = "followers"
+    profile_labels: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:
