@@ -29,13 +29,13 @@ PROFILES_SQL = """
 INSERT INTO profile_log (platform, profile_id, metrics, dimensions, timestamp)
 SELECT m.platform, 'p' || i,
        jsonb_build_object(m.followers_metric,
-                          (i * 7919) % 1000000 + 100 + ($4 - $7) * ((i * 31) % 200 - 20)
-                          + (i * $7) % 13),
+                          (i * 7919) % 1000000 + 100 + ($4::int - $7::int) * ((i * 31) % 200 - 20)
+                          + (i * $7::int) % 13),
        jsonb_strip_nulls(jsonb_build_object(
            'handle', 'h' || i,
            'category', CASE WHEN i % 4 <> 0 THEN 'category' || i % $5 END,
            'language', CASE WHEN i % 5 > 1 THEN 'language' || i % $6 END)),
-       now() - $7 * interval '1 day' - (i % 1440) * interval '1 minute'
+       now() - $7::int * interval '1 day' - (i % 1440) * interval '1 minute'
   FROM generate_series($1::bigint, $2::bigint) AS i
   JOIN (SELECT platform, followers_metric, row_number() OVER (ORDER BY platform) - 1 AS slot
           FROM leaderboard_platform) AS m ON m.slot = i % $3
@@ -43,9 +43,9 @@ SELECT m.platform, 'p' || i,
 POSTS_SQL = """
 INSERT INTO post_log (platform, post_id, profile_id, metrics, timestamp)
 SELECT m.platform, 'p' || i || '-' || post, 'p' || i,
-       jsonb_build_object('likes', (i * post * 17 + $4) % 5000,
-                          'comments', (i + post + $4) % 300),
-       now() - $4 * interval '1 day'
+       jsonb_build_object('likes', (i * post * 17 + $4::int) % 5000,
+                          'comments', (i + post + $4::int) % 300),
+       now() - $4::int * interval '1 day'
   FROM generate_series($1::bigint, $2::bigint) AS i
   JOIN (SELECT platform, row_number() OVER (ORDER BY platform) - 1 AS slot
           FROM leaderboard_platform) AS m ON m.slot = i % $3
