@@ -34,9 +34,11 @@ SCOPES = {"p": ["platform"], "pc": ["platform", "category"], "pl": ["platform", 
 
 
 def _rank(value: str, scope: list[str]) -> str:
-    partition = ", ".join([*scope, f"({value} IS NULL)"])
-    return (f"CASE WHEN {value} IS NOT NULL THEN rank() OVER (PARTITION BY {partition}"
-            f" ORDER BY {value} DESC) END")
+    """Nulls last: a profile without the figure is ranked after every one with it, so theirs
+    are the ranks among those with it (one sort key fewer than a partition of the nulls)."""
+    partition = f"PARTITION BY {', '.join(scope)} " if scope else ""
+    return (f"CASE WHEN {value} IS NOT NULL THEN rank() OVER ({partition}"
+            f"ORDER BY {value} DESC NULLS LAST) END")
 
 
 def _ranks() -> str:
