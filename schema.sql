@@ -910,7 +910,8 @@ SELECT measures.*,
            CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY language, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_al,
            CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (growth IS NULL) ORDER BY growth DESC) END AS growth_rank_acl,
            CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language, (growth_before IS NULL) ORDER BY growth_before DESC) END AS growth_before_rank_acl
-  FROM measures;
+  FROM measures
+WITH NO DATA;
 
 CREATE UNIQUE INDEX leaderboard_profile_idx ON leaderboard (platform, profile_id);
 
@@ -989,6 +990,193 @@ UPDATE alembic_version SET version_num='0021' WHERE alembic_version.version_num 
 ALTER TABLE credential ADD COLUMN usage jsonb;
 
 UPDATE alembic_version SET version_num='0022' WHERE alembic_version.version_num = '0021';
+
+-- Running upgrade 0022 -> 0023
+
+CREATE TABLE profile_daily (
+        platform    text        NOT NULL,
+        profile_id  text        NOT NULL,
+        day         date        NOT NULL,
+        followers   float8      NOT NULL,
+        handle      text,
+        category    text,
+        language    text,
+        PRIMARY KEY (platform, profile_id, day)
+    );
+
+CREATE INDEX profile_daily_day_idx ON profile_daily (day);
+
+CREATE TABLE post_daily (
+        platform      text      NOT NULL,
+        post_id       text      NOT NULL,
+        day           date      NOT NULL,
+        profile_id    text      NOT NULL,
+        interactions  float8    NOT NULL,
+        PRIMARY KEY (platform, post_id, day)
+    );
+
+CREATE INDEX post_daily_day_idx ON post_daily (day);
+
+CREATE TABLE leaderboard_rollup (rolled_until timestamptz NOT NULL);
+
+CREATE TABLE leaderboard_label (
+        platform    text        NOT NULL,
+        profile_id  text        NOT NULL,
+        source      text        NOT NULL,
+        category    text,
+        language    text,
+        PRIMARY KEY (platform, profile_id)
+    );
+
+CREATE INDEX profile_log_time_brin ON profile_log USING brin (timestamp);
+
+CREATE INDEX post_log_time_brin ON post_log USING brin (timestamp);
+
+DROP MATERIALIZED VIEW leaderboard;
+
+DELETE FROM leaderboard_refreshed;
+
+CREATE MATERIALIZED VIEW leaderboard AS
+WITH profiles AS (
+    SELECT platform, profile_id,
+           max(ARRAY[(day - DATE '2000-01-01')::float8, followers]) AS latest,
+           max(ARRAY[(day - DATE '2000-01-01')::float8, followers]) FILTER (WHERE day <= (now() AT TIME ZONE 'UTC')::date - 7) AS before,
+           max(ARRAY[(day - DATE '2000-01-01')::float8, followers]) FILTER (WHERE day <= (now() AT TIME ZONE 'UTC')::date - 14) AS earlier,
+           max(ARRAY[day::text, handle]) AS handle,
+           max(ARRAY[day::text, category]) AS category,
+           max(ARRAY[day::text, language]) AS language
+      FROM profile_daily
+     WHERE day > (now() AT TIME ZONE 'UTC')::date - 60
+     GROUP BY platform, profile_id
+), posts AS (
+    SELECT platform, profile_id, day > (now() AT TIME ZONE 'UTC')::date - 7 AS recent,
+           (max(ARRAY[(day - DATE '2000-01-01')::float8, interactions]))[2] AS interactions
+      FROM post_daily
+     WHERE day > (now() AT TIME ZONE 'UTC')::date - 14
+     GROUP BY platform, post_id, profile_id, day > (now() AT TIME ZONE 'UTC')::date - 7
+), engagement AS (
+    SELECT platform, profile_id,
+           avg(interactions) FILTER (WHERE recent) AS recent,
+           avg(interactions) FILTER (WHERE NOT recent) AS before
+      FROM posts GROUP BY platform, profile_id
+), measures AS MATERIALIZED (
+    SELECT p.platform, p.profile_id, p.handle[2] AS handle,
+           coalesce(p.category[2], l.category) AS category,
+           coalesce(p.language[2], l.language) AS language,
+           p.latest[2] AS followers, p.before[2] AS followers_before,
+           round((100 * e.recent / nullif(p.latest[2], 0))::numeric, 4)::float8
+               AS engagement_rate,
+           round((100 * e.before / nullif(p.before[2], 0))::numeric, 4)::float8
+               AS engagement_rate_before,
+           p.latest[2] - p.before[2] AS growth,
+           p.before[2] - p.earlier[2] AS growth_before
+      FROM profiles p
+      LEFT JOIN engagement e USING (platform, profile_id)
+      LEFT JOIN leaderboard_label l USING (platform, profile_id)
+)
+SELECT measures.*,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform ORDER BY followers DESC NULLS LAST) END AS followers_rank_p,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_p,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, category ORDER BY followers DESC NULLS LAST) END AS followers_rank_pc,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_pc,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, language ORDER BY followers DESC NULLS LAST) END AS followers_rank_pl,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, language ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_pl,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language ORDER BY followers DESC NULLS LAST) END AS followers_rank_pcl,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_pcl,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (ORDER BY followers DESC NULLS LAST) END AS followers_rank_a,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_a,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY category ORDER BY followers DESC NULLS LAST) END AS followers_rank_ac,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY category ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_ac,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY language ORDER BY followers DESC NULLS LAST) END AS followers_rank_al,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY language ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_al,
+           CASE WHEN followers IS NOT NULL THEN rank() OVER (PARTITION BY category, language ORDER BY followers DESC NULLS LAST) END AS followers_rank_acl,
+           CASE WHEN followers_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language ORDER BY followers_before DESC NULLS LAST) END AS followers_before_rank_acl,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_p,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_p,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, category ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_pc,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_pc,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, language ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_pl,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, language ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_pl,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_pcl,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_pcl,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_a,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_a,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY category ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_ac,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY category ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_ac,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY language ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_al,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY language ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_al,
+           CASE WHEN engagement_rate IS NOT NULL THEN rank() OVER (PARTITION BY category, language ORDER BY engagement_rate DESC NULLS LAST) END AS engagement_rate_rank_acl,
+           CASE WHEN engagement_rate_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language ORDER BY engagement_rate_before DESC NULLS LAST) END AS engagement_rate_before_rank_acl,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform ORDER BY growth DESC NULLS LAST) END AS growth_rank_p,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_p,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, category ORDER BY growth DESC NULLS LAST) END AS growth_rank_pc,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_pc,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, language ORDER BY growth DESC NULLS LAST) END AS growth_rank_pl,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, language ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_pl,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language ORDER BY growth DESC NULLS LAST) END AS growth_rank_pcl,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY platform, category, language ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_pcl,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (ORDER BY growth DESC NULLS LAST) END AS growth_rank_a,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_a,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY category ORDER BY growth DESC NULLS LAST) END AS growth_rank_ac,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY category ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_ac,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY language ORDER BY growth DESC NULLS LAST) END AS growth_rank_al,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY language ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_al,
+           CASE WHEN growth IS NOT NULL THEN rank() OVER (PARTITION BY category, language ORDER BY growth DESC NULLS LAST) END AS growth_rank_acl,
+           CASE WHEN growth_before IS NOT NULL THEN rank() OVER (PARTITION BY category, language ORDER BY growth_before DESC NULLS LAST) END AS growth_before_rank_acl
+  FROM measures
+WITH NO DATA;
+
+CREATE UNIQUE INDEX leaderboard_profile_idx ON leaderboard (platform, profile_id);
+
+CREATE INDEX leaderboard_followers_p_idx ON leaderboard (platform, followers_rank_p, profile_id);
+
+CREATE INDEX leaderboard_followers_pc_idx ON leaderboard (platform, category, followers_rank_pc, profile_id);
+
+CREATE INDEX leaderboard_followers_pl_idx ON leaderboard (platform, language, followers_rank_pl, profile_id);
+
+CREATE INDEX leaderboard_followers_pcl_idx ON leaderboard (platform, category, language, followers_rank_pcl, profile_id);
+
+CREATE INDEX leaderboard_followers_a_idx ON leaderboard (followers_rank_a, platform, profile_id);
+
+CREATE INDEX leaderboard_followers_ac_idx ON leaderboard (category, followers_rank_ac, platform, profile_id);
+
+CREATE INDEX leaderboard_followers_al_idx ON leaderboard (language, followers_rank_al, platform, profile_id);
+
+CREATE INDEX leaderboard_followers_acl_idx ON leaderboard (category, language, followers_rank_acl, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_p_idx ON leaderboard (platform, engagement_rate_rank_p, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_pc_idx ON leaderboard (platform, category, engagement_rate_rank_pc, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_pl_idx ON leaderboard (platform, language, engagement_rate_rank_pl, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_pcl_idx ON leaderboard (platform, category, language, engagement_rate_rank_pcl, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_a_idx ON leaderboard (engagement_rate_rank_a, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_ac_idx ON leaderboard (category, engagement_rate_rank_ac, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_al_idx ON leaderboard (language, engagement_rate_rank_al, platform, profile_id);
+
+CREATE INDEX leaderboard_engagement_rate_acl_idx ON leaderboard (category, language, engagement_rate_rank_acl, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_p_idx ON leaderboard (platform, growth_rank_p, profile_id);
+
+CREATE INDEX leaderboard_growth_pc_idx ON leaderboard (platform, category, growth_rank_pc, profile_id);
+
+CREATE INDEX leaderboard_growth_pl_idx ON leaderboard (platform, language, growth_rank_pl, profile_id);
+
+CREATE INDEX leaderboard_growth_pcl_idx ON leaderboard (platform, category, language, growth_rank_pcl, profile_id);
+
+CREATE INDEX leaderboard_growth_a_idx ON leaderboard (growth_rank_a, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_ac_idx ON leaderboard (category, growth_rank_ac, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_al_idx ON leaderboard (language, growth_rank_al, platform, profile_id);
+
+CREATE INDEX leaderboard_growth_acl_idx ON leaderboard (category, language, growth_rank_acl, platform, profile_id);
+
+UPDATE alembic_version SET version_num='0023' WHERE alembic_version.version_num = '0022';
 
 COMMIT;
 

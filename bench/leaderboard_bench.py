@@ -1,7 +1,8 @@
 """`beat bench leaderboard`: N profiles (spread over the registered platforms) with one
 snapshot a day for D days and two posts each snapshotted in each of the last two weeks, made in
-a scratch database; then the leaderboard view's CONCURRENTLY refresh, timed twice (from empty,
-then over itself: every row changes), and the latency of leaderboard pages and time series
+a scratch database oldest first; then the leaderboard refresh, timed three times (from empty:
+every snapshot rolled up and the view filled; again; after a tenth of the profiles got a new
+snapshot), and the latency of leaderboard pages and time series
 read through the HTTP API in process (random boards, first pages and pages further on)."""
 
 import asyncio
@@ -28,30 +29,29 @@ PROFILES_SQL = """
 INSERT INTO profile_log (platform, profile_id, metrics, dimensions, timestamp)
 SELECT m.platform, 'p' || i,
        jsonb_build_object(m.followers_metric,
-                          (i * 7919) % 1000000 + 100 + ($4 - d) * ((i * 31) % 200 - 20)
-                          + (i * d) % 13),
+                          (i * 7919) % 1000000 + 100 + ($4::int - $7::int) * ((i * 31) % 200 - 20)
+                          + (i * $7::int) % 13),
        jsonb_strip_nulls(jsonb_build_object(
            'handle', 'h' || i,
            'category', CASE WHEN i % 4 <> 0 THEN 'category' || i % $5 END,
            'language', CASE WHEN i % 5 > 1 THEN 'language' || i % $6 END)),
-       now() - d * interval '1 day' - (i % 1440) * interval '1 minute'
+       now() - $7::int * interval '1 day' - (i % 1440) * interval '1 minute'
   FROM generate_series($1::bigint, $2::bigint) AS i
   JOIN (SELECT platform, followers_metric, row_number() OVER (ORDER BY platform) - 1 AS slot
           FROM leaderboard_platform) AS m ON m.slot = i % $3
- CROSS JOIN generate_series(0, $4 - 1) AS d
 """
 POSTS_SQL = """
 INSERT INTO post_log (platform, post_id, profile_id, metrics, timestamp)
 SELECT m.platform, 'p' || i || '-' || post, 'p' || i,
-       jsonb_build_object('likes', (i * post * 17 + age) % 5000,
-                          'comments', (i + post + age) % 300),
-       now() - age * interval '1 day'
+       jsonb_build_object('likes', (i * post * 17 + $4::int) % 5000,
+                          'comments', (i + post + $4::int) % 300),
+       now() - $4::int * interval '1 day'
   FROM generate_series($1::bigint, $2::bigint) AS i
   JOIN (SELECT platform, row_number() OVER (ORDER BY platform) - 1 AS slot
           FROM leaderboard_platform) AS m ON m.slot = i % $3
  CROSS JOIN generate_series(1, 2) AS post
- CROSS JOIN (VALUES (2), (10)) AS ages(age)
 """
+POST_AGES = (10, 2)
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -68,11 +68,17 @@ async def generate(url: str, settings: Settings, profiles: int, days: int) -> di
         await keep_partitions(conn, ahead=days // 28 + 2, retention_months=None,
                               today=(datetime.now(UTC) - timedelta(days=days)).date())
         started = time.perf_counter()
-        for first in range(1, profiles + 1, CHUNK):
-            last = min(profiles, first + CHUNK - 1)
-            await conn.execute(PROFILES_SQL, first, last, platforms, days, CATEGORIES,
-                               LANGUAGES)
-            await conn.execute(POSTS_SQL, first, last, platforms)
+        # Oldest first, as snapshots arrive: a day's rows lie together on disk.
+        for day in range(days - 1, -1, -1):
+            for first in range(1, profiles + 1, CHUNK):
+                last = min(profiles, first + CHUNK - 1)
+                await conn.execute(PROFILES_SQL, first, last, platforms, days, CATEGORIES,
+                                   LANGUAGES, day)
+            for age in POST_AGES:
+                if age == day:
+                    for first in range(1, profiles + 1, CHUNK):
+                        await conn.execute(POSTS_SQL, first, min(profiles, first + CHUNK - 1),
+                                           platforms, age)
         await conn.execute("ANALYZE profile_log")
         await conn.execute("ANALYZE post_log")
         return {"platforms": platforms, "generate_s": time.perf_counter() - started,

@@ -133,7 +133,7 @@ def leaderboard_command(
 
     try:
         answer = read_with_pool(settings, read)
-    except leaderboards.BadCursor as exc:
+    except (leaderboards.BadCursor, leaderboards.NotComputed) as exc:
         raise UserError(str(exc)) from None
     if as_json:
         print(json.dumps(answer, default=iso))

@@ -170,6 +170,8 @@ class Settings(BaseSettings):
     # Seconds between refreshes of the leaderboard view by the maintenance leader (0: never;
     # `beat leaderboard --refresh` refreshes it at once).
     leaderboard_refresh_interval: float = Field(default=3600.0, ge=0)
+    # Sort memory of the refresh's connection (its 48 rank windows sort every profile).
+    leaderboard_work_mem: str = Field(default="256MB", pattern=r"^[1-9][0-9]{0,6}(kB|MB|GB)$")
 
     # Google Sheets (`beat links --sheet`): a service account, as the path of its JSON key file
     # or the JSON itself (a secret: never printed); the sheet must be shared with its email.

@@ -54,6 +54,11 @@ The parts a platform fills in, each optional but its name:
                      the metric called "followers" across platforms (default "followers")
     entity_tables    per kind ("profile", "post", "comment"), its table's key, counts, texts
                      and write time (EntityTable): the ClickHouse sink's full snapshots
+    profile_labels   "module:attribute" of a SELECT answering platform (API name),
+                     profile_id, category and language: what this package knows of
+                     profiles' categories and languages, its own or other platforms' (the
+                     GPT enrichment's answers); the leaderboards take them where a
+                     profile's own snapshots name none
 """
 
 import logging
@@ -334,6 +339,7 @@ class Platform:
     profile_metrics: tuple[str, ...] = ()
     followers_metric: str = "followers"
     entity_tables: Mapping[str, EntityTable] = field(default_factory=dict)
+    profile_labels: str | None = None
     description: str = ""
 
     def __post_init__(self) -> None:

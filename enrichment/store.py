@@ -32,6 +32,19 @@ SELECT aspect, prompt_name, prompt_version, model, result, tokens_in, tokens_out
  WHERE platform = $1 AND profile_id = $2
  ORDER BY aspect, updated_at DESC, id DESC
 """
+# The leaderboards' labels of each enriched profile (Platform.profile_labels): the category
+# of its newest categ_lang_topics answer, and the language of its newest answer naming one (the
+# first of `languages`, or `language`), under the platform's API name.
+LABELS = """
+SELECT upper(platform) AS platform, profile_id,
+       (array_agg(nullif(lower(result ->> 'category'), '') ORDER BY updated_at DESC, id DESC)
+            FILTER (WHERE aspect = 'base_categ_lang_topics'))[1] AS category,
+       (array_agg(nullif(lower(coalesce(result -> 'languages' ->> 0, result ->> 'language')), '')
+                  ORDER BY updated_at DESC, id DESC))[1] AS language
+  FROM gpt_enrichment
+ WHERE aspect IN ('base_categ_lang_topics', 'gender_location_lang')
+ GROUP BY platform, profile_id
+"""
 COLUMNS = ("platform", "profile_id", "handle", "aspect", "flow", "prompt_name",
            "prompt_version", "model", "result", "tokens_in", "tokens_out", "cost_usd", "calls",
            "task_id")

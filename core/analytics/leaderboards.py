@@ -1,8 +1,10 @@
-"""Leaderboards: the `leaderboard` materialized view (migration 0017) ranks every profile
-snapshotted in the last 60 days by followers, engagement rate and 7-day growth, per platform
-and across platforms, alone and within its category, language or both, now and 7 days before
-(the rank change). The maintenance leader refreshes it CONCURRENTLY every
-LEADERBOARD_REFRESH_INTERVAL seconds; a page is one index range scan of a precomputed rank."""
+"""Leaderboards: the `leaderboard` materialized view (migrations 0020, 0023) ranks every
+profile snapshotted in the last 60 days by followers, engagement rate and 7-day growth, per
+platform and across platforms, alone and within its category, language or both, now and 7
+days before (the rank change). It reads the daily rollups (core/analytics/rollups.py), which
+each refresh first brings up to date. The maintenance leader refreshes it every
+LEADERBOARD_REFRESH_INTERVAL seconds, CONCURRENTLY once it holds data (the first refresh fills
+the view the migration left empty); a page is one index range scan of a precomputed rank."""
 
 import asyncio
 import base64
@@ -17,6 +19,7 @@ from typing import Any, Literal
 import asyncpg
 
 from core import db
+from core.analytics.rollups import roll_up, sync_labels
 from core.analytics.timeseries import number
 from core.config import Settings
 from core.db import DB_ERRORS
@@ -33,6 +36,15 @@ REFRESH_ERRORS: tuple[type[BaseException], ...] = (*DB_ERRORS, OSError)
 
 class BadCursor(ValueError):
     """The cursor was not given by this leaderboard."""
+
+
+class NotComputed(LookupError):
+    """The leaderboard has not been computed yet: the maintenance leader's first refresh (or
+    `beat leaderboard --refresh`) fills it."""
+
+    def __init__(self) -> None:
+        super().__init__("the leaderboard has not been computed yet: the maintenance leader's "
+                         "first refresh fills it (or run `beat leaderboard --refresh`)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,12 +76,20 @@ async def sync_platforms(conn: Any, settings: Settings) -> None:
             rows)
 
 
-async def refresh(conn: Any, settings: Settings) -> float:
-    """Recompute the view without blocking its readers; the seconds it took."""
+async def refresh(conn: Any, settings: Settings, rebuild: bool = False) -> float:
+    """Bring the rollups and labels up to date, then recompute the view: CONCURRENTLY (its
+    readers never wait) once it holds data, plainly the first time; the seconds it took.
+    `rebuild` rolls every snapshot up again (after some were written with past times)."""
     started = time.perf_counter()
     await sync_platforms(conn, settings)
+    await sync_labels(conn, settings)
+    await roll_up(conn, rebuild)
     async with conn.transaction():  # now() is the moment the view was computed as of
-        await conn.execute("REFRESH MATERIALIZED VIEW CONCURRENTLY leaderboard")
+        await conn.execute(f"SET LOCAL work_mem = '{settings.leaderboard_work_mem}'")
+        populated = await conn.fetchval(
+            "SELECT relispopulated FROM pg_class WHERE oid = 'leaderboard'::regclass")
+        await conn.execute("REFRESH MATERIALIZED VIEW"
+                           f"{' CONCURRENTLY' if populated else ''} leaderboard")
         await conn.execute("DELETE FROM leaderboard_refreshed")
         await conn.execute("INSERT INTO leaderboard_refreshed (refreshed_at) VALUES (now())")
     return time.perf_counter() - started
@@ -136,9 +156,15 @@ async def read_page(pool: Any, board: Board, limit: int = 50,
     args: list[Any] = [board.platform, board.category, board.language, limit + 1]
     if cursor:
         args += list(decode_cursor(cursor))
-    rows = await pool.fetch(page_query(board, after=bool(cursor)), *args)
-    more, rows = len(rows) > limit, rows[:limit]
+    # Known before the view is read: its first refresh holds a lock readers would wait on.
     computed = await pool.fetchval("SELECT max(refreshed_at) FROM leaderboard_refreshed")
+    if computed is None:
+        raise NotComputed
+    try:
+        rows = await pool.fetch(page_query(board, after=bool(cursor)), *args)
+    except asyncpg.ObjectNotInPrerequisiteStateError:  # emptied again (a migration)
+        raise NotComputed from None
+    more, rows = len(rows) > limit, rows[:limit]
     last = rows[-1] if rows else None
     return {"platform": board.platform or ACROSS, "by": board.by, "category": board.category,
             "language": board.language, "computed_at": computed,

@@ -105,7 +105,8 @@ class LeaderboardPublic(BaseModel):
 
 
 @router.get("/leaderboards/{platform}", response_model=LeaderboardPublic,
-            responses={404: {"description": "No such platform"}})
+            responses={404: {"description": "No such platform"},
+                       503: {"description": "Not computed yet (before the first refresh)"}})
 async def leaderboard(
         queue: QueueDep, settings: SettingsDep,
         platform: Annotated[str, Path(max_length=40, description="A platform's API name, or "
@@ -119,7 +120,8 @@ async def leaderboard(
     followers, in percent) or growth (followers gained in 7 days), on one platform or across
     all (ALL), within a category and/or language when given; `rank_change` is the rank 7 days
     before minus this one (positive: moved up). As of the view's last refresh
-    (`computed_at`); pass `next_cursor` back as `cursor` for the next page."""
+    (`computed_at`); pass `next_cursor` back as `cursor` for the next page. 503 until the
+    maintenance leader's first refresh has computed it."""
     name = None if platform.upper() == leaderboards.ACROSS else \
         platform_named(settings, platform).api_name
     board = leaderboards.Board(name, by, category, language)
@@ -127,3 +129,6 @@ async def leaderboard(
         return await leaderboards.read_page(queue.pool, board, limit, cursor)
     except leaderboards.BadCursor as exc:
         raise invalid(["query", "cursor"], str(exc)) from None
+    except leaderboards.NotComputed as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=str(exc),
+                            headers={"Retry-After": "60"}) from None

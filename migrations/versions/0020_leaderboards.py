@@ -6,7 +6,9 @@ does not say), and its rank by each of them, per platform and across platforms, 
 within its category, language or both; the same ranks for the 7 days before give the rank
 change. `leaderboard_platform` says which metric is each platform's audience (written from the
 platform registry before each refresh: core names no platform). The maintenance leader
-refreshes the view CONCURRENTLY (core/analytics/leaderboards.py), so reads never wait.
+refreshes the view CONCURRENTLY (core/analytics/leaderboards.py), so reads never wait. The view
+is created WITH NO DATA (nothing computed while migrating a big database): the first refresh
+fills it.
 
 Revision ID: 0020
 Revises: 0019
@@ -87,6 +89,7 @@ WITH snapshots AS (
 SELECT measures.*,
            {_ranks()}
   FROM measures
+WITH NO DATA
 """
 
 

@@ -66,3 +66,14 @@ async def test_a_refresh_then_a_wrong_measure(env: dict[str, str], pool: asyncpg
     wrong = run(env, "YOUTUBE", "--by", "likes")
     assert wrong.returncode == 2 and "followers, engagement_rate or growth" not in wrong.stderr
     assert "one of followers, engagement_rate, growth" in wrong.stderr
+
+
+async def test_before_the_first_refresh_it_says_so(env: dict[str, str], pool: asyncpg.Pool,
+                                                   generated: datetime) -> None:
+    await pool.execute("REFRESH MATERIALIZED VIEW leaderboard WITH NO DATA;"
+                       " DELETE FROM leaderboard_refreshed")  # as the migration leaves it
+    done = run(env, "ALL")
+    assert done.returncode == 2 and "not been computed yet" in done.stderr
+    assert "beat leaderboard --refresh" in done.stderr and "Traceback" not in done.stderr
+    filled = run(env, "ALL", "--refresh", "--limit", "1", "--json")
+    assert filled.returncode == 0 and len(json.loads(filled.stdout)["items"]) == 1

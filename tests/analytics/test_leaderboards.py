@@ -18,41 +18,54 @@ PLATFORMS = {"YOUTUBE": "subscribers", "INSTAGRAM": "followers", "X": "followers
 CATEGORIES = ["music", "food", "tech"]
 LANGUAGES = ["en", "hi"]
 
-# Per profile seen in the 60 days before $1: its audience now, 7 and 14 days before, its
-# latest dimensions, and its posts' mean interactions (each post's latest snapshot) in the last
-# 7 days and the 7 days before; each figure read on its own, row by row.
+# Per profile seen in the 60 UTC days up to $1's (today and the 59 before): its audience now,
+# on the last snapshot of a day at least 7 and 14 days before today, its latest dimensions
+# (where they name no category or language, the enrichment's newest answer), and its posts'
+# mean interactions (each post's latest snapshot) over the last 7 days (today included) and the
+# 7 days before; each figure read on its own, row by row, from the raw snapshots.
 RECOUNT = """
-WITH ids AS (
-    SELECT DISTINCT l.platform, l.profile_id, m.followers_metric AS key
-      FROM profile_log l JOIN leaderboard_platform m USING (platform)
-     WHERE l.timestamp > $1::timestamptz - interval '60 days'
+WITH bounds AS (
+    SELECT date_trunc('day', $1::timestamptz AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' AS today
+), ids AS (
+    SELECT DISTINCT l.platform, l.profile_id, m.followers_metric AS key, b.today
+      FROM profile_log l JOIN leaderboard_platform m USING (platform) CROSS JOIN bounds b
+     WHERE l.timestamp >= b.today - interval '59 days' AND l.metrics ? m.followers_metric
 ), figures AS (
     SELECT i.platform, i.profile_id,
            (SELECT (metrics ->> i.key)::float8 FROM profile_log l
              WHERE (l.platform, l.profile_id) = (i.platform, i.profile_id)
-               AND l.timestamp > $1::timestamptz - interval '60 days'
-               AND l.timestamp <= $1::timestamptz
+               AND l.timestamp >= i.today - interval '59 days' AND l.metrics ? i.key
              ORDER BY l.timestamp DESC LIMIT 1) AS followers,
            (SELECT (metrics ->> i.key)::float8 FROM profile_log l
              WHERE (l.platform, l.profile_id) = (i.platform, i.profile_id)
-               AND l.timestamp > $1::timestamptz - interval '60 days'
-               AND l.timestamp <= $1::timestamptz - interval '7 days'
+               AND l.timestamp >= i.today - interval '59 days' AND l.metrics ? i.key
+               AND l.timestamp < i.today - interval '6 days'
              ORDER BY l.timestamp DESC LIMIT 1) AS followers_before,
            (SELECT (metrics ->> i.key)::float8 FROM profile_log l
              WHERE (l.platform, l.profile_id) = (i.platform, i.profile_id)
-               AND l.timestamp > $1::timestamptz - interval '60 days'
-               AND l.timestamp <= $1::timestamptz - interval '14 days'
+               AND l.timestamp >= i.today - interval '59 days' AND l.metrics ? i.key
+               AND l.timestamp < i.today - interval '13 days'
              ORDER BY l.timestamp DESC LIMIT 1) AS followers_earlier,
            (SELECT dimensions FROM profile_log l
              WHERE (l.platform, l.profile_id) = (i.platform, i.profile_id)
+               AND l.timestamp >= i.today - interval '59 days' AND l.metrics ? i.key
              ORDER BY l.timestamp DESC LIMIT 1) AS dimensions,
+           (SELECT result ->> 'category' FROM gpt_enrichment g
+             WHERE upper(g.platform) = i.platform AND g.profile_id = i.profile_id
+               AND g.aspect = 'base_categ_lang_topics'
+             ORDER BY g.updated_at DESC, g.id DESC LIMIT 1) AS enriched_category,
+           (SELECT coalesce(result -> 'languages' ->> 0, result ->> 'language')
+              FROM gpt_enrichment g
+             WHERE upper(g.platform) = i.platform AND g.profile_id = i.profile_id
+               AND g.aspect IN ('base_categ_lang_topics', 'gender_location_lang')
+             ORDER BY g.updated_at DESC, g.id DESC LIMIT 1) AS enriched_language,
            (SELECT avg(x) FROM (
                 SELECT DISTINCT ON (post_id)
                        coalesce((metrics ->> 'likes')::float8, 0)
                        + coalesce((metrics ->> 'comments')::float8, 0) AS x
                   FROM post_log p
                  WHERE (p.platform, p.profile_id) = (i.platform, i.profile_id)
-                   AND p.timestamp > $1::timestamptz - interval '7 days'
+                   AND p.timestamp >= i.today - interval '6 days'
                  ORDER BY post_id, p.timestamp DESC) s) AS interactions,
            (SELECT avg(x) FROM (
                 SELECT DISTINCT ON (post_id)
@@ -60,13 +73,15 @@ WITH ids AS (
                        + coalesce((metrics ->> 'comments')::float8, 0) AS x
                   FROM post_log p
                  WHERE (p.platform, p.profile_id) = (i.platform, i.profile_id)
-                   AND p.timestamp > $1::timestamptz - interval '14 days'
-                   AND p.timestamp <= $1::timestamptz - interval '7 days'
+                   AND p.timestamp >= i.today - interval '13 days'
+                   AND p.timestamp < i.today - interval '6 days'
                  ORDER BY post_id, p.timestamp DESC) s) AS interactions_before
       FROM ids i
 )
-SELECT platform, profile_id, dimensions ->> 'category' AS category,
-       dimensions ->> 'language' AS language, followers, followers_before,
+SELECT platform, profile_id,
+       coalesce(dimensions ->> 'category', enriched_category) AS category,
+       coalesce(dimensions ->> 'language', enriched_language) AS language,
+       followers, followers_before,
        followers - followers_before AS growth,
        followers_before - followers_earlier AS growth_before,
        round((100 * interactions / nullif(followers, 0))::numeric, 4)::float8
@@ -109,7 +124,7 @@ async def generated(pool: asyncpg.Pool, settings: Settings) -> datetime:
     await pool.executemany("INSERT INTO post_log (platform, post_id, profile_id, metrics,"
                            " timestamp) VALUES ($1, $2, $3, $4, $5)", posts)
     async with pool.acquire() as conn:
-        await refresh(conn, settings)
+        await refresh(conn, settings, rebuild=True)  # snapshots written with past times
     computed: datetime = await pool.fetchval("SELECT refreshed_at FROM leaderboard_refreshed")
     return computed
 
