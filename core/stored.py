@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from core.platforms import Freshness, InvalidId, Page
+from core.lookups import Freshness, InvalidId, Page
 from core.validation import INT64_MAX, check_timestamp
 
 BAD_CURSOR = "cursor is not a next_cursor this API gave"

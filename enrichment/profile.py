@@ -11,7 +11,8 @@ import asyncpg
 
 from core.config import Settings
 from core.errors import NotFound, Permanent
-from core.platforms import InvalidId, Lookups, registry
+from core.lookups import InvalidId, Lookups
+from core.platforms import registry
 
 PLATFORM = "instagram"
 CAPTION_CHARS = 600  # of each caption: the start says what a post is about

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
+from core.lookups import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
 from core.stored import StoredRow, freshness_of, newest_first, thumbnail
 from facebook.store import fetch_one, sql
 

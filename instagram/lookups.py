@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
+from core.lookups import InvalidId, LinkFigures, Lookup, Lookups, RecentPosts, Refresh
 from core.stored import StoredRow, freshness_of, newest_first, thumbnail
 from instagram.store import fetch_one, sql
 

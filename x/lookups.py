@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Any, Literal
 
-from core.platforms import InvalidId, LinkFigures, Lookup, Lookups, Refresh
+from core.lookups import InvalidId, LinkFigures, Lookup, Lookups, Refresh
 from core.stored import StoredRow, freshness_of, thumbnail
 from x.store import fetch_one, sql
 

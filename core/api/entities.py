@@ -24,7 +24,8 @@ from core.api.freshness import (
     refresh_task,
     wait_for,
 )
-from core.platforms import InvalidId, Lookup, Lookups, Platform, load_attribute
+from core.lookups import InvalidId, Lookup, Lookups
+from core.platforms import Platform, load_attribute
 from core.queue import Status
 from core.validation import RowId, SafeStr
 

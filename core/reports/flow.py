@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from core.flows import StrictParams, TaskContext, flow
-from core.platforms import LinkFigures
+from core.lookups import LinkFigures
 from core.reports.job import run_report
 from core.reports.report import ReportRow, reason_of
 

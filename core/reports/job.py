@@ -19,18 +19,8 @@ from typing import Any
 from core.config import Settings
 from core.errors import NotFound, NotVisible
 from core.links import Link, Router
-from core.platforms import (
-    Figures,
-    FollowRedirect,
-    InvalidId,
-    LinkFigures,
-    Lookup,
-    Lookups,
-    NotALink,
-    Platform,
-    Refresh,
-    registry,
-)
+from core.lookups import Figures, InvalidId, LinkFigures, Lookup, Lookups, Refresh
+from core.platforms import FollowRedirect, NotALink, Platform, registry
 from core.queue import NewTask, Queue, Status, Task
 from core.reports import report as r
 from core.reports.report import ReportRow

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from core.platforms import LinkFigures
+from core.lookups import LinkFigures
 
 COLUMNS = ("URL", "platform", "page/channel/author", "followers", "likes", "comments",
            "shares", "views", "engagement", "caption", "date", "thumbnail link", "status")

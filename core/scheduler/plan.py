@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from core.platforms import Refresh, RefreshCost
+from core.lookups import Refresh
+from core.platforms import RefreshCost
 from core.scheduler.budget import Allowance, calls_for
 
 

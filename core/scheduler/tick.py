@@ -16,7 +16,8 @@ from typing import Any
 from core import sqlfile
 from core.budgets import read_budgets
 from core.config import Settings
-from core.platforms import InvalidId, Lookups, Platform, RefreshCost, registry
+from core.lookups import InvalidId, Lookups
+from core.platforms import Platform, RefreshCost, registry
 from core.queue import NewTask, Queue
 from core.ratelimit import RateLimiter
 from core.scheduler import outcomes

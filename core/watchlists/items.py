@@ -13,7 +13,8 @@ from pydantic import Field, model_validator
 
 from core.config import Settings
 from core.links import Link, Router
-from core.platforms import LINK_KINDS, InvalidId, NotALink, Platform
+from core.lookups import InvalidId
+from core.platforms import LINK_KINDS, NotALink, Platform
 from core.validation import SafeStr, StrictModel
 
 MAX_ITEMS = 10_000

@@ -8,17 +8,10 @@ from urllib.parse import SplitResult
 from pydantic import BaseModel, ConfigDict
 from pydantic_settings import SettingsConfigDict
 
+from core.lookups import InvalidId, Lookup, Lookups, Refresh
 from core.normalized import Normalized
 from core.parsing import UnknownShape
-from core.platforms import (
-    InvalidId,
-    Lookup,
-    Lookups,
-    NotALink,
-    Platform,
-    PlatformSettings,
-    Refresh,
-)
+from core.platforms import NotALink, Platform, PlatformSettings
 
 TOY_TABLE = """
 CREATE TABLE IF NOT EXISTS toy_profile (

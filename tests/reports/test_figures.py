@@ -9,7 +9,8 @@ import asyncpg
 import pytest
 
 from core.config import Settings
-from core.platforms import InvalidId, LinkFigures, Lookups, Refresh, registry
+from core.lookups import InvalidId, LinkFigures, Lookups, Refresh
+from core.platforms import registry
 
 WHEN = datetime(2026, 3, 1, 12, 30, tzinfo=UTC)
 CHANNEL = "UC" + "a" * 22

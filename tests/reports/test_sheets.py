@@ -20,7 +20,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from core.config import Settings
-from core.platforms import LinkFigures
+from core.lookups import LinkFigures
 from core.reports.report import COLUMNS, ReportRow
 from core.reports.sheet_format import ORANGE, cell_values
 from core.reports.sheets import (

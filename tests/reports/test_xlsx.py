@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from core.platforms import LinkFigures
+from core.lookups import LinkFigures
 from core.reports.csvfile import write_csv
 from core.reports.report import COLUMNS, ReportRow, engagement, reason_of
 from core.reports.xlsx import write_xlsx

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from core.platforms import InvalidId, Lookup, Lookups, Platform, Refresh
+from core.lookups import InvalidId, Lookup, Lookups, Refresh
+from core.platforms import Platform
 
 
 async def _nothing(pool: Any) -> None:

@@ -5,7 +5,8 @@ unit, so the items that fill an opened call cost nothing more)."""
 from datetime import UTC, datetime, timedelta
 
 from core.budgets import Budgets, CredentialBudget, LimitBudget, SourceBudget
-from core.platforms import Refresh, RefreshCost
+from core.lookups import Refresh
+from core.platforms import RefreshCost
 from core.scheduler.budget import allowance
 from core.scheduler.plan import Candidate, Plan, PlatformPlan, Watched, choose, urgency_order
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from core.errors import Permanent
-from core.platforms import InvalidId
+from core.lookups import InvalidId
 from sandbox.x import world as w
 from tests.x.conftest import Beat
 from x.flows import ProfileParams, TweetParams, refresh_x_post, refresh_x_profile
