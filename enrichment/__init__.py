@@ -6,8 +6,7 @@ language labels the leaderboards read), so core never names it; it reads Instagr
 the registry, never by importing the platform."""
 
 from core.platforms import Platform
-from enrichment.chat import SOURCE
-from enrichment.settings import EnrichmentSettings
+from enrichment.settings import SOURCE, EnrichmentSettings
 
 PLATFORM = Platform(
     name="enrichment",

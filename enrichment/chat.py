@@ -21,9 +21,8 @@ from core.errors import CredentialInvalid, Permanent, RateLimited, SourceUnavail
 from core.ratelimit import process_limiter, source_limits
 from core.sources import Director
 from enrichment.prompts import Prompt
-from enrichment.settings import EnrichmentSettings
+from enrichment.settings import SOURCE, EnrichmentSettings
 
-SOURCE = "openai_chat"
 DEFAULT_RETRY_AFTER_S = 20.0
 FIX_REQUEST = ("Your answer was not valid: {error}\nAnswer again with only the JSON object, "
                "valid against the schema.")

@@ -12,6 +12,7 @@ from pydantic_settings import NoDecode, SettingsConfigDict
 from core.config import Settings, split_list
 from core.platforms import PlatformSettings, sandboxed
 
+SOURCE = "openai_chat"  # the chat model as a source: its limits, its breaker
 OPENAI_URL = "https://api.openai.com/v1"
 SANDBOX_KEY = "sk-sandbox-beat"  # the sandbox takes any key; this one says where it came from
 
