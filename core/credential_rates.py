@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import Settings
-from core.platforms import registry
-from core.ratelimit import RateLimiter, credential_limit, process_limiter
+from core.ratelimit import RateLimiter, credential_limit, declared, process_limiter
 
 RECENT_S = 5.0  # a refusal older than this says nothing about when a credential frees
 
@@ -19,12 +18,8 @@ RECENT_S = 5.0  # a refusal older than this says nothing about when a credential
 def credential_rates(settings: Settings) -> dict[str, list[str]]:
     """Each source's per-credential limit specs ("N/window"): CREDENTIAL_LIMITS where it names
     the source, else the defaults its platform declares."""
-    rates: dict[str, list[str]] = {}
-    for platform in registry(settings).values():
-        rates.update({source: list(specs) for source, specs in
-                      platform.credential_limits.items()})
-    rates.update(settings.credential_limits)
-    return {source: specs for source, specs in rates.items() if specs}
+    return {source: list(specs) for source, specs in
+            declared(settings, "credential_limits").items() if specs}
 
 
 @dataclass

@@ -334,25 +334,28 @@ def process_limiter(settings: Settings) -> RateLimiter | None:
     return _process_limiters[key]
 
 
+def declared(settings: Settings, name: str) -> dict[str, Any]:
+    """Per source, the setting `name` (SOURCE_LIMITS, CREDENTIAL_LIMITS, CREDENTIAL_QUOTAS)
+    where it names the source, else what the source's platform declares in its field of the
+    same name."""
+    by_source: dict[str, Any] = {}
+    for platform in registry(settings).values():
+        by_source.update(getattr(platform, name))
+    by_source.update(getattr(settings, name))
+    return by_source
+
+
 def source_limits(settings: Settings) -> dict[str, list[Limit]]:
     """Each source's limits: SOURCE_LIMITS where it names the source, else the defaults its
     platform declares (`Platform.source_limits`)."""
-    specs_by_source: dict[str, list[str]] = {}
-    for platform in registry(settings).values():
-        specs_by_source.update(platform.source_limits)
-    specs_by_source.update(settings.source_limits)
     return {name: [parse_limit(f"source:{name}:{spec}") for spec in specs]
-            for name, specs in specs_by_source.items() if specs}
+            for name, specs in declared(settings, "source_limits").items() if specs}
 
 
 def credential_quotas(settings: Settings) -> dict[str, str]:
     """Each source's per-credential quota spec: CREDENTIAL_QUOTAS where it names the source,
     else the default its platform declares (`Platform.credential_quotas`)."""
-    quotas: dict[str, str] = {}
-    for platform in registry(settings).values():
-        quotas.update(platform.credential_quotas)
-    quotas.update(settings.credential_quotas)
-    return quotas
+    return declared(settings, "credential_quotas")
 
 
 def quota_limit(source: str, credential_id: str, spec: str) -> Limit:
