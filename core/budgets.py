@@ -93,6 +93,9 @@ class Budgets:
                 "sources": [source.line() for source in self.sources],
                 "live": [limit.line() for limit in self.live]}
 
+    def source(self, name: str) -> SourceBudget | None:
+        return next((s for s in self.sources if s.source == name), None)
+
 
 def credential_state(info: Any, now: datetime) -> tuple[str, datetime | None]:
     if not info.enabled:

@@ -92,7 +92,7 @@ def allowance(budgets: Budgets, source: str, reserve_share: float, tick_s: float
     RefreshCost.credential says it."""
     if budgets.limiter not in ("ok", "off"):
         return Allowance(source, blocked=f"limits not read: {budgets.limiter}")
-    found = next((s for s in budgets.sources if s.source == source), None)
+    found = budgets.source(source)
     if needs_credential and not _usable(budgets, source):
         return Allowance(source, blocked="no usable credential")
     if budgets.limiter == "off" or found is None:
@@ -128,7 +128,7 @@ def _usable(budgets: Budgets, source: str) -> bool:
     the allowance then says so)."""
     if budgets.limiter not in ("ok", "off"):
         return True
-    found = next((s for s in budgets.sources if s.source == source), None)
+    found = budgets.source(source)
     return found is not None and any(c.state == "usable" for c in found.credentials)
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from core.budget_rows import BudgetRow, budget_rows
-from core.budgets import read_budgets
+from core.budgets import credential_state, read_budgets
 from core.config import Settings
 from core.platforms import registry
 from core.ratelimit import RateLimiter, RateLimiterUnavailable, source_limits
@@ -112,16 +112,10 @@ async def credentials(pool: asyncpg.Pool) -> list[CredentialState]:
     now = datetime.now(UTC)
     states = []
     for info in await store.list_infos(pool):
-        if not info.enabled:
-            state = "disabled"
-        elif info.data_access_expired:
-            state = "expired"
-        elif info.resting(now):
-            state = "resting"
-        else:
-            state = "in use"
+        state, until = credential_state(info, now)
         masked = ", ".join(f"{k}={v}" for k, v in sorted(info.masked.items()))
         error = None if info.last_error is None else redact.scrub(info.last_error)
-        states.append(CredentialState(info.id, info.source, info.handle, state, masked,
-                                      info.disabled_till if state == "resting" else None, error))
+        states.append(CredentialState(info.id, info.source, info.handle,
+                                      "in use" if state == "usable" else state, masked, until,
+                                      error))
     return states
