@@ -2,10 +2,9 @@
 "comment"), so that core can read what is stored about many entities in one query without
 naming a platform: the ClickHouse sink writes them as full snapshots."""
 
-import re
 from dataclasses import dataclass
 
-_IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
+from core.posttext import not_plain
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +24,7 @@ class EntityTable:
 
     def __post_init__(self) -> None:
         names = (self.table, self.key, self.stored, self.source, *self.metrics, *self.texts)
-        bad = [name for name in names if not _IDENTIFIER.match(name)]
+        bad = not_plain(*names)
         if bad or not self.metrics:
             raise ValueError(f"entity table {self.table}: columns must be plain lower-case "
                              f"identifiers, with some metrics ({bad})")

@@ -8,6 +8,12 @@ from dataclasses import dataclass
 _IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]*$")
 
 
+def not_plain(*names: str) -> list[str]:
+    """The names that are no plain lower-case SQL identifier (columns declared by platforms are
+    put into SQL as they are, so they must be)."""
+    return [name for name in names if not _IDENTIFIER.match(name)]
+
+
 @dataclass(frozen=True, slots=True)
 class PostText:
     """Columns of the platform's post table: `key` is the id its post events carry as
@@ -27,7 +33,7 @@ class PostText:
     def __post_init__(self) -> None:
         names = (self.table, self.key, self.published, self.author, self.stored,
                  *self.texts, *self.engagement)
-        bad = [name for name in names if not _IDENTIFIER.match(name)]
+        bad = not_plain(*names)
         if bad or not self.texts or not self.engagement:
             raise ValueError(f"post text of {self.table}: columns must be plain lower-case "
                              f"identifiers, with some texts and engagement counts ({bad})")
@@ -57,7 +63,6 @@ class CommentThreads:
     likes: str
 
     def __post_init__(self) -> None:
-        bad = [name for name in (self.table, self.key, self.parent, self.post, self.likes)
-               if not _IDENTIFIER.match(name)]
+        bad = not_plain(self.table, self.key, self.parent, self.post, self.likes)
         if bad:
             raise ValueError(f"comment threads of {self.table}: not plain identifiers: {bad}")
