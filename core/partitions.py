@@ -21,6 +21,15 @@ LOG_TABLES = ("profile_log", "post_log")
 # refresh) it would queue every writer of snapshots. It gives up after this long instead, and
 # the next round tries again.
 LOCK_TIMEOUT_MS = 2000
+
+
+async def _lock_parent(conn: asyncpg.Connection, table: str) -> None:
+    """Every change locks the partitioned table before any of its partitions, in the order a
+    TRUNCATE or a DROP of the table takes them: reading the DEFAULT partition first and then
+    waiting for the table would deadlock against a TRUNCATE holding the table and waiting for
+    the partition."""
+    await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+    await conn.execute(f"LOCK TABLE ONLY {table} IN ACCESS EXCLUSIVE MODE")
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})(\d{2})$")
 
 
@@ -73,7 +82,7 @@ async def _create_month(conn: asyncpg.Connection, table: str, month: date) -> in
     create = (f"CREATE TABLE {name} PARTITION OF {table}"
               f" FOR VALUES FROM ('{low.isoformat()}') TO ('{high.isoformat()}')")
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        await _lock_parent(conn, table)
         waiting = await conn.fetchval(
             f"SELECT count(*) FROM {default} WHERE timestamp >= $1 AND timestamp < $2", low, high)
         if not waiting:
@@ -88,9 +97,9 @@ async def _create_month(conn: asyncpg.Connection, table: str, month: date) -> in
         return int(waiting)
 
 
-async def _drop(conn: asyncpg.Connection, name: str) -> bool:
+async def _drop(conn: asyncpg.Connection, table: str, name: str) -> bool:
     async with conn.transaction():
-        await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+        await _lock_parent(conn, table)
         await conn.execute(f"DROP TABLE {name}")
     return True
 
@@ -128,7 +137,7 @@ async def keep_partitions(conn: asyncpg.Connection, ahead: int, retention_months
                 f"DELETE FROM {table}_default WHERE timestamp < $1",
                 _bound(oldest_kept))).split()[-1])
             for month, name in sorted(existing.items()):
-                if month < oldest_kept and await _locked_out(conn, _drop, name):
+                if month < oldest_kept and await _locked_out(conn, _drop, table, name):
                     changes.dropped.append(name)
         wanted = {add_months(current, n) for n in range(ahead + 1)}
         wanted |= await _months_waiting_in_default(conn, table)
