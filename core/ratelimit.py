@@ -6,7 +6,7 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from datetime import time as dt_time
@@ -361,27 +361,3 @@ def credential_quotas(settings: Settings) -> dict[str, str]:
 def quota_limit(source: str, credential_id: str, spec: str) -> Limit:
     """One credential's quota: `quota_limit("youtube_data_api", "7", "10000/day@UTC")`."""
     return parse_limit(f"quota:{source}:{credential_id}:{spec}")
-
-
-CostBudget = Callable[[Any, int], Awaitable[bool]]
-
-
-def credential_budget(limiter: RateLimiter | None, rates: list[str], source: str = "",
-                      quota: str | None = None) -> CostBudget | None:
-    """A credential's budget check for a call of `cost` units (granted = it has budget, and the
-    budget is taken): its own limits (one slot a call) and its quota (`cost` units). The quota
-    is looked at first and taken last, so that a refusal by either wastes nothing of the other
-    but, in a race, one call's slot. None when there is nothing to check."""
-    if limiter is None or not (rates or quota):
-        return None
-
-    async def has_budget(credential: Any, cost: int = 1) -> bool:
-        spent = [quota_limit(source, str(credential.id), quota)] if quota else []
-        if spent and (cost > spent[0].limit or not (await limiter.peek(spent, cost)).granted):
-            return False
-        limits = [credential_limit(str(credential.id), rate) for rate in rates]
-        if limits and not (await limiter.acquire(limits)).granted:
-            return False
-        return not spent or (await limiter.acquire(spent, cost)).granted
-
-    return has_budget

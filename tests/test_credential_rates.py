@@ -10,7 +10,7 @@ import pytest
 from core.budgets import read_budgets
 from core.config import Settings
 from core.credential_rates import RateCheck, credential_rates, rate_check
-from core.ratelimit import RateLimiter
+from core.ratelimit import RateLimiter, quota_limit
 from core.scheduler.budget import allowance
 from credentials import store
 from credentials.crypto import Crypto, generate_key
@@ -84,3 +84,29 @@ async def test_budgets_show_each_credentials_own_limits_and_the_scheduler_sums_t
     assert all(lim.frees_at is not None for lim in limits[:2] if lim.used)
     [line] = allowance(found, GRAPH, 0.2, 60, {}).lines
     assert (line.allowed, line.remaining, line.reserve) == (400, 395, 80)
+
+
+async def test_a_quota_is_spent_by_cost_and_only_after_the_limits_grant(
+        pool: asyncpg.Pool, settings: Settings) -> None:
+    """A source with a per-credential quota (a YouTube key's daily units) spends `cost` units
+    a call; a call refused by the credential's own limits spends none of it."""
+    assert settings.redis_url  # a limiter of its own: the other tests' calls are not counted
+    limiter = RateLimiter.from_url(settings.redis_url, prefix=f"{settings.rate_limit_prefix}:q")
+    crypto, ids = await tokens(pool, 2)
+    credential, other = [await store.get(pool, crypto, ident) for ident in ids]
+    assert credential is not None and other is not None
+    check = RateCheck(limiter, ["2/min"], "quota_test", "5/day@UTC")
+    try:
+        assert not await check(credential, 6)  # more than a whole day: never
+        assert await check(credential, 4)
+        assert not await check(credential, 2)  # 1 unit left
+        assert await check(credential, 1)  # its second call this minute
+        assert not await check(credential, 1)  # no units left
+        fresh = RateCheck(limiter, ["1/min"], "quota_test", "5/day@UTC")
+        assert await fresh(other, 1)
+        assert not await fresh(other, 1)  # refused by the minute: the quota keeps 4
+        assert check.wait_s() is None and fresh.wait_s() is not None
+        left = await limiter.peek([quota_limit("quota_test", str(ids[1]), "5/day@UTC")], 4)
+        assert left.granted
+    finally:
+        await limiter.aclose()

@@ -11,10 +11,10 @@ import asyncpg
 
 from core.batching import MicroBatcher
 from core.config import Settings
-from core.credential_rates import credential_rates
+from core.credential_rates import rate_check
 from core.errors import NotFound
 from core.progress import ProgressReporter
-from core.ratelimit import credential_budget, credential_quotas, process_limiter, source_limits
+from core.ratelimit import process_limiter, source_limits
 from core.sources import Director, Source, Sourced
 from credentials.crypto import Crypto
 from youtube.models import DATA_API, Channel, Comment, Video
@@ -31,10 +31,7 @@ def build_sources(settings: Settings, pool: asyncpg.Pool) -> list[Source]:
     configured; YouTube Analytics (channel owners' reports) beside them."""
     own = YoutubeSettings.of(settings)
     crypto = Crypto.from_settings(settings)
-    budget = credential_budget(process_limiter(settings),
-                               credential_rates(settings).get(DATA_API, []), DATA_API,
-                               credential_quotas(settings).get(DATA_API))
-    keys = StoredKeys.create(pool, crypto, own.api_keys, budget)
+    keys = StoredKeys.create(pool, crypto, own.api_keys, rate_check(settings, DATA_API))
     owners = OwnerTokens(pool, crypto, OAuthClient(own.token_url(settings), own.oauth_client_id,
                                                    own.oauth_client_secret))
     sources: list[Source] = [DataApiSource(own.data_api_url(settings), keys),

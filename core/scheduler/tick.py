@@ -16,7 +16,7 @@ from typing import Any
 from core import sqlfile
 from core.budgets import read_budgets
 from core.config import Settings
-from core.lookups import InvalidId, Lookups
+from core.lookups import InvalidId, Lookups, Refresh
 from core.platforms import Platform, RefreshCost, registry
 from core.queue import NewTask, Queue
 from core.ratelimit import RateLimiter
@@ -95,32 +95,41 @@ async def watched_items(pool: Any, watchers: Watchers, watchlist: str | None = N
                                 await watched_rows(pool, watchers, watchlist, plan))
 
 
-async def active_keys(pool: Any, watchers: Watchers, rows: Rows) -> set[str]:
-    """The idempotency keys of the items' refreshes that are queued or running now."""
-    keys = []
-    for (platform, kind), group in rows.items():
-        lookups = watchers.lookups[platform]
-        for row in group:
-            try:
-                keys.append(RESERVED_KEY_PREFIX
-                            + lookups.watch_refresh(kind, row["item_id"]).key)
-            except InvalidId:
-                continue  # said when it would be chosen (candidates)
+ItemKey = tuple[str, str, str]  # (platform, kind, id)
+
+
+def refreshes(watchers: Watchers, keys: Iterable[ItemKey]) -> dict[ItemKey, Refresh]:
+    """Each item's refresh; an item whose id its platform rejects is logged and left out."""
+    found = {}
+    for platform, kind, ident in keys:
+        try:
+            found[platform, kind, ident] = watchers.lookups[platform].watch_refresh(kind, ident)
+        except InvalidId as exc:
+            log.warning("scheduler: %s %s %s cannot be refreshed: %s", platform, kind, ident,
+                        exc)
+    return found
+
+
+def row_keys(rows: Rows) -> list[ItemKey]:
+    return [(platform, kind, row["item_id"]) for (platform, kind), group in rows.items()
+            for row in group]
+
+
+async def active_keys(pool: Any, refreshing: Iterable[Refresh]) -> set[str]:
+    """The idempotency keys of these refreshes that are queued or running now."""
+    keys = [RESERVED_KEY_PREFIX + refresh.key for refresh in refreshing]
     return {row["idempotency_key"] for row in await pool.fetch(sql("active_keys"), keys)}
 
 
-def candidates(watchers: Watchers, items: list[Watched]) -> list[Candidate]:
+def candidates(watchers: Watchers, items: list[Watched],
+               found: dict[ItemKey, Refresh] | None = None) -> list[Candidate]:
+    """The items that can be refreshed, each with its refresh (from `found` when given) and
+    its cost."""
+    if found is None:
+        found = refreshes(watchers, ((i.platform, i.kind, i.id) for i in items))
     costs = watchers.costs()
-    found = []
-    for item in items:
-        try:
-            refresh = watchers.lookups[item.platform].watch_refresh(item.kind, item.id)
-        except InvalidId as exc:
-            log.warning("scheduler: %s %s %s cannot be refreshed: %s", item.platform, item.kind,
-                        item.id, exc)
-            continue
-        found.append(Candidate(item, refresh, costs.get(refresh.flow)))
-    return found
+    return [Candidate(item, refresh, costs.get(refresh.flow)) for item in items
+            if (refresh := found.get((item.platform, item.kind, item.id))) is not None]
 
 
 async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
@@ -132,13 +141,14 @@ async def plan_tick(pool: Any, settings: Settings, limiter: RateLimiter | None,
     rows = await watched_rows(pool, watchers, plan=plan)
     # In flight before fresh: a refresh that finishes between the two reads is seen in flight
     # (then fresh next tick), never as stale and no longer in flight, so refreshed twice.
-    active = await active_keys(pool, watchers, rows)
+    found = refreshes(watchers, row_keys(rows))
+    active = await active_keys(pool, found.values())
     items = await with_freshness(pool, watchers, rows)
     for item in items:
         plan.platforms.setdefault(item.platform, PlatformPlan(item.platform)).watched += 1
     ordered = urgency_order(items, now, settings.scheduler_staleness_cap)
     due = candidates(watchers, [i for i in ordered
-                                if i.staleness(now) >= settings.scheduler_refresh_at])
+                                if i.staleness(now) >= settings.scheduler_refresh_at], found)
     for candidate in due:
         platform = plan.platforms[candidate.item.platform]
         platform.due += 1

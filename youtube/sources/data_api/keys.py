@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from core.config import Settings
-from core.ratelimit import CostBudget
+from core.credential_rates import RateCheck
 from credentials import store
 from credentials.crypto import Crypto
 from credentials.manager import CredentialManager
@@ -72,14 +72,14 @@ class StoredKeys:
     host: a key rested by one worker is rested for all."""
 
     def __init__(self, manager: CredentialManager, imports: list[str],
-                 budget: CostBudget | None = None) -> None:
+                 budget: RateCheck | None = None) -> None:
         self.manager = manager
         self.imports = imports
         self.budget = budget
 
     @classmethod
     def create(cls, pool: asyncpg.Pool, crypto: Crypto, imports: list[str],
-               budget: CostBudget | None = None) -> "StoredKeys":
+               budget: RateCheck | None = None) -> "StoredKeys":
         return cls(CredentialManager(pool, crypto), imports, budget)
 
     async def pick(self, cost: int = 1) -> ApiKey | None:
