@@ -216,6 +216,13 @@ class Platform:
             raise ValueError(f"platform name {self.name!r}: lower-case letters, digits and _")
         if self.hosts and self.resolve is None:
             raise ValueError(f"platform {self.name}: hosts without a resolve function")
+        # The post and comment tables are named in more than one declaration: one table each.
+        for kind, other in (("post", self.post_text), ("comment", self.comment_threads)):
+            entity = self.entity_tables.get(kind)
+            if entity and other and (other.table, other.key) != (entity.table, entity.key):
+                raise ValueError(f"platform {self.name}: its {kind} table is {entity.table}"
+                                 f".{entity.key} in entity_tables but {other.table}.{other.key}"
+                                 f" in {type(other).__name__}")
 
     @property
     def api_name(self) -> str:

@@ -7,8 +7,10 @@ from collections.abc import Iterator
 import pytest
 
 from core.config import ConfigError, Settings
+from core.entities import EntityTable
 from core.flows import load_flows
 from core.platforms import Platform, get, register, registry, unregister
+from core.posttext import CommentThreads, PostText
 from core.ratelimit import source_limits
 from tests.platforms.toy import PLATFORM as TOY
 from tests.platforms.toy import ToySettings
@@ -52,6 +54,23 @@ def test_a_platform_name_is_one_lower_case_spelling() -> None:
         Platform(name="YouTube")
     with pytest.raises(ValueError, match="hosts without a resolve"):
         Platform(name="nohosts", hosts=frozenset({"a.example"}))
+
+
+def test_a_post_or_comment_table_is_the_same_table_in_every_declaration() -> None:
+    text = PostText(table="toy_post", key="post_id", texts=("text",), published="posted_at",
+                    author="author_id", engagement=("likes",))
+    threads = CommentThreads(table="toy_comment", key="comment_id", parent="parent_id",
+                             post="post_id", likes="likes")
+    same = {"post": EntityTable(table="toy_post", key="post_id", metrics=("likes",)),
+            "comment": EntityTable(table="toy_comment", key="comment_id", metrics=("likes",))}
+    Platform(name="toy", post_text=text, comment_threads=threads, entity_tables=same)
+    with pytest.raises(ValueError, match=r"its post table is toy_post.id in entity_tables but "
+                                         r"toy_post.post_id in PostText"):
+        Platform(name="toy", post_text=text, entity_tables={
+            "post": EntityTable(table="toy_post", key="id", metrics=("likes",))})
+    with pytest.raises(ValueError, match=r"its comment table is toy_reply.comment_id"):
+        Platform(name="toy", comment_threads=threads, entity_tables={
+            "comment": EntityTable(table="toy_reply", key="comment_id", metrics=("likes",))})
 
 
 def test_platform_settings_come_from_their_prefix_and_never_echo_a_value(
