@@ -10,10 +10,8 @@ are SourceUnavailable; a refused key is CredentialInvalid; any other 4xx is Perm
 
 import json
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
-from openai import AsyncOpenAI
 from pydantic import BaseModel, ValidationError
 
 from core.config import Settings
@@ -22,6 +20,9 @@ from core.ratelimit import process_limiter, source_limits
 from core.sources import Director
 from enrichment.prompts import Prompt
 from enrichment.settings import SOURCE, EnrichmentSettings
+
+if TYPE_CHECKING:
+    import openai
 
 DEFAULT_RETRY_AFTER_S = 20.0
 FIX_REQUEST = ("Your answer was not valid: {error}\nAnswer again with only the JSON object, "
@@ -63,6 +64,10 @@ class ChatSource:
                  http_client: Any = None) -> None:
         """`http_client`: an httpx-style AsyncClient for the SDK to send through (the tests
         reach the sandbox in process with one); the SDK's own by default."""
+        # The SDK takes 0.4 s to import: loaded by the first chat source, not by every process
+        # that loads the flows.
+        from openai import AsyncOpenAI
+
         key = own.api_key(settings)
         self.model = own.openai_model
         self.client = None if key is None else AsyncOpenAI(
@@ -73,6 +78,8 @@ class ChatSource:
     async def call(self, capability: str, **params: Any) -> Completion:
         if self.client is None:
             raise Permanent("OPENAI_API_KEY is not set (and no SANDBOX_URL)")
+        import openai  # imported by __init__ already
+
         try:
             reply = await self.client.chat.completions.create(model=self.model, **params)
         except openai.APIStatusError as exc:
@@ -85,7 +92,7 @@ class ChatSource:
                           reply.usage.prompt_tokens, reply.usage.completion_tokens)
 
 
-def translate(exc: openai.APIStatusError) -> Exception:
+def translate(exc: "openai.APIStatusError") -> Exception:
     status, message = exc.status_code, f"{SOURCE}: {exc.status_code} {exc.message}"
     if status == 429:
         return RateLimited(retry_after(exc.response.headers), message)
