@@ -77,7 +77,7 @@ def stop_signal_note(signum: int, count: int, grace: float) -> str | None:
     name = signal.Signals(signum).name
     if count == 1:
         again = "Ctrl-C" if signum == signal.SIGINT else name
-        return (f"got {name}: stopping; running tasks get up to {grace:.0f}s to finish "
+        return (f"got {name}: stopping; running tasks get up to {grace:g}s to finish "
                 f"({again} again hands them back to the queue now)")
     if count == 2:
         return f"got {name} again: handing running tasks back to the queue now"

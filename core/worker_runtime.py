@@ -138,7 +138,7 @@ class WorkerRuntime:
         if not running:
             return
         if not self.hurry.is_set():
-            log.info("worker %s: waiting up to %.0fs for %s to finish (a second Ctrl-C or "
+            log.info("worker %s: waiting up to %gs for %s to finish (a second Ctrl-C or "
                      "SIGTERM hands them back to the queue now)", self.worker_id,
                      self.settings.worker_shutdown_grace, plural(len(running), "running task"))
         finished = asyncio.ensure_future(asyncio.wait(running))

@@ -143,7 +143,8 @@ async def test_a_task_that_ignores_its_cancellation_times_out_and_its_process_re
 
 async def test_sigterm_stops_within_a_bound_when_a_task_ignores_its_cancellation(
         beat: Launcher, e2e_db: str, pool: asyncpg.Pool) -> None:
-    grace, cancel_grace = 0.5, 1.0
+    # The short task needs 0.2 s of its grace, and more on a loaded machine.
+    grace, cancel_grace = 2.0, 1.0
     sup = beat.worker("e2e_stubborn", WORKER_SHUTDOWN_GRACE=grace,
                       WORKER_CANCEL_GRACE=cancel_grace, QUEUE_LEASE_SECONDS=10)
     await wait_worker_ready(sup, e2e_db, workers=1)
