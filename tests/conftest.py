@@ -105,11 +105,18 @@ async def outbox(database_url: str) -> AsyncIterator[asyncpg.Pool]:
 # under pytest-xdist they form two units of work, run one module at a time each, beside the
 # workers that share the rest. The biggest stacks are all in the first unit: at most one of
 # them runs at a time, next to one of the small ones (about 20 connections at most).
+# The two units take about as long (two single-worker stacks, the simulated week and the
+# assets bench, make up the first's share), so that neither ends the run alone.
 BIG_STACKS = ("tests/e2e/test_link_report.py", "tests/e2e/test_link_sheet.py",
               "tests/e2e/test_schemathesis.py", "tests/e2e/test_lifecycle.py",
-              "tests/e2e/test_assets_s3.py", "tests/test_bench.py")
-SMALL_STACKS = ("tests/e2e/", "tests/assets/test_bench.py", "tests/test_bench_hosts.py",
-                "tests/scheduler/test_week.py")
+              "tests/e2e/test_assets_s3.py", "tests/test_bench.py",
+              "tests/scheduler/test_week.py", "tests/assets/test_bench.py")
+SMALL_STACKS = ("tests/e2e/", "tests/test_bench_hosts.py")
+# The longest of the other modules (a minute or more of running commands as processes) go out
+# first, for the same reason.
+LONG_MODULES = ("tests/test_cli.py", "tests/test_lint.py", "tests/platforms/test_toy_platform.py",
+                "tests/test_ops_cli.py", "tests/analytics/test_leaderboard_cli.py",
+                "tests/assets/test_cli.py", "tests/test_watch_cli.py")
 
 
 def work_unit(nodeid: str) -> str:
@@ -121,10 +128,15 @@ def work_unit(nodeid: str) -> str:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The service stacks first (the order is kept otherwise), so that under pytest-xdist
-    their long units start at once instead of ending the run; and a nodeid of its own for
-    every test (xdist hands tests out by nodeid)."""
-    items.sort(key=lambda item: work_unit(item.nodeid) not in ("big-stacks", "small-stacks"))
+    """The service stacks first, then the long modules (the order is kept otherwise), so that
+    under pytest-xdist the long units start at once instead of ending the run; and a nodeid of
+    its own for every test (xdist hands tests out by nodeid)."""
+
+    def first(item: pytest.Item) -> tuple[bool, bool]:
+        unit = work_unit(item.nodeid)
+        return unit not in ("big-stacks", "small-stacks"), unit not in LONG_MODULES
+
+    items.sort(key=first)
     give_each_test_its_own_nodeid(items)
 
 
