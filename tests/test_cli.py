@@ -1,4 +1,5 @@
-"""The `beat` command line, run as a user runs it: a real process, real PostgreSQL."""
+"""The `beat` command line, run as a user runs it: a real process (forked from one that has
+imported Beat, tests/beat_cli.py; `beat up` a fresh interpreter), real PostgreSQL."""
 
 import asyncio
 import json
@@ -15,6 +16,7 @@ import httpx
 import pytest
 
 from core import metrics
+from tests import beat_cli
 
 ROOT = Path(__file__).parent.parent
 
@@ -26,8 +28,7 @@ def beat_env(**values: str) -> dict[str, str]:
 
 
 def beat(*args: str, env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT, env=env, check=False,
-                          capture_output=True, text=True, timeout=timeout)
+    return beat_cli.run(list(args), env, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

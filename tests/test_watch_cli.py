@@ -4,12 +4,12 @@ stderr), the lists read back, items and whole watchlists are
 removed; bad names, durations and inputs exit 2 with one line."""
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import ROOT, beat_env
+from tests import beat_cli
+from tests.test_cli import beat_env
 
 VIDEO = "https://www.youtube.com/watch?v=dQw4w9WgXcQ"
 TWEET = "https://x.com/beatnews/status/1850000000000000001"
@@ -22,8 +22,7 @@ def env(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 
 
 def watch(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", "watch", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return beat_cli.run(["watch", *args], env)
 
 
 def test_items_are_added_listed_and_removed(env: dict[str, str], tmp_path: Path) -> None:

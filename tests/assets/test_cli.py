@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.procs import beat_command, beat_env
+from tests import beat_cli
+from tests.e2e.procs import beat_env
 
 
 def beat_asset(url: str, sandbox_url: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = beat_env("postgresql://postgres@127.0.0.1:1/unused", SANDBOX_URL=sandbox_url,
                    BEAT_HOME=home)
     env["ASSETS_DIR"] = str(home / "store")
-    return subprocess.run([*beat_command(), "asset", url], env=env, cwd=home,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return beat_cli.run(["asset", url], env, cwd=home)
 
 
 def test_an_image_is_stored_and_described(sandbox_url: str, tmp_path: Path) -> None:

@@ -6,8 +6,6 @@ Redis host."""
 import io
 import logging
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from core.ratelimit import RateLimiter, parse_limit
 from credentials import redact, store
 from credentials.crypto import Crypto
 from credentials.manager import CredentialManager
+from tests import beat_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "EAAGm0PX4ZCpsBAKZD-fragment-token-7f3a9c2e5b1d"
@@ -127,9 +126,8 @@ def test_a_malformed_database_url_never_prints_its_password(tmp_path: Path) -> N
                 f"postgresql://beat:{PASSWORD}@[::1:5432/beat",
                 f"postgresql://beat:{PASSWORD}@no-such-host.invalid:5432/beat"):
         for command in (["status"], ["migrate"], ["credentials"]):
-            result = subprocess.run([sys.executable, "-m", "core.cli", *command], cwd=ROOT,
-                                    env={**env, "DATABASE_URL": url, "BEAT_HOME": str(tmp_path)},
-                                    capture_output=True, text=True, timeout=60, check=False)
+            result = beat_cli.run(command, {**env, "DATABASE_URL": url,
+                                            "BEAT_HOME": str(tmp_path)})
             assert result.returncode != 0 and result.stderr.startswith("beat: ")
             output = result.stdout + result.stderr
             assert PASSWORD not in output and PASSWORD[:12] not in output, (command, output)

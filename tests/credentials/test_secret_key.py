@@ -6,7 +6,6 @@ credentials nor loses any."""
 import logging
 import os
 import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ from core.flows import TaskContext
 from credentials import store
 from credentials.crypto import Crypto, generate_key
 from sandbox.app import create_sandbox_app
+from tests import beat_cli
 from youtube import flows
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,8 +39,7 @@ def undecryptable(cred_id: int) -> str:
 
 
 def beat(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", *args], cwd=ROOT, env=env,
-                          check=False, capture_output=True, text=True, timeout=60)
+    return beat_cli.run(list(args), env)
 
 
 @pytest.fixture

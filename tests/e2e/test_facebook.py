@@ -6,8 +6,6 @@ share and fb.watch links followed through the sandbox process."""
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +15,7 @@ import pytest
 
 from core import db
 from sandbox.facebook.world import DELETED_POST, PRIVATE_POST, build_world
+from tests import beat_cli
 from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
 from tests.e2e.test_instagram import Stack
 from tests.facebook.test_urls import ACCEPTED
@@ -113,9 +112,8 @@ async def test_an_expired_token_is_marked_and_the_work_goes_on(stack: Stack) -> 
 
 
 def links(stdin: str, *args: str, **env: str) -> list[dict[str, Any]]:
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
-                             *args, "-"], input=stdin, capture_output=True, text=True,
-                            timeout=60, cwd=ROOT, env={**os.environ, **env}, check=False)
+    result = beat_cli.run(["links", "--resolve-only", *args, "-"], {**os.environ, **env},
+                          input=stdin)
     assert result.returncode == 0, result.stderr
     return [json.loads(line) for line in result.stdout.splitlines()]
 

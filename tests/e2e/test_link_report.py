@@ -9,6 +9,7 @@ image."""
 import asyncio
 import csv
 import io
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -25,6 +26,7 @@ from core import db
 from core.reports.report import COLUMNS
 from instagram.settings import SANDBOX_GRAPH_TOKENS, SANDBOX_RAPIDAPI_KEYS
 from sandbox.youtube.world import build_world as yt_world
+from tests import beat_cli
 from tests.e2e.link_sheet_data import SHEET
 from tests.e2e.procs import (
     BeatProcess,
@@ -288,7 +290,6 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
              ([str(tmp_path / "nourl.csv"), "-o", str(tmp_path / "r.csv")], "no URL column")]
     (tmp_path / "nourl.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     for args, message in cases:
-        result = subprocess.run([sys.executable, "-m", "core.cli", "links", *args], cwd=ROOT,
-                                capture_output=True, text=True, timeout=60, check=False)
+        result = beat_cli.run(["links", *args], dict(os.environ))
         assert result.returncode == 2 and message in result.stderr, result.stderr
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr

@@ -6,7 +6,6 @@ formatting requests must be there; bad sheets and missing credentials are one li
 
 import asyncio
 import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,9 @@ import httpx
 from core import db
 from core.reports.report import COLUMNS
 from sandbox.sheets.account import write_service_account
+from tests import beat_cli
 from tests.e2e.link_sheet_data import SHEET
-from tests.e2e.test_link_report import ROOT, expected_cells, stack, stored
+from tests.e2e.test_link_report import expected_cells, stack, stored
 from tests.reports.test_sheets import check_formatting
 
 EPOCH = datetime(1899, 12, 30)
@@ -25,8 +25,7 @@ __all__ = ["stack"]  # the same stack as the XLSX report's, a module's own
 
 
 def beat_links(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "core.cli", "links", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=180, check=False)
+    return beat_cli.run(["links", *args], env, timeout=180)
 
 
 def new_sheet(sandbox_url: str, rows: list[list[Any]], shared: bool = True) -> dict[str, str]:

@@ -6,8 +6,6 @@ sandbox process."""
 
 import asyncio
 import json
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ import pytest
 
 from core import db
 from sandbox.x import world as w
+from tests import beat_cli
 from tests.e2e.procs import Launcher, free_port, wait_server_ready, wait_worker_ready
 from x.settings import SANDBOX_BEARER
 
@@ -128,9 +127,7 @@ def test_beat_links_resolves_every_form_and_follows_tco(stack: Stack, tmp_path: 
     listing = tmp_path / "links.txt"
     listing.write_text("\n".join(texts) + "\n", encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "SANDBOX_URL": stack.sandbox_url}
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
-                             str(listing)], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = beat_cli.run(["links", "--resolve-only", str(listing)], env)
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     post = {"platform": "x", "kind": "post"}

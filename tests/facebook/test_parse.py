@@ -3,8 +3,7 @@ answers, read in place from ../shared/fixtures) parses to its expected values; b
 every node; error bodies are refused with the error's message."""
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ import pytest
 
 from core.parsing import UnknownShape, parse_document
 from facebook.sources.graph_parse import parse_page, parse_post
+from tests import beat_cli
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "facebook"
@@ -86,9 +86,7 @@ def test_a_document_of_no_facebook_shape_is_refused() -> None:
 def test_the_command_prints_the_expected_lines() -> None:
     expected = FIXTURES / "fb_post_single_reactions_summary.expected.json"
     raw = expected.with_name(expected.name.replace(".expected", ""))
-    result = subprocess.run([sys.executable, "-m", "core.cli", "parse", "--platform",
-                             "FACEBOOK", str(raw)], capture_output=True, text=True,
-                            timeout=60, cwd=ROOT, check=False)
+    result = beat_cli.run(["parse", "--platform", "FACEBOOK", str(raw)], dict(os.environ))
     assert result.returncode == 0, result.stderr
     matches([json.loads(line) for line in result.stdout.splitlines()],
             as_list(json.loads(expected.read_text("utf-8"))))

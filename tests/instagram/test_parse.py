@@ -3,14 +3,14 @@ and web answers, read in place from ../shared/fixtures) parses, through the plat
 document parser and through the command, to its expected values; other documents are refused."""
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.parsing import UnknownShape, parse_document
+from tests import beat_cli
 
 ROOT = Path(__file__).parents[2]
 FIXTURES = ROOT.parent / "shared" / "fixtures" / "instagram"
@@ -64,9 +64,7 @@ def test_a_document_of_no_instagram_shape_is_refused() -> None:
 def test_the_command_prints_the_expected_lines() -> None:
     expected = FIXTURES / "ig_graph_business_discovery_media_page1.expected.json"
     raw = expected.with_name(expected.name.replace(".expected", ""))
-    result = subprocess.run([sys.executable, "-m", "core.cli", "parse", "--platform",
-                             "INSTAGRAM", str(raw)], capture_output=True, text=True,
-                            timeout=60, cwd=ROOT, check=False)
+    result = beat_cli.run(["parse", "--platform", "INSTAGRAM", str(raw)], dict(os.environ))
     assert result.returncode == 0, result.stderr
     matches([json.loads(line) for line in result.stdout.splitlines()],
             as_list(json.loads(expected.read_text("utf-8"))))

@@ -5,8 +5,6 @@ The platform boundary is httpx.MockTransport, and a stand-in sandbox server for 
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +17,7 @@ from core import http
 from core.config import Settings
 from core.links import FOLLOW_CONCURRENCY, Link, Router
 from core.platforms import NotALink
+from tests import beat_cli
 from tests.platforms.link_platforms import INSTAGRAM, SHORTENER
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -270,9 +269,7 @@ def test_beat_links_follows_share_links_through_the_sandbox(stand_in: str,
     listing.write_text("\n".join(texts) + "\n", encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "SANDBOX_URL": stand_in,
            "BEAT_PLATFORMS": "tests.platforms.link_platforms:INSTAGRAM"}
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
-                             str(listing)], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = beat_cli.run(["links", "--resolve-only", str(listing)], env)
     assert result.returncode == 0, result.stderr
     assert [json.loads(line) for line in result.stdout.splitlines()] == [
         {"url": texts[0], "platform": "instagram", "kind": "post", "id": CODE},
@@ -294,9 +291,7 @@ def test_offline_a_share_link_is_reported_as_needing_resolution(stand_in: str,
     listing.write_text("\n".join(texts) + "\n", encoding="utf-8")
     env = {"PATH": "/usr/bin:/bin", "SANDBOX_URL": stand_in,
            "BEAT_PLATFORMS": "tests.platforms.link_platforms:INSTAGRAM"}
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
-                             "--offline", str(listing)], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = beat_cli.run(["links", "--resolve-only", "--offline", str(listing)], env)
     assert result.returncode == 0, result.stderr
     first, second = [json.loads(line) for line in result.stdout.splitlines()]
     assert first["platform"] == "instagram" and first["error"].startswith("needs resolution")

@@ -2,8 +2,7 @@
 URL specification knows, one JSON line each; refusals are reasons, never guesses."""
 
 import json
-import subprocess
-import sys
+import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pytest
 from core.config import Settings
 from core.links import Router
 from core.platforms import NotALink, registry
+from tests import beat_cli
 from tests.youtube.test_urls import ACCEPTED, REJECTED
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -68,9 +68,7 @@ def test_beat_links_answers_every_form_with_one_json_line(router: Router, tmp_pa
                                          if t.strip() and "\n" not in t and "\r" not in t]
     listing = tmp_path / "links.txt"
     listing.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
-                             str(listing)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=60, check=False)
+    result = beat_cli.run(["links", "--resolve-only", str(listing)], dict(os.environ))
     assert result.returncode == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert len(lines) == len(texts)
@@ -81,11 +79,8 @@ def test_beat_links_answers_every_form_with_one_json_line(router: Router, tmp_pa
 
 
 def test_beat_links_without_an_output_says_what_to_give() -> None:
-    result = subprocess.run([sys.executable, "-m", "core.cli", "links", "-"], cwd=ROOT,
-                            input="", capture_output=True, text=True, timeout=60, check=False)
+    result = beat_cli.run(["links", "-"], dict(os.environ), input="")
     assert result.returncode == 2 and "-o REPORT.xlsx" in result.stderr
     assert "--resolve-only" in result.stderr
-    missing = subprocess.run([sys.executable, "-m", "core.cli", "links", "--resolve-only",
-                              "/no/such/list.txt"], cwd=ROOT, capture_output=True, text=True,
-                             timeout=60, check=False)
+    missing = beat_cli.run(["links", "--resolve-only", "/no/such/list.txt"], dict(os.environ))
     assert missing.returncode == 2 and missing.stderr.startswith("beat: cannot read")

@@ -13,7 +13,8 @@ import httpx
 import pytest
 
 from core import db
-from tests.e2e.procs import Launcher, beat_command, free_port, wait_server_ready
+from tests import beat_cli
+from tests.e2e.procs import Launcher, free_port, wait_server_ready
 from tests.platforms.toy import TOY_TABLE
 
 TOY = "tests.platforms.toy:PLATFORM"
@@ -30,9 +31,8 @@ def launcher(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 def run(launcher: Launcher, *args: str, stdin: str | None = None
         ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*beat_command(), *args], env=launcher.env(BEAT_PLATFORMS=TOY),
-                          cwd=launcher.workdir, input=stdin, capture_output=True, text=True,
-                          timeout=60, check=False)
+    return beat_cli.run(list(args), launcher.env(BEAT_PLATFORMS=TOY), cwd=launcher.workdir,
+                        input=stdin)
 
 
 def test_beat_flows_lists_the_toy_flow(launcher: Launcher) -> None:

@@ -4,14 +4,14 @@ platform's document parser and through the command; a tombstone and foreign docu
 refused in one line."""
 
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from core.parsing import UnknownShape, parse_document
+from tests import beat_cli
 from x.sources.graphql_parse import parse_tweet, tweet_result_of, unwrap
 from x.sources.syndication_parse import parse_syndication
 
@@ -95,9 +95,7 @@ def test_documents_without_a_tweet_are_refused(document: Any) -> None:
 def test_the_command_prints_the_expected_lines() -> None:
     expected = FIXTURES / "x_gql_TweetResultByRestId_20_no_view_count.expected.json"
     raw = expected.with_name(expected.name.replace(".expected", ""))
-    result = subprocess.run([sys.executable, "-m", "core.cli", "parse", "--platform", "X",
-                             str(raw)], capture_output=True, text=True, timeout=60, cwd=ROOT,
-                            check=False)
+    result = beat_cli.run(["parse", "--platform", "X", str(raw)], dict(os.environ))
     assert result.returncode == 0, result.stderr
     matches([json.loads(line) for line in result.stdout.splitlines()],
             as_list(json.loads(expected.read_text("utf-8"))))

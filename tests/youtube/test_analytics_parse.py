@@ -3,8 +3,7 @@ by video gives one post per row, any other one profile record with the rows' sum
 cells are typed by their column's dataType; error bodies and broken tables are refused."""
 
 import json
-import subprocess
-import sys
+import os
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from core.parsing import UnknownShape, parse_document
 from sandbox.youtube import analytics as figures
 from sandbox.youtube.analytics_api import query
 from sandbox.youtube.world import build_world
+from tests import beat_cli
 from youtube.sources.analytics import parse_report
 from youtube.sources.data_api.parse import ApiErrorBody
 
@@ -90,9 +90,7 @@ def test_beat_parse_prints_the_report(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     body = answer(metrics="views,estimatedMinutesWatched", dimensions="country")
     path.write_text(json.dumps(body))
-    result = subprocess.run([sys.executable, "-m", "core.cli", "parse", "--platform", "youtube",
-                             str(path)], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = beat_cli.run(["parse", "--platform", "youtube", str(path)], dict(os.environ))
     assert result.returncode == 0, result.stderr
     [line] = [json.loads(x) for x in result.stdout.splitlines()]
     assert line["kind"] == "profile" and line["source"] == "youtube_analytics"
