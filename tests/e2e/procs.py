@@ -24,6 +24,7 @@ import psutil
 
 from core.config import Settings
 from core.db import asyncpg_dsn
+from tests import beat_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW_MODULES = '["tests.e2e.flows"]'
@@ -71,11 +72,14 @@ class BeatProcess:
         self.env = env
         self.log_path = log_path
         self.cwd = cwd
-        self.popen: subprocess.Popen[bytes] | None = None
+        self.popen: subprocess.Popen[bytes] | beat_cli.Forked | None = None
 
     def start(self) -> "BeatProcess":
+        # cwd is a scratch directory so no stray .env file is read; PYTHONPATH finds `tests`.
+        if not self.prefix:  # forked from Beat already imported (tests/beat_cli.py)
+            self.popen = beat_cli.spawn(self.args, self.env, self.cwd, self.log_path)
+            return self
         with open(self.log_path, "ab") as log:
-            # cwd is a scratch directory so no stray .env file is read; PYTHONPATH finds `tests`.
             self.popen = subprocess.Popen([*self.prefix, *beat_command(), *self.args], stdout=log,
                                           stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                           env=self.env, cwd=self.cwd)
