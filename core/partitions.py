@@ -21,15 +21,6 @@ LOG_TABLES = ("profile_log", "post_log")
 # refresh) it would queue every writer of snapshots. It gives up after this long instead, and
 # the next round tries again.
 LOCK_TIMEOUT_MS = 2000
-
-
-async def _lock_parent(conn: asyncpg.Connection, table: str) -> None:
-    """Every change locks the partitioned table before any of its partitions, in the order a
-    TRUNCATE or a DROP of the table takes them: reading the DEFAULT partition first and then
-    waiting for the table would deadlock against a TRUNCATE holding the table and waiting for
-    the partition."""
-    await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
-    await conn.execute(f"LOCK TABLE ONLY {table} IN ACCESS EXCLUSIVE MODE")
 _MONTH_SUFFIX = re.compile(r"_p(\d{4})(\d{2})$")
 
 
@@ -71,6 +62,15 @@ async def month_partitions(conn: asyncpg.Connection, table: str) -> dict[date, s
         if match and row["relname"] == f"{table}{match.group(0)}":
             found[date(int(match.group(1)), int(match.group(2)), 1)] = row["relname"]
     return found
+
+
+async def _lock_parent(conn: asyncpg.Connection, table: str) -> None:
+    """Every change locks the partitioned table before any of its partitions, in the order a
+    TRUNCATE or a DROP of the table takes them: reading the DEFAULT partition first and then
+    waiting for the table would deadlock against a TRUNCATE holding the table and waiting for
+    the partition."""
+    await conn.execute(f"SET LOCAL lock_timeout = {LOCK_TIMEOUT_MS}")
+    await conn.execute(f"LOCK TABLE ONLY {table} IN ACCESS EXCLUSIVE MODE")
 
 
 async def _create_month(conn: asyncpg.Connection, table: str, month: date) -> int:
