@@ -93,9 +93,10 @@ def reap(codes: dict[int, int]) -> None:
 
 
 def serve() -> None:
-    preload()
     requests = os.fdopen(os.dup(0), "rb")
     answers = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # whatever the imports print goes to stderr, never into the answers
+    preload()
     answers.write(json.dumps({"ready": os.getpid()}) + "\n")
     codes: dict[int, int] = {}
     for line in iter(requests.readline, b""):
